@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: Apache-2.0
+# Thin wrapper around CMake/CTest. Every target echoes the commands it runs.
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+CMAKE_FLAGS ?=
+SEED  ?=
+
+.PHONY: all deps configure build test gen gen-check lint format bench report clean asan
+
+all: gen-check lint test
+
+deps:
+	scripts/deps.sh core
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS) $(if $(SEED),--test-arguments "--rng-seed $(SEED)")
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build of the model, parsers and their tests.
+asan: deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFP_SANITIZE=ON -DSFP_BUILD_TRAIN=OFF -DSFP_BUILD_BENCH=OFF
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ctest -L unit --output-on-failure -j $(JOBS)
+
+gen:
+	python3 docs/tools/gen_format.py
+
+gen-check:
+	python3 docs/tools/gen_format.py --check
+
+lint: deps
+	clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+bench: build
+	$(BUILD)/bench/sfp_bench --benchmark_min_time=0.2
+
+report: build
+	scripts/report.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Tensor encoder and decoder. Spec: "Tensor stream", "Group record", "Decoder errors".
+// Each BitWriter::put in the encoder has its BitReader::get in the decoder, in the same order.
+#include "sfp/codec.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "sfp/quantize.hpp"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "sfp's model assumes a little-endian host"
+#endif
+
+namespace sfp {
+namespace {
+
+unsigned bit_width(uint64_t v) {
+  unsigned w = 0;
+  while (v) {
+    ++w;
+    v >>= 1;
+  }
+  return w;
+}
+
+// Appends bits LSB first into a byte buffer sized in advance by the caller.
+class BitWriter {
+ public:
+  explicit BitWriter(uint8_t* out) : out_(out) {}
+  // Writes the n low bits of v (n <= 32, v < 2^n).
+  void put(uint64_t v, unsigned n) {
+    acc_ |= v << fill_;
+    fill_ += n;
+    if (fill_ >= 64) {
+      std::memcpy(out_ + bytes_, &acc_, 8);
+      bytes_ += 8;
+      fill_ -= 64;
+      acc_ = fill_ ? v >> (n - fill_) : 0;
+    }
+  }
+  uint64_t bits() const { return bytes_ * 8 + fill_; }
+  // Writes the partial word and zero padding up to a multiple of word_bytes; returns the bytes.
+  size_t finish(unsigned word_bytes) {
+    const size_t used = (fill_ + 7) / 8;
+    std::memcpy(out_ + bytes_, &acc_, used);
+    size_t total = bytes_ + used;
+    const size_t padded = (total + word_bytes - 1) / word_bytes * word_bytes;
+    std::memset(out_ + total, 0, padded - total);
+    return padded;
+  }
+
+ private:
+  uint8_t* out_;
+  size_t bytes_ = 0;
+  uint64_t acc_ = 0;
+  unsigned fill_ = 0;
+};
+
+// Reads bits LSB first from [data, data + size). Reading past the end sets a sticky overrun flag
+// and returns zeros.
+class BitReader {
+ public:
+  BitReader(const uint8_t* data, size_t size) : data_(data), size_(size), limit_(size * 8) {}
+  uint32_t get(unsigned n) {  // n <= 32
+    if (pos_ + n > limit_) {
+      overrun_ = true;
+      pos_ = limit_;
+      return 0;
+    }
+    const size_t byte = pos_ >> 3;
+    uint64_t w;
+    if (byte + 8 <= size_) {
+      std::memcpy(&w, data_ + byte, 8);
+    } else {
+      w = 0;
+      std::memcpy(&w, data_ + byte, size_ - byte);
+    }
+    const uint32_t v = static_cast<uint32_t>((w >> (pos_ & 7)) & ((uint64_t{1} << n) - 1));
+    pos_ += n;
+    return v;
+  }
+  uint64_t pos() const { return pos_; }
+  bool overrun() const { return overrun_; }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+  uint64_t limit_;
+  uint64_t pos_ = 0;
+  bool overrun_ = false;
+};
+
+constexpr unsigned kBaseMaxBits[] = {kRawBaseBits, 3 + kRawBaseBits, 2 * kGammaMaxZeros + 1};
+
+unsigned zero_bits(ZeroCode z, unsigned lanes, unsigned zeros) {
+  switch (z) {
+    case ZeroCode::kNone:
+      return 0;
+    case ZeroCode::kMask:
+      return zeros == 0 ? 1 : 1 + lanes;
+    case ZeroCode::kMode:
+      return zeros == 0 ? 1 : zeros == lanes ? 2 : 2 + lanes;
+  }
+  return 0;
+}
+
+// Writes the base code for B given the predictor P; returns the bits written.
+unsigned put_base(BitWriter& bw, BaseCode code, unsigned b, unsigned p) {
+  const int d = static_cast<int>(b) - static_cast<int>(p);
+  if (code == BaseCode::kRaw) {
+    bw.put(b, kRawBaseBits);
+    return kRawBaseBits;
+  }
+  if (code == BaseCode::kDelta) {
+    const unsigned mag = static_cast<unsigned>(d < 0 ? -d : d), s = d < 0;
+    if (d == 0) {
+      bw.put(0, 1);  // "0"
+      return 1;
+    }
+    if (mag == 1) {
+      bw.put(0b01 | (s << 2), 3);  // "1 0 s"
+      return 3;
+    }
+    if (mag <= 5) {
+      bw.put(0b011 | (s << 3) | ((mag - 2) << 4), 6);  // "1 1 0 s x0 x1"
+      return 6;
+    }
+    bw.put(0b111 | (b << 3), 3 + kRawBaseBits);  // "1 1 1" + B
+    return 3 + kRawBaseBits;
+  }
+  // Gamma: k zeros, a one, then the low k bits of v = zigzag(D) + 1.
+  const unsigned v = (d >= 0 ? 2u * d : 2u * static_cast<unsigned>(-d) - 1) + 1;
+  const unsigned k = bit_width(v) - 1;
+  bw.put(uint64_t{1} << k, k + 1);
+  bw.put(v & ((1u << k) - 1), k);
+  return 2 * k + 1;
+}
+
+// Reads a base code; returns kOk, kTruncated, kBadBaseCode or kExpRange.
+Status get_base(BitReader& br, BaseCode code, unsigned p, unsigned* b) {
+  int d = 0;
+  if (code == BaseCode::kRaw) {
+    *b = br.get(kRawBaseBits);
+    return br.overrun() ? Status::kTruncated : Status::kOk;
+  }
+  if (code == BaseCode::kDelta) {
+    if (br.get(1) == 0) {
+      d = 0;
+    } else if (br.get(1) == 0) {
+      d = br.get(1) ? -1 : 1;
+    } else if (br.get(1) == 0) {
+      const unsigned s = br.get(1);
+      const int mag = 2 + static_cast<int>(br.get(2));
+      d = s ? -mag : mag;
+    } else {
+      *b = br.get(kRawBaseBits);
+      return br.overrun() ? Status::kTruncated : Status::kOk;
+    }
+  } else {
+    unsigned k = 0;
+    while (br.get(1) == 0) {
+      if (br.overrun()) return Status::kTruncated;
+      if (++k > kGammaMaxZeros) return Status::kBadBaseCode;
+    }
+    const unsigned v = (1u << k) | br.get(k);
+    const unsigned z = v - 1;
+    d = (z & 1u) ? -static_cast<int>((z + 1) / 2) : static_cast<int>(z / 2);
+  }
+  if (br.overrun()) return Status::kTruncated;
+  const int b_signed = static_cast<int>(p) + d;
+  if (b_signed < 0 || b_signed > static_cast<int>(fp_format(Fp::kFp32).exp_max())) {
+    return Status::kExpRange;
+  }
+  *b = static_cast<unsigned>(b_signed);
+  return Status::kOk;
+}
+
+struct ChunkResult {
+  Status status = Status::kOk;
+  size_t bytes = 0;
+};
+
+// Encodes one chunk of quantized values q[0..n) into out; adds to *bits.
+size_t encode_chunk(const Config& c, const uint32_t* q, size_t n, uint8_t* out, BitCounts* bits) {
+  const FpFormat f = fp_format(c.fp);
+  const unsigned m = c.man_bits, drop = f.man_bits - m;
+  BitWriter bw(out);
+  unsigned pred = kInitialBase;
+  for (size_t g0 = 0; g0 < n; g0 += c.group) {
+    const unsigned lanes = static_cast<unsigned>(std::min<size_t>(c.group, n - g0));
+    const uint32_t* v = q + g0;
+    const GroupPlan plan = plan_group(c, v, lanes);
+    // Zero information.
+    const unsigned zeros = lanes - plan.nonzero;
+    const unsigned zb = zero_bits(c.zero, lanes, zeros);
+    if (c.zero == ZeroCode::kMask) {
+      bw.put(zeros != 0, 1);
+      if (zeros) bw.put(plan.zero_mask, lanes);
+    } else if (c.zero == ZeroCode::kMode) {
+      if (zeros == 0) {
+        bw.put(0, 1);
+      } else if (zeros == lanes) {
+        bw.put(0b01, 2);
+      } else {
+        bw.put(0b11, 2);
+        bw.put(plan.zero_mask, lanes);
+      }
+    }
+    bits->zero += zb;
+    if (plan.nonzero == 0) continue;
+    unsigned ew = f.exp_bits, base = 0;
+    if (c.gecko) {
+      bits->base += put_base(bw, c.base, plan.base, pred);
+      pred = base = plan.base;
+      bw.put(plan.width_code, kWidthCodeBits);
+      bits->width += kWidthCodeBits;
+      ew = plan.width();
+    }
+    // Value fields: sign, delta (or raw exponent), mantissa.
+    unsigned specials = 0;
+    for (unsigned i = 0; i < lanes; ++i) {
+      if ((plan.zero_mask >> i) & 1u) continue;
+      const Fields x = split(v[i], c.fp);
+      const uint64_t head = x.sign | (uint64_t{x.exp - base} << 1);
+      if (m == 0 && x.exp == f.exp_max()) {
+        ++specials;
+        bw.put(head | (uint64_t{x.man >> (f.man_bits - 1)} << (1 + ew)), 2 + ew);
+      } else {
+        bw.put(head | (uint64_t{x.man >> drop} << (1 + ew)), 1 + ew + m);
+      }
+    }
+    bits->sign += plan.nonzero;
+    bits->delta += uint64_t{plan.nonzero} * ew;
+    bits->mantissa += uint64_t{plan.nonzero} * m + specials;
+  }
+  const uint64_t used = bw.bits();
+  const size_t bytes = bw.finish(c.word_bits / 8);
+  bits->pad += bytes * 8 - used;
+  return bytes;
+}
+
+}  // namespace
+
+BitCounts& BitCounts::operator+=(const BitCounts& o) {
+  sign += o.sign;
+  zero += o.zero;
+  base += o.base;
+  width += o.width;
+  delta += o.delta;
+  mantissa += o.mantissa;
+  pad += o.pad;
+  index += o.index;
+  return *this;
+}
+
+GroupPlan plan_group(const Config& c, const uint32_t* q, unsigned lanes) {
+  const FpFormat f = fp_format(c.fp);
+  GroupPlan p;
+  p.lanes = lanes;
+  unsigned lo = f.exp_max(), hi = 0;
+  for (unsigned i = 0; i < lanes; ++i) {
+    if (c.zero != ZeroCode::kNone && q[i] == 0) {
+      p.zero_mask |= 1u << i;
+      continue;
+    }
+    const unsigned e = (q[i] >> f.man_bits) & f.exp_max();
+    lo = std::min(lo, e);
+    hi = std::max(hi, e);
+    ++p.nonzero;
+  }
+  if (p.nonzero) {
+    p.base = lo;
+    const unsigned w = bit_width(hi - lo);
+    p.width_code = w >= 7 ? 7 : w;
+  }
+  return p;
+}
+
+uint64_t chunk_count(const Config& c, uint64_t n) { return (n + c.chunk - 1) / c.chunk; }
+
+uint64_t max_chunk_bits(const Config& c, uint64_t values) {
+  const unsigned mant = std::max(c.man_bits, 1u);
+  const unsigned head = c.gecko ? kBaseMaxBits[static_cast<unsigned>(c.base)] + kWidthCodeBits : 0;
+  uint64_t total = 0;
+  for (uint64_t g0 = 0; g0 < values; g0 += c.group) {
+    const unsigned lanes = static_cast<unsigned>(std::min<uint64_t>(c.group, values - g0));
+    uint64_t worst = 0;
+    for (unsigned z = 0; z <= lanes; ++z) {
+      if (c.zero == ZeroCode::kNone && z > 0) break;
+      uint64_t r = zero_bits(c.zero, lanes, z);
+      if (z < lanes) r += head + uint64_t{lanes - z} * (1 + kExpBits + mant);
+      worst = std::max(worst, r);
+    }
+    total += worst;
+  }
+  return total;
+}
+
+unsigned index_entry_bits(const Config& c) {
+  return bit_width((max_chunk_bits(c, c.chunk) + c.word_bits - 1) / c.word_bits);
+}
+
+uint64_t max_encoded_bits(const Config& c, uint64_t n) {
+  const uint64_t k = chunk_count(c, n);
+  if (k == 0) return 0;
+  const auto words = [&](uint64_t values) {
+    return (max_chunk_bits(c, values) + c.word_bits - 1) / c.word_bits * c.word_bits;
+  };
+  return (k - 1) * words(c.chunk) + words(n - (k - 1) * c.chunk) + k * index_entry_bits(c);
+}
+
+Status encode(const Config& c, const uint32_t* values, size_t n, Encoded* out) {
+  *out = Encoded{};
+  if (validate(c) != Status::kOk) return Status::kBadConfig;
+  if (c.fp == Fp::kBf16) {
+    for (size_t i = 0; i < n; ++i) {
+      if (values[i] >> 16) return Status::kBadInput;
+    }
+  }
+  Encoded e;
+  e.config = c;
+  e.values = n;
+  const uint64_t k = chunk_count(c, n);
+  e.chunk_words.reserve(k);
+  // Chunks are padded to whole words; 8 spare bytes let the writer store a full accumulator.
+  e.payload.resize((max_encoded_bits(c, n) + 7) / 8 + 8);
+  std::vector<uint32_t> q(std::min<uint64_t>(n, c.chunk));
+  size_t at = 0;
+  for (uint64_t i = 0; i < k; ++i) {
+    const size_t first = i * c.chunk, len = std::min<size_t>(c.chunk, n - first);
+    quantize(values + first, q.data(), len, c.fp, c.man_bits, c.rounding);
+    const size_t bytes = encode_chunk(c, q.data(), len, e.payload.data() + at, &e.bits);
+    e.chunk_words.push_back(static_cast<uint32_t>(bytes * 8 / c.word_bits));
+    at += bytes;
+  }
+  e.payload.resize(at);
+  e.bits.index = k * index_entry_bits(c);
+  *out = std::move(e);
+  return Status::kOk;
+}
+
+Status decode_chunk(const Config& c, uint64_t n, const uint8_t* data, size_t words, uint32_t* out) {
+  if (validate(c) != Status::kOk) return Status::kBadConfig;
+  const FpFormat f = fp_format(c.fp);
+  const unsigned m = c.man_bits, drop = f.man_bits - m;
+  const size_t bytes = words * (c.word_bits / 8);
+  BitReader br(data, bytes);
+  unsigned pred = kInitialBase;
+  for (uint64_t g0 = 0; g0 < n; g0 += c.group) {
+    const unsigned lanes = static_cast<unsigned>(std::min<uint64_t>(c.group, n - g0));
+    uint32_t* v = out + g0;
+    Status st = Status::kOk;
+    const uint32_t all = lanes == 32 ? ~0u : (1u << lanes) - 1;
+    uint32_t zero_mask = 0;
+    if (c.zero == ZeroCode::kMask) {
+      if (br.get(1)) zero_mask = br.get(lanes);
+    } else if (c.zero == ZeroCode::kMode) {
+      if (br.get(1)) zero_mask = br.get(1) ? br.get(lanes) : all;
+    }
+    if (br.overrun()) st = Status::kTruncated;
+    unsigned base = 0, ew = f.exp_bits;
+    if (st == Status::kOk && c.gecko && zero_mask != all) {
+      st = get_base(br, c.base, pred, &base);
+      const unsigned wc = br.get(kWidthCodeBits);
+      ew = wc == 7 ? 8 : wc;
+      pred = base;
+    }
+    for (unsigned i = 0; i < lanes && st == Status::kOk; ++i) {
+      if ((zero_mask >> i) & 1u) {
+        v[i] = 0;
+        continue;
+      }
+      const uint32_t head = br.get(1 + ew);
+      const uint32_t exp = base + (head >> 1);
+      if (br.overrun()) {
+        st = Status::kTruncated;
+      } else if (exp > f.exp_max()) {
+        st = Status::kExpRange;
+      } else {
+        uint32_t man = 0;
+        if (m == 0 && exp == f.exp_max()) {
+          man = br.get(1) << (f.man_bits - 1);
+        } else if (m) {
+          man = br.get(m) << drop;
+        }
+        v[i] = merge({head & 1u, exp, man}, c.fp);
+      }
+    }
+    if (st == Status::kOk && br.overrun()) st = Status::kTruncated;
+    if (st != Status::kOk) {  // the failing group and the rest of the chunk become +0
+      std::fill(out + g0, out + n, 0u);
+      return st;
+    }
+  }
+  // Padding: the rest of the last used word is zero, and no whole word is unused.
+  const uint64_t used = br.pos();
+  const uint64_t end = (used + c.word_bits - 1) / c.word_bits * c.word_bits;
+  while (br.pos() < end) {
+    const unsigned take = static_cast<unsigned>(std::min<uint64_t>(32, end - br.pos()));
+    if (br.get(take)) return Status::kBadPadding;
+  }
+  if (end < uint64_t{bytes} * 8) return Status::kLength;
+  return Status::kOk;
+}
+
+Status decode(const Encoded& e, uint32_t* out) {
+  const Config& c = e.config;
+  if (validate(c) != Status::kOk) return Status::kBadConfig;
+  const uint64_t k = chunk_count(c, e.values);
+  if (e.chunk_words.size() != k) return Status::kBadIndex;
+  const uint64_t max_words = (max_chunk_bits(c, c.chunk) + c.word_bits - 1) / c.word_bits;
+  const size_t word_bytes = c.word_bits / 8;
+  uint64_t sum = 0;
+  for (uint32_t w : e.chunk_words) {
+    if (w > max_words) return Status::kBadIndex;
+    sum += w;
+  }
+  if (sum * word_bytes != e.payload.size()) return Status::kBadIndex;
+  size_t at = 0;
+  for (uint64_t i = 0; i < k; ++i) {
+    const uint64_t first = i * c.chunk, len = std::min<uint64_t>(c.chunk, e.values - first);
+    const Status s = decode_chunk(c, len, e.payload.data() + at, e.chunk_words[i], out + first);
+    if (s != Status::kOk) return s;
+    at += e.chunk_words[i] * word_bytes;
+  }
+  return Status::kOk;
+}
+
+}  // namespace sfp

@@ -1,0 +1,39 @@
+// GENERATED from docs/format.md by docs/tools/gen_format.py -- do not edit
+package sfp_fmt_pkg;
+  // version of this document and of every stream it defines
+  parameter int unsigned FormatVersion /*verilator public*/ = 1;
+  // exponent field width, FP32 and BF16
+  parameter int unsigned ExpBits /*verilator public*/ = 8;
+  // mantissa field width of FP32
+  parameter int unsigned ManBitsFp32 /*verilator public*/ = 23;
+  // mantissa field width of BF16
+  parameter int unsigned ManBitsBf16 /*verilator public*/ = 7;
+  // smallest group size, log2 (G = 4)
+  parameter int unsigned MinGroupLog2 /*verilator public*/ = 2;
+  // largest group size, log2 (G = 32)
+  parameter int unsigned MaxGroupLog2 /*verilator public*/ = 5;
+  // smallest word width, log2 (W = 32)
+  parameter int unsigned MinWordLog2 /*verilator public*/ = 5;
+  // largest word width, log2 (W = 512)
+  parameter int unsigned MaxWordLog2 /*verilator public*/ = 9;
+  // largest chunk size, log2 (C = 1048576 values)
+  parameter int unsigned MaxChunkLog2 /*verilator public*/ = 20;
+  // bits of the delta-width code
+  parameter int unsigned WidthCodeBits /*verilator public*/ = 3;
+  // bits of a raw base exponent
+  parameter int unsigned RawBaseBits /*verilator public*/ = 8;
+  // base predictor state at the start of every chunk
+  parameter int unsigned InitialBase /*verilator public*/ = 127;
+  // longest legal run of leading zeros in a gamma base code
+  parameter int unsigned GammaMaxZeros /*verilator public*/ = 8;
+  // default group size G
+  parameter int unsigned DefaultGroupLanes /*verilator public*/ = 16;
+  // default base code (1 = delta)
+  parameter int unsigned DefaultBaseCode /*verilator public*/ = 1;
+  // default zero code (2 = mode)
+  parameter int unsigned DefaultZeroCode /*verilator public*/ = 2;
+  // default chunk size C
+  parameter int unsigned DefaultChunkValues /*verilator public*/ = 4096;
+  // default word width W
+  parameter int unsigned DefaultWordBits /*verilator public*/ = 256;
+endpackage
