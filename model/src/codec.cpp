@@ -25,27 +25,58 @@ unsigned bit_width(uint64_t v) {
   return w;
 }
 
-// Appends bits LSB first into a byte buffer sized in advance by the caller.
+unsigned popcount(uint32_t x) {  // portable: no popcnt instruction assumed
+  x = x - ((x >> 1) & 0x55555555u);
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  return (((x + (x >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24;
+}
+
+// Group analysis with the format known at compile time, so the lane loop vectorizes.
+template <Fp F>
+GroupPlan analyse(bool zeros_apart, const uint32_t* q, unsigned lanes) {
+  constexpr FpFormat f = fp_format(F);
+  GroupPlan p;
+  p.lanes = lanes;
+  unsigned lo = f.exp_max(), hi = 0;
+  uint32_t mask = 0;
+  const uint32_t apart = zeros_apart ? 1u : 0u;
+  for (unsigned i = 0; i < lanes; ++i) {  // branch-free: zero lanes leave lo and hi alone
+    const uint32_t z = apart & static_cast<uint32_t>(q[i] == 0);
+    const uint32_t e = (q[i] >> f.man_bits) & f.exp_max();  // 0 for a zero lane
+    mask |= z << i;
+    lo = std::min(lo, e | ((0u - z) & f.exp_max()));
+    hi = std::max(hi, e);
+  }
+  p.zero_mask = mask;
+  p.nonzero = lanes - popcount(mask);
+  if (p.nonzero) {
+    p.base = lo;
+    const unsigned w = bit_width(hi - lo);
+    p.width_code = w >= 7 ? 7 : w;
+  }
+  return p;
+}
+
+// Appends bits LSB first into a byte buffer sized in advance by the caller, with 8 spare bytes:
+// every put stores the whole accumulator and advances by the complete bytes (no branch).
 class BitWriter {
  public:
   explicit BitWriter(uint8_t* out) : out_(out) {}
-  // Writes the n low bits of v (n <= 32, v < 2^n).
+  // Writes the n low bits of v (n <= 56, v < 2^n).
   void put(uint64_t v, unsigned n) {
     acc_ |= v << fill_;
     fill_ += n;
-    if (fill_ >= 64) {
-      std::memcpy(out_ + bytes_, &acc_, 8);
-      bytes_ += 8;
-      fill_ -= 64;
-      acc_ = fill_ ? v >> (n - fill_) : 0;
-    }
+    std::memcpy(out_ + bytes_, &acc_, 8);
+    const unsigned whole = fill_ >> 3;  // at most 7: fill_ stays below 8 between puts
+    bytes_ += whole;
+    acc_ >>= whole * 8;
+    fill_ &= 7;
   }
   uint64_t bits() const { return bytes_ * 8 + fill_; }
-  // Writes the partial word and zero padding up to a multiple of word_bytes; returns the bytes.
+  // Writes the partial byte and zero padding up to a multiple of word_bytes; returns the bytes.
   size_t finish(unsigned word_bytes) {
-    const size_t used = (fill_ + 7) / 8;
-    std::memcpy(out_ + bytes_, &acc_, used);
-    size_t total = bytes_ + used;
+    const size_t total = bytes_ + (fill_ + 7) / 8;
+    if (fill_) out_[bytes_] = static_cast<uint8_t>(acc_);
     const size_t padded = (total + word_bytes - 1) / word_bytes * word_bytes;
     std::memset(out_ + total, 0, padded - total);
     return padded;
@@ -183,15 +214,16 @@ struct ChunkResult {
 };
 
 // Encodes one chunk of quantized values q[0..n) into out; adds to *bits.
+template <Fp F>
 size_t encode_chunk(const Config& c, const uint32_t* q, size_t n, uint8_t* out, BitCounts* bits) {
-  const FpFormat f = fp_format(c.fp);
+  constexpr FpFormat f = fp_format(F);
   const unsigned m = c.man_bits, drop = f.man_bits - m;
   BitWriter bw(out);
   unsigned pred = kInitialBase;
   for (size_t g0 = 0; g0 < n; g0 += c.group) {
     const unsigned lanes = static_cast<unsigned>(std::min<size_t>(c.group, n - g0));
     const uint32_t* v = q + g0;
-    const GroupPlan plan = plan_group(c, v, lanes);
+    const GroupPlan plan = analyse<F>(c.zero != ZeroCode::kNone, v, lanes);
     // Zero information.
     const unsigned zeros = lanes - plan.nonzero;
     const unsigned zb = zero_bits(c.zero, lanes, zeros);
@@ -218,17 +250,37 @@ size_t encode_chunk(const Config& c, const uint32_t* q, size_t n, uint8_t* out, 
       bits->width += kWidthCodeBits;
       ew = plan.width();
     }
-    // Value fields: sign, delta (or raw exponent), mantissa.
+    // Value fields: sign, delta (or raw exponent), mantissa; lanes visited by their set bits.
     unsigned specials = 0;
-    for (unsigned i = 0; i < lanes; ++i) {
-      if ((plan.zero_mask >> i) & 1u) continue;
-      const Fields x = split(v[i], c.fp);
-      const uint64_t head = x.sign | (uint64_t{x.exp - base} << 1);
-      if (m == 0 && x.exp == f.exp_max()) {
-        ++specials;
-        bw.put(head | (uint64_t{x.man >> (f.man_bits - 1)} << (1 + ew)), 2 + ew);
-      } else {
-        bw.put(head | (uint64_t{x.man >> drop} << (1 + ew)), 1 + ew + m);
+    const uint32_t all = lanes == 32 ? ~0u : (1u << lanes) - 1;
+    uint32_t live = ~plan.zero_mask & all;
+    if (m > 0) {
+      const unsigned size = 1 + ew + m;
+      const auto field = [&](uint32_t lanes_left) {
+        const Fields x = split(v[__builtin_ctz(lanes_left)], F);
+        return x.sign | (uint64_t{x.exp - base} << 1) | (uint64_t{x.man >> drop} << (1 + ew));
+      };
+      if (size <= 28) {  // two fields per put: the same bits, half the dependency chain
+        while (live) {
+          const uint64_t f0 = field(live);
+          live &= live - 1;
+          if (!live) {
+            bw.put(f0, size);
+            break;
+          }
+          bw.put(f0 | field(live) << size, 2 * size);
+          live &= live - 1;
+        }
+      }
+      for (; live; live &= live - 1) bw.put(field(live), size);
+    } else {  // m = 0: Inf and NaN carry one mantissa bit (Spec: "Value fields")
+      for (; live; live &= live - 1) {
+        const Fields x = split(v[__builtin_ctz(live)], F);
+        const unsigned special = x.exp == f.exp_max();
+        specials += special;
+        bw.put(x.sign | (uint64_t{x.exp - base} << 1) |
+                   (uint64_t{x.man >> (f.man_bits - 1)} << (1 + ew)),
+               1 + ew + special);
       }
     }
     bits->sign += plan.nonzero;
@@ -256,26 +308,8 @@ BitCounts& BitCounts::operator+=(const BitCounts& o) {
 }
 
 GroupPlan plan_group(const Config& c, const uint32_t* q, unsigned lanes) {
-  const FpFormat f = fp_format(c.fp);
-  GroupPlan p;
-  p.lanes = lanes;
-  unsigned lo = f.exp_max(), hi = 0;
-  for (unsigned i = 0; i < lanes; ++i) {
-    if (c.zero != ZeroCode::kNone && q[i] == 0) {
-      p.zero_mask |= 1u << i;
-      continue;
-    }
-    const unsigned e = (q[i] >> f.man_bits) & f.exp_max();
-    lo = std::min(lo, e);
-    hi = std::max(hi, e);
-    ++p.nonzero;
-  }
-  if (p.nonzero) {
-    p.base = lo;
-    const unsigned w = bit_width(hi - lo);
-    p.width_code = w >= 7 ? 7 : w;
-  }
-  return p;
+  return c.fp == Fp::kFp32 ? analyse<Fp::kFp32>(c.zero != ZeroCode::kNone, q, lanes)
+                           : analyse<Fp::kBf16>(c.zero != ZeroCode::kNone, q, lanes);
 }
 
 uint64_t chunk_count(const Config& c, uint64_t n) { return (n + c.chunk - 1) / c.chunk; }
@@ -324,18 +358,25 @@ Status encode(const Config& c, const uint32_t* values, size_t n, Encoded* out) {
   e.values = n;
   const uint64_t k = chunk_count(c, n);
   e.chunk_words.reserve(k);
-  // Chunks are padded to whole words; 8 spare bytes let the writer store a full accumulator.
-  e.payload.resize((max_encoded_bits(c, n) + 7) / 8 + 8);
+  // Each chunk is built in a small scratch buffer that stays in cache, then appended; the
+  // payload is reserved (not zero-filled) for the worst case.
+  e.payload.reserve((max_encoded_bits(c, n) + 7) / 8);
+  std::vector<uint8_t> scratch(
+      (max_chunk_bits(c, c.chunk) + c.word_bits - 1) / c.word_bits * (c.word_bits / 8) + 8);
   std::vector<uint32_t> q(std::min<uint64_t>(n, c.chunk));
-  size_t at = 0;
   for (uint64_t i = 0; i < k; ++i) {
     const size_t first = i * c.chunk, len = std::min<size_t>(c.chunk, n - first);
-    quantize(values + first, q.data(), len, c.fp, c.man_bits, c.rounding);
-    const size_t bytes = encode_chunk(c, q.data(), len, e.payload.data() + at, &e.bits);
+    const uint32_t* in = values + first;  // Q_M is the identity: no copy when lossless
+    if (c.man_bits < fp_format(c.fp).man_bits) {
+      quantize(in, q.data(), len, c.fp, c.man_bits, c.rounding);
+      in = q.data();
+    }
+    const size_t bytes = c.fp == Fp::kFp32
+                             ? encode_chunk<Fp::kFp32>(c, in, len, scratch.data(), &e.bits)
+                             : encode_chunk<Fp::kBf16>(c, in, len, scratch.data(), &e.bits);
     e.chunk_words.push_back(static_cast<uint32_t>(bytes * 8 / c.word_bits));
-    at += bytes;
+    e.payload.insert(e.payload.end(), scratch.begin(), scratch.begin() + bytes);
   }
-  e.payload.resize(at);
   e.bits.index = k * index_entry_bits(c);
   *out = std::move(e);
   return Status::kOk;
@@ -367,11 +408,8 @@ Status decode_chunk(const Config& c, uint64_t n, const uint8_t* data, size_t wor
       ew = wc == 7 ? 8 : wc;
       pred = base;
     }
-    for (unsigned i = 0; i < lanes && st == Status::kOk; ++i) {
-      if ((zero_mask >> i) & 1u) {
-        v[i] = 0;
-        continue;
-      }
+    std::fill(v, v + lanes, 0u);
+    for (uint32_t live = ~zero_mask & all; live && st == Status::kOk; live &= live - 1) {
       const uint32_t head = br.get(1 + ew);
       const uint32_t exp = base + (head >> 1);
       if (br.overrun()) {
@@ -385,7 +423,7 @@ Status decode_chunk(const Config& c, uint64_t n, const uint8_t* data, size_t wor
         } else if (m) {
           man = br.get(m) << drop;
         }
-        v[i] = merge({head & 1u, exp, man}, c.fp);
+        v[__builtin_ctz(live)] = merge({head & 1u, exp, man}, c.fp);
       }
     }
     if (st == Status::kOk && br.overrun()) st = Status::kTruncated;

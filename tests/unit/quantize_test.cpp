@@ -145,6 +145,33 @@ TEST_CASE("Q_k keeps zero and Inf and NaN and never turns a NaN into Inf", "[qua
   }
 }
 
+TEST_CASE("The array form equals the scalar form for every BF16 pattern and k and rounding",
+          "[quantize]") {
+  std::vector<uint32_t> all(0x10000), out(all.size());
+  for (uint32_t b = 0; b < all.size(); ++b) all[b] = b;
+  for (unsigned k = 0; k <= 7; ++k) {
+    for (Rounding r : {Rounding::kTruncate, Rounding::kNearestEven}) {
+      quantize(all.data(), out.data(), all.size(), Fp::kBf16, k, r);
+      for (uint32_t b = 0; b < all.size(); ++b) {
+        if (out[b] != quantize(b, Fp::kBf16, k, r)) FAIL("k=" << k << " in=" << std::hex << b);
+      }
+    }
+  }
+  std::mt19937_64 rng(Catch::rngSeed());
+  auto v = test::random_values(rng, Fp::kFp32, 20000);
+  const auto corners = test::corners(Fp::kFp32);
+  v.insert(v.end(), corners.begin(), corners.end());
+  std::vector<uint32_t> q(v.size());
+  for (unsigned k = 0; k <= 23; ++k) {
+    for (Rounding r : {Rounding::kTruncate, Rounding::kNearestEven}) {
+      quantize(v.data(), q.data(), v.size(), Fp::kFp32, k, r);
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (q[i] != quantize(v[i], Fp::kFp32, k, r)) FAIL("k=" << k << " in=" << std::hex << v[i]);
+      }
+    }
+  }
+}
+
 TEST_CASE("Q_M is the identity and the array forms match the scalar form", "[quantize]") {
   std::mt19937_64 rng(Catch::rngSeed());
   const auto v = test::random_values(rng, Fp::kFp32, 4096);

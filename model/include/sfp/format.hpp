@@ -18,9 +18,9 @@ enum class Fp : uint8_t { kFp32 = 0, kBf16 = 1 };
 struct FpFormat {
   unsigned exp_bits;
   unsigned man_bits;
-  unsigned width() const { return 1 + exp_bits + man_bits; }
-  uint32_t man_mask() const { return (1u << man_bits) - 1; }
-  uint32_t exp_max() const { return (1u << exp_bits) - 1; }
+  constexpr unsigned width() const { return 1 + exp_bits + man_bits; }
+  constexpr uint32_t man_mask() const { return (1u << man_bits) - 1; }
+  constexpr uint32_t exp_max() const { return (1u << exp_bits) - 1; }
 };
 
 constexpr FpFormat fp_format(Fp fp) {

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Encode/decode throughput of the golden model in GB/s of FP32 input, beside zstd -1 and lz4 on
+// the same buffers. Counters: `ratio` = FP32 bytes / encoded bytes (index included for sfp).
+#include <benchmark/benchmark.h>
+#include <lz4.h>
+#include <zstd.h>
+
+#include <cstring>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "sfp/codec.hpp"
+
+namespace {
+
+constexpr size_t kValues = 1u << 22;  // 16 MiB of FP32 per buffer
+
+std::vector<uint32_t> to_bits(const std::vector<float>& f) {
+  std::vector<uint32_t> b(f.size());
+  std::memcpy(b.data(), f.data(), f.size() * 4);
+  return b;
+}
+
+// Post-ReLU activations: about 55 % exact zeros, the rest half-normal around 0.5.
+const std::vector<uint32_t>& activations() {
+  static const std::vector<uint32_t> v = [] {
+    std::mt19937_64 rng(1);
+    std::normal_distribution<float> d(-0.1f, 0.8f);
+    std::vector<float> f(kValues);
+    for (auto& x : f) x = std::max(0.0f, d(rng));
+    return to_bits(f);
+  }();
+  return v;
+}
+
+// Weights: zero-mean normal with a fan-in-like scale.
+const std::vector<uint32_t>& weights() {
+  static const std::vector<uint32_t> v = [] {
+    std::mt19937_64 rng(2);
+    std::normal_distribution<float> d(0.0f, 0.05f);
+    std::vector<float> f(kValues);
+    for (auto& x : f) x = d(rng);
+    return to_bits(f);
+  }();
+  return v;
+}
+
+const std::vector<uint32_t>& data(int which) { return which == 0 ? activations() : weights(); }
+
+sfp::Config config(int m) {
+  sfp::Config c = sfp::Config::lossless(sfp::Fp::kFp32);
+  c.man_bits = static_cast<unsigned>(m);
+  return c;
+}
+
+void set_io(benchmark::State& state, size_t encoded_bytes) {
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kValues * 4));
+  state.counters["ratio"] = static_cast<double>(kValues * 4) / static_cast<double>(encoded_bytes);
+}
+
+size_t sfp_bytes(const sfp::Encoded& e) { return (e.bits.total() + 7) / 8; }
+
+void BM_sfp_encode(benchmark::State& state) {
+  const auto& v = data(static_cast<int>(state.range(0)));
+  const sfp::Config c = config(static_cast<int>(state.range(1)));
+  sfp::Encoded e;
+  for (auto _ : state) {
+    if (sfp::encode(c, v.data(), v.size(), &e) != sfp::Status::kOk) state.SkipWithError("encode");
+    benchmark::DoNotOptimize(e.payload.data());
+  }
+  set_io(state, sfp_bytes(e));
+}
+
+void BM_sfp_decode(benchmark::State& state) {
+  const auto& v = data(static_cast<int>(state.range(0)));
+  const sfp::Config c = config(static_cast<int>(state.range(1)));
+  sfp::Encoded e;
+  sfp::encode(c, v.data(), v.size(), &e);
+  std::vector<uint32_t> out(v.size());
+  for (auto _ : state) {
+    if (sfp::decode(e, out.data()) != sfp::Status::kOk) state.SkipWithError("decode");
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_io(state, sfp_bytes(e));
+}
+
+void BM_zstd1_compress(benchmark::State& state) {
+  const auto& v = data(static_cast<int>(state.range(0)));
+  std::vector<char> out(ZSTD_compressBound(v.size() * 4));
+  size_t n = 0;
+  for (auto _ : state) {
+    n = ZSTD_compress(out.data(), out.size(), v.data(), v.size() * 4, 1);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_io(state, n);
+}
+
+void BM_zstd1_decompress(benchmark::State& state) {
+  const auto& v = data(static_cast<int>(state.range(0)));
+  std::vector<char> comp(ZSTD_compressBound(v.size() * 4)), out(v.size() * 4);
+  const size_t n = ZSTD_compress(comp.data(), comp.size(), v.data(), v.size() * 4, 1);
+  for (auto _ : state) {
+    ZSTD_decompress(out.data(), out.size(), comp.data(), n);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_io(state, n);
+}
+
+void BM_lz4_compress(benchmark::State& state) {
+  const auto& v = data(static_cast<int>(state.range(0)));
+  const int src = static_cast<int>(v.size() * 4);
+  std::vector<char> out(static_cast<size_t>(LZ4_compressBound(src)));
+  int n = 0;
+  for (auto _ : state) {
+    n = LZ4_compress_default(reinterpret_cast<const char*>(v.data()), out.data(), src,
+                             static_cast<int>(out.size()));
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_io(state, static_cast<size_t>(n));
+}
+
+void BM_lz4_decompress(benchmark::State& state) {
+  const auto& v = data(static_cast<int>(state.range(0)));
+  const int src = static_cast<int>(v.size() * 4);
+  std::vector<char> comp(static_cast<size_t>(LZ4_compressBound(src))), out(v.size() * 4);
+  const int n = LZ4_compress_default(reinterpret_cast<const char*>(v.data()), comp.data(), src,
+                                     static_cast<int>(comp.size()));
+  for (auto _ : state) {
+    LZ4_decompress_safe(comp.data(), out.data(), n, src);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_io(state, static_cast<size_t>(n));
+}
+
+// Args: data (0 = post-ReLU activations, 1 = weights), mantissa bits m.
+BENCHMARK(BM_sfp_encode)->ArgsProduct({{0, 1}, {23, 4}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_sfp_decode)->ArgsProduct({{0, 1}, {23, 4}})->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zstd1_compress)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_zstd1_decompress)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_lz4_compress)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_lz4_decompress)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
