@@ -312,24 +312,26 @@ GroupPlan plan_group(const Config& c, const uint32_t* q, unsigned lanes) {
                            : analyse<Fp::kBf16>(c.zero != ZeroCode::kNone, q, lanes);
 }
 
-uint64_t chunk_count(const Config& c, uint64_t n) { return (n + c.chunk - 1) / c.chunk; }
+uint64_t chunk_count(const Config& c, uint64_t n) { return n / c.chunk + (n % c.chunk != 0); }
 
-uint64_t max_chunk_bits(const Config& c, uint64_t values) {
+// The largest group record of `lanes` values, over every number of zero values.
+static uint64_t max_group_bits(const Config& c, unsigned lanes) {
   const unsigned mant = std::max(c.man_bits, 1u);
   const unsigned head = c.gecko ? kBaseMaxBits[static_cast<unsigned>(c.base)] + kWidthCodeBits : 0;
-  uint64_t total = 0;
-  for (uint64_t g0 = 0; g0 < values; g0 += c.group) {
-    const unsigned lanes = static_cast<unsigned>(std::min<uint64_t>(c.group, values - g0));
-    uint64_t worst = 0;
-    for (unsigned z = 0; z <= lanes; ++z) {
-      if (c.zero == ZeroCode::kNone && z > 0) break;
-      uint64_t r = zero_bits(c.zero, lanes, z);
-      if (z < lanes) r += head + uint64_t{lanes - z} * (1 + kExpBits + mant);
-      worst = std::max(worst, r);
-    }
-    total += worst;
+  uint64_t worst = 0;
+  for (unsigned z = 0; z <= lanes; ++z) {
+    if (c.zero == ZeroCode::kNone && z > 0) break;
+    uint64_t r = zero_bits(c.zero, lanes, z);
+    if (z < lanes) r += head + uint64_t{lanes - z} * (1 + kExpBits + mant);
+    worst = std::max(worst, r);
   }
-  return total;
+  return worst;
+}
+
+uint64_t max_chunk_bits(const Config& c, uint64_t values) {
+  const uint64_t tail = values % c.group;
+  return values / c.group * max_group_bits(c, c.group) +
+         (tail ? max_group_bits(c, static_cast<unsigned>(tail)) : 0);
 }
 
 unsigned index_entry_bits(const Config& c) {

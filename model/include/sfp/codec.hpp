@@ -63,7 +63,7 @@ Status decode(const Encoded& e, uint32_t* out);
 Status decode_chunk(const Config& c, uint64_t chunk_values, const uint8_t* data, size_t words,
                     uint32_t* out);
 
-// Number of chunks for n values, and the values in chunk i.
+// Number of chunks for n values: ceil(n / C).
 uint64_t chunk_count(const Config& c, uint64_t n);
 // Bits of one chunk index entry: enough to hold the largest chunk length in words.
 unsigned index_entry_bits(const Config& c);

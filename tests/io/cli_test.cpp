@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The sfp command, run as a process: round trips through files, exit codes, messages, and
+// that a failure leaves no output file behind.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "io_test_util.hpp"
+#include "sfp/io/npy.hpp"
+#include "sfp/io/safetensors.hpp"
+#include "sfp/quantize.hpp"
+#include "test_data.hpp"
+
+namespace sfp::test {
+namespace {
+
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+// A started sfp process whose stdout and stderr go to files.
+struct Pending {
+  pid_t pid;
+  std::string out, err;
+};
+
+Pending start(const ScratchDir& dir, const std::vector<std::string>& args, size_t id) {
+  Pending p{-1, dir.file(fmt::format(".stdout.{}", id)), dir.file(fmt::format(".stderr.{}", id))};
+  std::vector<std::string> argv_s = {SFP_EXE};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  REQUIRE(posix_spawn_file_actions_init(&fa) == 0);
+  REQUIRE(posix_spawn_file_actions_addopen(&fa, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                           0644) == 0);
+  REQUIRE(posix_spawn_file_actions_addopen(&fa, 2, p.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                           0644) == 0);
+  const int rc = posix_spawn(&p.pid, SFP_EXE, &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  REQUIRE(rc == 0);
+  return p;
+}
+
+Run finish(const Pending& p) {
+  int status = 0;
+  REQUIRE(waitpid(p.pid, &status, 0) == p.pid);
+  REQUIRE(WIFEXITED(status));
+  Run r{WEXITSTATUS(status), "", ""};
+  const Bytes o = read_bytes(p.out), e = read_bytes(p.err);
+  r.out.assign(o.begin(), o.end());
+  r.err.assign(e.begin(), e.end());
+  std::filesystem::remove(p.out);
+  std::filesystem::remove(p.err);
+  return r;
+}
+
+// Runs build/sfp with the arguments and waits for it.
+Run sfp(const ScratchDir& dir, const std::vector<std::string>& args) {
+  return finish(start(dir, args, 0));
+}
+
+// Runs several sfp processes at once (each start-up loads every linked library).
+std::vector<Run> sfp_all(const ScratchDir& dir,
+                         const std::vector<std::vector<std::string>>& cases) {
+  std::vector<Pending> pending;
+  for (size_t i = 0; i < cases.size(); ++i) pending.push_back(start(dir, cases[i], i));
+  std::vector<Run> runs;
+  for (const Pending& p : pending) runs.push_back(finish(p));
+  return runs;
+}
+
+std::vector<std::string> lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+// The files in a scratch directory, apart from the ones the test wrote itself.
+std::vector<std::string> others(const ScratchDir& dir, std::vector<std::string> mine) {
+  std::vector<std::string> out;
+  for (const std::string& e : dir.entries()) {
+    if (std::find(mine.begin(), mine.end(), e) == mine.end()) out.push_back(e);
+  }
+  return out;
+}
+
+// F32 and BF16 tensors with every FP corner (NaN payloads, -0, subnormals, Inf), random
+// values and metadata.
+io::TensorFile model_file(std::mt19937_64& rng) {
+  io::TensorFile f;
+  f.metadata = {{"format", "pt"}, {"epoch", "3"}};
+  std::vector<uint32_t> w = corners(Fp::kFp32);
+  const std::vector<uint32_t> w_more = random_values(rng, Fp::kFp32, 5000);
+  w.insert(w.end(), w_more.begin(), w_more.end());
+  std::vector<uint32_t> b = corners(Fp::kBf16);
+  const std::vector<uint32_t> b_more = random_values(rng, Fp::kBf16, 300);
+  b.insert(b.end(), b_more.begin(), b_more.end());
+  const uint64_t wn = w.size(), bn = b.size();
+  f.tensors.push_back(make_tensor("encoder.weight", Fp::kFp32, {wn / 2, 2}, std::move(w)));
+  f.tensors.push_back(make_tensor("encoder.bias", Fp::kBf16, {bn}, std::move(b)));
+  f.tensors.push_back(make_tensor("step", Fp::kFp32, {}, {0x41200000}));
+  f.tensors.push_back(make_tensor("unused", Fp::kBf16, {0}, {}));
+  return f;
+}
+
+TEST_CASE("sfp encode then decode gives back a safetensors file bit for bit", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  const io::TensorFile f = model_file(rng);
+  const Bytes input = io::write_safetensors(f);
+  write_bytes(dir.file("model.safetensors"), input);
+
+  const Run enc = sfp(dir, {"encode", dir.file("model.safetensors"), "-o", dir.file("m.sfp")});
+  INFO(enc.err);
+  REQUIRE(enc.code == 0);
+  CHECK(enc.err.empty());
+  const std::vector<std::string> out = lines(enc.out);
+  REQUIRE(out.size() == f.tensors.size());
+  for (size_t i = 0; i < f.tensors.size(); ++i)
+    CHECK_THAT(out[i], StartsWith(f.tensors[i].name + ":"));
+  CHECK_THAT(out[0], Contains(fmt::format("{} values", f.tensors[0].values.size())));
+  CHECK_THAT(out[0], Contains("bits/value"));
+  CHECK_THAT(out[0], Contains("x vs F32"));
+  CHECK_THAT(out[1], Contains("x vs BF16"));
+
+  const Run dec = sfp(dir, {"decode", dir.file("m.sfp"), "-o", dir.file("back.safetensors")});
+  INFO(dec.err);
+  REQUIRE(dec.code == 0);
+  const Bytes back = read_bytes(dir.file("back.safetensors"));
+  CHECK(back == input);
+  const io::TensorFile g = io::parse_safetensors(back.data(), back.size());
+  REQUIRE(g.tensors.size() == f.tensors.size());
+  for (size_t i = 0; i < f.tensors.size(); ++i) CHECK(g.tensors[i].values == f.tensors[i].values);
+  CHECK(others(dir, {"model.safetensors", "m.sfp", "back.safetensors"}).empty());
+}
+
+TEST_CASE("sfp encode with -m decodes to Q_m of the input", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  const io::TensorFile f = model_file(rng);
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(f));
+  const Run enc = sfp(dir, {"encode", dir.file("in.safetensors"), "-o", dir.file("q.sfp"), "-m",
+                            "3", "--round", "rne", "--group", "8", "--base", "gamma", "--zero",
+                            "mask", "--chunk", "64", "--word", "64"});
+  INFO(enc.err);
+  REQUIRE(enc.code == 0);
+  const Run dec = sfp(dir, {"decode", dir.file("q.sfp"), "-o", dir.file("q.safetensors")});
+  REQUIRE(dec.code == 0);
+  const Bytes back = read_bytes(dir.file("q.safetensors"));
+  const io::TensorFile g = io::parse_safetensors(back.data(), back.size());
+  REQUIRE(g.tensors.size() == f.tensors.size());
+  for (size_t i = 0; i < f.tensors.size(); ++i) {
+    const io::Tensor& t = f.tensors[i];
+    std::vector<uint32_t> want(t.values.size());
+    quantize(t.values.data(), want.data(), want.size(), t.dtype, 3, Rounding::kNearestEven);
+    CHECK(g.tensors[i].values == want);
+  }
+  CHECK(g.metadata == f.metadata);
+}
+
+TEST_CASE("sfp encode then decode gives back .npy files bit for bit", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  std::vector<Bytes> inputs;
+  std::vector<std::vector<std::string>> encode, decode;
+  for (const bool bf16 : {false, true}) {
+    for (const bool fortran : {false, true}) {
+      const Fp fp = bf16 ? Fp::kBf16 : Fp::kFp32;
+      io::TensorFile f;
+      f.kind = bf16 ? io::SourceKind::kNpyBf16 : io::SourceKind::kNpyF32;
+      f.metadata = {{"fortran_order", fortran ? "true" : "false"}};
+      std::vector<uint32_t> v = corners(fp);
+      const std::vector<uint32_t> more = random_values(rng, fp, 6 * 40 - v.size());
+      v.insert(v.end(), more.begin(), more.end());
+      f.tensors.push_back(make_tensor("a", fp, {6, 40}, v));
+      const size_t i = inputs.size();
+      inputs.push_back(io::write_npy(f));
+      // The array is named after the file's stem.
+      const std::string stem = fmt::format("a{}", i);
+      write_bytes(dir.file(stem + ".npy"), inputs.back());
+      encode.push_back({"encode", dir.file(stem + ".npy"), "-o", dir.file(stem + ".sfp")});
+      if (bf16) encode.back().push_back("--bf16-npy");
+      decode.push_back({"decode", dir.file(stem + ".sfp"), "-o", dir.file(stem + ".back.npy")});
+    }
+  }
+  const std::vector<Run> enc = sfp_all(dir, encode);
+  for (size_t i = 0; i < enc.size(); ++i) {
+    INFO(enc[i].err);
+    REQUIRE(enc[i].code == 0);
+    CHECK_THAT(enc[i].out, StartsWith(fmt::format("a{}: 240 values", i)));
+  }
+  const std::vector<Run> dec = sfp_all(dir, decode);
+  for (size_t i = 0; i < dec.size(); ++i) {
+    INFO(dec[i].err);
+    REQUIRE(dec[i].code == 0);
+    CHECK(read_bytes(dir.file(fmt::format("a{}.back.npy", i))) == inputs[i]);
+  }
+}
+
+TEST_CASE("sfp encode of a <u2 .npy without --bf16-npy is an input error", "[cli]") {
+  ScratchDir dir;
+  io::TensorFile f;
+  f.kind = io::SourceKind::kNpyBf16;
+  f.metadata = {{"fortran_order", "false"}};
+  f.tensors.push_back(make_tensor("a", Fp::kBf16, {2}, {0x3F80, 0x4000}));
+  write_bytes(dir.file("a.npy"), io::write_npy(f));
+  const Run r = sfp(dir, {"encode", dir.file("a.npy"), "-o", dir.file("a.sfp")});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, StartsWith("sfp: " + dir.file("a.npy") + ": "));
+  CHECK_THAT(r.err, Contains("'<u2'"));
+  CHECK(others(dir, {"a.npy"}).empty());
+}
+
+TEST_CASE("a missing input file exits 1 naming the file and writes nothing", "[cli]") {
+  ScratchDir dir;
+  const std::string missing = dir.file("missing.safetensors");
+  for (const char* cmd : {"encode", "decode"}) {
+    const Run r = sfp(dir, {cmd, missing, "-o", dir.file("out")});
+    INFO(cmd);
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK(r.err == "sfp: " + missing + ": cannot open: No such file or directory\n");
+    CHECK(dir.entries().empty());
+  }
+  const Run s = sfp(dir, {"stats", missing});
+  CHECK(s.code == 1);
+  CHECK(s.err == "sfp: " + missing + ": cannot open: No such file or directory\n");
+}
+
+TEST_CASE("a bad input file exits 1 with one line naming it and leaves no output", "[cli]") {
+  ScratchDir dir;
+  struct Case {
+    const char* what;
+    const char* command;
+    Bytes content;
+    const char* message;
+  };
+  std::mt19937_64 rng(Catch::rngSeed());
+  const Bytes good = io::write_safetensors(model_file(rng));
+  const Bytes f16 = safetensors_bytes(
+      R"({"h": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})", Bytes(4, 0));
+  const Case cases[] = {
+      {"garbage", "encode", Bytes{'h', 'e', 'l', 'l', 'o', '\n'}, "header length"},
+      {"truncated safetensors", "encode", Bytes(good.begin(), good.end() - 3), "reach past"},
+      {"unsupported dtype", "encode", f16, "tensor \"h\" has dtype \"F16\""},
+      {"an .sfp to encode", "encode", Bytes{'S', 'F', 'P', 'F', 1, 0}, "sfp decode"},
+      {"safetensors to decode", "decode", good, "bad magic"},
+      {"truncated .sfp", "decode", Bytes{'S', 'F', 'P', 'F', 1, 0, 0, 0, 1}, "file ends in"},
+  };
+  std::vector<std::vector<std::string>> args;
+  std::vector<std::string> inputs;
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    inputs.push_back(fmt::format("in{}.bin", i));
+    write_bytes(dir.file(inputs.back()), cases[i].content);
+    args.push_back(
+        {cases[i].command, dir.file(inputs.back()), "-o", dir.file(fmt::format("out{}.bin", i))});
+  }
+  const std::vector<Run> runs = sfp_all(dir, args);
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    INFO(cases[i].what);
+    const Run& r = runs[i];
+    CHECK(r.code == 1);
+    CHECK(r.out.empty());
+    CHECK_THAT(r.err, StartsWith("sfp: " + dir.file(inputs[i]) + ": "));
+    CHECK_THAT(r.err, Contains(cases[i].message));
+    CHECK(lines(r.err).size() == 1);
+  }
+  CHECK(others(dir, inputs).empty());
+}
+
+TEST_CASE("a failed encode leaves an existing output file untouched", "[cli]") {
+  ScratchDir dir;
+  write_bytes(dir.file("out.sfp"), Bytes{'k', 'e', 'e', 'p'});
+  write_bytes(dir.file("bad.safetensors"), Bytes{1, 2, 3});
+  const Run r = sfp(dir, {"encode", dir.file("bad.safetensors"), "-o", dir.file("out.sfp")});
+  CHECK(r.code == 1);
+  CHECK(read_bytes(dir.file("out.sfp")) == Bytes{'k', 'e', 'e', 'p'});
+  CHECK(others(dir, {"out.sfp", "bad.safetensors"}).empty());
+}
+
+TEST_CASE("an output file that cannot be written exits 1 naming it", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(model_file(rng)));
+  const std::string out = dir.file("no/such/dir/out.sfp");
+  const Run r = sfp(dir, {"encode", dir.file("in.safetensors"), "-o", out});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, StartsWith("sfp: " + out + ": "));
+  CHECK(r.out.empty());
+}
+
+TEST_CASE("mantissa bits above a tensor's width are an input error naming the tensor", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(model_file(rng)));
+  const Run r =
+      sfp(dir, {"encode", dir.file("in.safetensors"), "-o", dir.file("o.sfp"), "-m", "10"});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Contains("tensor \"encoder.bias\" is BF16 with 7 mantissa bits"));
+  CHECK(others(dir, {"in.safetensors"}).empty());
+}
+
+TEST_CASE("bad usage exits 2", "[cli]") {
+  ScratchDir dir;
+  write_bytes(dir.file("in.safetensors"), safetensors_bytes("{}", {}));
+  const std::string in = dir.file("in.safetensors"), out = dir.file("o.sfp");
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {"frobnicate"},
+      {"encode", in},
+      {"encode", in, "-o", out, "--group", "5"},
+      {"encode", in, "-o", out, "-m", "24"},
+      {"encode", in, "-o", out, "--chunk", "3000"},
+      {"encode", in, "-o", out, "--chunk", "8", "--group", "16"},
+      {"encode", in, "-o", out, "--word", "48"},
+      {"encode", in, "-o", out, "--base", "huffman"},
+      {"decode", in},
+      {"stats"},
+      {"stats", in, "--chunk", "4", "--group", "8"},
+  };
+  const std::vector<Run> runs = sfp_all(dir, cases);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    std::string shown;
+    for (const auto& a : cases[i]) shown += a + " ";
+    INFO("sfp " << shown);
+    CHECK(runs[i].code == 2);
+    CHECK_FALSE(runs[i].err.empty());
+  }
+  CHECK(others(dir, {"in.safetensors"}).empty());
+}
+
+TEST_CASE("help on every subcommand and the version flag exit 0", "[cli]") {
+  ScratchDir dir;
+  const char* const commands[] = {"encode", "decode", "stats"};
+  const std::vector<Run> runs = sfp_all(
+      dir,
+      {{"encode", "--help"}, {"decode", "--help"}, {"stats", "--help"}, {"--help"}, {"--version"}});
+  for (size_t i = 0; i < 3; ++i) {
+    INFO(commands[i]);
+    CHECK(runs[i].code == 0);
+    CHECK_THAT(runs[i].out, Contains(std::string("sfp ") + commands[i]));
+  }
+  CHECK(runs[3].code == 0);
+  CHECK_THAT(runs[3].out, Contains("encode"));
+  CHECK(runs[4].code == 0);
+  CHECK_THAT(runs[4].out, StartsWith("sfp "));
+}
+
+TEST_CASE("sfp stats prints a row per tensor and a total row", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  const io::TensorFile f = model_file(rng);
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(f));
+  const Run r = sfp(dir, {"stats", dir.file("in.safetensors")});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const std::vector<std::string> rows = lines(r.out);
+  REQUIRE(rows.size() == 1 + f.tensors.size() + 1);
+  CHECK_THAT(rows[0], StartsWith("name"));
+  for (size_t i = 0; i < f.tensors.size(); ++i) {
+    CHECK_THAT(rows[1 + i], StartsWith(f.tensors[i].name + " "));
+    CHECK_THAT(rows[1 + i], Contains(std::string(" ") + io::dtype_name(f.tensors[i].dtype) + " "));
+  }
+  CHECK_THAT(rows.back(), StartsWith("total "));
+  // A column per field: name dtype values zeros exp_H sign exp mant index total xFP32 xBF16.
+  std::istringstream step(rows[3]);
+  std::vector<std::string> cols;
+  for (std::string c; step >> c;) cols.push_back(c);
+  REQUIRE(cols.size() == 12);
+  CHECK(cols[2] == "1");
+  CHECK(cols[3] == "0.0000");  // 10.0f is not +0
+  CHECK(cols[4] == "0.000");   // one value: no exponent entropy
+}
+
+TEST_CASE("sfp stats --json is one JSON document with consistent numbers", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  const io::TensorFile f = model_file(rng);
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(f));
+  const Run r = sfp(dir, {"stats", "--json", dir.file("in.safetensors")});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  const nlohmann::json& tensors = doc.at("tensors");
+  REQUIRE(tensors.size() == f.tensors.size());
+  uint64_t values = 0, bits = 0;
+  for (size_t i = 0; i < f.tensors.size(); ++i) {
+    const io::Tensor& t = f.tensors[i];
+    const nlohmann::json& j = tensors[i];
+    INFO(t.name);
+    CHECK(j.at("name") == t.name);
+    CHECK(j.at("dtype") == io::dtype_name(t.dtype));
+    CHECK(j.at("values") == t.values.size());
+    CHECK(j.at("config") == to_string(Config::lossless(t.dtype)));
+    const nlohmann::json& b = j.at("bits");
+    const uint64_t sum = b.at("sign").get<uint64_t>() + b.at("zero").get<uint64_t>() +
+                         b.at("base").get<uint64_t>() + b.at("width").get<uint64_t>() +
+                         b.at("delta").get<uint64_t>() + b.at("mantissa").get<uint64_t>() +
+                         b.at("pad").get<uint64_t>() + b.at("index").get<uint64_t>();
+    CHECK(b.at("total") == sum);
+    const uint64_t zeros = static_cast<uint64_t>(std::count(t.values.begin(), t.values.end(), 0u));
+    if (!t.values.empty()) {
+      CHECK(j.at("zero_fraction").get<double>() ==
+            Approx(static_cast<double>(zeros) / static_cast<double>(t.values.size())));
+      CHECK(j.at("bits_per_value").at("total").get<double>() ==
+            Approx(static_cast<double>(sum) / static_cast<double>(t.values.size())));
+      CHECK(j.at("ratio_fp32").get<double>() ==
+            Approx(32.0 * static_cast<double>(t.values.size()) / static_cast<double>(sum)));
+    } else {
+      CHECK(j.at("bits_per_value").at("total").is_null());
+    }
+    values += t.values.size();
+    bits += sum;
+  }
+  CHECK(doc.at("total").at("values") == values);
+  CHECK(doc.at("total").at("bits").at("total") == bits);
+
+  // The .sfp file of the same tensors gives the same numbers from its stored encoding.
+  REQUIRE(sfp(dir, {"encode", dir.file("in.safetensors"), "-o", dir.file("in.sfp")}).code == 0);
+  const Run s = sfp(dir, {"stats", "--json", dir.file("in.sfp")});
+  INFO(s.err);
+  REQUIRE(s.code == 0);
+  CHECK(s.err.empty());
+  const nlohmann::json from_sfp = nlohmann::json::parse(s.out);
+  CHECK(from_sfp.at("total") == doc.at("total"));
+  for (size_t i = 0; i < f.tensors.size(); ++i) {
+    CHECK(from_sfp.at("tensors")[i].at("bits") == tensors[i].at("bits"));
+  }
+}
+
+TEST_CASE("sfp stats applies the configuration flags", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(model_file(rng)));
+  const Run r = sfp(dir, {"stats", "--json", "-m", "2", "--no-gecko", dir.file("in.safetensors")});
+  REQUIRE(r.code == 0);
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  const nlohmann::json& w = doc.at("tensors")[0];
+  Config want = Config::lossless(Fp::kFp32);
+  want.man_bits = 2;
+  want.gecko = false;
+  CHECK(w.at("config") == to_string(want));
+  const uint64_t n = w.at("values").get<uint64_t>();
+  CHECK(w.at("bits").at("base") == 0);
+  CHECK(w.at("bits").at("mantissa").get<uint64_t>() <= 2 * n);
+}
+
+}  // namespace
+}  // namespace sfp::test

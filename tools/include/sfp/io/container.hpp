@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The .sfp container file: the tensor streams of one tensor file plus what is needed to write
+// that file back. Spec: docs/format.md, "Container file".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sfp/codec.hpp"
+#include "sfp/io/tensor.hpp"
+
+namespace sfp::io {
+
+inline constexpr char kContainerMagic[4] = {'S', 'F', 'P', 'F'};
+inline constexpr unsigned kContainerVersion = 1;
+inline constexpr unsigned kContainerMaxDims = 8;
+
+struct EncodedTensor {
+  std::string name;
+  std::vector<uint64_t> shape;
+  // config, values, chunk_words and payload are stored; bits is filled only by the encoder.
+  Encoded stream;
+};
+
+struct Container {
+  SourceKind kind = SourceKind::kSafetensors;
+  Metadata metadata;
+  std::vector<EncodedTensor> tensors;
+};
+
+// Serializes a container. Throws Error if a field cannot be represented (name length, more than
+// 8 dimensions, value count not the product of the shape, chunk index inconsistent with the
+// payload, more than 2^32-1 tensors or chunks).
+std::vector<uint8_t> write_container(const Container& c);
+
+// Parses and validates a whole .sfp file: header, metadata, and every record's name, dtype,
+// shape, configuration word, value count, chunk count, chunk index (entries between 1 and the
+// largest chunk length, pad bits zero) and payload length, and that the file ends after the
+// last record. The streams themselves are checked by decode_container. Throws Error naming the
+// record and field.
+Container read_container(const uint8_t* data, size_t size);
+
+// Decodes every tensor stream with sfp::decode. Throws Error naming the tensor and the decoder
+// status if one fails.
+TensorFile decode_container(const Container& c);
+
+// Encodes one tensor. Throws Error naming the tensor if sfp::encode fails.
+EncodedTensor encode_tensor(const Tensor& t, const Config& config);
+
+// Encodes every tensor of a file with the configuration config_for(tensor) returns.
+Container encode_tensor_file(const TensorFile& file,
+                             const std::function<Config(const Tensor&)>& config_for);
+
+}  // namespace sfp::io

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Little-endian byte access shared by the file parsers and writers (private to sfp_io).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sfp/io/tensor.hpp"
+
+namespace sfp::io::detail {
+
+inline uint64_t load_le(const uint8_t* p, unsigned bytes) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < bytes; ++i) v |= uint64_t{p[i]} << (8 * i);
+  return v;
+}
+
+inline void append_le(std::vector<uint8_t>& out, uint64_t v, unsigned bytes) {
+  for (unsigned i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+inline void append_bytes(std::vector<uint8_t>& out, const void* p, size_t n) {
+  const auto* b = static_cast<const uint8_t*>(p);
+  out.insert(out.end(), b, b + n);
+}
+
+// Bounds-checked sequential reader. Every read names the field it reads, so that running out of
+// bytes gives "<context>: file ends in <field> (needs N bytes, M left)".
+class ByteReader {
+ public:
+  ByteReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+
+  void set_context(std::string context) { context_ = std::move(context); }
+  const std::string& context() const { return context_; }
+  size_t pos() const { return pos_; }
+  size_t remaining() const { return size_ - pos_; }
+
+  // Returns a pointer to the next n bytes and moves past them.
+  const uint8_t* take(uint64_t n, const char* field) {
+    if (n > remaining()) {
+      throw Error(fmt::format("{}file ends in {} (needs {} bytes, {} left)", prefix(), field, n,
+                              remaining()));
+    }
+    const uint8_t* p = data_ + pos_;
+    pos_ += static_cast<size_t>(n);
+    return p;
+  }
+  uint64_t le(unsigned bytes, const char* field) { return load_le(take(bytes, field), bytes); }
+
+  // Throws Error("<context>: <message>").
+  [[noreturn]] void fail(const std::string& message) const { throw Error(prefix() + message); }
+
+ private:
+  std::string prefix() const { return context_.empty() ? std::string() : context_ + ": "; }
+
+  const uint8_t* data_;
+  size_t size_;
+  size_t pos_ = 0;
+  std::string context_;
+};
+
+}  // namespace sfp::io::detail

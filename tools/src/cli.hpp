@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Pieces shared by the sfp subcommands: the configuration flags, loading a tensor file, and
+// reporting errors the way the command line promises (docs/cli.md, "Exit codes").
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sfp/format.hpp"
+#include "sfp/io/tensor.hpp"
+
+namespace sfp::cli {
+
+// Bad usage found after parsing (exit code 2).
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A subcommand and what to run when it is the one given.
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+Command add_encode(CLI::App& app);
+Command add_decode(CLI::App& app);
+Command add_stats(CLI::App& app);
+
+// Flags that override the lossless default configuration of each tensor's dtype.
+class ConfigFlags {
+ public:
+  void add_to(CLI::App* app);
+  // True if any flag was given.
+  bool any() const;
+  // Cross-flag checks CLI11 cannot do; throws UsageError.
+  void check() const;
+  // The configuration for a tensor: Config::lossless(dtype) with the flags applied. Throws
+  // io::Error if -m is above the tensor's mantissa width.
+  Config config_for(const io::Tensor& t) const;
+
+ private:
+  unsigned man_bits_ = 0;
+  std::string round_ = "trunc";
+  bool no_gecko_ = false;
+  unsigned group_ = 0;
+  std::string base_ = "delta";
+  std::string zero_ = "mode";
+  unsigned chunk_ = 0;
+  unsigned word_ = 0;
+  std::vector<CLI::Option*> options_;
+  CLI::Option* man_bits_opt_ = nullptr;
+  CLI::Option* round_opt_ = nullptr;
+  CLI::Option* group_opt_ = nullptr;
+  CLI::Option* base_opt_ = nullptr;
+  CLI::Option* zero_opt_ = nullptr;
+  CLI::Option* chunk_opt_ = nullptr;
+  CLI::Option* word_opt_ = nullptr;
+};
+
+// Parses a safetensors or .npy file already read into memory (an .sfp file is an error). A .npy
+// array is named after the file's stem.
+io::TensorFile parse_tensor_file(const std::string& path, const std::vector<uint8_t>& bytes,
+                                 bool bf16_npy);
+
+// Prints "sfp: <file>: <what went wrong>" on stderr and returns 1.
+int fail(const std::string& file, const std::exception& e);
+
+}  // namespace sfp::cli

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sfp stats: per-tensor value statistics and where the bits of the encoding go.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cli.hpp"
+#include "sfp/codec.hpp"
+#include "sfp/io/container.hpp"
+#include "sfp/io/file.hpp"
+#include "sfp/quantize.hpp"
+
+namespace sfp::cli {
+namespace {
+
+struct StatsOptions {
+  std::vector<std::string> files;
+  bool json = false;
+  bool bf16_npy = false;
+  ConfigFlags flags;
+};
+
+// Statistics of one tensor, or of several added together.
+struct Row {
+  std::string file, name, dtype;
+  std::vector<uint64_t> shape;
+  uint64_t values = 0;
+  uint64_t zeros = 0;                       // exact +0 bit patterns
+  std::array<uint64_t, 256> exp_hist = {};  // exponent field histogram
+  std::optional<Config> config;             // absent in the total row
+  BitCounts bits;
+
+  void add_values(const std::vector<uint32_t>& v, Fp fp) {
+    values += v.size();
+    for (uint32_t x : v) {
+      zeros += x == 0;
+      ++exp_hist[split(x, fp).exp];
+    }
+  }
+  Row& operator+=(const Row& o) {
+    values += o.values;
+    zeros += o.zeros;
+    for (size_t i = 0; i < exp_hist.size(); ++i) exp_hist[i] += o.exp_hist[i];
+    bits += o.bits;
+    return *this;
+  }
+  // Order-0 entropy of the exponent field in bits.
+  double exp_entropy() const {
+    double h = 0;
+    for (uint64_t c : exp_hist) {
+      if (c == 0) continue;
+      const double p = static_cast<double>(c) / static_cast<double>(values);
+      h -= p * std::log2(p);
+    }
+    return h;
+  }
+  double per_value(uint64_t bits_total) const {
+    return static_cast<double>(bits_total) / static_cast<double>(values);
+  }
+  double zero_fraction() const {
+    return values ? static_cast<double>(zeros) / static_cast<double>(values) : 0.0;
+  }
+};
+
+// Rows of one tensor file: each tensor encoded with the flags' configuration.
+void tensor_file_rows(const std::string& path, const std::vector<uint8_t>& bytes,
+                      const StatsOptions& o, std::vector<Row>* rows) {
+  const io::TensorFile file = parse_tensor_file(path, bytes, o.bf16_npy);
+  for (const io::Tensor& t : file.tensors) {
+    const io::EncodedTensor e = io::encode_tensor(t, o.flags.config_for(t));
+    Row r;
+    r.file = path;
+    r.name = t.name;
+    r.dtype = io::dtype_name(t.dtype);
+    r.shape = t.shape;
+    r.add_values(t.values, t.dtype);
+    r.config = e.stream.config;
+    r.bits = e.stream.bits;
+    rows->push_back(std::move(r));
+  }
+}
+
+// Rows of an .sfp file: the stored encoding. The decoder does not count bits, so the decoded
+// values are encoded again with the stored configuration; a conforming stream comes out the
+// same, and anything else is reported.
+void sfp_file_rows(const std::string& path, const std::vector<uint8_t>& bytes,
+                   std::vector<Row>* rows) {
+  const io::Container c = io::read_container(bytes.data(), bytes.size());
+  const io::TensorFile file = io::decode_container(c);
+  for (size_t i = 0; i < c.tensors.size(); ++i) {
+    const io::EncodedTensor& stored = c.tensors[i];
+    const io::Tensor& t = file.tensors[i];
+    const io::EncodedTensor again = io::encode_tensor(t, stored.stream.config);
+    if (again.stream.payload != stored.stream.payload ||
+        again.stream.chunk_words != stored.stream.chunk_words) {
+      fmt::print(stderr,
+                 "sfp: {}: tensor {}: stored stream is not the conforming encoding; bit counts "
+                 "are those of the conforming one\n",
+                 path, io::quote(t.name));
+    }
+    Row r;
+    r.file = path;
+    r.name = t.name;
+    r.dtype = io::dtype_name(t.dtype);
+    r.shape = t.shape;
+    r.add_values(t.values, t.dtype);
+    r.config = stored.stream.config;
+    r.bits = again.stream.bits;
+    rows->push_back(std::move(r));
+  }
+}
+
+std::string fixed(const Row& r, uint64_t bits, int digits = 3) {
+  if (r.values == 0) return "-";
+  return fmt::format("{:.{}f}", r.per_value(bits), digits);
+}
+
+std::string ratio(const Row& r, double width) {
+  if (r.values == 0 || r.bits.total() == 0) return "-";
+  return fmt::format("{:.2f}", width / r.per_value(r.bits.total()));
+}
+
+void print_table(const std::vector<Row>& rows, const Row& total, bool with_file) {
+  const auto label = [&](const Row& r) {
+    return with_file && r.config ? fmt::format("{}:{}", r.file, r.name) : r.name;
+  };
+  size_t width = 5;
+  for (const Row& r : rows) width = std::max(width, label(r).size());
+  const auto line = [&](const Row& r) {
+    fmt::print("{:<{}}  {:<5} {:>12} {:>6.4f} {:>6.3f} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n",
+               label(r), width, r.dtype, r.values, r.zero_fraction(), r.exp_entropy(),
+               fixed(r, r.bits.sign), fixed(r, r.bits.exponent()), fixed(r, r.bits.mantissa),
+               fixed(r, r.bits.overhead()), fixed(r, r.bits.total()), ratio(r, 32), ratio(r, 16));
+  };
+  fmt::print("{:<{}}  {:<5} {:>12} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6}\n", "name",
+             width, "dtype", "values", "zeros", "exp_H", "sign", "exp", "mant", "index", "total",
+             "xFP32", "xBF16");
+  for (const Row& r : rows) line(r);
+  line(total);
+}
+
+nlohmann::ordered_json row_json(const Row& r) {
+  using Json = nlohmann::ordered_json;
+  Json j = Json::object();
+  if (r.config) {
+    j["file"] = r.file;
+    j["name"] = r.name;
+    j["dtype"] = r.dtype;
+    j["shape"] = r.shape;
+  }
+  j["values"] = r.values;
+  j["zero_fraction"] = r.zero_fraction();
+  j["exponent_entropy"] = r.exp_entropy();
+  if (r.config) {
+    j["config"] = to_string(*r.config);
+    j["config_word"] = fmt::format("0x{:08x}", pack_config(*r.config));
+  }
+  j["bits"] = {{"sign", r.bits.sign},
+               {"zero", r.bits.zero},
+               {"base", r.bits.base},
+               {"width", r.bits.width},
+               {"delta", r.bits.delta},
+               {"mantissa", r.bits.mantissa},
+               {"pad", r.bits.pad},
+               {"index", r.bits.index},
+               {"exponent", r.bits.exponent()},
+               {"overhead", r.bits.overhead()},
+               {"total", r.bits.total()}};
+  const auto per = [&](uint64_t b) { return r.values ? Json(r.per_value(b)) : Json(nullptr); };
+  j["bits_per_value"] = {{"sign", per(r.bits.sign)},
+                         {"exponent", per(r.bits.exponent())},
+                         {"mantissa", per(r.bits.mantissa)},
+                         {"index", per(r.bits.overhead())},
+                         {"total", per(r.bits.total())}};
+  const bool some = r.values && r.bits.total();
+  j["ratio_fp32"] = some ? Json(32.0 / r.per_value(r.bits.total())) : Json(nullptr);
+  j["ratio_bf16"] = some ? Json(16.0 / r.per_value(r.bits.total())) : Json(nullptr);
+  return j;
+}
+
+int run_stats(const StatsOptions& o) {
+  o.flags.check();
+  std::vector<Row> rows;
+  for (const std::string& path : o.files) {
+    try {
+      const std::vector<uint8_t> bytes = io::read_file(path);
+      if (io::detect_kind(bytes.data(), bytes.size()) == io::FileKind::kSfp) {
+        if (o.flags.any()) {
+          fmt::print(stderr,
+                     "sfp: {}: the stored encoding is used; configuration flags do "
+                     "not apply\n",
+                     path);
+        }
+        sfp_file_rows(path, bytes, &rows);
+      } else {
+        tensor_file_rows(path, bytes, o, &rows);
+      }
+    } catch (const std::exception& e) {
+      return fail(path, e);
+    }
+  }
+  Row total;
+  total.name = "total";
+  total.dtype = "-";
+  for (const Row& r : rows) total += r;
+
+  if (!o.json) {
+    print_table(rows, total, o.files.size() > 1);
+    return 0;
+  }
+  nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  doc["tensors"] = nlohmann::ordered_json::array();
+  for (const Row& r : rows) doc["tensors"].push_back(row_json(r));
+  doc["total"] = row_json(total);
+  fmt::print("{}\n", doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+  return 0;
+}
+
+}  // namespace
+
+Command add_stats(CLI::App& app) {
+  auto o = std::make_shared<StatsOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "stats", "Per-tensor statistics and bits per value of safetensors, .npy or .sfp files");
+  sub->add_option("files", o->files, "safetensors, .npy or .sfp files")->required();
+  sub->add_flag("--json", o->json, "One JSON document instead of a table");
+  sub->add_flag("--bf16-npy", o->bf16_npy, "Read a .npy array of dtype <u2 as BF16 bit patterns");
+  o->flags.add_to(sub);
+  sub->footer(
+      "Columns: values, zeros (fraction of exact +0), exp_H (order-0 entropy of the exponent "
+      "field, bits), then bits per value: sign, exp (all exponent metadata), mant, index "
+      "(chunk padding and index), total; and the ratio to FP32 and BF16. Safetensors and .npy "
+      "tensors are encoded with the configuration flags; .sfp files use their stored "
+      "encoding.");
+  return {sub, [o] { return run_stats(*o); }};
+}
+
+}  // namespace sfp::cli

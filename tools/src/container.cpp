@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The .sfp container file. Spec: docs/format.md, "Container file".
+#include "sfp/io/container.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "bytes.hpp"
+#include "json_util.hpp"
+
+namespace sfp::io {
+namespace {
+
+unsigned bit_width(uint64_t v) {
+  unsigned w = 0;
+  for (; v; v >>= 1) ++w;
+  return w;
+}
+
+// Chunk index geometry of a configuration: the largest chunk length in words and the entry
+// width L, which is the bit width of that length (spec: "Chunk index"). max_chunk_bits costs
+// O(C / G), so the reader caches it: it does not depend on the format, rounding or word width.
+class IndexGeometry {
+ public:
+  struct Entry {
+    uint64_t max_words;
+    unsigned bits;
+  };
+  Entry get(const Config& c, uint32_t word) {
+    constexpr uint32_t kIgnored = 0x1u | (1u << 6) | (0xFu << 20);  // f, r, logW
+    auto it = chunk_bits_.find(word & ~kIgnored);
+    if (it == chunk_bits_.end()) {
+      it = chunk_bits_.emplace(word & ~kIgnored, max_chunk_bits(c, c.chunk)).first;
+    }
+    const uint64_t words = (it->second + c.word_bits - 1) / c.word_bits;
+    return {words, bit_width(words)};
+  }
+
+ private:
+  std::map<uint32_t, uint64_t> chunk_bits_;
+};
+
+std::string metadata_json(const Metadata& metadata) {
+  nlohmann::ordered_json m = nlohmann::ordered_json::object();
+  std::set<std::string> keys;
+  for (const auto& [key, value] : metadata) {
+    if (!keys.insert(key).second) throw Error(fmt::format("metadata has {} twice", quote(key)));
+    m[key] = value;
+  }
+  try {
+    return m.dump();
+  } catch (const nlohmann::ordered_json::exception& e) {
+    throw Error("metadata: " + quote(e.what()));
+  }
+}
+
+// Checks what a source kind requires of the tensors and metadata.
+void check_kind(SourceKind kind, const Metadata& metadata, size_t tensors,
+                const std::function<Fp(size_t)>& dtype) {
+  if (kind == SourceKind::kSafetensors) return;
+  const Fp want = kind == SourceKind::kNpyF32 ? Fp::kFp32 : Fp::kBf16;
+  if (tensors != 1) {
+    throw Error(fmt::format("source kind {} needs exactly one tensor, not {}",
+                            source_kind_name(kind), tensors));
+  }
+  if (dtype(0) != want) {
+    throw Error(fmt::format("source kind {} needs a {} tensor, not {}", source_kind_name(kind),
+                            dtype_name(want), dtype_name(dtype(0))));
+  }
+  if (metadata.size() != 1 || metadata[0].first != "fortran_order" ||
+      (metadata[0].second != "true" && metadata[0].second != "false")) {
+    throw Error(
+        fmt::format("source kind {} needs the metadata {{\"fortran_order\": \"true\" | "
+                    "\"false\"}}",
+                    source_kind_name(kind)));
+  }
+}
+
+std::string record_name(size_t i, const std::string& name) {
+  return fmt::format("tensor {} ({})", i, quote(name));
+}
+
+}  // namespace
+
+std::vector<uint8_t> write_container(const Container& c) {
+  if (c.tensors.size() > 0xFFFFFFFFu) throw Error("more than 2^32-1 tensors");
+  if (static_cast<unsigned>(c.kind) > 2) throw Error("unknown source kind");
+  check_kind(c.kind, c.metadata, c.tensors.size(),
+             [&](size_t i) { return c.tensors[i].stream.config.fp; });
+  const std::string meta = metadata_json(c.metadata);
+  if (meta.size() > 0xFFFFFFFFu) throw Error("metadata is larger than 4 GiB");
+
+  std::vector<uint8_t> out;
+  detail::append_bytes(out, kContainerMagic, 4);
+  detail::append_le(out, kContainerVersion, 2);
+  detail::append_le(out, static_cast<uint64_t>(c.kind), 1);
+  detail::append_le(out, 0, 1);
+  detail::append_le(out, c.tensors.size(), 4);
+  detail::append_le(out, meta.size(), 4);
+  detail::append_bytes(out, meta.data(), meta.size());
+
+  IndexGeometry geometry;
+  for (size_t i = 0; i < c.tensors.size(); ++i) {
+    const EncodedTensor& t = c.tensors[i];
+    const Encoded& s = t.stream;
+    const std::string where = record_name(i, t.name);
+    if (t.name.empty() || t.name.size() > 0xFFFF) {
+      throw Error(fmt::format("{}: name is {} bytes; it must be 1 to 65535", where, t.name.size()));
+    }
+    if (!valid_utf8(t.name)) throw Error(fmt::format("{}: name is not valid UTF-8", where));
+    if (t.shape.size() > kContainerMaxDims) {
+      throw Error(fmt::format("{}: {} dimensions; .sfp stores at most {}", where, t.shape.size(),
+                              kContainerMaxDims));
+    }
+    std::string why;
+    if (validate(s.config, &why) != Status::kOk) {
+      throw Error(fmt::format("{}: invalid configuration: {}", where, why));
+    }
+    uint64_t n = 0;
+    if (!element_count(t.shape, &n) || n != s.values) {
+      throw Error(fmt::format("{}: {} values do not fill shape {}", where, s.values,
+                              shape_string(t.shape)));
+    }
+    const uint64_t k = chunk_count(s.config, n);
+    if (k != s.chunk_words.size() || k > 0xFFFFFFFFu) {
+      throw Error(
+          fmt::format("{}: {} chunk index entries for {} chunks", where, s.chunk_words.size(), k));
+    }
+    const auto [max_words, bits] = geometry.get(s.config, pack_config(s.config));
+    uint64_t sum = 0;
+    std::vector<uint8_t> index((k * bits + 7) / 8, 0);
+    for (uint64_t j = 0; j < k; ++j) {
+      const uint64_t w = s.chunk_words[j];
+      if (w == 0 || w > max_words) {
+        throw Error(fmt::format("{}: chunk {} is {} words long", where, j, w));
+      }
+      for (unsigned b = 0; b < bits; ++b) {
+        const uint64_t pos = j * bits + b;
+        index[pos / 8] |= static_cast<uint8_t>(((w >> b) & 1u) << (pos % 8));
+      }
+      sum += w;
+    }
+    if (sum * (s.config.word_bits / 8) != s.payload.size()) {
+      throw Error(fmt::format("{}: chunk index sums to {} words but the payload is {} bytes", where,
+                              sum, s.payload.size()));
+    }
+    detail::append_le(out, t.name.size(), 2);
+    detail::append_bytes(out, t.name.data(), t.name.size());
+    detail::append_le(out, static_cast<uint64_t>(s.config.fp), 1);
+    detail::append_le(out, t.shape.size(), 1);
+    for (uint64_t d : t.shape) detail::append_le(out, d, 8);
+    detail::append_le(out, pack_config(s.config), 4);
+    detail::append_le(out, n, 8);
+    detail::append_le(out, k, 4);
+    detail::append_bytes(out, index.data(), index.size());
+    detail::append_bytes(out, s.payload.data(), s.payload.size());
+  }
+  return out;
+}
+
+Container read_container(const uint8_t* data, size_t size) {
+  detail::ByteReader r(data, size);
+  r.set_context("header");
+  if (std::memcmp(r.take(4, "the magic"), kContainerMagic, 4) != 0) {
+    r.fail("not an .sfp file (bad magic)");
+  }
+  const uint64_t version = r.le(2, "the file version");
+  if (version != kContainerVersion) {
+    r.fail(fmt::format("file version {} is not supported (only {})", version, kContainerVersion));
+  }
+  Container c;
+  const uint64_t kind = r.le(1, "the source kind");
+  if (kind > 2) r.fail(fmt::format("source kind {} is not 0, 1 or 2", kind));
+  c.kind = static_cast<SourceKind>(kind);
+  const uint64_t reserved = r.le(1, "the reserved byte");
+  if (reserved != 0) r.fail(fmt::format("reserved byte is {}, not 0", reserved));
+  const uint64_t count = r.le(4, "the tensor count");
+  const uint64_t meta_len = r.le(4, "the metadata length");
+  r.set_context("metadata");
+  const auto* meta_text = reinterpret_cast<const char*>(r.take(meta_len, "the metadata"));
+  detail::KeyOrder keys;
+  nlohmann::json meta;
+  try {
+    meta = detail::parse_json_strict(meta_text, meta_len, 1, &keys);
+  } catch (const Error& e) {
+    r.fail(e.what());
+  }
+  if (!meta.is_object()) r.fail("not a JSON object");
+  for (const std::string& key : keys.root) {
+    const nlohmann::json& v = meta.at(key);
+    if (!v.is_string()) {
+      r.fail(fmt::format("{} must be a string, not {}", quote(key), detail::brief(v)));
+    }
+    c.metadata.emplace_back(key, v.get<std::string>());
+  }
+
+  IndexGeometry geometry;
+  std::map<std::string, uint64_t> names;
+  for (uint64_t i = 0; i < count; ++i) {
+    r.set_context(fmt::format("tensor {}", i));
+    EncodedTensor t;
+    const uint64_t name_len = r.le(2, "the name length");
+    if (name_len == 0) r.fail("name length is 0");
+    t.name.assign(reinterpret_cast<const char*>(r.take(name_len, "the name")), name_len);
+    if (!valid_utf8(t.name)) r.fail(fmt::format("name {} is not valid UTF-8", quote(t.name)));
+    r.set_context(record_name(i, t.name));
+    if (const auto [it, fresh] = names.emplace(t.name, i); !fresh) {
+      r.fail(fmt::format("tensor {} has the same name", it->second));
+    }
+    const uint64_t dtype = r.le(1, "the dtype");
+    if (dtype > 1) r.fail(fmt::format("dtype {} is not 0 (F32) or 1 (BF16)", dtype));
+    const uint64_t ndim = r.le(1, "the number of dimensions");
+    if (ndim > kContainerMaxDims) {
+      r.fail(fmt::format("{} dimensions; at most {}", ndim, kContainerMaxDims));
+    }
+    for (uint64_t d = 0; d < ndim; ++d) t.shape.push_back(r.le(8, "the dimensions"));
+    uint64_t product = 0;
+    if (!element_count(t.shape, &product)) {
+      r.fail(fmt::format("shape {} has too many values", shape_string(t.shape)));
+    }
+    const auto word = static_cast<uint32_t>(r.le(4, "the configuration word"));
+    Config cfg;
+    std::string why;
+    if (const Status s = unpack_config(word, &cfg, &why); s != Status::kOk) {
+      r.fail(fmt::format("configuration word 0x{:08x} is invalid ({}): {}", word, status_name(s),
+                         why));
+    }
+    if (static_cast<uint64_t>(cfg.fp) != dtype) {
+      r.fail(fmt::format("dtype {} does not match the configuration word's format ({})",
+                         dtype_name(static_cast<Fp>(dtype)), to_string(cfg)));
+    }
+    const uint64_t n = r.le(8, "the value count");
+    if (n != product) {
+      r.fail(
+          fmt::format("value count {} is not the product of shape {}", n, shape_string(t.shape)));
+    }
+    const uint64_t k = r.le(4, "the chunk count");
+    const uint64_t want_k = n / cfg.chunk + (n % cfg.chunk != 0);
+    if (k != want_k) {
+      r.fail(fmt::format("chunk count {} is not ceil({} / C={}) = {}", k, n, cfg.chunk, want_k));
+    }
+    const auto [max_words, bits] = geometry.get(cfg, word);
+    const uint8_t* index = r.take((k * bits + 7) / 8, "the chunk index");
+    t.stream.chunk_words.resize(k);
+    uint64_t sum = 0;
+    for (uint64_t j = 0; j < k; ++j) {
+      uint64_t w = 0;
+      for (unsigned b = 0; b < bits; ++b) {
+        const uint64_t pos = j * bits + b;
+        w |= uint64_t{(index[pos / 8] >> (pos % 8)) & 1u} << b;
+      }
+      if (w == 0) r.fail(fmt::format("chunk index entry {} is 0", j));
+      if (w > max_words) {
+        r.fail(fmt::format("chunk index entry {} is {} words, above the largest chunk length {}", j,
+                           w, max_words));
+      }
+      t.stream.chunk_words[j] = static_cast<uint32_t>(w);
+      sum += w;
+    }
+    if (const uint64_t pad = k * bits % 8; pad && (index[k * bits / 8] >> pad) != 0) {
+      r.fail("chunk index pad bits are not zero");
+    }
+    // Every group record takes at least one bit: a cheap bound on n before anything is
+    // allocated for the decoded values.
+    const uint64_t groups = n == 0 ? 0
+                                   : (k - 1) * (cfg.chunk / cfg.group) +
+                                         ((n - (k - 1) * cfg.chunk) + cfg.group - 1) / cfg.group;
+    if (sum * cfg.word_bits < groups) {
+      r.fail(
+          fmt::format("the chunk index gives {} payload bits, fewer than the {} groups of {} "
+                      "values need",
+                      sum * cfg.word_bits, groups, n));
+    }
+    const uint8_t* payload = r.take(sum * (cfg.word_bits / 8), "the payload");
+    t.stream.payload.assign(payload, payload + sum * (cfg.word_bits / 8));
+    t.stream.config = cfg;
+    t.stream.values = n;
+    c.tensors.push_back(std::move(t));
+  }
+  r.set_context("");
+  if (r.remaining() != 0) {
+    r.fail(fmt::format("{} bytes after the last tensor record", r.remaining()));
+  }
+  try {
+    check_kind(c.kind, c.metadata, c.tensors.size(),
+               [&](size_t i) { return c.tensors[i].stream.config.fp; });
+  } catch (const Error& e) {
+    throw Error(fmt::format("header: {}", e.what()));
+  }
+  return c;
+}
+
+TensorFile decode_container(const Container& c) {
+  TensorFile file;
+  file.kind = c.kind;
+  file.metadata = c.metadata;
+  file.tensors.reserve(c.tensors.size());
+  for (size_t i = 0; i < c.tensors.size(); ++i) {
+    const EncodedTensor& e = c.tensors[i];
+    Tensor t;
+    t.name = e.name;
+    t.dtype = e.stream.config.fp;
+    t.shape = e.shape;
+    t.values.resize(e.stream.values);
+    const Status s = decode(e.stream, t.values.data());
+    if (s == Status::kBadConfig || s == Status::kBadIndex) {
+      throw Error(fmt::format("{}: stream does not decode: {} (decoder status {})",
+                              record_name(i, e.name), status_name(s), static_cast<unsigned>(s)));
+    }
+    if (s != Status::kOk) {
+      // A chunk error: find the chunk for the message (chunks decode independently).
+      const Config& cfg = e.stream.config;
+      const uint8_t* at = e.stream.payload.data();
+      size_t chunk = 0;
+      for (; chunk < e.stream.chunk_words.size(); ++chunk) {
+        const uint64_t first = chunk * uint64_t{cfg.chunk};
+        const uint64_t len = std::min<uint64_t>(cfg.chunk, e.stream.values - first);
+        const uint32_t words = e.stream.chunk_words[chunk];
+        if (decode_chunk(cfg, len, at, words, t.values.data() + first) != Status::kOk) break;
+        at += uint64_t{words} * (cfg.word_bits / 8);
+      }
+      throw Error(fmt::format("{}: chunk {} of {} does not decode: {} (decoder status {})",
+                              record_name(i, e.name), chunk, e.stream.chunk_words.size(),
+                              status_name(s), static_cast<unsigned>(s)));
+    }
+    file.tensors.push_back(std::move(t));
+  }
+  return file;
+}
+
+EncodedTensor encode_tensor(const Tensor& t, const Config& config) {
+  EncodedTensor e;
+  e.name = t.name;
+  e.shape = t.shape;
+  uint64_t n = 0;
+  if (!element_count(t.shape, &n) || n != t.values.size()) {
+    throw Error(fmt::format("tensor {}: {} values do not fill shape {}", quote(t.name),
+                            t.values.size(), shape_string(t.shape)));
+  }
+  std::string why;
+  if (validate(config, &why) != Status::kOk) {
+    throw Error(fmt::format("tensor {}: invalid configuration: {}", quote(t.name), why));
+  }
+  if (config.fp != t.dtype) {
+    throw Error(fmt::format("tensor {} is {} but the configuration is {}", quote(t.name),
+                            dtype_name(t.dtype), to_string(config)));
+  }
+  const Status s = encode(config, t.values.data(), t.values.size(), &e.stream);
+  if (s != Status::kOk) {
+    throw Error(fmt::format("tensor {}: encoder status {} ({})", quote(t.name), status_name(s),
+                            static_cast<unsigned>(s)));
+  }
+  return e;
+}
+
+Container encode_tensor_file(const TensorFile& file,
+                             const std::function<Config(const Tensor&)>& config_for) {
+  Container c;
+  c.kind = file.kind;
+  c.metadata = file.metadata;
+  c.tensors.reserve(file.tensors.size());
+  for (const Tensor& t : file.tensors) c.tensors.push_back(encode_tensor(t, config_for(t)));
+  return c;
+}
+
+}  // namespace sfp::io

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// safetensors reader and writer. Every header field is untrusted input.
+#include "sfp/io/safetensors.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "bytes.hpp"
+#include "json_util.hpp"
+
+namespace sfp::io {
+namespace {
+
+using detail::brief;
+using detail::load_le;
+
+constexpr const char* kMetadataKey = "__metadata__";
+
+struct Entry {
+  Tensor tensor;
+  uint64_t begin = 0, end = 0;
+  size_t order = 0;  // position in the header
+};
+
+uint64_t json_uint(const nlohmann::json& v, const std::string& where) {
+  if (!v.is_number_unsigned()) {
+    throw Error(fmt::format("{} must be a non-negative integer, not {}", where, brief(v)));
+  }
+  return v.get<uint64_t>();
+}
+
+Entry parse_entry(const std::string& name, const nlohmann::json& info, uint64_t data_size) {
+  const std::string t = "tensor " + quote(name);
+  if (!info.is_object()) throw Error(fmt::format("{}: entry must be a JSON object", t));
+  for (const auto& item : info.items()) {
+    const std::string& key = item.key();
+    if (key != "dtype" && key != "shape" && key != "data_offsets") {
+      throw Error(fmt::format("{}: unexpected field {}", t, quote(key)));
+    }
+  }
+  for (const char* key : {"dtype", "shape", "data_offsets"}) {
+    if (!info.contains(key)) throw Error(fmt::format("{}: missing field \"{}\"", t, key));
+  }
+  Entry e;
+  e.tensor.name = name;
+
+  const nlohmann::json& dtype = info.at("dtype");
+  if (!dtype.is_string()) throw Error(fmt::format("{}: dtype must be a string", t));
+  const std::string& ds = dtype.get_ref<const std::string&>();
+  if (ds == "F32") {
+    e.tensor.dtype = Fp::kFp32;
+  } else if (ds == "BF16") {
+    e.tensor.dtype = Fp::kBf16;
+  } else {
+    throw Error(fmt::format("{} has dtype {}; only F32 and BF16 are supported", t, quote(ds)));
+  }
+
+  const nlohmann::json& shape = info.at("shape");
+  if (!shape.is_array()) throw Error(fmt::format("{}: shape must be an array", t));
+  for (size_t i = 0; i < shape.size(); ++i) {
+    e.tensor.shape.push_back(json_uint(shape[i], fmt::format("{}: shape[{}]", t, i)));
+  }
+  uint64_t n = 0, bytes = 0;
+  if (!element_count(e.tensor.shape, &n) ||
+      __builtin_mul_overflow(n, uint64_t{dtype_bytes(e.tensor.dtype)}, &bytes)) {
+    throw Error(fmt::format("{}: shape {} has too many values", t, shape_string(e.tensor.shape)));
+  }
+
+  const nlohmann::json& off = info.at("data_offsets");
+  if (!off.is_array() || off.size() != 2) {
+    throw Error(fmt::format("{}: data_offsets must be an array [begin, end]", t));
+  }
+  e.begin = json_uint(off[0], t + ": data_offsets[0]");
+  e.end = json_uint(off[1], t + ": data_offsets[1]");
+  if (e.begin > e.end) {
+    throw Error(fmt::format("{}: data_offsets [{}, {}] begin after they end", t, e.begin, e.end));
+  }
+  if (e.end > data_size) {
+    throw Error(fmt::format("{}: data_offsets [{}, {}] reach past the {} bytes of data", t, e.begin,
+                            e.end, data_size));
+  }
+  if (e.end - e.begin != bytes) {
+    throw Error(fmt::format("{}: data_offsets [{}, {}] hold {} bytes, but shape {} of {} needs {}",
+                            t, e.begin, e.end, e.end - e.begin, shape_string(e.tensor.shape), ds,
+                            bytes));
+  }
+  return e;
+}
+
+// The __metadata__ object, in file order.
+Metadata parse_metadata(const nlohmann::json& m, const std::vector<std::string>& keys) {
+  if (!m.is_object()) throw Error("__metadata__ must be a JSON object");
+  Metadata out;
+  for (const std::string& key : keys) {
+    const nlohmann::json& value = m.at(key);
+    if (!value.is_string()) {
+      throw Error(
+          fmt::format("__metadata__ {} must be a string, not {}", quote(key), brief(value)));
+    }
+    out.emplace_back(key, value.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+TensorFile parse_safetensors(const uint8_t* data, size_t size) {
+  if (size < 8) {
+    throw Error(fmt::format("file is {} bytes, too short for the 8-byte header length", size));
+  }
+  const uint64_t header_len = load_le(data, 8);
+  if (header_len > kMaxSafetensorsHeader) {
+    throw Error(fmt::format("header length {} is above the limit of {} bytes", header_len,
+                            kMaxSafetensorsHeader));
+  }
+  if (header_len > size - 8) {
+    throw Error(
+        fmt::format("header length {} is more than the {} bytes after it", header_len, size - 8));
+  }
+  const auto* text = reinterpret_cast<const char*>(data + 8);
+  if (header_len == 0 || text[0] != '{') throw Error("header does not start with '{'");
+  detail::KeyOrder order;
+  nlohmann::json header;
+  try {
+    // Levels: the root object, a tensor's object, its shape or offsets array.
+    header = detail::parse_json_strict(text, static_cast<size_t>(header_len), 3, &order);
+  } catch (const Error& e) {
+    throw Error(fmt::format("header: {}", e.what()));
+  }
+  if (!header.is_object()) throw Error("header is not a JSON object");
+
+  const uint8_t* body = data + 8 + header_len;
+  const uint64_t data_size = size - 8 - header_len;
+  TensorFile file;
+  file.kind = SourceKind::kSafetensors;
+  std::vector<Entry> entries;
+  for (const std::string& name : order.root) {
+    const nlohmann::json& info = header.at(name);
+    if (name == kMetadataKey) {
+      file.metadata = parse_metadata(info, order.children[name]);
+      continue;
+    }
+    entries.push_back(parse_entry(name, info, data_size));
+    entries.back().order = entries.size() - 1;
+  }
+
+  // The tensors must tile the data exactly: sorted by offset, each starts where the last ended.
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end < b.end;
+    return a.order < b.order;
+  });
+  uint64_t at = 0;
+  const Entry* prev = nullptr;
+  for (const Entry& e : entries) {
+    if (e.begin < at) {
+      throw Error(fmt::format("tensor {}: data_offsets [{}, {}] overlap tensor {} [{}, {}]",
+                              quote(e.tensor.name), e.begin, e.end, quote(prev->tensor.name),
+                              prev->begin, prev->end));
+    }
+    if (e.begin > at) {
+      throw Error(
+          fmt::format("tensor {}: data_offsets [{}, {}] leave bytes {}..{} of the data "
+                      "unused",
+                      quote(e.tensor.name), e.begin, e.end, at, e.begin - 1));
+    }
+    at = e.end;
+    prev = &e;
+  }
+  if (at != data_size) {
+    throw Error(fmt::format("data is {} bytes but the tensors cover only {}", data_size, at));
+  }
+
+  file.tensors.reserve(entries.size());
+  for (Entry& e : entries) {
+    Tensor& t = e.tensor;
+    const unsigned w = dtype_bytes(t.dtype);
+    const size_t n = static_cast<size_t>((e.end - e.begin) / w);
+    t.values.resize(n);
+    const uint8_t* p = body + e.begin;
+    for (size_t i = 0; i < n; ++i) t.values[i] = static_cast<uint32_t>(load_le(p + i * w, w));
+    file.tensors.push_back(std::move(t));
+  }
+  return file;
+}
+
+std::vector<uint8_t> write_safetensors(const TensorFile& file) {
+  using Json = nlohmann::ordered_json;
+  Json header = Json::object();
+  std::set<std::string> names;
+  if (!file.metadata.empty()) {
+    Json m = Json::object();
+    for (const auto& [key, value] : file.metadata) {
+      if (!names.insert(key).second) {
+        throw Error(fmt::format("__metadata__ has the key {} twice", quote(key)));
+      }
+      m[key] = value;
+    }
+    names.clear();
+    header[kMetadataKey] = std::move(m);
+  }
+  uint64_t at = 0;
+  for (const Tensor& t : file.tensors) {
+    if (t.name.empty()) throw Error("a tensor has an empty name");
+    if (t.name == kMetadataKey || !names.insert(t.name).second) {
+      throw Error(fmt::format("tensor name {} is used twice", quote(t.name)));
+    }
+    uint64_t n = 0;
+    if (!element_count(t.shape, &n) || n != t.values.size()) {
+      throw Error(fmt::format("tensor {}: {} values do not fill shape {}", quote(t.name),
+                              t.values.size(), shape_string(t.shape)));
+    }
+    if (t.dtype == Fp::kBf16 &&
+        std::any_of(t.values.begin(), t.values.end(), [](uint32_t v) { return v >> 16; })) {
+      throw Error(fmt::format("tensor {}: a BF16 value has bits above bit 15", quote(t.name)));
+    }
+    const uint64_t bytes = n * dtype_bytes(t.dtype);
+    Json info = Json::object();
+    info["dtype"] = dtype_name(t.dtype);
+    info["shape"] = t.shape;
+    info["data_offsets"] = {at, at + bytes};
+    header.emplace(t.name, std::move(info));
+    at += bytes;
+  }
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const Json::exception& e) {
+    throw Error(fmt::format("cannot write the header: {}", e.what()));
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');
+
+  std::vector<uint8_t> out;
+  out.reserve(8 + text.size() + at);
+  detail::append_le(out, text.size(), 8);
+  detail::append_bytes(out, text.data(), text.size());
+  for (const Tensor& t : file.tensors) {
+    const unsigned w = dtype_bytes(t.dtype);
+    for (uint32_t v : t.values) detail::append_le(out, v, w);
+  }
+  return out;
+}
+
+}  // namespace sfp::io
