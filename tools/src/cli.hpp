@@ -31,6 +31,7 @@ struct Command {
 Command add_encode(CLI::App& app);
 Command add_decode(CLI::App& app);
 Command add_stats(CLI::App& app);
+Command add_eval(CLI::App& app);
 
 // Flags that override the lossless default configuration of each tensor's dtype.
 class ConfigFlags {

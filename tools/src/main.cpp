@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer("Exit codes: 0 success, 1 bad input, 2 bad usage. See docs/cli.md.");
   std::vector<sfp::cli::Command> commands = {sfp::cli::add_encode(app), sfp::cli::add_decode(app),
-                                             sfp::cli::add_stats(app)};
+                                             sfp::cli::add_stats(app), sfp::cli::add_eval(app)};
 #ifdef SFP_HAVE_TRAIN
   sfp::train::register_command(app);
 #endif

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sfp eval: exponent bits per value on training snapshots, against the information limits and
+// the usual compressors; the Gecko parameter sweep; and the whole container next to BF16, FP8,
+// MX and NVFP4. Method: docs/eval.md.
+#include <fmt/format.h>
+#include <lz4.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli.hpp"
+#include "sfp/baselines.hpp"
+#include "sfp/codec.hpp"
+#include "sfp/io/file.hpp"
+#include "sfp/quantize.hpp"
+
+namespace sfp::cli {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+struct EvalOptions {
+  std::vector<std::string> files;
+  bool json = false;
+  std::string markdown;
+  int zstd_level = 3;
+};
+
+// One snapshot tensor with what the trainer recorded about it.
+struct Item {
+  std::string network, policy, kind, name;
+  unsigned man_bits = kManBitsFp32;
+  const io::Tensor* tensor = nullptr;
+  const io::Tensor* master = nullptr;  // FP32 master copy of a quantized weight, if stored
+};
+
+size_t zstd_size(const void* p, size_t n, int level) {
+  std::vector<char> out(ZSTD_compressBound(n));
+  const size_t r = ZSTD_compress(out.data(), out.size(), p, n, level);
+  if (ZSTD_isError(r)) throw io::Error(std::string("zstd: ") + ZSTD_getErrorName(r));
+  return r;
+}
+
+size_t lz4_size(const void* p, size_t n) {
+  if (n > static_cast<size_t>(LZ4_MAX_INPUT_SIZE)) throw io::Error("lz4: tensor too large");
+  std::vector<char> out(static_cast<size_t>(LZ4_compressBound(static_cast<int>(n))));
+  return static_cast<size_t>(LZ4_compress_default(
+      static_cast<const char*>(p), out.data(), static_cast<int>(n), static_cast<int>(out.size())));
+}
+
+// Sums of bits over the tensors of one (network, kind) group; all figures per value at the end.
+struct Group {
+  uint64_t values = 0, zeros = 0;
+  double h0 = 0, h1 = 0;  // value-weighted sums of per-tensor entropies
+  uint64_t gecko_exp = 0, gecko_total = 0, huffman = 0, zvc_exp = 0, zvc_total = 0;
+  uint64_t zstd_exp = 0, lz4_exp = 0, zstd_raw = 0, lz4_raw = 0, zstd_planes = 0, lz4_planes = 0;
+  std::map<std::string, uint64_t> sweep;  // config label -> exponent bits incl. metadata
+  double per(uint64_t bits) const { return values ? static_cast<double>(bits) / values : 0; }
+};
+
+// Exponent bits with every metadata bit of the container: zero information, bases, widths,
+// deltas, chunk padding and the chunk index.
+uint64_t exponent_with_metadata(const BitCounts& b) { return b.exponent() + b.overhead(); }
+
+Encoded must_encode(const Config& c, const io::Tensor& t) {
+  Encoded e;
+  const Status s = encode(c, t.values.data(), t.values.size(), &e);
+  if (s != Status::kOk) throw io::Error(t.name + ": encode failed: " + status_name(s));
+  return e;
+}
+
+std::vector<std::pair<std::string, Config>> sweep_configs(Fp fp) {
+  std::vector<std::pair<std::string, Config>> out;
+  static const char* const kBase[] = {"raw", "delta", "gamma"};
+  static const char* const kZero[] = {"none", "mask", "mode"};
+  for (unsigned g : {4u, 8u, 16u, 32u}) {
+    for (unsigned b = 0; b < 3; ++b) {
+      for (unsigned z = 0; z < 3; ++z) {
+        Config c = Config::lossless(fp);
+        c.group = g;
+        c.base = static_cast<BaseCode>(b);
+        c.zero = static_cast<ZeroCode>(z);
+        out.push_back({fmt::format("G={} base={} zero={}", g, kBase[b], kZero[z]), c});
+      }
+    }
+  }
+  for (unsigned chunk : {1024u, 16384u}) {
+    Config c = Config::lossless(fp);
+    c.chunk = chunk;
+    out.push_back({fmt::format("default, C={}", chunk), c});
+  }
+  for (unsigned w : {64u, 512u}) {
+    Config c = Config::lossless(fp);
+    c.word_bits = w;
+    out.push_back({fmt::format("default, W={}", w), c});
+  }
+  return out;
+}
+
+void add_to_group(const Item& it, int zstd_level, Group* g) {
+  const io::Tensor& t = *it.tensor;
+  const uint32_t* v = t.values.data();
+  const size_t n = t.values.size();
+  if (n == 0) return;
+  g->values += n;
+  for (uint32_t x : t.values) g->zeros += x == 0;
+  g->h0 += entropy_bits(exponent_histogram(v, n, t.dtype)) * n;
+  g->h1 += conditional_exponent_entropy(v, n, t.dtype) * n;
+  const Encoded e = must_encode(Config::lossless(t.dtype), t);
+  g->gecko_exp += exponent_with_metadata(e.bits);
+  g->gecko_total += e.bits.total();
+  g->huffman += huffman_exponent_bits(v, n, t.dtype);
+  g->zvc_exp += zero_value_bits(v, n, t.dtype, true);
+  g->zvc_total += zero_value_bits(v, n, t.dtype, false);
+  std::vector<uint8_t> exps(n);
+  for (size_t i = 0; i < n; ++i) exps[i] = static_cast<uint8_t>(split(v[i], t.dtype).exp);
+  g->zstd_exp += 8 * zstd_size(exps.data(), n, zstd_level);
+  g->lz4_exp += 8 * lz4_size(exps.data(), n);
+  const unsigned bytes = io::dtype_bytes(t.dtype);
+  std::vector<uint8_t> raw(n * bytes);
+  for (size_t i = 0; i < n; ++i) {
+    for (unsigned k = 0; k < bytes; ++k) raw[i * bytes + k] = static_cast<uint8_t>(v[i] >> 8 * k);
+  }
+  g->zstd_raw += 8 * zstd_size(raw.data(), raw.size(), zstd_level);
+  g->lz4_raw += 8 * lz4_size(raw.data(), raw.size());
+  for (const auto& plane : byte_planes(v, n, t.dtype)) {
+    g->zstd_planes += 8 * zstd_size(plane.data(), n, zstd_level);
+    g->lz4_planes += 8 * lz4_size(plane.data(), n);
+  }
+  for (const auto& [label, c] : sweep_configs(t.dtype)) {
+    g->sweep[label] += exponent_with_metadata(must_encode(c, t).bits);
+  }
+}
+
+// The whole container with the mantissa bits in force, beside the low-precision formats.
+struct Container {
+  uint64_t values = 0;
+  BitCounts bits;
+  double sfp_err_num = 0, sfp_err_den = 0;  // against the master copy where one is stored
+  bool has_master = true;
+  std::map<std::string, std::pair<double, double>> formats;  // name -> (bits, err^2 * |x|^2)
+  std::map<std::string, double> format_den;
+};
+
+float as_float(uint32_t b) {
+  float f;
+  std::memcpy(&f, &b, 4);
+  return f;
+}
+
+void add_to_container(const Item& it, Container* c) {
+  const io::Tensor& t = *it.tensor;
+  if (t.dtype != Fp::kFp32 || t.values.empty()) return;
+  Config cfg = Config::lossless(Fp::kFp32);
+  cfg.man_bits = std::min(it.man_bits, kManBitsFp32);
+  const Encoded e = must_encode(cfg, t);
+  c->values += t.values.size();
+  c->bits += e.bits;
+  if (it.master && it.master->values.size() == t.values.size()) {
+    for (size_t i = 0; i < t.values.size(); ++i) {
+      const double x = as_float(it.master->values[i]);
+      const double q =
+          as_float(quantize(it.master->values[i], Fp::kFp32, cfg.man_bits, Rounding::kTruncate));
+      if (!std::isfinite(x)) continue;
+      c->sfp_err_num += (x - q) * (x - q);
+      c->sfp_err_den += x * x;
+    }
+  } else {
+    c->has_master = false;
+  }
+  double den = 0;
+  for (uint32_t b : t.values) {
+    const double x = as_float(b);
+    if (std::isfinite(x)) den += x * x;
+  }
+  for (const LowPrecision& lp : low_precision_baselines(t.values.data(), t.values.size())) {
+    auto& [bits, err] = c->formats[lp.name];
+    bits += lp.bits_per_value * t.values.size();
+    err += lp.rel_l2_error * lp.rel_l2_error * den;
+    c->format_den[lp.name] += den;
+  }
+}
+
+std::string pct(double x) { return fmt::format("{:.1f} %", 100 * x); }
+std::string f2(double x) { return fmt::format("{:.2f}", x); }
+
+// A Markdown table (also readable on a terminal).
+struct Table {
+  std::vector<std::string> head;
+  std::vector<std::vector<std::string>> rows;
+  std::string str() const {
+    std::vector<size_t> w(head.size());
+    for (size_t i = 0; i < head.size(); ++i) w[i] = head[i].size();
+    for (const auto& r : rows) {
+      for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
+    }
+    const auto line = [&](const std::vector<std::string>& r) {
+      std::string s = "|";
+      for (size_t i = 0; i < w.size(); ++i) {
+        s += " " + fmt::format("{:<{}}", i < r.size() ? r[i] : "", w[i]) + " |";
+      }
+      return s + "\n";
+    };
+    std::string s = line(head) + "|";
+    for (size_t i = 0; i < w.size(); ++i) s += std::string(w[i] + 2, '-') + "|";
+    s += "\n";
+    for (const auto& r : rows) s += line(r);
+    return s;
+  }
+};
+
+int run_eval(const EvalOptions& o) {
+  // Load every file and classify its tensors.
+  std::vector<io::TensorFile> files;
+  files.reserve(o.files.size());
+  std::vector<Item> items;
+  for (const std::string& path : o.files) {
+    try {
+      const auto bytes = io::read_file(path);
+      files.push_back(parse_tensor_file(path, bytes, false));
+    } catch (const std::exception& e) {
+      return fail(path, e);
+    }
+    const io::TensorFile& f = files.back();
+    std::string network = "unknown", policy = "unknown";
+    ojson info = ojson::object();
+    for (const auto& [k, v] : f.metadata) {
+      if (k == "network") network = v;
+      if (k == "policy") policy = v;
+      if (k == "tensors") info = ojson::parse(v, nullptr, false);
+    }
+    if (info.is_discarded() || !info.is_object()) info = ojson::object();
+    std::map<std::string, const io::Tensor*> by_name;
+    for (const io::Tensor& t : f.tensors) by_name[t.name] = &t;
+    for (const io::Tensor& t : f.tensors) {
+      Item it;
+      it.network = network;
+      it.policy = policy;
+      it.name = t.name;
+      it.tensor = &t;
+      const size_t slash = t.name.find('/');
+      it.kind = slash == std::string::npos ? "tensor" : t.name.substr(0, slash);
+      if (info.contains(t.name) && info[t.name].is_object()) {
+        const ojson& ti = info[t.name];
+        if (ti.contains("kind") && ti["kind"].is_string()) it.kind = ti["kind"].get<std::string>();
+        if (ti.contains("man_bits") && ti["man_bits"].is_number_unsigned()) {
+          it.man_bits = ti["man_bits"].get<unsigned>();
+        }
+      }
+      if (it.kind == "weight" && slash != std::string::npos) {
+        const auto m = by_name.find("master/" + t.name.substr(slash + 1));
+        if (m != by_name.end()) it.master = m->second;
+      }
+      items.push_back(it);
+    }
+  }
+
+  // Exponent and lossless figures per (network, kind) over snapshots of lossless runs (or all
+  // runs when none is lossless), and the whole container per (network, policy, kind).
+  std::map<std::pair<std::string, std::string>, Group> groups;
+  std::map<std::tuple<std::string, std::string, std::string>, Container> containers;
+  size_t done = 0;
+  const bool progress = isatty(STDERR_FILENO);
+  for (const Item& it : items) {
+    if (it.kind == "master") continue;
+    try {
+      if (it.policy == "fp32" || it.policy == "unknown") {
+        add_to_group(it, o.zstd_level, &groups[{it.network, it.kind}]);
+      }
+      if ((it.kind == "act" || it.kind == "weight") && it.policy != "fp32") {
+        add_to_container(it, &containers[{it.network, it.policy, it.kind}]);
+      }
+    } catch (const std::exception& e) {
+      return fail(it.name, e);
+    }
+    if (progress && (++done % 25 == 0 || done == items.size())) {
+      fmt::print(stderr, "\rsfp eval: {}/{} tensors", done, items.size());
+      if (done == items.size()) fmt::print(stderr, "\n");
+    }
+  }
+
+  Table exp{{"network", "kind", "values", "zeros", "H0", "H1", "Gecko", "best sweep", "Huffman",
+             "ZVC", "zstd exp", "lz4 exp"},
+            {}};
+  Table whole{
+      {"network", "kind", "sfp lossless", "zstd", "lz4", "zstd planes", "lz4 planes", "ZVC"}, {}};
+  ojson doc = ojson::object();
+  doc["groups"] = ojson::array();
+  std::map<std::string, std::vector<std::string>> sweep_cells;
+  std::vector<std::string> sweep_head{"configuration"};
+  for (const auto& [key, g] : groups) {
+    std::string best_label;
+    uint64_t best = ~0ull;
+    for (const auto& [label, bits] : g.sweep) {
+      if (bits < best) best = bits, best_label = label;
+      sweep_cells[label].push_back(f2(g.per(bits)));
+    }
+    sweep_head.push_back(key.first + " " + key.second);
+    const double zf = g.values ? static_cast<double>(g.zeros) / g.values : 0;
+    exp.rows.push_back({key.first, key.second, std::to_string(g.values), pct(zf),
+                        f2(g.h0 / g.values), f2(g.h1 / g.values), f2(g.per(g.gecko_exp)),
+                        f2(g.per(best)) + " (" + best_label + ")", f2(g.per(g.huffman)),
+                        f2(g.per(g.zvc_exp)), f2(g.per(g.zstd_exp)), f2(g.per(g.lz4_exp))});
+    whole.rows.push_back({key.first, key.second, f2(g.per(g.gecko_total)), f2(g.per(g.zstd_raw)),
+                          f2(g.per(g.lz4_raw)), f2(g.per(g.zstd_planes)), f2(g.per(g.lz4_planes)),
+                          f2(g.per(g.zvc_total))});
+    ojson j = {{"network", key.first},
+               {"kind", key.second},
+               {"values", g.values},
+               {"zero_fraction", zf},
+               {"exp_entropy_order0", g.h0 / g.values},
+               {"exp_entropy_conditional", g.h1 / g.values},
+               {"gecko_exp_bits", g.per(g.gecko_exp)},
+               {"huffman_exp_bits", g.per(g.huffman)},
+               {"zvc_exp_bits", g.per(g.zvc_exp)},
+               {"zstd_exp_bits", g.per(g.zstd_exp)},
+               {"lz4_exp_bits", g.per(g.lz4_exp)},
+               {"sfp_lossless_bits", g.per(g.gecko_total)},
+               {"zstd_bits", g.per(g.zstd_raw)},
+               {"lz4_bits", g.per(g.lz4_raw)},
+               {"zstd_planes_bits", g.per(g.zstd_planes)},
+               {"lz4_planes_bits", g.per(g.lz4_planes)},
+               {"zvc_bits", g.per(g.zvc_total)},
+               {"best_config", best_label},
+               {"best_exp_bits", g.per(best)}};
+    ojson sw = ojson::object();
+    for (const auto& [label, bits] : g.sweep) sw[label] = g.per(bits);
+    j["sweep"] = sw;
+    doc["groups"].push_back(j);
+  }
+  Table sweep{sweep_head, {}};
+  for (auto& [label, cells] : sweep_cells) {
+    std::vector<std::string> r{label};
+    r.insert(r.end(), cells.begin(), cells.end());
+    sweep.rows.push_back(r);
+  }
+
+  std::vector<std::string> fmt_names;
+  for (const auto& c : containers) {
+    for (const auto& f : c.second.formats) fmt_names.push_back(f.first);
+    break;
+  }
+  std::vector<std::string> head{"network", "policy", "kind", "values", "sfp bits", "sfp error"};
+  for (const auto& n : fmt_names) head.push_back(n);
+  Table cont{head, {}};
+  doc["containers"] = ojson::array();
+  for (const auto& [key, c] : containers) {
+    const auto& [net, pol, kind] = key;
+    const double bits = c.values ? static_cast<double>(c.bits.total()) / c.values : 0;
+    const std::string err = c.has_master && c.sfp_err_den > 0
+                                ? fmt::format("{:.2e}", std::sqrt(c.sfp_err_num / c.sfp_err_den))
+                                : "0 (stashed)";
+    std::vector<std::string> r{net, pol, kind, std::to_string(c.values), f2(bits), err};
+    ojson j = {{"network", net},
+               {"policy", pol},
+               {"kind", kind},
+               {"values", c.values},
+               {"sfp_bits", bits},
+               {"sfp_sign_bits", static_cast<double>(c.bits.sign) / c.values},
+               {"sfp_exp_bits", static_cast<double>(c.bits.exponent()) / c.values},
+               {"sfp_man_bits", static_cast<double>(c.bits.mantissa) / c.values},
+               {"sfp_overhead_bits", static_cast<double>(c.bits.overhead()) / c.values}};
+    for (const auto& n : fmt_names) {
+      const auto& [fb, fe] = c.formats.at(n);
+      const double den = c.format_den.at(n);
+      const double rel = den > 0 ? std::sqrt(fe / den) : 0;
+      r.push_back(fmt::format("{:.2f} b, {:.1e}", fb / c.values, rel));
+      j["formats"][n] = {{"bits", fb / c.values}, {"rel_l2_error", rel}};
+    }
+    cont.rows.push_back(r);
+    doc["containers"].push_back(j);
+  }
+
+  std::ostringstream md;
+  md << "## Exponent bits per value, all metadata counted\n\n"
+     << "H0: order-0 entropy of the exponent field; H1: conditioned on the previous value's "
+        "exponent. Gecko: the default configuration ("
+     << to_string(Config::lossless(Fp::kFp32))
+     << "), exponent fields plus zero information, bases, widths, chunk padding and index. "
+        "Huffman: per-tensor code with its table. ZVC: zero bitmask plus 8-bit exponents. "
+        "zstd/lz4 exp: the exponent byte plane compressed (zstd level "
+     << o.zstd_level << ").\n\n"
+     << exp.str() << "\n## Lossless, whole values: bits per value\n\n"
+     << whole.str() << "\n## Gecko sweep: exponent bits per value incl. metadata\n\n"
+     << sweep.str() << "\n## Whole container with the trained mantissa bits\n\n"
+     << "sfp bits: sign + exponent + mantissa + metadata with each tensor's mantissa bits from "
+        "the snapshot; sfp error: relative L2 error of Q_m on the FP32 master weights (the "
+        "stashed activations are Q_m already). Other formats: bits per value, relative L2 error "
+        "on the stashed tensors.\n\n"
+     << cont.str();
+  if (!o.markdown.empty()) {
+    try {
+      const std::string s = md.str();
+      io::write_file_atomic(o.markdown, std::vector<uint8_t>(s.begin(), s.end()));
+    } catch (const std::exception& e) {
+      return fail(o.markdown, e);
+    }
+  }
+  if (o.json) {
+    fmt::print("{}\n", doc.dump(2));
+  } else {
+    fmt::print("{}", md.str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_eval(CLI::App& app) {
+  auto o = std::make_shared<EvalOptions>();
+  CLI::App* sub = app.add_subcommand(
+      "eval", "Exponent and container bits on training snapshots against baselines and a sweep");
+  sub->add_option("files", o->files, "snapshot safetensors files written by sfp train")->required();
+  sub->add_flag("--json", o->json, "One JSON document instead of tables");
+  sub->add_option("--markdown", o->markdown, "Also write the tables to this Markdown file");
+  sub->add_option("--zstd-level", o->zstd_level, "zstd level of the baselines")
+      ->check(CLI::Range(1, 19))
+      ->capture_default_str();
+  return {sub, [o] { return run_eval(*o); }};
+}
+
+}  // namespace sfp::cli
