@@ -10,7 +10,7 @@ SEED  ?=
 all: gen-check lint test
 
 deps:
-	scripts/deps.sh core
+	scripts/deps.sh core train
 
 configure: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
@@ -42,7 +42,12 @@ format:
 bench: build
 	$(BUILD)/bench/sfp_bench --benchmark_min_time=0.2
 
-report: build
+# Trains briefly, evaluates the snapshots and writes $(BUILD)/report/report.md (scripts/report.sh
+# lists its settings: EPOCHS, NETS, POLICIES, SEED, TRAIN_SUBSET, ...).
+report:
+	scripts/deps.sh core train report
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSFP_BUILD_TRAIN=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
 	scripts/report.sh $(BUILD)
 
 clean:

@@ -11,7 +11,7 @@ declare -A groups=(
   [core]="build-essential cmake pkg-config clang-format git catch2 libfmt-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev libzstd-dev liblz4-dev zstd python3"
   [sim]="verilator"
   [synth]="yosys opensta"
-  [train]="libtorch-dev dataset-fashion-mnist"
+  [train]="libtorch-dev dataset-fashion-mnist zlib1g-dev"
   [report]="gnuplot python3-matplotlib"
 )
 

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The training loop: data, optimizer, policies, logs, snapshots, checkpoint.
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <set>
+#include <stdexcept>
+
+#include "data.hpp"
+#include "sfp/train/io.hpp"
+#include "sfp/train/quant.hpp"
+#include "sfp/train/safetensors.hpp"
+#include "sfp/train/train.hpp"
+#include "stash.hpp"
+
+#ifndef SFP_TRAIN_DEFAULT_DATA_DIR
+#define SFP_TRAIN_DEFAULT_DATA_DIR "data/fashion-mnist"
+#endif
+
+namespace sfp::train {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr double kMeanFashion = 0.2860, kStdFashion = 0.3530;
+constexpr unsigned kM = sfp::kManBitsFp32;
+
+struct Data {
+  torch::Tensor train_x, train_y, test_x, test_y;
+};
+
+Data load_data(const Options& o) {
+  const std::string dir = o.data_dir.empty() ? SFP_TRAIN_DEFAULT_DATA_DIR : o.data_dir;
+  prepare_fashion_mnist(o.dataset_dir, dir);
+  Data d;
+  try {
+    torch::data::datasets::MNIST train(dir, torch::data::datasets::MNIST::Mode::kTrain);
+    torch::data::datasets::MNIST test(dir, torch::data::datasets::MNIST::Mode::kTest);
+    d.train_x = train.images();
+    d.train_y = train.targets();
+    d.test_x = test.images();
+    d.test_y = test.targets();
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(
+        dir + ": cannot read the Fashion-MNIST IDX files: " + e.what_without_backtrace());
+  }
+  if (o.train_subset > 0 && o.train_subset < d.train_x.size(0)) {
+    d.train_x = d.train_x.slice(0, 0, o.train_subset);
+    d.train_y = d.train_y.slice(0, 0, o.train_subset);
+  }
+  if (o.test_subset > 0 && o.test_subset < d.test_x.size(0)) {
+    d.test_x = d.test_x.slice(0, 0, o.test_subset);
+    d.test_y = d.test_y.slice(0, 0, o.test_subset);
+  }
+  d.train_x = ((d.train_x - kMeanFashion) / kStdFashion).contiguous();
+  d.test_x = ((d.test_x - kMeanFashion) / kStdFashion).contiguous();
+  return d;
+}
+
+std::string rounding_name(sfp::Rounding r) {
+  return r == sfp::Rounding::kNearestEven ? "rne" : "trunc";
+}
+
+json options_json(const Options& o, sfp::Rounding rounding) {
+  json j;
+  j["net"] = to_string(o.net);
+  j["policy"] = to_string(o.policy);
+  j["apply"] = to_string(o.apply);
+  j["rounding"] = rounding_name(rounding);
+  j["qm"] = {{"lambda", o.qm.lambda},         {"lr_weights", o.qm.lr_weights},
+             {"lr_acts", o.qm.lr_acts},       {"init_weights", o.qm.init_weights},
+             {"init_acts", o.qm.init_acts},   {"share", o.qm.share},
+             {"optim", to_string(o.qm.optim)}};
+  j["bitchop"] = {{"period", o.bitchop.period},       {"ema_factor", o.bitchop.ema_factor},
+                  {"threshold", o.bitchop.threshold}, {"min_bits", o.bitchop.min_bits},
+                  {"max_bits", o.bitchop.max_bits},   {"init_bits", o.bitchop.init_bits}};
+  j["epochs"] = o.epochs;
+  j["seed"] = o.seed;
+  j["train_subset"] = o.train_subset;
+  j["test_subset"] = o.test_subset;
+  j["batch"] = o.batch;
+  j["optim"] = o.optim == Optim::kSgd ? "sgd" : "adamw";
+  j["lr"] = o.lr;
+  j["momentum"] = o.momentum;
+  j["weight_decay"] = o.weight_decay;
+  j["schedule"] = o.cosine ? "cosine" : "const";
+  j["snapshot_steps"] = o.snapshot_steps;
+  j["snapshot_every"] = o.snapshot_every;
+  j["threads"] = o.threads;
+  j["dataset_dir"] = o.dataset_dir;
+  j["mantissa_bits_fp32"] = kM;
+  return j;
+}
+
+std::vector<float> to_vector(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+  const float* p = c.data_ptr<float>();
+  return std::vector<float>(p, p + c.numel());
+}
+
+std::vector<int64_t> shape_of(const torch::Tensor& t) {
+  return std::vector<int64_t>(t.sizes().begin(), t.sizes().end());
+}
+
+// Accuracy and mean loss on a dataset, with the policy's quantizers in place.
+std::pair<double, double> evaluate(Network& net, Stash& stash, const torch::Tensor& x,
+                                   const torch::Tensor& y) {
+  torch::NoGradGuard no_grad;
+  int64_t correct = 0;
+  double loss = 0;
+  const int64_t n = x.size(0);
+  for (int64_t b = 0; b < n; b += 1000) {
+    const int64_t e = std::min(n, b + 1000);
+    stash.begin_step(false, false);
+    torch::Tensor logits = net.forward(x.slice(0, b, e), stash);
+    torch::Tensor yb = y.slice(0, b, e);
+    loss += torch::cross_entropy_loss(logits, yb, {}, at::Reduction::Sum).item<double>();
+    correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
+  }
+  return {static_cast<double>(correct) / n, loss / n};
+}
+
+class JsonLines {
+ public:
+  explicit JsonLines(std::string path) : path_(std::move(path)), part_(path_ + ".part") {
+    out_.open(part_, std::ios::trunc);
+    if (!out_) throw std::runtime_error(part_ + ": cannot create");
+  }
+  void write(const json& j) { out_ << j.dump() << '\n' << std::flush; }
+  void close() {
+    out_.close();
+    if (!out_) throw std::runtime_error(part_ + ": write failed");
+    std::error_code ec;
+    fs::rename(part_, path_, ec);
+    if (ec) throw std::runtime_error(path_ + ": cannot rename: " + ec.message());
+  }
+
+ private:
+  std::string path_, part_;
+  std::ofstream out_;
+};
+
+void write_snapshot(const std::string& path, const Options& o, const Stash& stash,
+                    const std::vector<Capture>& caps, int64_t step, int64_t epoch) {
+  std::vector<StTensor> tensors;
+  json meta_tensors = json::object();
+  auto add = [&](const std::string& name, const std::string& kind, const Slot& slot, unsigned bits,
+                 const torch::Tensor& t) {
+    tensors.push_back({name, shape_of(t), to_vector(t)});
+    json info = {{"kind", kind}, {"layer", slot.layer}, {"man_bits", bits}};
+    if (slot.qm_index >= 0 && (kind == "act" || kind == "weight")) info["n"] = stash.qm_value(slot);
+    meta_tensors[name] = info;
+  };
+  const auto& slots = stash.slots();
+  // Stored values: Q_k of the raw value with the bits charged for the tensor (for QM,
+  // Q_ceil(n): what a container with ceil(n) mantissa bits holds).
+  auto stored = [&](const Capture& c) {
+    const unsigned bits = stash.bits(slots[c.slot]);
+    return bits >= kM ? c.raw : quantize_tensor(c.raw, bits, stash.rounding());
+  };
+  for (const Capture& c : caps) {
+    if (slots[c.slot].kind == Kind::kAct)
+      add(c.name, "act", slots[c.slot], stash.bits(slots[c.slot]), stored(c));
+  }
+  for (const Capture& c : caps) {
+    if (slots[c.slot].kind == Kind::kWeight)
+      add(c.name, "weight", slots[c.slot], stash.bits(slots[c.slot]), stored(c));
+  }
+  if (o.policy.kind != PolicyKind::kFp32) {
+    for (const Capture& c : caps) {
+      if (slots[c.slot].kind != Kind::kWeight) continue;
+      add("master/" + c.name.substr(std::string("weight/").size()), "master", slots[c.slot], kM,
+          c.raw);
+    }
+  }
+  for (const Capture& c : caps) {
+    if (slots[c.slot].kind != Kind::kWeight || !c.param.grad().defined()) continue;
+    add("grad/" + c.name.substr(std::string("weight/").size()), "grad", slots[c.slot], kM,
+        c.param.grad());
+  }
+  std::map<std::string, std::string> meta = {
+      {"format", "sfp-trace"},
+      {"format_version", "1"},
+      {"network", to_string(o.net)},
+      {"policy", to_string(o.policy)},
+      {"rounding", rounding_name(stash.rounding())},
+      {"step", std::to_string(step)},
+      {"epoch", std::to_string(epoch)},
+      {"seed", std::to_string(o.seed)},
+      {"value_format", "fp32"},
+      {"tensors", meta_tensors.dump()},
+  };
+  write_safetensors(path, tensors, meta);
+}
+
+std::set<int64_t> snapshot_steps(const Options& o, int64_t total) {
+  std::set<int64_t> s;
+  for (int64_t v : o.snapshot_steps) {
+    if (v >= 1 && v <= total) {
+      s.insert(v);
+    } else if (!o.quiet) {
+      fmt::print(stderr, "sfp train: warning: no step {} in this run (steps 1..{}); no snapshot\n",
+                 v, total);
+    }
+  }
+  if (o.snapshot_every > 0) {
+    for (int64_t v = o.snapshot_every; v <= total; v += o.snapshot_every) s.insert(v);
+  }
+  return s;
+}
+
+void set_lr(torch::optim::Optimizer& opt, double lr) {
+  for (auto& group : opt.param_groups()) {
+    if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) sgd->lr(lr);
+    if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&group.options())) adamw->lr(lr);
+  }
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+Summary run(const Options& o) {
+  if (o.out.empty()) throw std::runtime_error("no run folder given (--out)");
+  if (o.batch <= 0) throw std::runtime_error("batch size must be positive");
+  if (o.epochs == 0) throw std::runtime_error("epochs must be at least 1");
+  std::error_code ec;
+  fs::create_directories(fs::path(o.out) / "snapshots", ec);
+  if (ec) throw std::runtime_error(o.out + ": cannot create the run folder: " + ec.message());
+
+  torch::set_num_threads(std::max(1, o.threads));
+  torch::manual_seed(o.seed);
+  const Data data = load_data(o);
+  const int64_t n_train = data.train_x.size(0);
+  const int64_t steps_per_epoch = (n_train + o.batch - 1) / o.batch;
+  const int64_t total_steps = steps_per_epoch * o.epochs;
+  const std::set<int64_t> snaps = snapshot_steps(o, total_steps);
+
+  std::shared_ptr<Network> net = make_network(o.net);
+  Stash stash(o);
+  {  // Register the stored tensors and their per-step sizes with one full batch.
+    torch::NoGradGuard no_grad;
+    stash.begin_step(true, false);
+    net->forward(data.train_x.slice(0, 0, std::min(o.batch, n_train)), stash);
+    stash.end_forward();
+  }
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (o.optim == Optim::kSgd) {
+    opt = std::make_unique<torch::optim::SGD>(
+        net->parameters(),
+        torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+  } else {
+    opt = std::make_unique<torch::optim::AdamW>(
+        net->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+  }
+  std::unique_ptr<BitChop> chop;
+  if (o.policy.kind == PolicyKind::kBitChop) {
+    chop = std::make_unique<BitChop>(o.bitchop);
+    stash.set_bitchop_bits(chop->bits());
+  }
+
+  json config = options_json(o, stash.rounding());
+  config["network"] = net->describe();
+  int64_t n_params = 0;
+  for (const auto& p : net->parameters()) n_params += p.numel();
+  config["parameters"] = n_params;
+  config["train_images"] = n_train;
+  config["test_images"] = data.test_x.size(0);
+  config["steps_per_epoch"] = steps_per_epoch;
+  json stored = json::array();
+  for (const Slot& s : stash.slots()) {
+    stored.push_back({{"name", s.name},
+                      {"kind", s.kind == Kind::kAct ? "act" : "weight"},
+                      {"layer", s.layer},
+                      {"values_per_step", s.numel},
+                      {"learned", s.qm_index >= 0}});
+  }
+  config["stored_tensors"] = stored;
+  write_text_atomic((fs::path(o.out) / "config.json").string(), config.dump(2) + "\n");
+
+  JsonLines steps_log((fs::path(o.out) / "steps.jsonl").string());
+  JsonLines epochs_log((fs::path(o.out) / "epochs.jsonl").string());
+
+  std::mt19937_64 rng(o.seed);
+  std::vector<int64_t> order(static_cast<size_t>(n_train));
+  std::iota(order.begin(), order.end(), 0);
+
+  Summary sum;
+  std::vector<double> step_times;
+  double bits_total = 0;
+  int64_t step = 0;
+  auto last_progress = Clock::now();
+  const auto run_start = Clock::now();
+  const std::string tag = to_string(o.net) + "/" + to_string(o.policy);
+
+  for (unsigned epoch = 1; epoch <= o.epochs; ++epoch) {
+    net->train();
+    std::shuffle(order.begin(), order.end(), rng);
+    torch::Tensor perm = torch::from_blob(order.data(), {n_train}, torch::kInt64).clone();
+    double epoch_loss = 0, epoch_bits = 0;
+    int64_t epoch_steps = 0;
+    for (int64_t b = 0; b < n_train; b += o.batch) {
+      ++step;
+      const bool capture = snaps.count(step) > 0;
+      const double lr =
+          o.cosine ? o.lr * 0.5 * (1.0 + std::cos(M_PI * double(step - 1) / double(total_steps)))
+                   : o.lr;
+      const auto t0 = Clock::now();
+      set_lr(*opt, lr);
+      torch::Tensor idx = perm.slice(0, b, std::min(n_train, b + o.batch));
+      torch::Tensor xb = data.train_x.index_select(0, idx);
+      torch::Tensor yb = data.train_y.index_select(0, idx);
+
+      stash.begin_step(true, capture);
+      torch::Tensor logits = net->forward(xb, stash);
+      stash.end_forward();
+      torch::Tensor task = torch::cross_entropy_loss(logits, yb);
+      torch::Tensor loss = task;
+      torch::Tensor reg = stash.regularizer();
+      if (reg.defined()) loss = loss + reg;
+      opt->zero_grad();
+      stash.zero_bitlength_grads();
+      loss.backward();
+
+      // Bits in force during this step (before the bitlengths move).
+      json bits_j = json::object(), n_j = json::object();
+      for (const Slot& s : stash.slots()) {
+        bits_j[s.name] = stash.bits(s);
+        if (s.qm_index >= 0) n_j[s.name] = stash.qm_value(s);
+      }
+      const double mean_bits = stash.mean_bits();
+      double snapshot_s = 0;
+      if (capture) {  // weights as read, activations and gradients of this step (not timed)
+        const auto s0 = Clock::now();
+        char name[48];
+        std::snprintf(name, sizeof name, "step_%06lld.safetensors", static_cast<long long>(step));
+        write_snapshot((fs::path(o.out) / "snapshots" / name).string(), o, stash,
+                       stash.take_captures(), step, epoch);
+        snapshot_s = std::chrono::duration<double>(Clock::now() - s0).count();
+      }
+
+      opt->step();
+      stash.update_bitlengths();
+      const double task_loss = task.item<double>();
+      const double dt = std::chrono::duration<double>(Clock::now() - t0).count() - snapshot_s;
+      if (chop) stash.set_bitchop_bits(chop->observe(task_loss));
+
+      step_times.push_back(dt);
+      bits_total += mean_bits;
+      epoch_bits += mean_bits;
+      epoch_loss += task_loss;
+      ++epoch_steps;
+      sum.mean_bits_end = mean_bits;
+      json line = {{"step", step},           {"epoch", epoch}, {"loss", task_loss}, {"lr", lr},
+                   {"mean_bits", mean_bits}, {"bits", bits_j}, {"time_s", dt}};
+      if (reg.defined()) line["reg"] = reg.item<double>();
+      if (!n_j.empty()) line["n"] = n_j;
+      steps_log.write(line);
+
+      const auto now = Clock::now();
+      const bool by_count = o.log_every > 0 && step % o.log_every == 0;
+      const bool by_time = o.log_every == 0 && now - last_progress > std::chrono::seconds(2);
+      if (!o.quiet && (by_count || by_time)) {
+        last_progress = now;
+        const double img_s = double(xb.size(0)) / dt;
+        const double val_s = double(stash.values_per_step()) / dt;
+        fmt::print(stderr,
+                   "train {} epoch {}/{} step {}/{} loss {:.4f} bits {:.2f} {:.0f} img/s "
+                   "{:.1f} M values/s\n",
+                   tag, epoch, o.epochs, step - int64_t(epoch - 1) * steps_per_epoch,
+                   steps_per_epoch, task_loss, mean_bits, img_s, val_s / 1e6);
+      }
+      if (!std::isfinite(task_loss)) {
+        throw std::runtime_error(
+            fmt::format("training diverged at step {} (loss {})", step, task_loss));
+      }
+    }
+    net->eval();
+    const auto [acc, test_loss] = evaluate(*net, stash, data.test_x, data.test_y);
+    sum.test_accuracy_per_epoch.push_back(acc);
+    const double ebits = epoch_bits / epoch_steps;
+    json eline = {{"epoch", epoch},
+                  {"step", step},
+                  {"test_accuracy", acc},
+                  {"test_loss", test_loss},
+                  {"train_loss", epoch_loss / epoch_steps},
+                  {"mean_bits", ebits},
+                  {"footprint_reduction", 1.0 - ebits / kM},
+                  {"mean_bits_end", sum.mean_bits_end},
+                  {"elapsed_s", std::chrono::duration<double>(Clock::now() - run_start).count()}};
+    epochs_log.write(eline);
+    if (!o.quiet) {
+      fmt::print(stderr, "train {} epoch {}/{} test accuracy {:.2f} % mean bits {:.2f}\n", tag,
+                 epoch, o.epochs, 100.0 * acc, ebits);
+    }
+  }
+
+  steps_log.close();
+  epochs_log.close();
+
+  {  // FP32 master weights.
+    torch::serialize::OutputArchive archive;
+    net->save(archive);
+    const std::string path = (fs::path(o.out) / "model.pt").string();
+    const std::string tmp = path + ".tmp";
+    archive.save_to(tmp);
+    fs::rename(tmp, path, ec);
+    if (ec) throw std::runtime_error(path + ": cannot rename: " + ec.message());
+  }
+
+  sum.test_accuracy = sum.test_accuracy_per_epoch.back();
+  sum.steps = step;
+  sum.mean_bits_avg = bits_total / double(step);
+  sum.reduction_end = 1.0 - sum.mean_bits_end / kM;
+  sum.reduction_avg = 1.0 - sum.mean_bits_avg / kM;
+  sum.time_per_step =
+      std::accumulate(step_times.begin(), step_times.end(), 0.0) / double(step_times.size());
+  sum.time_per_step_median = median(step_times);
+  for (const Slot& s : stash.slots()) sum.final_bits[s.name] = stash.bits(s);
+
+  json sj = {{"network", to_string(o.net)},
+             {"policy", to_string(o.policy)},
+             {"seed", o.seed},
+             {"epochs", o.epochs},
+             {"steps", sum.steps},
+             {"test_accuracy", sum.test_accuracy},
+             {"test_accuracy_per_epoch", sum.test_accuracy_per_epoch},
+             {"mean_bits_end", sum.mean_bits_end},
+             {"mean_bits_avg", sum.mean_bits_avg},
+             {"footprint_reduction_end", sum.reduction_end},
+             {"footprint_reduction_avg", sum.reduction_avg},
+             {"time_per_step_s", sum.time_per_step},
+             {"time_per_step_median_s", sum.time_per_step_median},
+             {"values_per_step", stash.values_per_step()},
+             {"final_bits", sum.final_bits},
+             {"wall_time_s", std::chrono::duration<double>(Clock::now() - run_start).count()}};
+  if (!stash.qm_bits().empty()) {
+    json fn = json::object();
+    for (const Slot& s : stash.slots()) {
+      if (s.qm_index >= 0) fn[s.name] = stash.qm_value(s);
+    }
+    sj["final_n"] = fn;
+  }
+  write_text_atomic((fs::path(o.out) / "summary.json").string(), sj.dump(2) + "\n");
+  return sum;
+}
+
+}  // namespace sfp::train
