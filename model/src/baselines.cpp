@@ -65,6 +65,15 @@ double rel_l2(const uint32_t* v, const std::vector<float>& q) {
   return den > 0 ? std::sqrt(num / den) : 0.0;
 }
 
+double finite_amax(const uint32_t* v, size_t n) {
+  double amax = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double x = as_float(v[i]);
+    if (std::isfinite(x)) amax = std::max(amax, std::fabs(x));
+  }
+  return amax;
+}
+
 // Power-of-two scaled block formats: OCP MX (E8M0 scale) over blocks of `block` values.
 LowPrecision mx(const std::string& name, const MiniFloat& f, unsigned elem_bits, const uint32_t* v,
                 size_t n) {
@@ -73,11 +82,7 @@ LowPrecision mx(const std::string& name, const MiniFloat& f, unsigned elem_bits,
   size_t blocks = 0;
   for (size_t b0 = 0; b0 < n; b0 += block, ++blocks) {
     const size_t b1 = std::min(n, b0 + block);
-    double amax = 0;
-    for (size_t i = b0; i < b1; ++i) {
-      const double x = as_float(v[i]);
-      if (std::isfinite(x)) amax = std::max(amax, std::fabs(x));
-    }
+    const double amax = finite_amax(v + b0, b1 - b0);
     int shared = amax > 0 ? std::ilogb(amax) - max_exponent(f) : 0;
     shared = std::clamp(shared, -127, 127);  // E8M0 range
     const double scale = std::ldexp(1.0, shared);
@@ -90,15 +95,6 @@ LowPrecision mx(const std::string& name, const MiniFloat& f, unsigned elem_bits,
   r.bits_per_value = n ? (static_cast<double>(n) * elem_bits + 8.0 * blocks) / n : 0;
   r.rel_l2_error = rel_l2(v, r.dequantized);
   return r;
-}
-
-double finite_amax(const uint32_t* v, size_t n) {
-  double amax = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double x = as_float(v[i]);
-    if (std::isfinite(x)) amax = std::max(amax, std::fabs(x));
-  }
-  return amax;
 }
 
 LowPrecision fp8_per_tensor(const MiniFloat& f, const uint32_t* v, size_t n) {
@@ -122,11 +118,7 @@ LowPrecision nvfp4(const uint32_t* v, size_t n) {
   size_t blocks = 0;
   for (size_t b0 = 0; b0 < n; b0 += block, ++blocks) {
     const size_t b1 = std::min(n, b0 + block);
-    double amax = 0;
-    for (size_t i = b0; i < b1; ++i) {
-      const double x = as_float(v[i]);
-      if (std::isfinite(x)) amax = std::max(amax, std::fabs(x));
-    }
+    const double amax = finite_amax(v + b0, b1 - b0);
     const double s = tensor_scale > 0 ? round_to(kE4M3, amax / kE2M1.max / tensor_scale) : 0;
     const double eff = s * tensor_scale;
     for (size_t i = b0; i < b1; ++i) {
