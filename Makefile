@@ -9,6 +9,9 @@ SEED  ?=
 
 all: gen-check lint test
 
+# RTL lint, simulation and coverage: lint-rtl, sim, cov (docs/architecture.md).
+include mk/rtl.mk
+
 deps:
 	scripts/deps.sh core train
 

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# RTL lint, simulation and coverage; included from the top-level Makefile. Every target echoes
+# the commands it runs.
+#   make lint-rtl        Verilator -Wall --assert on each module as top, then on each top with
+#                        each shipped parameter set (rtl/param_sets.txt); Yosys reads each top
+#   make sim             build the testbenches in $(BUILD) and run `ctest -L sim`
+#                        SEED=<n> replays a seed; TRACE=1 writes FST waves to $(BUILD)/waves/
+#   make cov             coverage build in $(BUILD)-cov, run, merge, annotate and summarise
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+SEED  ?=
+TRACE ?=
+
+RTL_FILES   := $(shell grep -v '^\#' rtl/sfp.f)
+RTL_VLT     := rtl/lint/verilator.vlt
+RTL_MODULES := sfp_fifo sfp_enc_quant sfp_enc_analyse sfp_enc_code sfp_enc_merge sfp_enc_pack \
+               sfp_dec_parse sfp_dec_split sfp_dec_build
+RTL_TOPS    := sfp_encoder sfp_decoder
+RTL_SETS    := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets.txt)
+rtl_set_params = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf " -G%s", $$i}' \
+                   rtl/param_sets.txt)
+VERILATOR_LINT := verilator --lint-only -Wall --assert -Irtl $(RTL_VLT) $(RTL_FILES)
+SIM_ENV := $(if $(SEED),SEED=$(SEED)) $(if $(TRACE),TRACE=$(TRACE))
+SIM_TARGETS := tb_encoder tb_decoder tb_loopback
+
+.PHONY: lint-rtl sim cov deps-sim deps-synth
+.PHONY: $(addprefix lint-rtl-,$(RTL_MODULES)) \
+        $(foreach t,$(RTL_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_SETS))) \
+        $(addprefix yosys-read-,$(RTL_TOPS))
+
+deps-sim:
+	scripts/deps.sh core sim
+
+deps-synth:
+	scripts/deps.sh synth
+
+lint-rtl: $(addprefix lint-rtl-,$(RTL_MODULES)) \
+          $(foreach t,$(RTL_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_SETS))) \
+          $(addprefix yosys-read-,$(RTL_TOPS))
+
+$(addprefix lint-rtl-,$(RTL_MODULES)): lint-rtl-%: deps-sim
+	$(VERILATOR_LINT) --top-module $*
+
+define rtl_top_lint
+lint-rtl-$(1)-$(2): deps-sim
+	$$(VERILATOR_LINT) --top-module $(1)$$(call rtl_set_params,$(2))
+endef
+$(foreach t,$(RTL_TOPS),$(foreach s,$(RTL_SETS),$(eval $(call rtl_top_lint,$(t),$(s)))))
+
+# Yosys 0.23 reads only a subset of SystemVerilog (DESIGN.md, "Toolchain facts"): each top must
+# elaborate with no implicit nets, pass `check -assert` and hold no latch.
+$(addprefix yosys-read-,$(RTL_TOPS)): yosys-read-%: deps-synth
+	yosys -q -p "read_verilog -sv -noautowire -DSYNTHESIS $(RTL_FILES); hierarchy -check -top $*; proc; check -assert; select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr"
+
+sim: deps-sim
+	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS) --target $(SIM_TARGETS)
+	cd $(BUILD) && $(SIM_ENV) ctest -L sim --output-on-failure -j $(JOBS)
+
+cov: deps-sim
+	cmake -S . -B $(BUILD)-cov -DSFP_BUILD_TB=ON -DSFP_TB_COVERAGE=ON -DSFP_BUILD_TRAIN=OFF -DSFP_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build $(BUILD)-cov -j $(JOBS) --target $(SIM_TARGETS)
+	rm -rf $(BUILD)-cov/coverage $(BUILD)-cov/coverage-annotated
+	cd $(BUILD)-cov && $(SIM_ENV) ctest -L sim --output-on-failure -j $(JOBS)
+	verilator_coverage --write $(BUILD)-cov/coverage.dat $(BUILD)-cov/coverage/*.dat
+	verilator_coverage --annotate $(BUILD)-cov/coverage-annotated --annotate-min 1 $(BUILD)-cov/coverage.dat
+	python3 tb/coverage_summary.py $(BUILD)-cov/coverage.dat | tee $(BUILD)-cov/coverage.txt

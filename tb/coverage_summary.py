@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Summarises a merged Verilator coverage file: line (with branch) and toggle coverage of rtl/,
+per module and in total. Every parameter set is a variant of the same modules; a point counts
+as covered when any variant covers it.
+
+Usage: tb/coverage_summary.py <coverage.dat>
+"""
+import collections
+import re
+import sys
+
+
+def points(path):
+    """Yields (fields, count) for every coverage point of a verilator_coverage .dat file."""
+    line_re = re.compile(r"^C '(.*)' (\d+)$")
+    with open(path, encoding="latin-1") as f:
+        for line in f:
+            m = line_re.match(line.rstrip("\n"))
+            if not m:
+                continue
+            fields = {}
+            for item in m.group(1).split("\x01"):
+                if "\x02" in item:
+                    k, v = item.split("\x02", 1)
+                    fields[k] = v
+            yield fields, int(m.group(2))
+
+
+def summarise(path):
+    """Returns {kind: {module: (covered, total)}} with every parameter variant of a module merged:
+    a point (source position and signal bit) is covered when any variant covers it."""
+    seen = collections.defaultdict(dict)  # (kind, module) -> key -> covered
+    for fields, count in points(path):
+        page = fields.get("page", "")
+        kind, _, module = page.partition("/")
+        kind = {"v_line": "line", "v_branch": "line", "v_toggle": "toggle"}.get(kind)
+        if kind is None:
+            continue
+        module = module.split("__", 1)[0]  # sfp_enc_code__N10_B1_Z2 -> sfp_enc_code
+        key = (fields.get("f"), fields.get("l"), fields.get("n"), fields.get("o"),
+               fields.get("h"), page.split("/", 1)[0])
+        cell = seen[(kind, module)]
+        cell[key] = cell.get(key, False) or count > 0
+    table = collections.defaultdict(dict)
+    for (kind, module), pts in seen.items():
+        table[kind][module] = (sum(pts.values()), len(pts))
+    return table
+
+
+def pct(c, t):
+    return f"{(100.0 * c / t if t else 100.0):6.1f}% ({c}/{t})"
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    table = summarise(sys.argv[1])
+    modules = sorted(set(m for k in table.values() for m in k))
+    print(f"{'module':<16} {'line':>20} {'toggle':>22}")
+    totals = {k: [0, 0] for k in ("line", "toggle")}
+    for mod in modules:
+        row = [f"{mod:<16}"]
+        for kind, width in (("line", 20), ("toggle", 22)):
+            c, t = table[kind].get(mod, (0, 0))
+            totals[kind][0] += c
+            totals[kind][1] += t
+            row.append(pct(c, t).rjust(width))
+        print(" ".join(row))
+    print(" ".join([f"{'total':<16}"] + [pct(*totals[k]).rjust(w)
+                                         for k, w in (("line", 20), ("toggle", 22))]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
