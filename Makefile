@@ -36,7 +36,7 @@ gen:
 gen-check:
 	python3 docs/tools/gen_format.py --check
 
-lint: deps
+lint: deps lint-rtl
 	clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 format:
