@@ -45,11 +45,12 @@ format:
 bench: build
 	$(BUILD)/bench/sfp_bench --benchmark_min_time=0.2
 
-# Trains briefly, evaluates the snapshots and writes $(BUILD)/report/report.md (scripts/report.sh
-# lists its settings: EPOCHS, NETS, POLICIES, SEED, TRAIN_SUBSET, ...).
+# Trains briefly, evaluates the snapshots, runs the RTL on them, synthesizes, and writes
+# $(BUILD)/report/report.md (scripts/report.sh lists its settings: EPOCHS, NETS, POLICIES, SEED,
+# TRAIN_SUBSET, LIBERTY, ...).
 report:
-	scripts/deps.sh core train report
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSFP_BUILD_TRAIN=ON $(CMAKE_FLAGS)
+	scripts/deps.sh core train report sim synth
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSFP_BUILD_TRAIN=ON -DSFP_BUILD_TB=ON $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 	scripts/report.sh $(BUILD)
 

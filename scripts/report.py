@@ -3,11 +3,15 @@
 """Assembles build/report/report.md and its plots from the outputs of scripts/report.sh.
 
 Reads <out>/runs/<net>-<policy>/{config.json,summary.json,epochs.jsonl,steps.jsonl,stats.json},
-<out>/eval.json, <out>/eval.md and <out>/bench.json; writes <out>/report.md.tmp (the caller
-renames it) and <out>/*.png. Every number in the report comes from those files.
+the per-snapshot <out>/runs/*/snapshots/step_*.stats.json, <out>/eval.json, <out>/eval.md,
+<out>/rtl.jsonl, <out>/synth.json and <out>/bench.json; writes <out>/report.md.tmp (the caller
+renames it) and <out>/*.png. Every number in the report comes from those files, apart from the
+traffic model's parameters (environment: DRAM_PJ_PER_BIT, PEAK_TFLOPS, BANDWIDTH_GBS).
 """
 import json
+import os
 import pathlib
+import re
 import sys
 
 import matplotlib
@@ -36,6 +40,7 @@ def load_runs(out):
             "steps": jsonl(d / "steps.jsonl"),
             "stats": json.loads((d / "stats.json").read_text()) if (d / "stats.json").exists() else None,
         }
+        runs[(s["network"], s["policy"])]["snapshots"] = snapshot_stats(runs[(s["network"], s["policy"])])
     if not runs:
         sys.exit(f"report.py: {out}/runs holds no runs")
     return runs
@@ -95,6 +100,177 @@ def kind_of(name):
     return name.split("/", 1)[0] if "/" in name else "tensor"
 
 
+STASHED = ("act", "weight")  # what the policies quantize and the container stores
+
+
+def snapshot_stats(run):
+    """[(step, {kind: {values, sign, exponent, mantissa, overhead, total}})] of every snapshot
+    encoded at its stored bitlengths (sfp stats --stored-bits), in step order."""
+    out = []
+    for f in sorted((run["dir"] / "snapshots").glob("step_*.stats.json")):
+        step = int(re.search(r"step_(\d+)", f.name).group(1))
+        agg = {}
+        for t in json.loads(f.read_text())["tensors"]:
+            a = agg.setdefault(kind_of(t["name"]), {"values": 0, "sign": 0, "exponent": 0,
+                                                    "mantissa": 0, "overhead": 0, "total": 0})
+            a["values"] += t["values"]
+            for k in ("sign", "exponent", "mantissa", "overhead", "total"):
+                a[k] += t["bits"][k]
+        out.append((step, agg))
+    return out
+
+
+def stashed_bits(agg):
+    """Bits per value over the stashed kinds (activations and weights) of one snapshot."""
+    v = sum(agg[k]["values"] for k in STASHED if k in agg)
+    return {f: sum(agg[k][f] for k in STASHED if k in agg) / v
+            for f in ("sign", "exponent", "mantissa", "overhead", "total")} if v else None
+
+
+def plot_footprint(out, runs, net):
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    any_line = False
+    for (n, pol), r in sorted(runs.items()):
+        if n != net or not r["snapshots"]:
+            continue
+        xs = [step for step, _ in r["snapshots"]]
+        ys = [stashed_bits(agg)["total"] for _, agg in r["snapshots"]]
+        ax.plot(xs, ys, marker="o", label=pol)
+        any_line = True
+    if not any_line:
+        plt.close(fig)
+        return None
+    ax.set_xlabel("step")
+    ax.set_ylabel("bits per value")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"{net}: stashed activations + weights, whole container")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    name = f"footprint_{net}.png"
+    fig.savefig(out / name, dpi=110)
+    plt.close(fig)
+    return name
+
+
+# Multiply-accumulates per sample of the forward pass, from the layer geometry in
+# train/src/nets.cpp (28x28 inputs; the ViT uses 7x7 patches, 16 patches + 1 class token,
+# width 48, 4 heads, MLP 96, 2 blocks, 10 classes).
+def forward_macs_per_sample(net):
+    if net == "cnn":
+        return 28 * 28 * 16 * 9 * 1 + 14 * 14 * 32 * 9 * 16 + 1568 * 128 + 128 * 10
+    if net == "vit":
+        t, d, h, mlp = 17, 48, 4, 96
+        block = t * (d * 3 * d + d * d + 2 * d * mlp) + 2 * h * t * t * (d // h)
+        return 16 * 49 * d + 2 * block + d * 10
+    return None
+
+
+def traffic_section(runs):
+    """Memory traffic, DRAM energy and roofline step time per training step, FP32 against the
+    container at the measured encoding of each run's last snapshot."""
+    pj = float(os.environ.get("DRAM_PJ_PER_BIT", "6.0"))
+    tflops = float(os.environ.get("PEAK_TFLOPS", "100"))
+    gbs = float(os.environ.get("BANDWIDTH_GBS", "2000"))
+    md = ["## Memory traffic, time and energy per training step", ""]
+    md.append(
+        "Per step, stashed activations are written in the forward pass and read in the backward "
+        "pass; the weights as used by the layers are read in the forward and in the backward "
+        "pass, and with the container one compressed copy is written after each update; the "
+        "optimizer reads the gradients and reads and writes the FP32 master weights (and the "
+        "backward pass writes the gradients): 4 FP32 transfers per parameter in both cases, so "
+        "the gain is not inflated by what the container does not touch. Container sizes are the "
+        "measured encodings of the run's last snapshot at its stored bitlengths (`sfp stats "
+        f"--stored-bits`). DRAM energy at {pj} pJ/bit (`DRAM_PJ_PER_BIT`; HBM2E ≈ 6.0 and GDDR6 ≈ "
+        "7.5 pJ/bit are the usual accelerator estimates for access plus I/O). Step time under a "
+        f"roofline with {tflops:g} TFLOP/s (`PEAK_TFLOPS`) and {gbs:g} GB/s (`BANDWIDTH_GBS`): "
+        "max(FLOPs / peak, bytes / bandwidth), FLOPs = 3 × 2 × forward MACs × batch (forward, "
+        "two backward products). A memory-bound step speeds up by the traffic ratio.\n")
+    rows = []
+    for (net, pol), r in sorted(runs.items()):
+        if not r["snapshots"]:
+            continue
+        step, agg = r["snapshots"][-1]
+        a, w = agg.get("act"), agg.get("weight")
+        if not a or not w:
+            continue
+        params = agg.get("master", w)["values"]
+        fp32 = 4 * (2 * a["values"] + 2 * w["values"] + 4 * params)
+        sfp = (2 * a["total"] + 3 * w["total"]) / 8 + 4 * 4 * params
+        if pol == "fp32":
+            sfp = fp32  # the baseline stores FP32 and runs no codec
+        macs = forward_macs_per_sample(net)
+        batch = None
+        for t in json.loads(sorted((r["dir"] / "snapshots").glob("step_*.stats.json"))[-1]
+                            .read_text())["tensors"]:
+            if kind_of(t["name"]) == "act" and t.get("shape"):
+                batch = t["shape"][0]
+                break
+        t_fp32 = t_sfp = None
+        if macs and batch:
+            flops = 6 * macs * batch
+            t_fp32 = max(flops / (tflops * 1e12), fp32 / (gbs * 1e9))
+            t_sfp = max(flops / (tflops * 1e12), sfp / (gbs * 1e9))
+        rows.append([net, pol, f"{fp32 / 1e6:.3f}", f"{sfp / 1e6:.3f}", f"{fp32 / sfp:.2f}x",
+                     f"{fp32 * 8 * pj * 1e-6:.1f}", f"{sfp * 8 * pj * 1e-6:.1f}",
+                     f"{t_fp32 * 1e6:.2f}" if t_fp32 else "-",
+                     f"{t_sfp * 1e6:.2f}" if t_sfp else "-",
+                     f"{t_fp32 / t_sfp:.2f}x" if t_fp32 else "-",
+                     f"{6 * macs * batch / fp32:.1f}" if t_fp32 else "-"])
+    if not rows:
+        return []
+    md.append(table(["network", "policy", "MB/step FP32", "MB/step sfp", "traffic ratio",
+                     "DRAM µJ/step FP32", "DRAM µJ/step sfp", "step µs FP32", "step µs sfp",
+                     "step speed-up", "FLOP/byte (FP32)"], rows))
+    return md
+
+
+def synth_section(out):
+    path = out / "synth.json"
+    if not path.exists():
+        return []
+    d = json.loads(path.read_text())
+    rows_in = d.get("configurations") or d.get("rows") or []
+    if not rows_in:
+        return []
+    head = list(rows_in[0].keys())
+    md = ["## Synthesis: area and timing", ""]
+    if d.get("method"):
+        md.append(d["method"] + "\n")
+    md.append(table(head, [[r.get(k, "") for k in head] for r in rows_in]))
+    return md
+
+
+def rtl_section(out):
+    path = out / "rtl.jsonl"
+    if not path.exists():
+        return []
+    rows = []
+    for x in jsonl(path):
+        run = pathlib.Path(x["snapshot"]).parent.parent.name
+        snap = pathlib.Path(x["snapshot"]).stem
+        if x["bench"] == "encoder":
+            what = f"{x['words_compared']} payload words + index"
+            per = (x["cycles"] - x["latency"]) / x["groups"]
+        else:
+            what = f"{x['values_compared']} decoded values"
+            per = x["cycles"] / x["groups"]
+        rows.append([run, snap, x["bench"], x["tensors"], x["values"], what, x["mismatches"],
+                     x["groups"], x["cycles"], f"{per:.3f}"])
+    md = ["## RTL on the real snapshots (Verilator)", ""]
+    md.append("Parameter set g16 (the default configuration: G=16, delta base, mode zeros, "
+              "C=4096, W=256) on every stashed tensor of the snapshot at its stored mantissa "
+              "bits, input every cycle, output always ready. Encoder: every payload word and "
+              "chunk index entry against the golden model (`sfp::encode`); loopback: encoder → "
+              "memory → decoder, every decoded value against Q_m of the input. A mismatch stops "
+              "the run at the first differing word or value, so a finished run has none. "
+              "Encoder cycles per group exclude the 5-cycle pipeline latency; loopback cycles "
+              "include the decoder waiting one chunk for its index entry.\n")
+    md.append(table(["run", "snapshot", "bench", "tensors", "values", "compared", "mismatches",
+                     "groups", "cycles", "cycles/group"], rows))
+    return md
+
+
 def main():
     out = pathlib.Path(sys.argv[1])
     runs = load_runs(out)
@@ -135,6 +311,26 @@ def main():
             if name:
                 md.append(f"![bits {net} {pol}]({name})\n")
 
+    # Footprint over training.
+    md += ["## Footprint over training", ""]
+    rows = []
+    for (net, pol), r in sorted(runs.items()):
+        for step, agg in r["snapshots"]:
+            b = stashed_bits(agg)
+            if b:
+                rows.append([net, pol, step] + [f"{b[k]:.2f}" for k in
+                                                ("sign", "exponent", "mantissa", "overhead",
+                                                 "total")] + [f"{32 / b['total']:.1f}x"])
+    if rows:
+        md.append("Every snapshot's stashed activations and weights encoded at the bitlengths the "
+                  "trainer stored them with (Gecko default configuration), bits per value:\n")
+        md.append(table(["network", "policy", "step", "sign", "exponent+metadata", "mantissa",
+                         "padding+index", "total", "vs FP32"], rows))
+        for net in nets:
+            name = plot_footprint(out, runs, net)
+            if name:
+                md.append(f"![footprint {net}]({name})\n")
+
     # Footprint breakdown with the trained bits.
     md += ["## Container footprint by field (trained mantissa bits, Gecko default)", ""]
     rows = []
@@ -146,24 +342,26 @@ def main():
     md.append(table(["network", "policy", "kind", "values", "sign", "exponent+metadata", "mantissa",
                      "padding+index", "total bits/value", "vs FP32"], rows))
     rows = []
+    fields = ("sign", "zero", "base", "width", "delta", "mantissa", "overhead", "total")
     for (net, pol), r in sorted(runs.items()):
         if pol != "fp32" or not r["stats"]:
             continue
         agg = {}
         for t in r["stats"]["tensors"]:
-            a = agg.setdefault(kind_of(t["name"]), {"values": 0, "sign": 0, "exponent": 0,
-                                                    "mantissa": 0, "overhead": 0, "total": 0})
+            a = agg.setdefault(kind_of(t["name"]), dict.fromkeys(("values", "zeros") + fields, 0))
             a["values"] += t["values"]
-            for k in ("sign", "exponent", "mantissa", "overhead", "total"):
+            a["zeros"] += t["zero_fraction"] * t["values"]
+            for k in fields:
                 a[k] += t["bits"][k]
         for kind, a in sorted(agg.items()):
             v = a["values"]
-            rows.append([net, kind, v] + [f"{a[k] / v:.2f}" for k in
-                                          ("sign", "exponent", "mantissa", "overhead", "total")])
+            rows.append([net, kind, v, f"{100 * a['zeros'] / v:.0f} %"] +
+                        [f"{a[k] / v:.3f}" for k in fields])
     if rows:
-        md += ["Lossless (FP32 run, last snapshot):", ""]
-        md.append(table(["network", "kind", "values", "sign", "exponent+metadata", "mantissa",
-                         "padding+index", "total"], rows))
+        md += ["Lossless (FP32 run, last snapshot), bits per value by field: the exponent is "
+               "zero information + base + width + delta.", ""]
+        md.append(table(["network", "kind", "values", "zeros", "sign", "zero info", "base",
+                         "width", "delta", "mantissa", "padding+index", "total"], rows))
 
     # Paper versus ours.
     md += ["## Published claims beside this run", ""]
@@ -189,6 +387,10 @@ def main():
     md.append("The papers report ImageNet-scale networks trained to convergence; this run trains "
               "small Fashion-MNIST networks for a few epochs on 2 CPU cores, so the figures are "
               "indicative of the method, not a reproduction of the papers' setting.\n")
+
+    md += traffic_section(runs)
+    md += rtl_section(out)
+    md += synth_section(out)
 
     # Eval tables.
     md += ["## Exponents and baselines (sfp eval)", ""]

@@ -2,12 +2,17 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # make report: trains the networks briefly with each policy on Fashion-MNIST, measures the
-# containers on the real snapshots, runs the model benchmark, and writes build/report/report.md
-# with plots beside it. Every stage prints what it runs; a failing stage stops the report with a
+# containers on the real snapshots, runs the RTL encoder and decoder in Verilator on the last
+# snapshot of every run, synthesizes them, runs the model benchmark, and writes
+# build/report/report.md with plots beside it. Every stage prints what it runs; a failing stage stops the report with a
 # message naming the stage and the cause, and no report.md is left in place.
 #
 # Settings (environment): EPOCHS (1), NETS ("cnn vit"), POLICIES ("fp32 qm bitchop"), SEED (1),
-# TRAIN_SUBSET (0 = all 60000 images), TEST_SUBSET (0 = all), THREADS (2), SNAPSHOT_EVERY (400).
+# TRAIN_SUBSET (0 = all 60000 images), TEST_SUBSET (0 = all), THREADS (2), SNAPSHOT_EVERY (400),
+# RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (a Liberty
+# file for area and timing; without it synthesis reports a generic estimate), SYNTH (1; 0 skips
+# synthesis), and the traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
+# (2000) (scripts/report.py, "Memory traffic").
 set -Eeuo pipefail
 BUILD="${1:-build}"
 OUT="$BUILD/report"
@@ -59,7 +64,36 @@ begin "stats"
 for run_dir in "$OUT"/runs/*; do
   last=$(ls "$run_dir"/snapshots/*.safetensors | tail -n 1)
   run "$SFP" stats --json "$last" > "$run_dir/stats.json"
+  # Footprint over training: every snapshot at the bitlengths the trainer stored it with.
+  for snap in "$run_dir"/snapshots/*.safetensors; do
+    run "$SFP" stats --json --stored-bits "$snap" > "${snap%.safetensors}.stats.json"
+  done
 done
+
+begin "rtl"
+# The default-configuration encoder and decoder (parameter set g16) on real snapshots: every
+# payload word and index entry against the model, every decoded value against Q_m, cycles counted.
+rm -f "$OUT/rtl.jsonl"
+for run_dir in "$OUT"/runs/*; do
+  if [ "${RTL_SNAPSHOTS:-last}" = all ]; then
+    mapfile -t rtl_snaps < <(ls "$run_dir"/snapshots/*.safetensors)
+  else
+    rtl_snaps=("$(ls "$run_dir"/snapshots/*.safetensors | tail -n 1)")
+  fi
+  for snap in "${rtl_snaps[@]}"; do
+    SFP_TB_TRACES="$snap" SFP_TB_REPORT="$OUT/rtl.jsonl" \
+      run "$BUILD/tb/tb_encoder" "report: encoder on a training snapshot at its stored bitlengths"
+    SFP_TB_TRACES="$snap" SFP_TB_REPORT="$OUT/rtl.jsonl" \
+      run "$BUILD/tb/tb_loopback" "report: loopback on a training snapshot at its stored bitlengths"
+  done
+done
+
+begin "synth"
+rm -f "$OUT/synth.json"
+if [ "${SYNTH:-1}" != 0 ]; then
+  run make --no-print-directory synth BUILD="$BUILD" ${LIBERTY:+LIBERTY="$LIBERTY"}
+  run cp "$BUILD/synth/report.json" "$OUT/synth.json"
+fi
 
 begin "bench"
 if [ -x "$BUILD/bench/sfp_bench" ]; then

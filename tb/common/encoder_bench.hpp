@@ -97,6 +97,7 @@ class EncoderBench {
   std::mt19937_64& rng() { return sim_.rng(); }
   uint64_t groups() const { return groups_; }
   uint64_t values() const { return values_; }
+  uint64_t words_checked() const { return words_checked_; }
   StreamDriver<InBeat>& driver() { return drv_; }
   uint64_t first_in_cycle() const { return drv_.first_cycle(); }
   uint64_t last_out_cycle() const { return std::max(bits_.last_cycle(), index_.last_cycle()); }
@@ -221,6 +222,7 @@ class EncoderBench {
                         beat, e.tensor, e.chunk, e.word, where()));
       }
       exp_words_.pop_front();
+      ++words_checked_;
     }
   }
 
@@ -246,7 +248,7 @@ class EncoderBench {
   std::vector<Config> configs_;
   std::deque<ExpWord> exp_words_;
   std::deque<IndexBeat> exp_index_;
-  uint64_t groups_ = 0, values_ = 0, bits_beats_ = 0, index_beats_ = 0;
+  uint64_t groups_ = 0, values_ = 0, bits_beats_ = 0, index_beats_ = 0, words_checked_ = 0;
   double seconds_ = 0;
 };
 

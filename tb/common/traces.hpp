@@ -2,6 +2,7 @@
 //
 // Training snapshots for the RTL testbenches: the F32 and BF16 tensors of a safetensors file
 // (SFP_TB_TRACES=<file.safetensors>). Every header field is checked against the file before use.
+// The per-tensor metadata that sfp train writes (kind, stored mantissa bits) is kept when present.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,19 @@ struct TraceTensor {
   std::string name;
   Fp fp;
   std::vector<uint32_t> values;  // bit patterns; BF16 in the low 16 bits
+  std::string kind;              // "act", "weight", "grad", "master"; "" without metadata
+  int man_bits = -1;             // mantissa bits the trainer stored it with; -1 without metadata
 };
+
+// Appends one JSON line to the file named by SFP_TB_REPORT (nothing when unset): the summary
+// that `make report` collects from the snapshot runs.
+inline void report_line(const nlohmann::json& j) {
+  const char* p = std::getenv("SFP_TB_REPORT");
+  if (!p || !*p) return;
+  std::ofstream f(p, std::ios::app);
+  f << j.dump() << "\n";
+  if (!f) throw std::runtime_error(std::string(p) + ": cannot append the report line");
+}
 
 // The file named by SFP_TB_TRACES, or "" when unset.
 inline std::string traces_path() {
@@ -49,6 +62,12 @@ inline std::vector<TraceTensor> read_safetensors(const std::string& path, size_t
   const nlohmann::json j = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) throw std::runtime_error(path + ": header is not a JSON object");
   const uint64_t data_start = 8 + hlen, data_size = size - data_start;
+  nlohmann::json info = nlohmann::json::object();
+  if (j.contains("__metadata__") && j["__metadata__"].is_object() &&
+      j["__metadata__"].contains("tensors") && j["__metadata__"]["tensors"].is_string()) {
+    info = nlohmann::json::parse(j["__metadata__"]["tensors"].get<std::string>(), nullptr, false);
+    if (!info.is_object()) throw std::runtime_error(path + ": metadata 'tensors' is not an object");
+  }
   std::vector<TraceTensor> out;
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (it.key() == "__metadata__") continue;
@@ -77,7 +96,18 @@ inline std::vector<TraceTensor> read_safetensors(const std::string& path, size_t
     if (b > e || e > data_size || e - b != count * elem) {
       throw std::runtime_error(path + ": tensor '" + it.key() + "' offsets disagree with the file");
     }
-    TraceTensor tt{it.key(), dtype == "F32" ? Fp::kFp32 : Fp::kBf16, {}};
+    TraceTensor tt{it.key(), dtype == "F32" ? Fp::kFp32 : Fp::kBf16, {}, "", -1};
+    if (info.contains(it.key()) && info[it.key()].is_object()) {
+      const auto& ti = info[it.key()];
+      if (ti.contains("kind") && ti["kind"].is_string()) tt.kind = ti["kind"].get<std::string>();
+      if (ti.contains("man_bits")) {
+        if (!ti["man_bits"].is_number_unsigned() ||
+            ti["man_bits"].get<uint64_t>() > fp_format(tt.fp).man_bits) {
+          throw std::runtime_error(path + ": tensor '" + it.key() + "' has a bad man_bits");
+        }
+        tt.man_bits = static_cast<int>(ti["man_bits"].get<uint64_t>());
+      }
+    }
     const uint64_t keep = std::min<uint64_t>(count, max_values);
     std::vector<uint8_t> raw(keep * elem);
     f.seekg(static_cast<std::streamoff>(data_start + b));

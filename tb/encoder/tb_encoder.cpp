@@ -124,3 +124,38 @@ TEMPLATE_TEST_CASE("encoder matches the model on training snapshots (SFP_TB_TRAC
   }
   bench.run();
 }
+
+// For `make report` (hidden; run by name): the default-configuration encoder on every stashed
+// tensor of a snapshot at the mantissa bits the trainer stored it with, input every cycle and
+// output always ready, so the cycle count is the encoder's own. Appends a summary line to
+// SFP_TB_REPORT.
+TEST_CASE("report: encoder on a training snapshot at its stored bitlengths", "[.report]") {
+  const std::string path = traces_path();
+  if (path.empty()) FAIL("SFP_TB_TRACES must name a training snapshot");
+  const uint64_t seed = test_seed();
+  INFO("traces " << path << ", seed " << seed);
+  EncoderBench<Vsfp_encoder_g16> bench(seed, "report_encoder", 1.0, ReadyPattern::always(),
+                                       ReadyPattern::always());
+  size_t tensors = 0;
+  for (const TraceTensor& t : read_safetensors(path, size_t{1} << 24)) {
+    if (t.values.empty() || t.kind == "master") continue;
+    Config c = Config::lossless(t.fp);
+    if (t.man_bits >= 0) c.man_bits = static_cast<unsigned>(t.man_bits);
+    bench.add_tensor(c, t.values);
+    ++tensors;
+  }
+  REQUIRE(tensors > 0);
+  bench.run();
+  const uint64_t cycles = bench.last_out_cycle() - bench.first_in_cycle() + 1;
+  report_line({{"bench", "encoder"},
+               {"dut", DutInfo<Vsfp_encoder_g16>::kName},
+               {"snapshot", path},
+               {"tensors", tensors},
+               {"values", bench.values()},
+               {"groups", bench.groups()},
+               {"words_compared", bench.words_checked()},
+               {"mismatches", 0},
+               {"cycles", cycles},
+               {"latency", kEncoderLatency},
+               {"sim_seconds", bench.seconds()}});
+}

@@ -102,3 +102,36 @@ TEMPLATE_TEST_CASE("loopback returns Q_m of training snapshots (SFP_TB_TRACES)",
   }
   bench.run();
 }
+
+// For `make report` (hidden; run by name): default-configuration encoder -> memory -> decoder on
+// every stashed tensor of a snapshot at its stored mantissa bits; every decoded value is compared
+// with Q_m of the input. Appends a summary line to SFP_TB_REPORT.
+TEST_CASE("report: loopback on a training snapshot at its stored bitlengths", "[.report]") {
+  const std::string path = traces_path();
+  if (path.empty()) FAIL("SFP_TB_TRACES must name a training snapshot");
+  const uint64_t seed = test_seed();
+  INFO("traces " << path << ", seed " << seed);
+  LoopbackBench<Vsfp_encoder_g16, Vsfp_decoder_g16> bench(seed, "report_loopback", 1.0,
+                                                          ReadyPattern::always());
+  size_t tensors = 0;
+  for (const TraceTensor& t : read_safetensors(path, size_t{1} << 24)) {
+    if (t.values.empty() || t.kind == "master") continue;
+    Config c = Config::lossless(t.fp);
+    if (t.man_bits >= 0) c.man_bits = static_cast<unsigned>(t.man_bits);
+    bench.add_tensor(c, t.values);
+    ++tensors;
+  }
+  REQUIRE(tensors > 0);
+  bench.run();
+  const uint64_t cycles = bench.last_out_cycle() - bench.first_in_cycle() + 1;
+  report_line({{"bench", "loopback"},
+               {"dut", DutInfo<Vsfp_encoder_g16>::kName},
+               {"snapshot", path},
+               {"tensors", tensors},
+               {"values", bench.values()},
+               {"groups", bench.groups()},
+               {"values_compared", bench.values()},
+               {"mismatches", 0},
+               {"cycles", cycles},
+               {"sim_seconds", bench.seconds()}});
+}

@@ -461,5 +461,41 @@ TEST_CASE("sfp stats applies the configuration flags", "[cli]") {
   CHECK(w.at("bits").at("mantissa").get<uint64_t>() <= 2 * n);
 }
 
+TEST_CASE("sfp stats --stored-bits takes each tensor's mantissa bits from the metadata", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  io::TensorFile f;
+  f.tensors.push_back(make_tensor("act/a", Fp::kFp32, {4000}, random_values(rng, Fp::kFp32, 4000)));
+  f.tensors.push_back(make_tensor("grad/b", Fp::kBf16, {300}, random_values(rng, Fp::kBf16, 300)));
+  f.metadata = {{"tensors", R"({"act/a": {"kind": "act", "man_bits": 3},
+                               "grad/b": {"kind": "grad", "man_bits": 7}})"}};
+  write_bytes(dir.file("snap.safetensors"), io::write_safetensors(f));
+  const Run r = sfp(dir, {"stats", "--json", "--stored-bits", dir.file("snap.safetensors")});
+  REQUIRE(r.code == 0);
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  Config a = Config::lossless(Fp::kFp32);
+  a.man_bits = 3;
+  CHECK(doc.at("tensors")[0].at("config") == to_string(a));
+  CHECK(doc.at("tensors")[1].at("config") == to_string(Config::lossless(Fp::kBf16)));
+  // Three mantissa bits per non-zero value at most.
+  CHECK(doc.at("tensors")[0].at("bits").at("mantissa").get<uint64_t>() <= 3 * 4000);
+
+  SECTION("a file without the metadata, or a tensor missing from it, is an input error") {
+    f.metadata = {{"tensors", R"({"act/a": {"kind": "act", "man_bits": 3}})"}};
+    write_bytes(dir.file("partial.safetensors"), io::write_safetensors(f));
+    f.metadata = {};
+    write_bytes(dir.file("plain.safetensors"), io::write_safetensors(f));
+    const auto runs =
+        sfp_all(dir, {{"stats", "--stored-bits", dir.file("partial.safetensors")},
+                      {"stats", "--stored-bits", dir.file("plain.safetensors")},
+                      {"stats", "--stored-bits", "-m", "2", dir.file("snap.safetensors")}});
+    CHECK(runs[0].code == 1);
+    CHECK_THAT(runs[0].err, Contains("grad/b") && Contains("partial.safetensors"));
+    CHECK(runs[1].code == 1);
+    CHECK_THAT(runs[1].err, Contains("no 'tensors' metadata"));
+    CHECK(runs[2].code == 2);
+  }
+}
+
 }  // namespace
 }  // namespace sfp::test

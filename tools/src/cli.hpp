@@ -39,6 +39,8 @@ class ConfigFlags {
   void add_to(CLI::App* app);
   // True if any flag was given.
   bool any() const;
+  // True if -m was given.
+  bool man_bits_given() const { return man_bits_opt_ && man_bits_opt_->count() > 0; }
   // Cross-flag checks CLI11 cannot do; throws UsageError.
   void check() const;
   // The configuration for a tensor: Config::lossless(dtype) with the flags applied. Throws

@@ -37,6 +37,7 @@ struct EvalOptions {
 struct Item {
   std::string network, policy, kind, name;
   unsigned man_bits = kManBitsFp32;
+  Rounding rounding = Rounding::kTruncate;  // the snapshot's "rounding" metadata
   const io::Tensor* tensor = nullptr;
   const io::Tensor* master = nullptr;  // FP32 master copy of a quantized weight, if stored
 };
@@ -167,7 +168,7 @@ void add_to_container(const Item& it, Container* c) {
     for (size_t i = 0; i < t.values.size(); ++i) {
       const double x = as_float(it.master->values[i]);
       const double q =
-          as_float(quantize(it.master->values[i], Fp::kFp32, cfg.man_bits, Rounding::kTruncate));
+          as_float(quantize(it.master->values[i], Fp::kFp32, cfg.man_bits, it.rounding));
       if (!std::isfinite(x)) continue;
       c->sfp_err_num += (x - q) * (x - q);
       c->sfp_err_den += x * x;
@@ -230,10 +231,12 @@ int run_eval(const EvalOptions& o) {
     }
     const io::TensorFile& f = files.back();
     std::string network = "unknown", policy = "unknown";
+    Rounding rounding = Rounding::kTruncate;
     ojson info = ojson::object();
     for (const auto& [k, v] : f.metadata) {
       if (k == "network") network = v;
       if (k == "policy") policy = v;
+      if (k == "rounding") rounding = v == "rne" ? Rounding::kNearestEven : Rounding::kTruncate;
       if (k == "tensors") info = ojson::parse(v, nullptr, false);
     }
     if (info.is_discarded() || !info.is_object()) info = ojson::object();
@@ -243,6 +246,7 @@ int run_eval(const EvalOptions& o) {
       Item it;
       it.network = network;
       it.policy = policy;
+      it.rounding = rounding;
       it.name = t.name;
       it.tensor = &t;
       const size_t slash = t.name.find('/');

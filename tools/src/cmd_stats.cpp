@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,6 +24,7 @@ struct StatsOptions {
   std::vector<std::string> files;
   bool json = false;
   bool bf16_npy = false;
+  bool stored_bits = false;
   ConfigFlags flags;
 };
 
@@ -68,12 +70,49 @@ struct Row {
   }
 };
 
-// Rows of one tensor file: each tensor encoded with the flags' configuration.
+// The mantissa bits a training snapshot stored each tensor with: the "man_bits" of each entry of
+// the "tensors" metadata that sfp train writes. Throws io::Error if the file has none.
+std::map<std::string, unsigned> stored_man_bits(const io::TensorFile& file) {
+  for (const auto& [key, value] : file.metadata) {
+    if (key != "tensors") continue;
+    const nlohmann::json info = nlohmann::json::parse(value, nullptr, false);
+    if (!info.is_object()) throw io::Error("metadata 'tensors' is not a JSON object");
+    std::map<std::string, unsigned> bits;
+    for (auto it = info.begin(); it != info.end(); ++it) {
+      const nlohmann::json& m = it.value();
+      if (m.is_object() && m.contains("man_bits") && m["man_bits"].is_number_unsigned() &&
+          m["man_bits"].get<uint64_t>() <= kManBitsFp32) {
+        bits[it.key()] = m["man_bits"].get<unsigned>();
+      } else {
+        throw io::Error("metadata 'tensors': " + io::quote(it.key()) + " has no valid man_bits");
+      }
+    }
+    return bits;
+  }
+  throw io::Error("no 'tensors' metadata (--stored-bits needs a snapshot written by sfp train)");
+}
+
+// Rows of one tensor file: each tensor encoded with the flags' configuration, or with the
+// mantissa bits stored in the snapshot's metadata (--stored-bits).
 void tensor_file_rows(const std::string& path, const std::vector<uint8_t>& bytes,
                       const StatsOptions& o, std::vector<Row>* rows) {
   const io::TensorFile file = parse_tensor_file(path, bytes, o.bf16_npy);
+  std::map<std::string, unsigned> stored;
+  if (o.stored_bits) stored = stored_man_bits(file);
   for (const io::Tensor& t : file.tensors) {
-    const io::EncodedTensor e = io::encode_tensor(t, o.flags.config_for(t));
+    Config config = o.flags.config_for(t);
+    if (o.stored_bits) {
+      const auto m = stored.find(t.name);
+      if (m == stored.end()) {
+        throw io::Error("tensor " + io::quote(t.name) + " has no entry in the 'tensors' metadata");
+      }
+      if (m->second > fp_format(t.dtype).man_bits) {
+        throw io::Error("tensor " + io::quote(t.name) + ": stored man_bits " +
+                        std::to_string(m->second) + " exceeds its format");
+      }
+      config.man_bits = m->second;
+    }
+    const io::EncodedTensor e = io::encode_tensor(t, config);
     Row r;
     r.file = path;
     r.name = t.name;
@@ -186,12 +225,15 @@ nlohmann::ordered_json row_json(const Row& r) {
 
 int run_stats(const StatsOptions& o) {
   o.flags.check();
+  if (o.stored_bits && o.flags.man_bits_given()) {
+    throw UsageError("--stored-bits and -m both set the mantissa bits; give one");
+  }
   std::vector<Row> rows;
   for (const std::string& path : o.files) {
     try {
       const std::vector<uint8_t> bytes = io::read_file(path);
       if (io::detect_kind(bytes.data(), bytes.size()) == io::FileKind::kSfp) {
-        if (o.flags.any()) {
+        if (o.flags.any() || o.stored_bits) {
           fmt::print(stderr,
                      "sfp: {}: the stored encoding is used; configuration flags do "
                      "not apply\n",
@@ -231,6 +273,8 @@ Command add_stats(CLI::App& app) {
   sub->add_option("files", o->files, "safetensors, .npy or .sfp files")->required();
   sub->add_flag("--json", o->json, "One JSON document instead of a table");
   sub->add_flag("--bf16-npy", o->bf16_npy, "Read a .npy array of dtype <u2 as BF16 bit patterns");
+  sub->add_flag("--stored-bits", o->stored_bits,
+                "Mantissa bits per tensor from a training snapshot's metadata (sfp train)");
   o->flags.add_to(sub);
   sub->footer(
       "Columns: values, zeros (fraction of exact +0), exp_H (order-0 entropy of the exponent "
