@@ -53,18 +53,36 @@ def table(head, rows):
 
 
 def plot_accuracy(out, runs, net):
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    for (n, pol), r in sorted(runs.items()):
-        if n != net:
-            continue
-        ep = [e["epoch"] for e in r["epochs"]]
-        acc = [100 * e["test_accuracy"] for e in r["epochs"]]
-        ax.plot(ep, acc, marker="o", label=pol)
-    ax.set_xlabel("epoch")
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9, 3.2))
+    mine = [(pol, r) for (n, pol), r in sorted(runs.items()) if n == net]
+    one_epoch = all(len(r["epochs"]) == 1 for _, r in mine)
+    if one_epoch:  # a point per run: bars read better
+        accs = [100 * r["epochs"][0]["test_accuracy"] for _, r in mine]
+        bars = ax.bar([pol for pol, _ in mine], accs, color=[f"C{i}" for i in range(len(mine))])
+        ax.bar_label(bars, fmt="%.2f")
+        ax.set_ylim(min(accs) - 2, max(accs) + 1)
+    for i, (pol, r) in enumerate(mine):
+        if not one_epoch:
+            ep = [e["epoch"] for e in r["epochs"]]
+            acc = [100 * e["test_accuracy"] for e in r["epochs"]]
+            ax.plot(ep, acc, marker="o", label=pol, color=f"C{i}")
+        steps = [s["step"] for s in r["steps"]]
+        loss = [s["loss"] for s in r["steps"]]
+        k = max(1, len(loss) // 50)  # moving average over ~2 % of the run
+        smooth = [sum(loss[max(0, i - k + 1):i + 1]) / len(loss[max(0, i - k + 1):i + 1])
+                  for i in range(len(loss))]
+        bx.plot(steps, smooth, lw=1, label=pol, color=f"C{i}")
+    ax.set_xlabel("policy" if one_epoch else "epoch")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"{net}: test accuracy")
+    ax.set_title(f"{net}: test accuracy" + (" after 1 epoch" if one_epoch else ""))
     ax.grid(alpha=0.3)
-    ax.legend()
+    if not one_epoch:
+        ax.legend()
+    bx.set_xlabel("step")
+    bx.set_ylabel("training loss (moving average)")
+    bx.set_title(f"{net}: training loss")
+    bx.grid(alpha=0.3)
+    bx.legend()
     fig.tight_layout()
     name = f"accuracy_{net}.png"
     fig.savefig(out / name, dpi=110)
@@ -407,6 +425,15 @@ def main():
         md += ["## Golden-model throughput (one core, this run)", ""]
         md.append(table(["benchmark (data/m)", "GB/s of FP32 input", "ratio"], rows))
         md.append("Data 0: post-ReLU-like activations, 1: normal weights (bench/sfp_bench.cpp).\n")
+
+    times = out / "stage_seconds.txt"
+    if times.exists():
+        rows = [line.split() for line in times.read_text().splitlines() if line.strip()]
+        md += ["## Run time of this report", ""]
+        md.append(table(["stage", "seconds"], rows + [["total (before assembling)",
+                                                        sum(int(r[1]) for r in rows)]]))
+        md.append("Wall-clock seconds on this machine, build excluded (`make report` builds "
+                  "first).\n")
 
     (out / "report.md.tmp").write_text("\n".join(md), encoding="utf-8")
 

@@ -4,11 +4,12 @@
 # make report: trains the networks briefly with each policy on Fashion-MNIST, measures the
 # containers on the real snapshots, runs the RTL encoder and decoder in Verilator on the last
 # snapshot of every run, synthesizes them, runs the model benchmark, and writes
-# build/report/report.md with plots beside it. Every stage prints what it runs; a failing stage stops the report with a
-# message naming the stage and the cause, and no report.md is left in place.
+# build/report/report.md with plots beside it. Every stage prints what it runs and when it started;
+# a failing stage stops the report with a message naming the stage and the cause, and no report.md
+# is left in place.
 #
 # Settings (environment): EPOCHS (1), NETS ("cnn vit"), POLICIES ("fp32 qm bitchop"), SEED (1),
-# TRAIN_SUBSET (0 = all 60000 images), TEST_SUBSET (0 = all), THREADS (2), SNAPSHOT_EVERY (400),
+# TRAIN_SUBSET (0 = all 60000 images), TEST_SUBSET (0 = all), THREADS (2), SNAPSHOT_EVERY (300),
 # RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (a Liberty
 # file for area and timing; without it synthesis reports a generic estimate), SYNTH (1; 0 skips
 # synthesis), and the traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
@@ -23,7 +24,7 @@ SEED="${SEED:-1}"
 TRAIN_SUBSET="${TRAIN_SUBSET:-0}"
 TEST_SUBSET="${TEST_SUBSET:-0}"
 THREADS="${THREADS:-2}"
-SNAPSHOT_EVERY="${SNAPSHOT_EVERY:-400}"
+SNAPSHOT_EVERY="${SNAPSHOT_EVERY:-300}"
 SFP="$BUILD/sfp"
 # libgomp spin-waits by default, which slows 2-thread training badly on a busy 2-core machine.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
@@ -34,15 +35,22 @@ on_error() {
   rm -f "$OUT/report.md.tmp"
 }
 trap on_error ERR
-begin() { stage="$1"; echo; echo "== report: $1"; }
+begin() {
+  [ -n "$stage" ] && echo "$stage $((SECONDS - stage_start))" >> "$OUT/stage_seconds.txt"
+  stage="$1"
+  stage_start=$SECONDS
+  echo
+  echo "== report: $1 (at ${SECONDS} s)"
+}
 run() { echo "+ $*" >&2; "$@"; }
 
+SECONDS=0
 begin "check"
 [ -x "$SFP" ] || { echo "report: $SFP is missing (run make build)" >&2; false; }
 "$SFP" train --help >/dev/null 2>&1 || {
   echo "report: $SFP was built without the trainer (libtorch missing?)" >&2; false; }
 mkdir -p "$OUT"
-rm -f "$OUT/report.md"
+rm -f "$OUT/report.md" "$OUT/stage_seconds.txt"
 
 begin "train"
 for net in $NETS; do
