@@ -11,6 +11,8 @@ all: gen-check lint test
 
 # RTL lint, simulation and coverage: lint-rtl, sim, cov (docs/architecture.md).
 include mk/rtl.mk
+# Synthesis and gate-level simulation: synth, gate (docs/architecture.md, "Area and timing").
+include mk/synth.mk
 
 deps:
 	scripts/deps.sh core train

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# Synthesis and gate-level simulation; included from the top-level Makefile. Every target echoes
+# the commands it runs (docs/architecture.md, "Area and timing").
+#   make synth           Yosys 0.23 for sfp_encoder and sfp_decoder in each set of SYNTH_SETS:
+#                        check -assert, no latch, generic gate netlist; with LIBERTY also
+#                        sky130 mapping, area and OpenSTA fmax. Writes $(BUILD)/synth/report.md
+#                        and report.json. Without LIBERTY the area is a labelled generic estimate.
+#   make gate            simulates the generic gate netlists of GATE_SETS against the golden
+#                        model (ctest -L gate), with the RTL testbenches' scoreboards
+# Variables:
+#   SYNTH_SETS=default   set names (rtl/param_sets.txt, synth/configs.txt) or aliases: default
+#                        (g16), shipped (the four shipped sets), all (shipped + every study)
+#   LIBERTY=<lib[.gz]>   Liberty library, e.g. /work/shared/pdk/sky130hd_tt.lib.gz; a copy
+#                        without the lpflow cells goes to $(BUILD)/synth/lib/ (never committed)
+#   SYNTH_PERIOD_PS=5000 clock period for ABC's delay target and for OpenSTA (200 MHz)
+#   GATE_SETS=g4         shipped sets whose netlists `make gate` simulates
+SYNTH_SETS      ?= default
+LIBERTY         ?=
+SYNTH_PERIOD_PS ?= 5000
+GATE_SETS       ?= g4
+SYNTH_DIR       := $(BUILD)/synth
+SYNTH_TOPS      := sfp_encoder sfp_decoder
+
+.PHONY: synth gate synth-deps
+
+ifneq ($(filter synth gate,$(MAKECMDGOALS)),)
+SYNTH_SET_LIST := $(shell python3 synth/synth.py sets $(SYNTH_SETS) 2>&1)
+ifneq ($(findstring synth.py:,$(SYNTH_SET_LIST)),)
+$(error SYNTH_SETS=$(SYNTH_SETS): $(SYNTH_SET_LIST))
+endif
+GATE_SET_LIST := $(shell python3 synth/synth.py sets $(GATE_SETS) 2>&1)
+ifneq ($(findstring synth.py:,$(GATE_SET_LIST)),)
+$(error GATE_SETS=$(GATE_SETS): $(GATE_SET_LIST))
+endif
+ifneq ($(LIBERTY),)
+ifeq ($(wildcard $(LIBERTY)),)
+$(error LIBERTY=$(LIBERTY): no such file (expected a Liberty library such as /work/shared/pdk/sky130hd_tt.lib.gz))
+endif
+SYNTH_LIB := $(SYNTH_DIR)/lib/$(basename $(notdir $(LIBERTY:.gz=))).nolpflow.lib
+endif
+# Results depend on the flow settings: a stamp that changes only when they do.
+SYNTH_FLOW := liberty=$(if $(LIBERTY),$(abspath $(LIBERTY))) period_ps=$(SYNTH_PERIOD_PS)
+$(shell mkdir -p $(SYNTH_DIR) && (echo '$(SYNTH_FLOW)' | cmp -s - $(SYNTH_DIR)/flow.stamp || \
+        echo '$(SYNTH_FLOW)' > $(SYNTH_DIR)/flow.stamp))
+endif
+
+SYNTH_DEPS := $(RTL_FILES) rtl/sfp_assert.svh rtl/sfp.f rtl/param_sets.txt synth/configs.txt \
+              synth/synth.py $(wildcard synth/wrappers/*.sv) $(SYNTH_DIR)/flow.stamp $(SYNTH_LIB)
+SYNTH_RUN_ARGS := --out $(SYNTH_DIR) --period-ps $(SYNTH_PERIOD_PS) \
+                  $(if $(SYNTH_LIB),--liberty $(SYNTH_LIB))
+
+synth-deps:
+	scripts/deps.sh synth
+
+$(SYNTH_LIB): $(LIBERTY) synth/filter_liberty.py
+	mkdir -p $(dir $@)
+	python3 synth/filter_liberty.py $(LIBERTY) $@
+
+define synth_run
+$(SYNTH_DIR)/$(1)/$(2).json: $$(SYNTH_DEPS) | synth-deps
+	python3 synth/synth.py run --set $(1) --top $(2) $$(SYNTH_RUN_ARGS)
+endef
+$(foreach s,$(sort $(SYNTH_SET_LIST) $(GATE_SET_LIST)),\
+  $(foreach t,$(SYNTH_TOPS),$(eval $(call synth_run,$(s),$(t)))))
+
+synth: $(foreach s,$(SYNTH_SET_LIST),$(foreach t,$(SYNTH_TOPS),$(SYNTH_DIR)/$(s)/$(t).json))
+	python3 synth/synth.py report --dir $(SYNTH_DIR) --sets $(SYNTH_SET_LIST) \
+	  --period-ps $(SYNTH_PERIOD_PS) --md $(SYNTH_DIR)/report.md --json $(SYNTH_DIR)/report.json
+
+# The gate-level testbench (tb/gate/, label `gate`) verilates $(SYNTH_DIR)/<set>/<top>.gate.v.
+gate: deps-sim $(foreach s,$(GATE_SET_LIST),$(foreach t,$(SYNTH_TOPS),$(SYNTH_DIR)/$(s)/$(t).json))
+	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON -DSFP_GATE_DIR=$(abspath $(SYNTH_DIR)) \
+	  "-DSFP_GATE_SETS=$(subst $(eval) ,;,$(GATE_SET_LIST))" $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS) --target tb_gate
+	cd $(BUILD) && $(SIM_ENV) ctest -L gate --output-on-failure -j $(JOBS)

@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+#
+# Synthesis flow of the sfp encoder and decoder (docs/architecture.md, "Area and timing").
+#
+#   synth.py sets <name|alias>...     expand set names and aliases (default, shipped, all)
+#   synth.py run --set S --top T --out DIR [--liberty LIB --period-ps P]
+#       Yosys 0.23: read the RTL (read_verilog -sv -noautowire -DSYNTHESIS), hierarchy -check
+#       with the set's parameters, synth -flatten, check -assert, no latch; generic statistics,
+#       logic depth (ltp -noff) and the generic gate netlist DIR/S/T.gate.v (write_verilog
+#       -noattr). With a Liberty file (already filtered, see filter_liberty.py): dfflibmap,
+#       abc -D P -constr, check -assert again, stat -liberty, the mapped netlist, then OpenSTA
+#       for the critical path and fmax. Writes DIR/S/T.json.
+#   synth.py report --dir DIR --sets S... --md FILE --json FILE
+#       tables per configuration, the G sweep, format support and base/zero code variants,
+#       against the EBPC anchors of DESIGN.md.
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOPS = ("sfp_encoder", "sfp_decoder")
+PARAMS = ("NumLanes", "ChunkValues", "WordBits", "BaseCode", "ZeroCode")
+GE_UM2 = 3.7536  # area of sky130_fd_sc_hd__nand2_1
+# EBPC in this same flow (DESIGN.md, "Targets"): kGE for 1 byte/cycle and fmax in MHz.
+EBPC = {"sfp_encoder": (3.76, 118.0), "sfp_decoder": (4.02, 84.0)}
+FMAX_TARGET_MHZ = 200.0
+# The sets of a plain `make synth`: the shipped default, both tops.
+DEFAULT_SETS = ("g16",)
+BASE_NAMES = {0: "raw", 1: "delta", 2: "gamma"}
+ZERO_NAMES = {0: "none", 1: "mask", 2: "mode"}
+
+# Generic estimate without a library: each Yosys internal gate weighs as much as the sky130hd
+# x1 cell with the same function, in NAND2 equivalents (area / 3.7536 um2). ABC maps to
+# compound cells (a21oi, o21ai, mux4, ...), so this overestimates a mapped netlist;
+# docs/architecture.md gives the measured ratio.
+GE_GENERIC = {
+    "$_NOT_": 1.0, "$_BUF_": 1.0,                  # inv_1, buf_1
+    "$_NAND_": 1.0, "$_NOR_": 1.0,                 # nand2_1, nor2_1
+    "$_AND_": 1.67, "$_OR_": 1.67,                 # and2_1, or2_1
+    "$_ANDNOT_": 2.0, "$_ORNOT_": 2.0,             # and2b_1, or2b_1
+    "$_XOR_": 2.33, "$_XNOR_": 2.33,               # xor2_1, xnor2_1
+    "$_MUX_": 3.0, "$_NMUX_": 2.67,                # mux2_1, mux2i_1
+    "$_AOI3_": 1.33, "$_OAI3_": 1.33,              # a21oi_1, o21ai_1
+    "$_AOI4_": 2.0, "$_OAI4_": 2.0,                # a22oi_1, o22ai_1
+}
+GE_DFF = 5.33          # dfxtp_1
+GE_DFF_ASYNC = 6.67    # dfrtp_1 (async reset or set)
+GE_DFF_ENABLE = 3.0    # + mux2_1 for a clock enable
+GE_DFF_SYNC = 2.0      # + and2b_1 for a synchronous reset
+
+
+def die(msg):
+    print(f"synth.py: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def ge_of_generic(cell):
+    if cell in GE_GENERIC:
+        return GE_GENERIC[cell]
+    m = re.fullmatch(r"\$_(S?)DFF(S?R?)(C?E?)_([PN]+)([01]?)([PN]?)_", cell)
+    if not m:
+        die(f"no generic weight for cell type {cell} (add it to GE_GENERIC)")
+    sync, sr, en, _, _, _ = m.groups()
+    ge = GE_DFF
+    if sync:
+        ge += GE_DFF_SYNC
+    elif sr or re.fullmatch(r"\$_DFFE?_[PN]{2}[01][PN]?_", cell):
+        ge = GE_DFF_ASYNC if not sr else 8.67  # dfbbp_1 for set and reset
+    if en:
+        ge += GE_DFF_ENABLE
+    return ge
+
+
+def is_ff(cell):
+    return "DFF" in cell or re.search(r"__(e?df|dl|sdf|sedf)", cell) is not None
+
+
+# Configurations ##################################################################################
+
+def read_sets():
+    sets = {}
+    for path, kind in ((os.path.join(ROOT, "rtl/param_sets.txt"), "shipped"),
+                       (os.path.join(ROOT, "synth/configs.txt"), "study")):
+        with open(path) as f:
+            for line in f:
+                fields = line.split("#", 1)[0].split()
+                if not fields:
+                    continue
+                kv = dict(x.split("=", 1) for x in fields[1:])
+                p = {k: int(kv[k]) for k in PARAMS}
+                sets[fields[0]] = {"name": fields[0], "kind": kind, "params": p,
+                                   "bf16_only": kv.get("Bf16Only", "0") == "1"}
+    return sets
+
+
+def expand(names):
+    sets = read_sets()
+    out = []
+    for n in names:
+        if n == "default":
+            add = list(DEFAULT_SETS)
+        elif n == "shipped":
+            add = [s for s in sets if sets[s]["kind"] == "shipped"]
+        elif n == "all":
+            add = list(sets)
+        elif n in sets:
+            add = [n]
+        else:
+            die(f"unknown synthesis set '{n}' (known: {' '.join(sets)}, default, shipped, all)")
+        out += [a for a in add if a not in out]
+    return out
+
+
+# One Yosys + OpenSTA run #########################################################################
+
+def rtl_files():
+    with open(os.path.join(ROOT, "rtl/sfp.f")) as f:
+        return [os.path.join(ROOT, l.strip()) for l in f if l.strip() and not l.startswith("#")]
+
+
+def yosys_script(s, top, out, liberty, period_ps, constr):
+    files = rtl_files()
+    module = top
+    if s["bf16_only"]:
+        module = f"{top}_bf16"
+        files.append(os.path.join(ROOT, f"synth/wrappers/{module}.sv"))
+    chparams = " ".join(f"-chparam {k} {v}" for k, v in s["params"].items())
+    base = os.path.join(out, top)
+    lines = [
+        f"read_verilog -sv -noautowire -DSYNTHESIS {' '.join(files)}",
+        f"hierarchy -check -top {module} {chparams}",
+        f"synth -flatten -top {module}",
+        f"rename {module} {top}" if module != top else "",
+        "check -assert",
+        "select -assert-none t:$_DLATCH* t:$_SR_* t:$dlatch* t:$adlatch t:$sr t:$_DLATCHSR*",
+        f"tee -q -o {base}.generic.json stat -json",
+        f"tee -q -o {base}.ltp.txt ltp -noff",
+        f"write_verilog -noattr {base}.gate.v",
+    ]
+    if liberty:
+        lines += [
+            f"read_liberty -lib {liberty}",  # cell directions for check -assert after mapping
+            f"dfflibmap -liberty {liberty}",
+            f"abc -D {period_ps} -constr {constr} -liberty {liberty}",
+            "opt_clean -purge",
+            "rename -wire",  # cells named after the nets they drive: readable timing paths
+            "check -assert",
+            "select -assert-none t:$_*",  # everything mapped to library cells
+            f"tee -q -o {base}.lib.json stat -json -liberty {liberty}",
+            f"tee -q -o {base}.lib.stat stat -liberty {liberty}",
+            "hilomap -singleton -hicell sky130_fd_sc_hd__conb_1 HI -locell sky130_fd_sc_hd__conb_1 LO",
+            "insbuf -buf sky130_fd_sc_hd__buf_1 A X",
+            f"write_verilog -noattr -noexpr {base}.mapped.v",
+        ]
+    return "\n".join(l for l in lines if l) + "\n"
+
+
+def stat_json(path, top):
+    with open(path) as f:
+        text = f.read()
+    j = json.loads(text[text.index("{"):])
+    mods = j["modules"]
+    key = next(k for k in mods if k.lstrip("\\") == top)
+    return mods[key]
+
+
+def sta_script(top, netlist, liberty, period_ps, out):
+    p_ns = period_ps / 1000.0
+    return f"""read_liberty {liberty}
+read_verilog {netlist}
+link_design {top}
+create_clock -name clk -period {p_ns:.3f} [get_ports clk_i]
+set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports {{clk_i rst_ni}}]]
+set_output_delay 0 -clock clk [all_outputs]
+set_false_path -from [get_ports rst_ni]
+set_driving_cell -lib_cell sky130_fd_sc_hd__inv_2 -pin Y [delete_from_list [all_inputs] [get_ports clk_i]]
+set_load 0.005 [all_outputs]
+report_checks -path_delay max -format full -digits 3
+report_wns -digits 3
+report_worst_slack -digits 3
+"""
+
+
+def run(args):
+    sets = read_sets()
+    if args.set not in sets:
+        die(f"unknown synthesis set '{args.set}'")
+    if args.top not in TOPS:
+        die(f"unknown top '{args.top}' (known: {' '.join(TOPS)})")
+    s = sets[args.set]
+    out = os.path.join(args.out, args.set)
+    os.makedirs(out, exist_ok=True)
+    base = os.path.join(out, args.top)
+    constr = None
+    if args.liberty:
+        if not os.path.isfile(args.liberty):
+            die(f"liberty file '{args.liberty}' does not exist")
+        constr = base + ".abc.constr"
+        with open(constr, "w") as f:
+            f.write("set_driving_cell sky130_fd_sc_hd__inv_2\nset_load 0.005\n")
+    with open(base + ".ys", "w") as f:
+        f.write(yosys_script(s, args.top, out, args.liberty, args.period_ps, constr))
+    t0 = time.time()
+    cmd = ["yosys", "-q", "-l", base + ".yosys.log", "-s", base + ".ys"]
+    print(f"synth.py: {args.set} {args.top}: {' '.join(cmd)}", flush=True)
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        die(f"yosys failed for {args.set} {args.top} (see {base}.yosys.log):\n{r.stderr[-3000:]}")
+    t_yosys = time.time() - t0
+    res = {"set": args.set, "top": args.top, "params": s["params"], "bf16_only": s["bf16_only"],
+           "kind": s["kind"], "yosys_seconds": round(t_yosys, 1)}
+    g = stat_json(base + ".generic.json", args.top)
+    cells = {k: v for k, v in g["num_cells_by_type"].items()}
+    with open(base + ".ltp.txt") as f:
+        m = re.search(r"length=(\d+)", f.read())
+    res["generic"] = {
+        "cells": g["num_cells"],
+        "ffs": sum(v for k, v in cells.items() if is_ff(k)),
+        "ge_estimate": round(sum(ge_of_generic(k) * v for k, v in cells.items()), 1),
+        "depth": int(m.group(1)) if m else None,
+        "cells_by_type": cells,
+    }
+    if args.liberty:
+        l = stat_json(base + ".lib.json", args.top)
+        lcells = l["num_cells_by_type"]
+        with open(base + ".lib.stat") as f:
+            m = re.search(r"Chip area for module .*: ([0-9.]+)", f.read())
+        if not m:
+            die(f"no chip area in {base}.lib.stat")
+        area = float(m.group(1))
+        res["liberty"] = {"library": os.path.basename(args.liberty), "area_um2": round(area, 1),
+                          "ge": round(area / GE_UM2, 1), "cells": l["num_cells"],
+                          "ffs": sum(v for k, v in lcells.items() if is_ff(k)),
+                          "cells_by_type": lcells}
+        with open(base + ".sta.tcl", "w") as f:
+            f.write(sta_script(args.top, base + ".mapped.v", args.liberty, args.period_ps, out))
+        t1 = time.time()
+        cmd = ["sta", "-no_init", "-no_splash", "-exit", base + ".sta.tcl"]
+        print(f"synth.py: {args.set} {args.top}: {' '.join(cmd)}", flush=True)
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        with open(base + ".sta.log", "w") as f:
+            f.write(r.stdout + r.stderr)
+        ws = re.search(r"worst slack\s+(-?[0-9.]+)", r.stdout)
+        if r.returncode != 0 or not ws:
+            die(f"OpenSTA failed for {args.set} {args.top} (see {base}.sta.log)")
+        slack = float(ws.group(1))
+        crit = args.period_ps / 1000.0 - slack
+        sp = re.search(r"Startpoint: (\S+)", r.stdout)
+        ep = re.search(r"Endpoint: (\S+)", r.stdout)
+        res["sta"] = {"period_ns": args.period_ps / 1000.0, "worst_slack_ns": slack,
+                      "critical_ns": round(crit, 3), "fmax_mhz": round(1000.0 / crit, 1),
+                      "startpoint": sp.group(1) if sp else "", "endpoint": ep.group(1) if ep else "",
+                      "seconds": round(time.time() - t1, 1)}
+    res["seconds"] = round(time.time() - t0, 1)
+    with open(base + ".json.tmp", "w") as f:
+        json.dump(res, f, indent=1)
+    os.replace(base + ".json.tmp", base + ".json")
+    summary = f"{res['generic']['cells']} generic cells, est. {res['generic']['ge_estimate']} GE"
+    if "liberty" in res:
+        summary = (f"{res['liberty']['area_um2']} um2 = {res['liberty']['ge']} GE, "
+                   f"{res['liberty']['cells']} cells, fmax {res['sta']['fmax_mhz']} MHz")
+    print(f"synth.py: {args.set} {args.top}: {summary} ({res['seconds']} s)", flush=True)
+
+
+# Report ##########################################################################################
+
+def bytes_per_cycle(r):
+    return r["params"]["NumLanes"] * (2 if r["bf16_only"] else 4)
+
+
+def area_ge(r):
+    return r["liberty"]["ge"] if "liberty" in r else r["generic"]["ge_estimate"]
+
+
+def row(r):
+    p = r["params"]
+    bpc = bytes_per_cycle(r)
+    ge = area_ge(r)
+    kge_b = ge / 1000.0 / bpc
+    ebpc_kge, ebpc_mhz = EBPC[r["top"]]
+    out = {"set": r["set"], "top": r["top"], "G": p["NumLanes"], "C": p["ChunkValues"],
+           "W": p["WordBits"], "base": BASE_NAMES[p["BaseCode"]], "zero": ZERO_NAMES[p["ZeroCode"]],
+           "formats": "BF16" if r["bf16_only"] else "FP32+BF16", "bytes_per_cycle": bpc,
+           "generic_cells": r["generic"]["cells"], "generic_ge_estimate": r["generic"]["ge_estimate"],
+           "generic_ffs": r["generic"]["ffs"], "logic_depth": r["generic"]["depth"],
+           "ge": ge, "ge_source": "liberty" if "liberty" in r else "generic estimate",
+           "kge_per_byte_cycle": round(kge_b, 3),
+           "vs_ebpc": round(ebpc_kge / kge_b, 2),
+           "target_2x_met": ebpc_kge / kge_b >= 2.0}
+    if "liberty" in r:
+        out.update({"area_um2": r["liberty"]["area_um2"], "cells": r["liberty"]["cells"],
+                    "ffs": r["liberty"]["ffs"], "fmax_mhz": r["sta"]["fmax_mhz"],
+                    "critical_ns": r["sta"]["critical_ns"],
+                    "critical_path": f"{r['sta']['startpoint']} -> {r['sta']['endpoint']}",
+                    "fmax_target_met": r["sta"]["fmax_mhz"] >= FMAX_TARGET_MHZ,
+                    "gbytes_per_s": round(bpc * r["sta"]["fmax_mhz"] / 1000.0, 1)})
+    return out
+
+
+def md_table(rows, lib):
+    if lib:
+        head = ["set", "top", "G", "base", "zero", "formats", "B/cycle", "cells", "area um2",
+                "GE", "kGE per B/cycle", "vs EBPC", "fmax MHz", "GB/s"]
+        keys = ["set", "top", "G", "base", "zero", "formats", "bytes_per_cycle", "cells",
+                "area_um2", "ge", "kge_per_byte_cycle", "vs_ebpc", "fmax_mhz", "gbytes_per_s"]
+    else:
+        head = ["set", "top", "G", "base", "zero", "formats", "B/cycle", "generic cells", "flops",
+                "GE (estimate)", "kGE per B/cycle", "vs EBPC", "logic depth"]
+        keys = ["set", "top", "G", "base", "zero", "formats", "bytes_per_cycle", "generic_cells",
+                "generic_ffs", "ge", "kge_per_byte_cycle", "vs_ebpc", "logic_depth"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = []
+        for k in keys:
+            v = r.get(k, "")
+            if k == "vs_ebpc":
+                v = f"{v:.2f}x"
+            elif isinstance(v, float):
+                v = f"{v:,.1f}" if k not in ("kge_per_byte_cycle",) else f"{v:.3f}"
+            cells.append(str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def report(args):
+    results = []
+    for s in expand(args.sets):
+        for top in TOPS:
+            path = os.path.join(args.dir, s, top + ".json")
+            if not os.path.isfile(path):
+                die(f"missing synthesis result {path} (run `make synth SYNTH_SETS={s}`)")
+            with open(path) as f:
+                results.append(json.load(f))
+    lib = all("liberty" in r for r in results)
+    if not lib and any("liberty" in r for r in results):
+        die("some results have a liberty mapping and some not; rerun all with the same LIBERTY")
+    rows = [row(r) for r in results]
+    by = {(r["set"], r["top"]): r for r in rows}
+    g16 = read_sets().get("g16")
+
+    def same_but(r, *free):
+        if g16 is None:
+            return False
+        p = dict(g16["params"], **{k: r["params"][k] for k in free})
+        return r["params"] == p
+
+    sweeps = {
+        "Group size G (base delta, zero mode, C = 4096, W = 256)":
+            [x for x in results if same_but(x, "NumLanes") and not x["bf16_only"]],
+        "Format support at G = 16":
+            [x for x in results if same_but(x)],
+        "Base and zero code at G = 16":
+            [x for x in results if same_but(x, "BaseCode", "ZeroCode") and not x["bf16_only"]],
+    }
+    md = ["# sfp synthesis report", ""]
+    if lib:
+        md += [f"Yosys 0.23 (`synth -flatten`, `dfflibmap`, `abc -D {args.period_ps}` with a "
+               f"driving cell and load) on `{results[0]['liberty']['library']}` (lpflow cells "
+               f"removed); OpenSTA with an ideal clock, input and output delays 0, inputs driven "
+               f"by sky130_fd_sc_hd__inv_2, outputs loaded with 5 fF, rst_ni a false path. "
+               f"1 GE = sky130_fd_sc_hd__nand2_1 = {GE_UM2} um2.", ""]
+    else:
+        md += ["**Generic estimate, no library** (LIBERTY unset): Yosys 0.23 `synth -flatten` "
+               "cell counts, each internal gate weighted as the sky130hd x1 cell of the same "
+               "function in NAND2 equivalents (synth/synth.py, `GE_GENERIC`); logic depth is the "
+               "longest register-to-register path in generic gates (`ltp -noff`), no timing. "
+               "Set LIBERTY for area in um2 and fmax.", ""]
+    md += [f"Bytes per cycle: G x 4 (FP32 input, one group per cycle; G x 2 for BF16 only). "
+           f"EBPC anchors in this flow: encoder {EBPC['sfp_encoder'][0]} kGE at "
+           f"{EBPC['sfp_encoder'][1]:.0f} MHz, decoder {EBPC['sfp_decoder'][0]} kGE at "
+           f"{EBPC['sfp_decoder'][1]:.0f} MHz, each for 1 byte/cycle; target at least 2x better "
+           f"per byte/cycle (`vs EBPC` >= 2.00x) and fmax >= {FMAX_TARGET_MHZ:.0f} MHz.", "",
+           "## Per configuration", "", md_table(rows, lib), ""]
+    for title, rs in sweeps.items():
+        if len({(x["set"]) for x in rs}) >= 2:
+            rs = sorted(rs, key=lambda x: (x["top"], x["params"]["NumLanes"], x["bf16_only"],
+                                           x["params"]["BaseCode"], x["params"]["ZeroCode"]))
+            md += [f"## {title}", "", md_table([by[(x["set"], x["top"])] for x in rs], lib), ""]
+    md += ["## Runtime", "", "| set | top | Yosys s | total s |", "|---|---|---|---|"]
+    md += [f"| {r['set']} | {r['top']} | {r['yosys_seconds']} | {r['seconds']} |" for r in results]
+    with open(args.md + ".tmp", "w") as f:
+        f.write("\n".join(md) + "\n")
+    os.replace(args.md + ".tmp", args.md)
+    with open(args.json + ".tmp", "w") as f:
+        json.dump({"flow": "liberty" if lib else "generic-estimate",
+                   "ge_um2": GE_UM2, "ebpc": {k: {"kge_per_byte_cycle": v[0], "fmax_mhz": v[1]}
+                                              for k, v in EBPC.items()},
+                   "fmax_target_mhz": FMAX_TARGET_MHZ, "results": rows}, f, indent=1)
+    os.replace(args.json + ".tmp", args.json)
+    print("\n".join(md))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("sets")
+    a.add_argument("names", nargs="*", default=["default"])
+    a = sub.add_parser("run")
+    a.add_argument("--set", required=True)
+    a.add_argument("--top", required=True)
+    a.add_argument("--out", required=True)
+    a.add_argument("--liberty")
+    a.add_argument("--period-ps", type=int, default=5000)
+    a = sub.add_parser("report")
+    a.add_argument("--dir", required=True)
+    a.add_argument("--sets", nargs="+", default=["default"])
+    a.add_argument("--md", required=True)
+    a.add_argument("--json", required=True)
+    a.add_argument("--period-ps", type=int, default=5000)
+    args = ap.parse_args()
+    if args.cmd == "sets":
+        print(" ".join(expand(args.names or ["default"])))
+    elif args.cmd == "run":
+        run(args)
+    else:
+        report(args)
+
+
+if __name__ == "__main__":
+    main()
