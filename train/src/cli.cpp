@@ -25,6 +25,8 @@ Policy parse_policy(const std::string& text) {
     p.kind = PolicyKind::kQm;
   } else if (text == "bitchop") {
     p.kind = PolicyKind::kBitChop;
+  } else if (text == "bitprune") {
+    p.kind = PolicyKind::kBitPrune;
   } else if (text.rfind("fixed:", 0) == 0) {
     const std::string m = text.substr(6);
     if (m.empty() || m.size() > 2 || m.find_first_not_of("0123456789") != std::string::npos ||
@@ -35,7 +37,7 @@ Policy parse_policy(const std::string& text) {
     p.fixed_bits = static_cast<unsigned>(std::stoul(m));
   } else {
     throw std::invalid_argument("policy '" + text +
-                                "' is not one of fp32, bf16, fixed:M, qm, bitchop");
+                                "' is not one of fp32, bf16, fixed:M, qm, bitchop, bitprune");
   }
   return p;
 }
@@ -52,9 +54,39 @@ std::string to_string(const Policy& p) {
       return "qm";
     case PolicyKind::kBitChop:
       return "bitchop";
+    case PolicyKind::kBitPrune:
+      return "bitprune";
   }
   return "?";
 }
+
+std::string to_string(BpGranularity g) {
+  switch (g) {
+    case BpGranularity::kLayer:
+      return "layer";
+    case BpGranularity::kChannel:
+      return "channel";
+    case BpGranularity::kGroup:
+      return "group";
+  }
+  return "?";
+}
+
+std::string to_string(BpReg r) {
+  switch (r) {
+    case BpReg::kBits:
+      return "bits";
+    case BpReg::kMemory:
+      return "memory";
+    case BpReg::kBops:
+      return "bops";
+  }
+  return "?";
+}
+
+std::string to_string(BpRange r) { return r == BpRange::kLearned ? "learned" : "running"; }
+
+std::string to_string(BpScale s) { return s == BpScale::kTensor ? "tensor" : "channel"; }
 
 std::string to_string(QmOptim o) {
   switch (o) {
@@ -112,6 +144,9 @@ void register_command(CLI::App& app) {
     double qm_lr = NAN, qm_init = NAN;
     std::string qm_optim = "adam";
     std::vector<int64_t> snapshot_steps;
+    std::string bp_reg = "bops", bp_granularity = "layer", bp_act_range = "running",
+                bp_weight_scale = "channel";
+    double bp_lambda = NAN, bp_lr = NAN;
   };
   auto raw = std::make_shared<Raw>();
   Options& o = raw->o;
@@ -119,7 +154,7 @@ void register_command(CLI::App& app) {
   sub->add_option("--net", raw->net, "Network")
       ->check(CLI::IsMember({"cnn", "vit"}))
       ->capture_default_str();
-  sub->add_option("--policy", raw->policy, "fp32 | bf16 | fixed:M | qm | bitchop")
+  sub->add_option("--policy", raw->policy, "fp32 | bf16 | fixed:M | qm | bitchop | bitprune")
       ->check([](const std::string& v) {
         try {
           parse_policy(v);
@@ -129,7 +164,7 @@ void register_command(CLI::App& app) {
         return std::string();
       })
       ->capture_default_str();
-  sub->add_option("--epochs", o.epochs, "Epochs")
+  sub->add_option("--epochs", o.epochs, "Epochs (bitprune: the two --bp-*-epochs)")
       ->check(CLI::Range(1u, 1000u))
       ->capture_default_str();
   sub->add_option("--seed", o.seed, "Seed of initialisation and data order")->capture_default_str();
@@ -143,7 +178,8 @@ void register_command(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--optim", raw->optim, "sgd | adamw (default: sgd for cnn, adamw for vit)")
       ->check(CLI::IsMember({"sgd", "adamw"}));
-  sub->add_option("--lr", raw->lr, "Learning rate (default: 0.05 cnn, 0.002 vit)")
+  sub->add_option("--lr", raw->lr,
+                  "Learning rate (default: 0.05 cnn, 0.002 vit; bitprune: a fifth of that)")
       ->check(CLI::PositiveNumber);
   sub->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
   sub->add_option("--weight-decay", raw->weight_decay, "Weight decay (default: 0 cnn, 0.05 vit)")
@@ -210,6 +246,58 @@ void register_command(CLI::App& app) {
       ->check(CLI::Range(0u, 23u))
       ->capture_default_str();
 
+  sub->add_option("--init", o.init, "Start from these FP32 weights (model.pt of an earlier run)");
+  sub->add_option("--bp-lambda", raw->bp_lambda,
+                  "BitPruning: weight of the regularizer (default: 1 cnn, 1 vit)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--bp-reg", raw->bp_reg,
+                  "BitPruning: regularizer: bits | memory | bops (each 1 at 8 bits)")
+      ->check(CLI::IsMember({"bits", "memory", "bops"}))
+      ->capture_default_str();
+  sub->add_option("--bp-granularity", raw->bp_granularity,
+                  "BitPruning: one bitlength per layer | channel | group (of --bp-group channels)")
+      ->check(CLI::IsMember({"layer", "channel", "group"}))
+      ->capture_default_str();
+  sub->add_option("--bp-group", o.bp.group, "BitPruning: channels per group")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
+  sub->add_option("--bp-min-bits", o.bp.min_bits, "BitPruning: lower bound of the bitlengths")
+      ->check(CLI::Range(2u, 16u))
+      ->capture_default_str();
+  sub->add_option("--bp-max-bits", o.bp.max_bits, "BitPruning: upper bound of the bitlengths")
+      ->check(CLI::Range(2u, 16u))
+      ->capture_default_str();
+  sub->add_option("--bp-init-bits", o.bp.init_bits,
+                  "BitPruning: initial bitlength (default: --bp-max-bits)")
+      ->check(CLI::Range(2.0, 16.0));
+  sub->add_option("--bp-lr", raw->bp_lr,
+                  "BitPruning: Adam learning rate of the bitlengths (default: 0.01)")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--bp-act-range", raw->bp_act_range,
+                  "BitPruning: activation clipping range: running (EMA of max|x|) | learned")
+      ->check(CLI::IsMember({"running", "learned"}))
+      ->capture_default_str();
+  sub->add_option("--bp-range-momentum", o.bp.range_momentum,
+                  "BitPruning: running range alpha = m*alpha + (1-m)*max|x|")
+      ->check(CLI::Range(0.0, 0.999999))
+      ->capture_default_str();
+  sub->add_option("--bp-range-lr", o.bp.range_lr,
+                  "BitPruning: Adam learning rate of log(range) (learned range)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("--bp-weight-scale", raw->bp_weight_scale,
+                  "BitPruning: weight range max|w| per tensor | channel (output channel)")
+      ->check(CLI::IsMember({"tensor", "channel"}))
+      ->capture_default_str();
+  sub->add_option("--bp-learn-epochs", o.bp.learn_epochs,
+                  "BitPruning: epochs that learn the bitlengths")
+      ->check(CLI::Range(0u, 1000u))
+      ->capture_default_str();
+  sub->add_option("--bp-finetune-epochs", o.bp.finetune_epochs,
+                  "BitPruning: epochs of fine-tuning with the bitlengths frozen at ceil(n)")
+      ->check(CLI::Range(0u, 1000u))
+      ->capture_default_str();
+
   sub->add_option("--dataset", o.dataset_dir, "Folder with the gzipped Fashion-MNIST IDX files")
       ->capture_default_str();
   sub->add_option("--data-dir", o.data_dir,
@@ -249,6 +337,54 @@ void register_command(CLI::App& app) {
       throw CLI::ValidationError("--bitchop-min", "must not exceed --bitchop-max");
     }
     if (sub->count("--bitchop-init") == 0) opt.bitchop.init_bits = opt.bitchop.max_bits;
+    const bool bitprune = opt.policy.kind == PolicyKind::kBitPrune;
+    if (!bitprune) {
+      for (const char* flag :
+           {"--bp-lambda", "--bp-reg", "--bp-granularity", "--bp-group", "--bp-min-bits",
+            "--bp-max-bits", "--bp-init-bits", "--bp-lr", "--bp-act-range", "--bp-range-momentum",
+            "--bp-range-lr", "--bp-weight-scale", "--bp-learn-epochs", "--bp-finetune-epochs"}) {
+        if (sub->count(flag) > 0) throw CLI::ValidationError(flag, "needs --policy bitprune");
+      }
+    } else {
+      if (sub->count("--epochs") > 0) {
+        throw CLI::ValidationError("--epochs",
+                                   "not used by --policy bitprune: give --bp-learn-epochs and "
+                                   "--bp-finetune-epochs");
+      }
+      if (!opt.snapshot_steps.empty() || opt.snapshot_every > 0) {
+        throw CLI::ValidationError("--snapshot-steps/--snapshot-every",
+                                   "not supported with --policy bitprune");
+      }
+    }
+    opt.bp.lambda = std::isnan(raw->bp_lambda) ? d.bp.lambda : raw->bp_lambda;
+    opt.bp.lr = std::isnan(raw->bp_lr) ? d.bp.lr : raw->bp_lr;
+    opt.bp.reg = raw->bp_reg == "bits"     ? BpReg::kBits
+                 : raw->bp_reg == "memory" ? BpReg::kMemory
+                                           : BpReg::kBops;
+    opt.bp.granularity = raw->bp_granularity == "channel" ? BpGranularity::kChannel
+                         : raw->bp_granularity == "group" ? BpGranularity::kGroup
+                                                          : BpGranularity::kLayer;
+    opt.bp.act_range = raw->bp_act_range == "learned" ? BpRange::kLearned : BpRange::kRunning;
+    opt.bp.weight_scale = raw->bp_weight_scale == "tensor" ? BpScale::kTensor : BpScale::kChannel;
+    if (sub->count("--bp-group") > 0 && opt.bp.granularity != BpGranularity::kGroup) {
+      throw CLI::ValidationError("--bp-group", "needs --bp-granularity group");
+    }
+    if (opt.bp.min_bits > opt.bp.max_bits) {
+      throw CLI::ValidationError("--bp-min-bits", "must not exceed --bp-max-bits");
+    }
+    if (sub->count("--bp-init-bits") == 0) opt.bp.init_bits = opt.bp.max_bits;
+    if (opt.bp.init_bits < opt.bp.min_bits || opt.bp.init_bits > opt.bp.max_bits) {
+      throw CLI::ValidationError("--bp-init-bits", "must lie in [--bp-min-bits, --bp-max-bits]");
+    }
+    if (bitprune && opt.bp.learn_epochs + opt.bp.finetune_epochs == 0) {
+      throw CLI::ValidationError("--bp-learn-epochs",
+                                 "with --bp-finetune-epochs 0 leaves nothing to run");
+    }
+    if (bitprune) {
+      opt.epochs = opt.bp.learn_epochs + opt.bp.finetune_epochs;
+      // Fine-tuning a trained network: a fifth of the learning rate that trains it from scratch.
+      if (std::isnan(raw->lr)) opt.lr /= 5.0;
+    }
     if (opt.bitchop.init_bits < opt.bitchop.min_bits ||
         opt.bitchop.init_bits > opt.bitchop.max_bits) {
       throw CLI::ValidationError("--bitchop-init", "must lie in [--bitchop-min, --bitchop-max]");
@@ -268,6 +404,13 @@ void register_command(CLI::App& app) {
         to_string(opt.net), to_string(opt.policy), s.test_accuracy, s.mean_bits_end,
         100.0 * s.reduction_end, s.mean_bits_avg, 100.0 * s.reduction_avg, 1e3 * s.time_per_step,
         s.steps, opt.out);
+    if (bitprune) {
+      fmt::print(
+          "{} bitprune fp32_test_accuracy {:.4f} frozen_test_accuracy {:.4f} test_accuracy {:.4f} "
+          "avg_weight_bits {:.3f} avg_act_bits {:.3f}\n",
+          to_string(opt.net), s.fp32_test_accuracy, s.frozen_test_accuracy, s.test_accuracy,
+          s.avg_weight_bits, s.avg_act_bits);
+    }
   });
 }
 

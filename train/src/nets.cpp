@@ -85,6 +85,8 @@ unsigned Stash::bits(const Slot& s) const {
       return bitchop_bits_;
     case PolicyKind::kQm:
       return qm_charged_bits(qm_value(s), kM);
+    case PolicyKind::kBitPrune:
+      return kM;  // integer bits are reported by the pruner
   }
   return kM;
 }
@@ -94,10 +96,18 @@ double Stash::qm_value(const Slot& s) const {
   return qm_n_[static_cast<size_t>(s.qm_index)].item<double>();
 }
 
+void Stash::set_mac_ops(std::vector<MacOp> ops) {
+  pruner_ = std::make_unique<BitPruner>(options_.bp, std::move(ops));
+}
+
 torch::Tensor Stash::apply(size_t i, const torch::Tensor& x) {
   const Slot& s = slots_[i];
   if (training_) step_numel_[i] += x.numel();
-  if (!applies(s.kind)) return x;
+  if (!applies(s.kind) || bypass_) return x;
+  if (options_.policy.kind == PolicyKind::kBitPrune) {
+    if (!pruner_) throw std::logic_error("bitprune: no MAC operations set");
+    return pruner_->act(s.name, x, training_);
+  }
   if (s.qm_index >= 0) {
     return quantize_qm(x, qm_n_[static_cast<size_t>(s.qm_index)], kM, rounding_);
   }
@@ -117,10 +127,33 @@ torch::Tensor Stash::weight(const std::string& layer, const std::string& suffix,
     const std::string name = slots_[i].name + (suffix.empty() ? "" : "." + suffix);
     captures_.push_back({name, i, master.detach().clone(), master});
   }
+  if (options_.policy.kind == PolicyKind::kBitPrune) {
+    // Only the main weight of a MAC layer is quantized; biases, LayerNorm parameters and the
+    // position and class embeddings stay FP32.
+    if (training_) step_numel_[i] += master.numel();
+    if (!applies(Kind::kWeight) || bypass_ || !suffix.empty() || !pruner_ ||
+        !pruner_->quantizes_weight(slots_[i].name)) {
+      return master;
+    }
+    return pruner_->weight(slots_[i].name, master);
+  }
   return apply(i, master);
 }
 
 double Stash::mean_bits() const {
+  if (pruner_ && options_.policy.kind == PolicyKind::kBitPrune) {
+    // Integer bits of the quantized tensors, weighted by the elements they store per step.
+    double num = 0, den = 0;
+    for (const std::string& n : pruner_->names()) {
+      const auto it = index_.find(n);
+      const double e = pruner_->is_weight(n) ? double(pruner_->elements(n))
+                       : it != index_.end()  ? double(slots_[it->second].numel)
+                                             : 0.0;
+      num += e * pruner_->charged_bits(n);
+      den += e;
+    }
+    return den > 0 ? num / den : 32.0;
+  }
   double num = 0, den = 0;
   for (const Slot& s : slots_) {
     num += static_cast<double>(s.numel) * bits(s);
@@ -136,6 +169,7 @@ int64_t Stash::values_per_step() const {
 }
 
 torch::Tensor Stash::regularizer() const {
+  if (pruner_ && options_.policy.kind == PolicyKind::kBitPrune) return pruner_->regularizer();
   if (qm_n_.empty()) return torch::Tensor();
   double total = 0;
   for (const Slot& s : slots_) total += static_cast<double>(s.numel);
@@ -149,6 +183,7 @@ torch::Tensor Stash::regularizer() const {
 }
 
 void Stash::update_bitlengths() {
+  if (pruner_) pruner_->step();
   torch::NoGradGuard no_grad;
   if (qm_n_.empty()) return;
   std::vector<double> share(qm_n_.size(), 0.0);
@@ -189,6 +224,7 @@ void Stash::update_bitlengths() {
 }
 
 void Stash::zero_bitlength_grads() {
+  if (pruner_) pruner_->zero_grads();
   for (torch::Tensor& n : qm_n_) {
     if (n.grad().defined()) n.mutable_grad().zero_();
   }
@@ -231,6 +267,12 @@ class Cnn : public Network {
   }
   std::string describe() const override {
     return "conv3x3(1->16)+relu+pool2, conv3x3(16->32)+relu+pool2, fc(1568->128)+relu, fc(128->10)";
+  }
+  std::vector<MacOp> mac_ops() const override {
+    return {{"conv1", "weight/conv1", "", 28 * 28 * 16 * 9},
+            {"conv2", "weight/conv2", "act/conv1", 14 * 14 * 32 * 16 * 9},
+            {"fc1", "weight/fc1", "act/conv2", 1568 * 128},
+            {"fc2", "weight/fc2", "act/fc1", 128 * 10}};
   }
 
  private:
@@ -299,6 +341,27 @@ class Vit : public Network {
   std::string describe() const override {
     return "ViT: 7x7 patches (16 tokens) + class token, width 48, 4 heads, MLP 96 GELU, 2 pre-LN "
            "blocks, LayerNorm + linear head on the class token";
+  }
+  std::vector<MacOp> mac_ops() const override {
+    constexpr int64_t kDh = kDim / kHeads;
+    std::vector<MacOp> ops = {
+        {"embed", "weight/embed", "", kGrid * kGrid * kPatch * kPatch * kDim}};
+    for (int64_t i = 0; i < kDepth; ++i) {
+      const std::string L = "block" + std::to_string(i) + ".";
+      ops.push_back(
+          {L + "qkv", "weight/" + L + "qkv", "act/" + L + "ln1", kTokens * kDim * 3 * kDim});
+      // q k^T and a v: activation times activation (q, k, v are thirds of qkv).
+      ops.push_back(
+          {L + "scores", "act/" + L + "qkv", "act/" + L + "qkv", kHeads * kTokens * kTokens * kDh});
+      ops.push_back({L + "context", "act/" + L + "attn", "act/" + L + "qkv",
+                     kHeads * kTokens * kTokens * kDh});
+      ops.push_back(
+          {L + "proj", "weight/" + L + "proj", "act/" + L + "ctx", kTokens * kDim * kDim});
+      ops.push_back({L + "fc1", "weight/" + L + "fc1", "act/" + L + "ln2", kTokens * kDim * kMlp});
+      ops.push_back({L + "fc2", "weight/" + L + "fc2", "act/" + L + "gelu", kTokens * kMlp * kDim});
+    }
+    ops.push_back({"head", "weight/head", "act/head.ln", kDim * 10});
+    return ops;
   }
 
  private:

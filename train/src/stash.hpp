@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "pruner.hpp"
 #include "sfp/train/train.hpp"
 
 namespace sfp::train {
@@ -68,6 +69,13 @@ class Stash {
   std::vector<Capture> take_captures();
   sfp::Rounding rounding() const { return rounding_; }
 
+  // BitPruning: the network's MAC operations (creates the pruner), its state, and a switch that
+  // turns every quantizer off (the FP32 evaluation of a loaded checkpoint).
+  void set_mac_ops(std::vector<MacOp> ops);
+  BitPruner* pruner() { return pruner_.get(); }
+  const BitPruner* pruner() const { return pruner_.get(); }
+  void set_bypass(bool bypass) { bypass_ = bypass; }
+
  private:
   size_t slot_for(const std::string& layer, Kind kind);
   torch::Tensor apply(size_t slot, const torch::Tensor& x);
@@ -87,6 +95,8 @@ class Stash {
   bool capture_ = false;
   std::vector<int64_t> step_numel_;
   std::vector<Capture> captures_;
+  std::unique_ptr<BitPruner> pruner_;
+  bool bypass_ = false;
 };
 
 // A network whose forward pass routes every stored tensor through a Stash.
@@ -94,6 +104,8 @@ class Network : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& x, Stash& stash) = 0;
   virtual std::string describe() const = 0;
+  // The multiply-accumulate operations per image and their operands (BitPruning's bit-operations).
+  virtual std::vector<MacOp> mac_ops() const = 0;
 };
 
 std::shared_ptr<Network> make_network(Net net);

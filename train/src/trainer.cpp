@@ -87,6 +87,24 @@ json options_json(const Options& o, sfp::Rounding rounding) {
   j["bitchop"] = {{"period", o.bitchop.period},       {"ema_factor", o.bitchop.ema_factor},
                   {"threshold", o.bitchop.threshold}, {"min_bits", o.bitchop.min_bits},
                   {"max_bits", o.bitchop.max_bits},   {"init_bits", o.bitchop.init_bits}};
+  if (o.policy.kind == PolicyKind::kBitPrune) {
+    const BitPruneConfig& b = o.bp;
+    j["bitprune"] = {{"lambda", b.lambda},
+                     {"reg", to_string(b.reg)},
+                     {"granularity", to_string(b.granularity)},
+                     {"group", b.group},
+                     {"min_bits", b.min_bits},
+                     {"max_bits", b.max_bits},
+                     {"init_bits", b.init_bits},
+                     {"lr", b.lr},
+                     {"act_range", to_string(b.act_range)},
+                     {"range_momentum", b.range_momentum},
+                     {"range_lr", b.range_lr},
+                     {"weight_scale", to_string(b.weight_scale)},
+                     {"learn_epochs", b.learn_epochs},
+                     {"finetune_epochs", b.finetune_epochs}};
+  }
+  j["init"] = o.init;
   j["epochs"] = o.epochs;
   j["seed"] = o.seed;
   j["train_subset"] = o.train_subset;
@@ -237,7 +255,16 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-Summary run(const Options& o) {
+Summary run(const Options& options) {
+  Options o = options;
+  const bool bitprune = o.policy.kind == PolicyKind::kBitPrune;
+  if (bitprune) {
+    o.epochs = o.bp.learn_epochs + o.bp.finetune_epochs;
+    if (o.epochs == 0) throw std::runtime_error("bitprune: no learning and no fine-tuning epochs");
+    if (!o.snapshot_steps.empty() || o.snapshot_every > 0) {
+      throw std::runtime_error("bitprune: snapshots are not supported (integer quantizers)");
+    }
+  }
   if (o.out.empty()) throw std::runtime_error("no run folder given (--out)");
   if (o.batch <= 0) throw std::runtime_error("batch size must be positive");
   if (o.epochs == 0) throw std::runtime_error("epochs must be at least 1");
@@ -254,7 +281,19 @@ Summary run(const Options& o) {
   const std::set<int64_t> snaps = snapshot_steps(o, total_steps);
 
   std::shared_ptr<Network> net = make_network(o.net);
+  if (!o.init.empty()) {  // FP32 weights of an earlier run of the same network
+    if (!fs::exists(o.init)) throw std::runtime_error(o.init + ": no such checkpoint (--init)");
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(o.init);
+      net->load(archive);
+    } catch (const c10::Error& e) {
+      throw std::runtime_error(o.init + ": not a checkpoint of the " + to_string(o.net) +
+                               " network (--init): " + e.what_without_backtrace());
+    }
+  }
   Stash stash(o);
+  if (bitprune) stash.set_mac_ops(net->mac_ops());
   {  // Register the stored tensors and their per-step sizes with one full batch.
     torch::NoGradGuard no_grad;
     stash.begin_step(true, false);
@@ -303,6 +342,21 @@ Summary run(const Options& o) {
   std::iota(order.begin(), order.end(), 0);
 
   Summary sum;
+  if (bitprune) {  // the starting point without quantizers
+    net->eval();
+    stash.set_bypass(true);
+    sum.fp32_test_accuracy = evaluate(*net, stash, data.test_x, data.test_y).first;
+    stash.set_bypass(false);
+    if (!o.quiet) {
+      fmt::print(stderr, "train {}/bitprune: FP32 test accuracy of the starting network {:.2f} %\n",
+                 to_string(o.net), 100.0 * sum.fp32_test_accuracy);
+    }
+    if (o.bp.learn_epochs == 0) {  // fixed 8-bit (init) quantizers from the start
+      stash.pruner()->freeze();
+      sum.frozen_test_accuracy = evaluate(*net, stash, data.test_x, data.test_y).first;
+    }
+  }
+  auto phase = [&](unsigned epoch) { return epoch <= o.bp.learn_epochs ? "learn" : "finetune"; };
   std::vector<double> step_times;
   double bits_total = 0;
   int64_t step = 0;
@@ -341,9 +395,16 @@ Summary run(const Options& o) {
 
       // Bits in force during this step (before the bitlengths move).
       json bits_j = json::object(), n_j = json::object();
-      for (const Slot& s : stash.slots()) {
-        bits_j[s.name] = stash.bits(s);
-        if (s.qm_index >= 0) n_j[s.name] = stash.qm_value(s);
+      if (bitprune) {  // integer bits (mean over channels) of the quantized tensors
+        for (const std::string& name : stash.pruner()->names()) {
+          bits_j[name] = stash.pruner()->charged_bits(name);
+          if (!stash.pruner()->frozen()) n_j[name] = stash.pruner()->mean_n(name);
+        }
+      } else {
+        for (const Slot& s : stash.slots()) {
+          bits_j[s.name] = stash.bits(s);
+          if (s.qm_index >= 0) n_j[s.name] = stash.qm_value(s);
+        }
       }
       const double mean_bits = stash.mean_bits();
       double snapshot_s = 0;
@@ -372,6 +433,7 @@ Summary run(const Options& o) {
                    {"mean_bits", mean_bits}, {"bits", bits_j}, {"time_s", dt}};
       if (reg.defined()) line["reg"] = reg.item<double>();
       if (!n_j.empty()) line["n"] = n_j;
+      if (bitprune) line["phase"] = phase(epoch);
       steps_log.write(line);
 
       const auto now = Clock::now();
@@ -402,13 +464,25 @@ Summary run(const Options& o) {
                   {"test_loss", test_loss},
                   {"train_loss", epoch_loss / epoch_steps},
                   {"mean_bits", ebits},
-                  {"footprint_reduction", 1.0 - ebits / kM},
+                  {"footprint_reduction", 1.0 - ebits / (bitprune ? 32.0 : kM)},
                   {"mean_bits_end", sum.mean_bits_end},
                   {"elapsed_s", std::chrono::duration<double>(Clock::now() - run_start).count()}};
+    if (bitprune) eline["phase"] = phase(epoch);
+    if (bitprune && epoch == o.bp.learn_epochs) {
+      // Learning ends: freeze ceil(n) and evaluate the integer network before fine-tuning.
+      stash.pruner()->freeze();
+      sum.frozen_test_accuracy = evaluate(*net, stash, data.test_x, data.test_y).first;
+      eline["test_accuracy_frozen"] = sum.frozen_test_accuracy;
+      eline["mean_bits_frozen"] = stash.mean_bits();
+    }
     epochs_log.write(eline);
     if (!o.quiet) {
       fmt::print(stderr, "train {} epoch {}/{} test accuracy {:.2f} % mean bits {:.2f}\n", tag,
                  epoch, o.epochs, 100.0 * acc, ebits);
+      if (bitprune && epoch == o.bp.learn_epochs) {
+        fmt::print(stderr, "train {} bitlengths frozen: test accuracy {:.2f} % mean bits {:.2f}\n",
+                   tag, 100.0 * sum.frozen_test_accuracy, stash.mean_bits());
+      }
     }
   }
 
@@ -426,14 +500,30 @@ Summary run(const Options& o) {
   }
 
   sum.test_accuracy = sum.test_accuracy_per_epoch.back();
+  // BitPruning without fine-tuning: the result is the integer network right after the freeze.
+  if (bitprune && o.bp.finetune_epochs == 0) sum.test_accuracy = sum.frozen_test_accuracy;
   sum.steps = step;
   sum.mean_bits_avg = bits_total / double(step);
-  sum.reduction_end = 1.0 - sum.mean_bits_end / kM;
-  sum.reduction_avg = 1.0 - sum.mean_bits_avg / kM;
+  const double full_bits = bitprune ? 32.0 : kM;
+  sum.reduction_end = 1.0 - sum.mean_bits_end / full_bits;
+  sum.reduction_avg = 1.0 - sum.mean_bits_avg / full_bits;
   sum.time_per_step =
       std::accumulate(step_times.begin(), step_times.end(), 0.0) / double(step_times.size());
   sum.time_per_step_median = median(step_times);
-  for (const Slot& s : stash.slots()) sum.final_bits[s.name] = stash.bits(s);
+  if (bitprune) {
+    const BitPruner& bp = *stash.pruner();
+    double wsum = 0, asum = 0;
+    int wn = 0, an = 0;
+    for (const std::string& name : bp.names()) {
+      sum.final_bits[name] = bp.charged_bits(name);
+      (bp.is_weight(name) ? wsum : asum) += bp.charged_bits(name);
+      ++(bp.is_weight(name) ? wn : an);
+    }
+    sum.avg_weight_bits = wn > 0 ? wsum / wn : 0;
+    sum.avg_act_bits = an > 0 ? asum / an : 0;
+  } else {
+    for (const Slot& s : stash.slots()) sum.final_bits[s.name] = stash.bits(s);
+  }
 
   json sj = {{"network", to_string(o.net)},
              {"policy", to_string(o.policy)},
@@ -457,6 +547,35 @@ Summary run(const Options& o) {
       if (s.qm_index >= 0) fn[s.name] = stash.qm_value(s);
     }
     sj["final_n"] = fn;
+  }
+  if (bitprune) {
+    const BitPruner& bp = *stash.pruner();
+    json wb = json::object(), ab = json::object();
+    double wsum = 0, asum = 0, esum = 0, ewsum = 0;
+    for (const std::string& name : bp.names()) {
+      const bool w = bp.is_weight(name);
+      (w ? wb : ab)[name.substr(name.find('/') + 1)] = bp.charged_bits(name);
+      const double e = double(bp.elements(name));
+      (w ? wsum : asum) += e * bp.charged_bits(name);
+      (w ? ewsum : esum) += e;
+    }
+    sj["bitprune"] = {{"fp32_test_accuracy", sum.fp32_test_accuracy},
+                      {"frozen_test_accuracy", sum.frozen_test_accuracy},
+                      {"test_accuracy", sum.test_accuracy},
+                      {"weight_bits", wb},
+                      {"act_bits", ab},
+                      {"avg_weight_bits", sum.avg_weight_bits},
+                      {"avg_act_bits", sum.avg_act_bits},
+                      {"avg_bits", (sum.avg_weight_bits * double(wb.size()) +
+                                    sum.avg_act_bits * double(ab.size())) /
+                                       std::max<double>(1.0, double(wb.size() + ab.size()))},
+                      {"weight_bits_per_element", ewsum > 0 ? wsum / ewsum : 0.0},
+                      {"act_bits_per_element", esum > 0 ? asum / esum : 0.0},
+                      {"bits_ratio", bp.charged_ratio(BpReg::kBits)},
+                      {"memory_ratio", bp.charged_ratio(BpReg::kMemory)},
+                      {"bops_ratio", bp.charged_ratio(BpReg::kBops)},
+                      {"bitlength_parameters", bp.parameter_count()},
+                      {"tensors", bp.describe()}};
   }
   write_text_atomic((fs::path(o.out) / "summary.json").string(), sj.dump(2) + "\n");
   return sum;

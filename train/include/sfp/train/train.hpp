@@ -17,7 +17,7 @@
 namespace sfp::train {
 
 enum class Net : uint8_t { kCnn, kVit };
-enum class PolicyKind : uint8_t { kFp32, kBf16, kFixed, kQm, kBitChop };
+enum class PolicyKind : uint8_t { kFp32, kBf16, kFixed, kQm, kBitChop, kBitPrune };
 enum class Apply : uint8_t { kBoth, kWeights, kActs };
 enum class Optim : uint8_t { kSgd, kAdamW };
 
@@ -26,7 +26,8 @@ struct Policy {
   unsigned fixed_bits = 23;  // kFixed: M
 };
 
-// "fp32", "bf16", "fixed:M" (0 <= M <= 23), "qm", "bitchop". Throws std::invalid_argument.
+// "fp32", "bf16", "fixed:M" (0 <= M <= 23), "qm", "bitchop", "bitprune". Throws
+// std::invalid_argument.
 Policy parse_policy(const std::string& text);
 std::string to_string(const Policy& p);
 std::string to_string(Net n);
@@ -50,6 +51,34 @@ struct QmConfig {
   bool share = false;        // one n per layer for its weights and its activation
 };
 
+// BitPruning (docs/bitpruning.md): integer quantizers for inference with a learned real
+// bitlength per layer, channel or group of channels; learn, freeze to ceil(n), fine-tune.
+enum class BpGranularity : uint8_t { kLayer, kChannel, kGroup };
+enum class BpReg : uint8_t { kBits, kMemory, kBops };
+enum class BpRange : uint8_t { kRunning, kLearned };  // activation clipping range
+enum class BpScale : uint8_t { kTensor, kChannel };   // weight range: max|w| per tensor or channel
+std::string to_string(BpGranularity g);
+std::string to_string(BpReg r);
+std::string to_string(BpRange r);
+std::string to_string(BpScale s);
+
+struct BitPruneConfig {
+  double lambda = 1.0;  // weight of the regularizer
+  BpReg reg = BpReg::kBops;
+  BpGranularity granularity = BpGranularity::kLayer;
+  int64_t group = 8;      // channels per group (kGroup)
+  unsigned min_bits = 2;  // bounds of n (min >= 2: a signed quantizer needs codes -1, 0, 1)
+  unsigned max_bits = 8;  //
+  double init_bits = 8;   // initial n
+  double lr = 0.01;       // Adam learning rate of the bitlengths
+  BpRange act_range = BpRange::kRunning;
+  double range_momentum = 0.9;  // running range: alpha <- m*alpha + (1-m)*max|x| per step
+  double range_lr = 0.01;       // learned range: Adam learning rate of log(alpha)
+  BpScale weight_scale = BpScale::kChannel;
+  unsigned learn_epochs = 1;     // epochs with learned bitlengths
+  unsigned finetune_epochs = 1;  // epochs with the bitlengths frozen at ceil(n)
+};
+
 struct Options {
   Net net = Net::kCnn;
   Policy policy;
@@ -57,6 +86,8 @@ struct Options {
   sfp::Rounding rounding = sfp::Rounding::kNearestEven;  // fixed, QM, BitChop (BF16: always RNE)
   QmConfig qm;
   BitChopConfig bitchop;
+  BitPruneConfig bp;
+  std::string init;  // FP32 checkpoint (model.pt of an earlier run) loaded before training
 
   unsigned epochs = 5;
   uint64_t seed = 1;
@@ -92,6 +123,12 @@ struct Summary {
   double time_per_step_median = 0;
   int64_t steps = 0;
   std::map<std::string, double> final_bits;  // charged bits per stored tensor
+  // BitPruning: accuracy of the loaded network without quantizers, and of the integer network
+  // right after the bitlengths are frozen (before fine-tuning); -1 for other policies.
+  double fp32_test_accuracy = -1;
+  double frozen_test_accuracy = -1;
+  double avg_weight_bits = 0;  // BitPruning: mean over layers of the charged bits
+  double avg_act_bits = 0;
 };
 
 // Runs one training job and writes the run folder. Throws std::runtime_error with a one-line
