@@ -248,14 +248,39 @@ def synth_section(out):
     if not path.exists():
         return []
     d = json.loads(path.read_text())
-    rows_in = d.get("configurations") or d.get("rows") or []
-    if not rows_in:
+    res = d.get("results", [])
+    if not res:
         return []
-    head = list(rows_in[0].keys())
+    lib = d.get("flow") == "liberty"
     md = ["## Synthesis: area and timing", ""]
-    if d.get("method"):
-        md.append(d["method"] + "\n")
-    md.append(table(head, [[r.get(k, "") for k in head] for r in rows_in]))
+    if lib:
+        md.append("Yosys 0.23 mapped to the Liberty library given in `LIBERTY`, OpenSTA for the "
+                  "critical path (ideal clock); build/synth/report.md has the flow's details and "
+                  "the critical paths.\n")
+    else:
+        md.append("**Generic estimate** (no `LIBERTY` given): Yosys 0.23 generic cells weighted "
+                  "as NAND2 equivalents, no timing (build/synth/report.md states the method). Set "
+                  "`LIBERTY` to the sky130hd Liberty file for area in µm² and fmax.\n")
+    ebpc = d.get("ebpc", {})
+    if ebpc:
+        md.append("EBPC in the same flow: " + ", ".join(
+            f"{k.replace('sfp_', '')} {v['kge_per_byte_cycle']} kGE per byte/cycle at "
+            f"{v['fmax_mhz']:.0f} MHz" for k, v in ebpc.items()) +
+            "; target: at least 2× less area per byte/cycle, fmax ≥ "
+            f"{d.get('fmax_target_mhz', 200):.0f} MHz.\n")
+    head = ["set", "top", "G", "base", "zero", "formats", "B/cycle", "GE", "kGE per B/cycle",
+            "vs EBPC"]
+    if lib:
+        head += ["area µm²", "fmax MHz", "GB/s"]
+    rows = []
+    for r in res:
+        row = [r["set"], r["top"].replace("sfp_", ""), r["G"], r["base"], r["zero"], r["formats"],
+               r["bytes_per_cycle"], f"{r['ge']:,.0f}", f"{r['kge_per_byte_cycle']:.3f}",
+               f"{r['vs_ebpc']:.2f}x"]
+        if lib:
+            row += [f"{r['area_um2']:,.0f}", f"{r['fmax_mhz']:.0f}", f"{r['gbytes_per_s']:.1f}"]
+        rows.append(row)
+    md.append(table(head, rows))
     return md
 
 
