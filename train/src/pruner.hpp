@@ -56,6 +56,8 @@ class BitPruner {
   // Elements per image (activations) or in total (weights).
   int64_t elements(const std::string& name) const;
   int64_t parameter_count() const;  // learned bitlengths
+  // The bitlengths n of one tensor, one per group ([groups], float32).
+  const torch::Tensor& bitlengths(const std::string& name) const { return entries_.at(name).n; }
   // Per tensor: granularity details, charged bits per group, signedness, range.
   nlohmann::json describe() const;
 
