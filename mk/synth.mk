@@ -22,9 +22,9 @@ GATE_SETS       ?= g4
 SYNTH_DIR       := $(BUILD)/synth
 SYNTH_TOPS      := sfp_encoder sfp_decoder
 
-.PHONY: synth gate synth-deps
+.PHONY: synth synth-runs gate synth-deps
 
-ifneq ($(filter synth gate,$(MAKECMDGOALS)),)
+ifneq ($(filter synth synth-runs gate,$(MAKECMDGOALS)),)
 SYNTH_SET_LIST := $(shell python3 synth/synth.py sets $(SYNTH_SETS) 2>&1)
 ifneq ($(findstring synth.py:,$(SYNTH_SET_LIST)),)
 $(error SYNTH_SETS=$(SYNTH_SETS): $(SYNTH_SET_LIST))
@@ -64,9 +64,13 @@ endef
 $(foreach s,$(sort $(SYNTH_SET_LIST) $(GATE_SET_LIST)),\
   $(foreach t,$(SYNTH_TOPS),$(eval $(call synth_run,$(s),$(t)))))
 
-synth: $(foreach s,$(SYNTH_SET_LIST),$(foreach t,$(SYNTH_TOPS),$(SYNTH_DIR)/$(s)/$(t).json))
+# The runs go in parallel ($(JOBS) at a time), then the report.
+synth:
+	$(MAKE) --no-print-directory -j$(JOBS) synth-runs
 	python3 synth/synth.py report --dir $(SYNTH_DIR) --sets $(SYNTH_SET_LIST) \
 	  --period-ps $(SYNTH_PERIOD_PS) --md $(SYNTH_DIR)/report.md --json $(SYNTH_DIR)/report.json
+
+synth-runs: $(foreach s,$(SYNTH_SET_LIST),$(foreach t,$(SYNTH_TOPS),$(SYNTH_DIR)/$(s)/$(t).json))
 
 # The gate-level testbench (tb/gate/, label `gate`) verilates $(SYNTH_DIR)/<set>/<top>.gate.v.
 gate: deps-sim $(foreach s,$(GATE_SET_LIST),$(foreach t,$(SYNTH_TOPS),$(SYNTH_DIR)/$(s)/$(t).json))
