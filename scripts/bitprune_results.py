@@ -59,6 +59,23 @@ def avg_bits(b):
     return b["avg_bits"]
 
 
+def label(r):
+    """Regularizer, plus the settings that differ from the defaults."""
+    b = r["config"]["bitprune"]
+    extra = []
+    if b["act_range"] != "running":
+        extra.append(f"{b['act_range']} range")
+    if b["granularity"] != "layer":
+        extra.append(b["granularity"] + (f" {b['group']}" if b["granularity"] == "group" else ""))
+    if b["weight_scale"] != "channel":
+        extra.append(f"weight scale per {b['weight_scale']}")
+    return b["reg"] + (f" ({', '.join(extra)})" if extra else "")
+
+
+def is_default(r):
+    return label(r) == r["config"]["bitprune"]["reg"]
+
+
 def net_section(net, base, runs, main_reg, main_lambda, img, rel):
     out = [f"### {net}", ""]
     fp = 100 * base["summary"]["test_accuracy"] if base else float("nan")
@@ -77,7 +94,7 @@ def net_section(net, base, runs, main_reg, main_lambda, img, rel):
         acc = 100 * b["test_accuracy"]
         ok = acc >= fp - 1.0 and max(b["avg_weight_bits"], b["avg_act_bits"]) <= 4.0
         mark = " ✓" if ok else ""
-        out.append(f"| {cfg['reg']} | {cfg['lambda']:g} | {acc:.2f} %{mark} | {acc - fp:+.2f} | "
+        out.append(f"| {label(r)} | {cfg['lambda']:g} | {acc:.2f} %{mark} | {acc - fp:+.2f} | "
                    f"{100 * b['frozen_test_accuracy']:.2f} % | {b['avg_weight_bits']:.2f} | "
                    f"{b['avg_act_bits']:.2f} | {avg_bits(b):.2f} | {100 * b['bops_ratio']:.1f} % | "
                    f"{100 * b['memory_ratio']:.1f} % |")
@@ -85,7 +102,7 @@ def net_section(net, base, runs, main_reg, main_lambda, img, rel):
     out.append("✓: at most 4 bits average per layer for weights and for activations, within 1 "
                "point of FP32.")
     out.append("")
-    main = [r for r in runs if r["config"]["bitprune"]["reg"] == main_reg
+    main = [r for r in runs if r["config"]["bitprune"]["reg"] == main_reg and is_default(r)
             and r["config"]["bitprune"]["lambda"] == main_lambda]
     if main:
         b = main[0]["summary"]["bitprune"]
@@ -101,6 +118,23 @@ def net_section(net, base, runs, main_reg, main_lambda, img, rel):
             out.append(f"| {wl} | {'' if wv is None else f'{wv:g}'} | {al} | "
                        f"{'' if av is None else f'{av:g}'} |")
         out.append("")
+    out.append("Charged bits per tensor (channel mean of ⌈n⌉) in every run:")
+    out.append("")
+    srt = sorted(runs, key=lambda r: (r["config"]["bitprune"]["reg"] != main_reg,
+                                      not is_default(r),
+                                      r["config"]["bitprune"]["reg"],
+                                      r["config"]["bitprune"]["lambda"]))
+    out.append("| tensor | " + " | ".join(
+        f"{label(r)} λ {r['config']['bitprune']['lambda']:g}" for r in srt)
+        + " |")
+    out.append("|---|" + "---|" * len(srt))
+    names = list(srt[0]["summary"]["bitprune"]["tensors"].keys())
+    names = [n for n in names if n.startswith("weight/")] + \
+        [n for n in names if n.startswith("act/")]
+    for n in names:
+        vals = [r["summary"]["bitprune"]["tensors"].get(n, {}).get("bits") for r in srt]
+        out.append(f"| {n} | " + " | ".join("" if v is None else f"{v:g}" for v in vals) + " |")
+    out.append("")
     path = plot(net, fp, runs, img)
     out.append(f"![{os.path.basename(path)}]({rel}/{os.path.basename(path)})")
     out.append("")
@@ -119,17 +153,24 @@ def net_section(net, base, runs, main_reg, main_lambda, img, rel):
 def plot(net, fp, runs, img):
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     style = {"bops": ("o", "bit-operations"), "bits": ("s", "bits"), "memory": ("^", "memory")}
-    for reg, (marker, label) in style.items():
-        rs = sorted([r for r in runs if r["config"]["bitprune"]["reg"] == reg],
+    for reg, (marker, name) in style.items():
+        rs = sorted([r for r in runs if r["config"]["bitprune"]["reg"] == reg and is_default(r)],
                     key=lambda r: avg_bits(r["summary"]["bitprune"]))
         if not rs:
             continue
         xs = [avg_bits(r["summary"]["bitprune"]) for r in rs]
         ys = [100 * r["summary"]["bitprune"]["test_accuracy"] for r in rs]
-        ax.plot(xs, ys, marker=marker, ls="-" if len(rs) > 1 else "none", label=label)
+        ax.plot(xs, ys, marker=marker, ls="-" if len(rs) > 1 else "none", label=name)
         for r, x, y in zip(rs, xs, ys):
             ax.annotate(f"λ {r['config']['bitprune']['lambda']:g}", (x, y), fontsize=7,
                         textcoords="offset points", xytext=(4, 3))
+    for r in runs:
+        if is_default(r):
+            continue
+        x, y = avg_bits(r["summary"]["bitprune"]), 100 * r["summary"]["bitprune"]["test_accuracy"]
+        ax.plot([x], [y], marker="*", ms=10, ls="none", label=label(r))
+        ax.annotate(f"λ {r['config']['bitprune']['lambda']:g}", (x, y), fontsize=7,
+                    textcoords="offset points", xytext=(4, 3))
     ax.axhline(fp, color="gray", ls="--", lw=1, label="FP32")
     ax.axhline(fp - 1, color="gray", ls=":", lw=1, label="FP32 − 1 point")
     ax.axvline(4, color="red", ls=":", lw=1, label="4 bits")

@@ -8,9 +8,11 @@
 # Environment (defaults in brackets):
 #   BUILD [build]  SFP [$BUILD/sfp]  RUNS [runs/bitprune]  NETS [cnn vit]  SEED [1]
 #   FP32_EPOCHS [3]  LEARN [1]  FINETUNE [1]  (epochs of the FP32 run and the two BitPruning phases)
-#   SWEEP_REG [bits]  LAMBDAS_CNN [0.3 1 3 10]  LAMBDAS_VIT [0.3 1 3]  (lambda sweep)
+#   SWEEP_REG [bits]  LAMBDAS_CNN [0.3 1 3]  LAMBDAS_VIT [1 3]  (lambda sweep)
 #   MAIN_LAMBDA_CNN [1]  MAIN_LAMBDA_VIT [1]  (the lambda the regularizers are compared at)
-#   REGS [bops bits memory]  THREADS [1]  JOBS [2] (runs side by side)
+#   REGS_CNN [bits bops memory]  REGS_VIT [bits bops]  (regularizers compared at the main lambda)
+#   LEARNED_NETS [vit]  (one more run at the main lambda with --bp-act-range learned)
+#   THREADS [1]  JOBS [2] (runs side by side)
 #   EXTRA_ARGS [] (passed to every bitprune run)  SKIP_TRAIN [0] (1: only redo the tables and
 #   plots)  SKIP_EXISTING [1] (keep run folders that have a summary.json)
 #   MD [docs/bitpruning.md]  IMG [docs/img]  PYTHON [a python3 with matplotlib]
@@ -26,11 +28,13 @@ FP32_EPOCHS=${FP32_EPOCHS:-3}
 LEARN=${LEARN:-1}
 FINETUNE=${FINETUNE:-1}
 SWEEP_REG=${SWEEP_REG:-bits}
-LAMBDAS_CNN=${LAMBDAS_CNN:-0.3 1 3 10}
-LAMBDAS_VIT=${LAMBDAS_VIT:-0.3 1 3}
+LAMBDAS_CNN=${LAMBDAS_CNN:-0.3 1 3}
+LAMBDAS_VIT=${LAMBDAS_VIT:-1 3}
 MAIN_LAMBDA_CNN=${MAIN_LAMBDA_CNN:-1}
 MAIN_LAMBDA_VIT=${MAIN_LAMBDA_VIT:-1}
-REGS=${REGS:-bops bits memory}
+REGS_CNN=${REGS_CNN:-bits bops memory}
+REGS_VIT=${REGS_VIT:-bits bops}
+LEARNED_NETS=${LEARNED_NETS:-vit}
 THREADS=${THREADS:-1}
 JOBS=${JOBS:-2}
 EXTRA_ARGS=${EXTRA_ARGS:-}
@@ -74,18 +78,20 @@ if [ "$SKIP_TRAIN" != 1 ]; then
   pids=()
   for net in $NETS; do
     up=${net^^}
-    lambdas_var=LAMBDAS_$up; main_var=MAIN_LAMBDA_$up
+    lambdas_var=LAMBDAS_$up; main_var=MAIN_LAMBDA_$up; regs_var=REGS_$up
     main=${!main_var}
     jobs_list=()
-    for l in ${!lambdas_var}; do jobs_list+=("$SWEEP_REG $l"); done
-    for r in $REGS; do [ "$r" = "$SWEEP_REG" ] || jobs_list+=("$r $main"); done
+    for l in ${!lambdas_var}; do jobs_list+=("$SWEEP_REG $l running"); done
+    for r in ${!regs_var}; do [ "$r" = "$SWEEP_REG" ] || jobs_list+=("$r $main running"); done
+    case " $LEARNED_NETS " in *" $net "*) jobs_list+=("$SWEEP_REG $main learned") ;; esac
     for j in "${jobs_list[@]}"; do
       set -- $j
-      reg=$1; l=$2
+      reg=$1; l=$2; range=$3
       out="$RUNS/$net-bp-$reg-l$l"
+      [ "$range" = running ] || out="$out-$range"
       # shellcheck disable=SC2086
       train "$out" --net "$net" --policy bitprune --init "$RUNS/$net-fp32/model.pt" \
-        --bp-reg "$reg" --bp-lambda "$l" --bp-learn-epochs "$LEARN" \
+        --bp-reg "$reg" --bp-lambda "$l" --bp-act-range "$range" --bp-learn-epochs "$LEARN" \
         --bp-finetune-epochs "$FINETUNE" --seed "$SEED" --threads "$THREADS" $EXTRA_ARGS &
       pids+=($!)
       while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 2; done

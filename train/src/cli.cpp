@@ -144,7 +144,7 @@ void register_command(CLI::App& app) {
     double qm_lr = NAN, qm_init = NAN;
     std::string qm_optim = "adam";
     std::vector<int64_t> snapshot_steps;
-    std::string bp_reg = "bops", bp_granularity = "layer", bp_act_range = "running",
+    std::string bp_reg = "bits", bp_granularity = "layer", bp_act_range = "running",
                 bp_weight_scale = "channel";
     double bp_lambda = NAN, bp_lr = NAN;
   };

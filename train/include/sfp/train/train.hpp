@@ -64,7 +64,7 @@ std::string to_string(BpScale s);
 
 struct BitPruneConfig {
   double lambda = 1.0;  // weight of the regularizer
-  BpReg reg = BpReg::kBops;
+  BpReg reg = BpReg::kBits;
   BpGranularity granularity = BpGranularity::kLayer;
   int64_t group = 8;      // channels per group (kGroup)
   unsigned min_bits = 2;  // bounds of n (min >= 2: a signed quantizer needs codes -1, 0, 1)
