@@ -47,7 +47,8 @@ TEMPLATE_TEST_CASE("gate-level encoder matches the model on random tensors under
   auto& rng = bench.rng();
   for (int t = 0; t < 12 * test_scale(); ++t) {
     const Config c = random_config(rng, bench.params());
-    bench.add_tensor(c, random_values(rng, c.fp, random_length(rng, bench.params()), kMixes[t % 4]));
+    bench.add_tensor(c,
+                     random_values(rng, c.fp, random_length(rng, bench.params()), kMixes[t % 4]));
   }
   bench.run();
 }
@@ -96,7 +97,8 @@ TEMPLATE_TEST_CASE("gate-level decoder matches the model on random tensors under
   auto& rng = bench.rng();
   for (int t = 0; t < 12 * test_scale(); ++t) {
     const Config c = random_config(rng, bench.params());
-    bench.add_tensor(c, random_values(rng, c.fp, random_length(rng, bench.params()), kMixes[t % 4]));
+    bench.add_tensor(c,
+                     random_values(rng, c.fp, random_length(rng, bench.params()), kMixes[t % 4]));
   }
   bench.run();
 }
