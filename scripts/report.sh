@@ -10,6 +10,8 @@
 #
 # Settings (environment): EPOCHS (1), NETS ("cnn vit"), POLICIES ("fp32 qm bitchop"), SEED (1),
 # TRAIN_SUBSET (0 = all 60000 images), TEST_SUBSET (0 = all), THREADS (2), SNAPSHOT_EVERY (300),
+# DATASET (the folder of the Fashion-MNIST .gz files; the trainer's default is Debian's
+# dataset-fashion-mnist), TRAIN (1; 0 reuses the runs already in build/report/runs),
 # RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (a Liberty
 # file for area and timing; without it synthesis reports a generic estimate), SYNTH (1; 0 skips
 # synthesis), and the traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
@@ -53,15 +55,22 @@ mkdir -p "$OUT"
 rm -f "$OUT/report.md" "$OUT/stage_seconds.txt"
 
 begin "train"
-for net in $NETS; do
-  for policy in $POLICIES; do
-    run_dir="$OUT/runs/$net-$policy"
-    rm -rf "$run_dir"
-    run "$SFP" train --net "$net" --policy "$policy" --epochs "$EPOCHS" --seed "$SEED" \
-      --train-subset "$TRAIN_SUBSET" --test-subset "$TEST_SUBSET" --threads "$THREADS" \
-      --snapshot-every "$SNAPSHOT_EVERY" --data-dir "$BUILD/data" --out "$run_dir"
+if [ "${TRAIN:-1}" = 0 ]; then
+  ls -d "$OUT"/runs/*/ >/dev/null 2>&1 || {
+    echo "report: TRAIN=0 but $OUT/runs holds no training runs to reuse" >&2; false; }
+  echo "TRAIN=0: reusing the runs in $OUT/runs"
+else
+  for net in $NETS; do
+    for policy in $POLICIES; do
+      run_dir="$OUT/runs/$net-$policy"
+      rm -rf "$run_dir"
+      run "$SFP" train --net "$net" --policy "$policy" --epochs "$EPOCHS" --seed "$SEED" \
+        --train-subset "$TRAIN_SUBSET" --test-subset "$TEST_SUBSET" --threads "$THREADS" \
+        --snapshot-every "$SNAPSHOT_EVERY" --data-dir "$BUILD/data" \
+        ${DATASET:+--dataset "$DATASET"} --out "$run_dir"
+    done
   done
-done
+fi
 
 begin "eval"
 mapfile -t snaps < <(ls "$OUT"/runs/*/snapshots/*.safetensors)
