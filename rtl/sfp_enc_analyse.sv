@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Encoder stage 2, group analysis: zero mask, number of value fields, base B (the smallest
+// Encoder stages 4-5, group analysis: zero mask, number of value fields, base B (the smallest
 // exponent of the non-zero lanes) and width code wc. Spec: "Zero information", "Base code",
-// "Width code"; the model's plan_group(). Latency 1, throughput 1 group/cycle.
-// Paths: out_* registered; in_ready_o = out_ready_i | ~out_valid_o (combinational).
+// "Width code"; the model's plan_group(). Latency 2 (the min/max trees are split over two
+// register stages), throughput 1 group/cycle.
+// Paths: out_* registered; in_ready_o = out_ready_i | ~out_valid_o through both stage registers
+//        (combinational).
 `include "sfp_assert.svh"
 
 module sfp_enc_analyse #(
@@ -32,13 +34,31 @@ module sfp_enc_analyse #(
   output logic [EW-1:0]          out_base_o,       // B (0 when no lane has a value field)
   output logic [2:0]             out_width_code_o  // wc: 0..6 = width, 7 = width 8
 );
-  logic                   in_ack, valid_q;
+  // The min/max trees are split over the two stages: stage 1 runs the first Lvl1 levels (with
+  // the zero mask and the value-field count), stage 2 the rest, then the spread and wc.
+  localparam int unsigned Levels = $clog2(NumLanes);
+  localparam int unsigned Lvl1   = (Levels + 1) / 2;
+  localparam int unsigned Part   = NumLanes >> Lvl1;  // partial extremes after stage 1
+
+  // Stage 1: zero mask, count, first tree levels //
+  logic                   s1_ready, s1_ack, s1_valid_q;
   logic [NumLanes-1:0]    lane_mask, zero_d, live;
   logic [NumLanes*EW-1:0] lo_v, hi_v;
-  logic [EW-1:0]          lo, hi, spread;
+  logic [Part*EW-1:0]     lo_p, hi_p;
   logic [LaneCntW-1:0]    nonzero_d;
-  logic [2:0]             wc_d;
+  logic [NumLanes*VW-1:0] s1_data_q;
+  logic [LaneCntW-1:0]    s1_lanes_q, s1_nonzero_q;
+  sfp_pkg::cfg_t          s1_cfg_q;
+  sfp_pkg::grp_flags_t    s1_flags_q;
+  logic [NumLanes-1:0]    s1_zero_q;
+  logic                   s1_live_q;  // some lane has a value field
+  logic [Part*EW-1:0]     s1_lo_q, s1_hi_q;
 
+  // Stage 2: last tree levels, spread, width code //
+  logic                   s2_ready, s2_ack, valid_q;
+  logic [Part*EW-1:0]     lo_w, hi_w;
+  logic [EW-1:0]          lo, hi, spread;
+  logic [2:0]             wc_d;
   logic [NumLanes*VW-1:0] data_q;
   logic [LaneCntW-1:0]    lanes_q, nonzero_q;
   sfp_pkg::cfg_t          cfg_q;
@@ -47,8 +67,11 @@ module sfp_enc_analyse #(
   logic [EW-1:0]          base_q;
   logic [2:0]             wc_q;
 
-  assign in_ready_o = out_ready_i | ~valid_q;
-  assign in_ack     = in_valid_i & in_ready_o;
+  assign in_ready_o = s1_ready;
+  assign s2_ready   = out_ready_i | ~valid_q;
+  assign s1_ready   = s2_ready | ~s1_valid_q;
+  assign s1_ack     = in_valid_i & s1_ready;
+  assign s2_ack     = s1_valid_q & s2_ready;
 
   always_comb begin
     nonzero_d = '0;
@@ -62,8 +85,8 @@ module sfp_enc_analyse #(
       lo_v[l*EW +: EW] = live[l] ? in_data_i[l*VW + sfp_pkg::ManBits +: EW] : '1;
       hi_v[l*EW +: EW] = live[l] ? in_data_i[l*VW + sfp_pkg::ManBits +: EW] : '0;
     end
-    // Balanced min/max trees: log2(NumLanes) levels.
-    for (int unsigned s = 1; s < NumLanes; s = s * 2) begin
+    // Balanced min/max trees, levels 1..Lvl1.
+    for (int unsigned s = 1; s < (1 << Lvl1); s = s * 2) begin
       for (int unsigned l = 0; l + s < NumLanes; l = l + 2 * s) begin
         lo_v[l*EW +: EW] = (lo_v[(l+s)*EW +: EW] < lo_v[l*EW +: EW]) ? lo_v[(l+s)*EW +: EW] :
                                                                         lo_v[l*EW +: EW];
@@ -71,8 +94,26 @@ module sfp_enc_analyse #(
                                                                         hi_v[l*EW +: EW];
       end
     end
-    lo     = (nonzero_d == '0) ? '0 : lo_v[0 +: EW];
-    hi     = (nonzero_d == '0) ? '0 : hi_v[0 +: EW];
+    for (int unsigned j = 0; j < Part; j++) begin
+      lo_p[j*EW +: EW] = lo_v[(j << Lvl1)*EW +: EW];
+      hi_p[j*EW +: EW] = hi_v[(j << Lvl1)*EW +: EW];
+    end
+  end
+
+  always_comb begin
+    lo_w = s1_lo_q;
+    hi_w = s1_hi_q;
+    // Levels Lvl1+1..Levels.
+    for (int unsigned s = 1; s < Part; s = s * 2) begin
+      for (int unsigned l = 0; l + s < Part; l = l + 2 * s) begin
+        lo_w[l*EW +: EW] = (lo_w[(l+s)*EW +: EW] < lo_w[l*EW +: EW]) ? lo_w[(l+s)*EW +: EW] :
+                                                                        lo_w[l*EW +: EW];
+        hi_w[l*EW +: EW] = (hi_w[(l+s)*EW +: EW] > hi_w[l*EW +: EW]) ? hi_w[(l+s)*EW +: EW] :
+                                                                        hi_w[l*EW +: EW];
+      end
+    end
+    lo     = s1_live_q ? lo_w[0 +: EW] : '0;
+    hi     = s1_live_q ? hi_w[0 +: EW] : '0;
     spread = hi - lo;
     // Smallest width that holds the spread; widths 7 and 8 share wc = 7.
     if (spread[7:6] != 2'b00)     wc_d = 3'd7;
@@ -88,19 +129,32 @@ module sfp_enc_analyse #(
   // Control: async reset. Payload: no reset, loads only on a handshake.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      valid_q <= 1'b0;
-    end else if (in_ready_o) begin
-      valid_q <= in_valid_i;
+      s1_valid_q <= 1'b0;
+      valid_q    <= 1'b0;
+    end else begin
+      if (s1_ready) s1_valid_q <= in_valid_i;
+      if (s2_ready) valid_q <= s1_valid_q;
     end
   end
   always_ff @(posedge clk_i) begin
-    if (in_ack) begin
-      data_q    <= in_data_i;
-      lanes_q   <= in_lanes_i;
-      cfg_q     <= in_cfg_i;
-      flags_q   <= in_flags_i;
-      zero_q    <= zero_d;
-      nonzero_q <= nonzero_d;
+    if (s1_ack) begin
+      s1_data_q    <= in_data_i;
+      s1_lanes_q   <= in_lanes_i;
+      s1_cfg_q     <= in_cfg_i;
+      s1_flags_q   <= in_flags_i;
+      s1_zero_q    <= zero_d;
+      s1_nonzero_q <= nonzero_d;
+      s1_live_q    <= live != '0;
+      s1_lo_q      <= lo_p;
+      s1_hi_q      <= hi_p;
+    end
+    if (s2_ack) begin
+      data_q    <= s1_data_q;
+      lanes_q   <= s1_lanes_q;
+      cfg_q     <= s1_cfg_q;
+      flags_q   <= s1_flags_q;
+      zero_q    <= s1_zero_q;
+      nonzero_q <= s1_nonzero_q;
       base_q    <= lo;
       wc_q      <= wc_d;
     end

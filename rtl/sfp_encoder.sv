@@ -3,9 +3,10 @@
 // sfp encoder, one lane: takes one group of NumLanes values per beat and emits the chunk
 // payload in W-bit words (several per beat) plus one chunk index entry per chunk.
 // Spec: docs/format.md, all of "Tensor stream" and "Encoder obligations"; the golden model is
-// sfp::encode. Pipeline: quantize -> analyse -> code -> merge -> pack (docs/architecture.md).
-// Latency 5 cycles from a group to the beat holding its last complete word; throughput 1 group
-// per cycle for every input, incompressible data included.
+// sfp::encode. Pipeline: quantize (3 stages) -> analyse (2) -> code -> merge (2) -> pack
+// (docs/architecture.md). Latency 9 cycles from a group to the beat holding its last complete
+// word; throughput 1 group per cycle for every input, incompressible data included. The
+// per-tensor configuration select feeds only the quantizer's input register.
 // Paths: bits_* and index_* registered; tensor_ready_o depends combinationally on bits_ready_i
 //        and index_ready_i (through the stage ready chain), never on tensor_valid_i.
 `include "sfp_assert.svh"
@@ -77,7 +78,7 @@ module sfp_encoder #(
     end
   end
 
-  // Stage 1: quantize //
+  // Stages 1-3: quantize //
   logic                   s1_valid, s1_ready;
   logic [NumLanes*VW-1:0] s1_data;
   logic [LaneCntW-1:0]    s1_lanes;
@@ -92,7 +93,7 @@ module sfp_encoder #(
     .out_lanes_o(s1_lanes), .out_cfg_o(s1_cfg), .out_flags_o(s1_flags)
   );
 
-  // Stage 2: analyse //
+  // Stages 4-5: analyse //
   logic                   s2_valid, s2_ready;
   logic [NumLanes*VW-1:0] s2_data;
   logic [LaneCntW-1:0]    s2_lanes, s2_nonzero;
@@ -112,7 +113,7 @@ module sfp_encoder #(
     .out_width_code_o(s2_width_code)
   );
 
-  // Stage 3: code //
+  // Stage 6: code //
   logic                      s3_valid, s3_ready;
   sfp_pkg::grp_flags_t       s3_flags;
   logic [HdrBits-1:0]        s3_hdr;
@@ -131,7 +132,7 @@ module sfp_encoder #(
     .out_lens_o(s3_lens)
   );
 
-  // Stage 4: merge //
+  // Stages 7-8: merge //
   logic                   s4_valid, s4_ready;
   logic [SideBits-1:0]    s4_side;
   logic [NumLanes*VW-1:0] s4_vals;
@@ -149,7 +150,7 @@ module sfp_encoder #(
   );
   assign {s4_flags, s4_hdr, s4_hdr_len} = s4_side;
 
-  // Stage 5: pack //
+  // Stage 9: pack //
   sfp_enc_pack #(
     .NumLanes(NumLanes), .BaseCode(BaseCode), .ZeroCode(ZeroCode), .ChunkValues(ChunkValues),
     .WordBits(WordBits)
