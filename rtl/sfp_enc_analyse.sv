@@ -35,7 +35,7 @@ module sfp_enc_analyse #(
   output logic [2:0]             out_width_code_o  // wc: 0..6 = width, 7 = width 8
 );
   // The min/max trees are split over the two stages: stage 1 runs the first Lvl1 levels (with
-  // the zero mask and the value-field count), stage 2 the rest, then the spread and wc.
+  // the zero mask and the value-field count), stage 2 the rest and the width code.
   localparam int unsigned Levels = $clog2(NumLanes);
   localparam int unsigned Lvl1   = (Levels + 1) / 2;
   localparam int unsigned Part   = NumLanes >> Lvl1;  // partial extremes after stage 1
@@ -54,10 +54,10 @@ module sfp_enc_analyse #(
   logic                   s1_live_q;  // some lane has a value field
   logic [Part*EW-1:0]     s1_lo_q, s1_hi_q;
 
-  // Stage 2: last tree levels, spread, width code //
+  // Stage 2: last tree levels, width code //
   logic                   s2_ready, s2_ack, valid_q;
   logic [Part*EW-1:0]     lo_w, hi_w;
-  logic [EW-1:0]          lo, hi, spread;
+  logic [EW-1:0]          lo;
   logic [2:0]             wc_d;
   logic [NumLanes*VW-1:0] data_q;
   logic [LaneCntW-1:0]    lanes_q, nonzero_q;
@@ -100,11 +100,28 @@ module sfp_enc_analyse #(
     end
   end
 
+  // Smallest width that holds a spread; widths 7 and 8 share wc = 7.
+  function automatic logic [2:0] width_code(logic [EW-1:0] spread);
+    if (spread[7:6] != 2'b00)     width_code = 3'd7;
+    else if (spread[5])           width_code = 3'd6;
+    else if (spread[4])           width_code = 3'd5;
+    else if (spread[3])           width_code = 3'd4;
+    else if (spread[2])           width_code = 3'd3;
+    else if (spread[1])           width_code = 3'd2;
+    else if (spread[0])           width_code = 3'd1;
+    else                          width_code = 3'd0;
+  endfunction
+
+  // The last level compares two candidates for each extreme; the spread and wc of all four
+  // pairs are computed beside the comparisons and the compare results pick one of them.
   always_comb begin
+    logic [EW-1:0] lo0, lo1, hi0, hi1;
+    logic          lo_right, hi_right;
+    logic [2:0]    wc00, wc01, wc10, wc11;  // wc<hi child><lo child>
     lo_w = s1_lo_q;
     hi_w = s1_hi_q;
-    // Levels Lvl1+1..Levels.
-    for (int unsigned s = 1; s < Part; s = s * 2) begin
+    // Levels Lvl1+1..Levels-1.
+    for (int unsigned s = 1; s < Part / 2; s = s * 2) begin
       for (int unsigned l = 0; l + s < Part; l = l + 2 * s) begin
         lo_w[l*EW +: EW] = (lo_w[(l+s)*EW +: EW] < lo_w[l*EW +: EW]) ? lo_w[(l+s)*EW +: EW] :
                                                                         lo_w[l*EW +: EW];
@@ -112,18 +129,26 @@ module sfp_enc_analyse #(
                                                                         hi_w[l*EW +: EW];
       end
     end
-    lo     = s1_live_q ? lo_w[0 +: EW] : '0;
-    hi     = s1_live_q ? hi_w[0 +: EW] : '0;
-    spread = hi - lo;
-    // Smallest width that holds the spread; widths 7 and 8 share wc = 7.
-    if (spread[7:6] != 2'b00)     wc_d = 3'd7;
-    else if (spread[5])           wc_d = 3'd6;
-    else if (spread[4])           wc_d = 3'd5;
-    else if (spread[3])           wc_d = 3'd4;
-    else if (spread[2])           wc_d = 3'd3;
-    else if (spread[1])           wc_d = 3'd2;
-    else if (spread[0])           wc_d = 3'd1;
-    else                          wc_d = 3'd0;
+    // Level Levels. With no value field at all both extremes are 0 (B = 0, wc = 0); a subtree
+    // without one holds lo = 255, hi = 0 and never wins against one that has.
+    lo0      = lo_w[0 +: EW];
+    lo1      = lo_w[(Part/2)*EW +: EW];
+    hi0      = hi_w[0 +: EW];
+    hi1      = hi_w[(Part/2)*EW +: EW];
+    lo_right = lo1 < lo0;
+    hi_right = hi1 > hi0;
+    wc00     = width_code(hi0 - lo0);
+    wc01     = width_code(hi0 - lo1);
+    wc10     = width_code(hi1 - lo0);
+    wc11     = width_code(hi1 - lo1);
+    lo       = !s1_live_q ? '0 : lo_right ? lo1 : lo0;
+    unique case ({s1_live_q, hi_right, lo_right})
+      3'b100:  wc_d = wc00;
+      3'b101:  wc_d = wc01;
+      3'b110:  wc_d = wc10;
+      3'b111:  wc_d = wc11;
+      default: wc_d = 3'd0;
+    endcase
   end
 
   // Control: async reset. Payload: no reset, loads only on a handshake.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Encoder stage 3, field coding: builds the group header (zero information, base code, width
+// Encoder stage 6, field coding: builds the group header (zero information, base code, width
 // code) and one value field per lane (sign, delta or raw exponent, mantissa bits), each with its
 // length. Holds the base predictor P, the only state carried from group to group.
 // Spec: "Group record" ("Zero information", "Base code", "Width code", "Value fields"),
@@ -43,10 +43,12 @@ module sfp_enc_code #(
   logic [EW-1:0]             pred_q, pred;
   logic                      has_hdr;
   logic [NumLanes-1:0]       lane_mask, live;
-  logic [HdrBits-1:0]        zero_bits, base_bits, hdr_d;
-  logic [HdrLenW-1:0]        zero_len, base_len, hdr_len_d;
-  logic [8:0]                diff, mag;       // D = B - P as 9-bit two's complement, |D|
+  logic [HdrBits-1:0]        zero_bits, bw_bits, hdr_d;
+  logic [HdrLenW-1:0]        zero_len, bw_len, hdr_len_d;
+  logic [8:0]                diff;            // D = B - P as 9-bit two's complement
+  logic [7:0]                mag;             // |D|
   logic                      neg;
+  logic [1:0]                mag_lo;          // low bits of |D|, from D alone
   logic [8:0]                gamma_v;         // zigzag(D) + 1
   logic [8:0]                gamma_low;       // its low gamma_k bits
   logic [3:0]                gamma_k;         // floor(log2(gamma_v))
@@ -97,41 +99,47 @@ module sfp_enc_code #(
     end
   end
 
-  // Base code //
+  // Base code and width code //
+  // Written together as one string bw (base code, then wc) so that the header is zero info |
+  // bw << zero_len, with zero_len known early; for delta and raw every case places wc at a
+  // constant offset.
   always_comb begin
     diff      = {1'b0, in_base_i} - {1'b0, pred};
     neg       = diff[8];
-    mag       = neg ? 9'd0 - diff : diff;
+    mag       = 8'(neg ? 9'd0 - diff : diff);
+    mag_lo    = neg ? 2'd0 - diff[1:0] : diff[1:0];
     gamma_v   = (neg ? {mag[7:0], 1'b0} - 9'd1 : {mag[7:0], 1'b0}) + 9'd1;
     gamma_k   = 4'd0;
     gamma_low = '0;
     for (int unsigned b = 1; b < 9; b++) begin
       if (gamma_v[b]) gamma_k = 4'(b);
     end
-    base_bits = '0;
-    base_len  = '0;
+    bw_bits = '0;
+    bw_len  = '0;
     if (BaseCode == sfp_pkg::BaseRaw) begin
-      base_bits = HdrBits'(in_base_i);
-      base_len  = HdrLenW'(sfp_fmt_pkg::RawBaseBits);
+      bw_bits = HdrBits'({in_width_code_i, in_base_i});
+      bw_len  = HdrLenW'(sfp_fmt_pkg::RawBaseBits + sfp_fmt_pkg::WidthCodeBits);
     end else if (BaseCode == sfp_pkg::BaseDelta) begin
       // Spec "Encoder obligations": the shortest code that can express D.
-      if (mag == 9'd0) begin  // "0"
-        base_len = HdrLenW'(1);
-      end else if (mag == 9'd1) begin  // "1 0 s"
-        base_bits = HdrBits'({neg, 2'b01});
-        base_len  = HdrLenW'(3);
-      end else if (mag <= 9'd5) begin  // "1 1 0 s x0 x1"
-        base_bits = HdrBits'({mag[1:0] - 2'd2, neg, 3'b011});
-        base_len  = HdrLenW'(6);
+      if (diff == 9'd0) begin  // "0"
+        bw_bits = HdrBits'({in_width_code_i, 1'b0});
+        bw_len  = HdrLenW'(1 + sfp_fmt_pkg::WidthCodeBits);
+      end else if (diff == 9'd1 || diff == 9'h1FF) begin  // "1 0 s"
+        bw_bits = HdrBits'({in_width_code_i, neg, 2'b01});
+        bw_len  = HdrLenW'(3 + sfp_fmt_pkg::WidthCodeBits);
+      end else if ((!neg && diff <= 9'd5) || (neg && diff >= 9'h1FB)) begin  // "1 1 0 s x0 x1"
+        bw_bits = HdrBits'({in_width_code_i, mag_lo - 2'd2, neg, 3'b011});
+        bw_len  = HdrLenW'(6 + sfp_fmt_pkg::WidthCodeBits);
       end else begin  // "1 1 1" + B
-        base_bits = HdrBits'({in_base_i, 3'b111});
-        base_len  = HdrLenW'(3 + sfp_fmt_pkg::RawBaseBits);
+        bw_bits = HdrBits'({in_width_code_i, in_base_i, 3'b111});
+        bw_len  = HdrLenW'(3 + sfp_fmt_pkg::RawBaseBits + sfp_fmt_pkg::WidthCodeBits);
       end
     end else begin
       // k zeros, a one, then the low k bits of v, least significant first.
       gamma_low = gamma_v & ~(9'h1FF << gamma_k);
-      base_bits = (HdrBits'(1) << gamma_k) | (HdrBits'(gamma_low) << (gamma_k + 4'd1));
-      base_len  = HdrLenW'({gamma_k, 1'b1});
+      bw_bits   = (HdrBits'(1) << gamma_k) | (HdrBits'(gamma_low) << (gamma_k + 4'd1)) |
+                  (HdrBits'(in_width_code_i) << {gamma_k, 1'b1});
+      bw_len    = HdrLenW'({gamma_k, 1'b1}) + HdrLenW'(sfp_fmt_pkg::WidthCodeBits);
     end
   end
 
@@ -140,9 +148,8 @@ module sfp_enc_code #(
     hdr_d     = zero_bits;
     hdr_len_d = zero_len;
     if (has_hdr) begin
-      hdr_d     = zero_bits | (base_bits << zero_len) |
-                  (HdrBits'(in_width_code_i) << (zero_len + base_len));
-      hdr_len_d = zero_len + base_len + HdrLenW'(sfp_fmt_pkg::WidthCodeBits);
+      hdr_d     = zero_bits | (bw_bits << zero_len);
+      hdr_len_d = zero_len + bw_len;
     end
   end
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Encoder stage 5, packer: appends each group record (header, then value fields) to the chunk's
+// Encoder stage 9, packer: appends each group record (header, then value fields) to the chunk's
 // bit string, LSB first, and emits every completed W-bit word. The last group of a chunk also
 // flushes the partial word (zero padding) and emits the chunk's length in words on the index
 // stream. A record of up to RecMax bits on top of a partial word fits one beat of BeatWords words,
@@ -21,9 +21,7 @@ module sfp_enc_pack #(
   localparam int unsigned BeatWords   = sfp_pkg::beat_words(RecMax, WordBits),
   localparam int unsigned BeatBits    = BeatWords * WordBits,
   localparam int unsigned HdrBits     = sfp_pkg::hdr_max_bits(NumLanes, BaseCode, ZeroCode),
-  localparam int unsigned HdrLenW     = $clog2(HdrBits + 1),
   localparam int unsigned ValsBits    = NumLanes * sfp_pkg::ValueBits,
-  localparam int unsigned VLenW       = $clog2(ValsBits + 1),
   localparam int unsigned RecBits     = HdrBits + ValsBits,
   localparam int unsigned RecLenW     = $clog2(RecBits + 1),
   localparam int unsigned TotalW      = $clog2(BeatBits + 1),
@@ -35,13 +33,11 @@ module sfp_enc_pack #(
 ) (
   input  logic                      clk_i,
   input  logic                      rst_ni,
-  input  logic                      in_valid_i,     // one group record in two parts
+  input  logic                      in_valid_i,     // one group record
   output logic                      in_ready_o,
   input  sfp_pkg::grp_flags_t       in_flags_i,
-  input  logic [HdrBits-1:0]        in_hdr_i,
-  input  logic [HdrLenW-1:0]        in_hdr_len_i,
-  input  logic [ValsBits-1:0]       in_vals_i,
-  input  logic [VLenW-1:0]          in_vals_len_i,
+  input  logic [RecBits-1:0]        in_rec_i,       // header, then value fields; 0 above
+  input  logic [RecLenW-1:0]        in_rec_len_i,
   output logic                      bits_valid_o,   // 1..BeatWords words, word 0 in the LSBs
   input  logic                      bits_ready_i,
   output logic [BeatBits-1:0]       bits_data_o,
@@ -53,8 +49,6 @@ module sfp_enc_pack #(
   output logic                      index_last_o    // the tensor's last chunk
 );
   logic                   in_ack;
-  logic [RecBits-1:0]     rec;
-  logic [RecLenW-1:0]     rec_len;
   logic [BeatBits-1:0]    acc;
   logic [TotalW-1:0]      total;
   logic [CountW-1:0]      whole, words;
@@ -77,10 +71,8 @@ module sfp_enc_pack #(
   assign in_ack     = in_valid_i & in_ready_o;
 
   always_comb begin
-    rec     = RecBits'(in_hdr_i) | (RecBits'(in_vals_i) << in_hdr_len_i);
-    rec_len = RecLenW'(in_hdr_len_i) + RecLenW'(in_vals_len_i);
-    acc     = (BeatBits'(rec) << fill_q) | BeatBits'(carry_q);
-    total   = TotalW'(fill_q) + TotalW'(rec_len);
+    acc     = (BeatBits'(in_rec_i) << fill_q) | BeatBits'(carry_q);
+    total   = TotalW'(fill_q) + TotalW'(in_rec_len_i);
     whole   = CountW'(total >> LogW);
     carry_d = '0;
     for (int unsigned k = 0; k < BeatWords; k++) begin
@@ -139,9 +131,9 @@ module sfp_enc_pack #(
                      {bits_data_o, bits_count_o, bits_last_o})
   `SFP_ASSERT_STABLE(IndexStable_A, index_valid_o, index_ready_i, {index_words_o, index_last_o})
   `SFP_ASSUME_STABLE(InStable_M, in_valid_i, in_ready_o,
-                     {in_flags_i, in_hdr_i, in_hdr_len_i, in_vals_i, in_vals_len_i})
+                     {in_flags_i, in_rec_i, in_rec_len_i})
   // Spec "Worst-case size": no record is longer than RecMax, and one beat always holds it.
-  `SFP_ASSERT(RecMax_A, in_valid_i |-> rec_len <= RecLenW'(RecMax))
+  `SFP_ASSERT(RecMax_A, in_valid_i |-> in_rec_len_i <= RecLenW'(RecMax))
   `SFP_ASSERT(BeatFits_A, in_valid_i |-> total <= TotalW'(BeatBits))
   `SFP_ASSERT(BeatCount_A, bits_valid_o |-> bits_count_o != '0 && bits_count_o <= CountW'(BeatWords))
   `SFP_ASSERT(ChunkWords_A, in_valid_i |-> chunk_words <= ChunkWordsW'(ChunkWordsMax))

@@ -29,8 +29,8 @@ module sfp_encoder #(
   localparam int unsigned HdrBits     = sfp_pkg::hdr_max_bits(NumLanes, BaseCode, ZeroCode),
   localparam int unsigned HdrLenW     = $clog2(HdrBits + 1),
   localparam int unsigned FLenW       = $clog2(VW + 1),
-  localparam int unsigned VLenW       = $clog2(NumLanes * VW + 1),
-  localparam int unsigned SideBits    = sfp_pkg::GrpFlagsBits + HdrBits + HdrLenW
+  localparam int unsigned RecBits     = HdrBits + NumLanes * VW,
+  localparam int unsigned RecLenW     = $clog2(RecBits + 1)
 ) (
   input  logic                         clk_i,
   input  logic                         rst_ni,
@@ -134,21 +134,21 @@ module sfp_encoder #(
 
   // Stages 7-8: merge //
   logic                   s4_valid, s4_ready;
-  logic [SideBits-1:0]    s4_side;
-  logic [NumLanes*VW-1:0] s4_vals;
-  logic [VLenW-1:0]       s4_vals_len;
+  logic [sfp_pkg::GrpFlagsBits-1:0] s4_side;
   sfp_pkg::grp_flags_t    s4_flags;
-  logic [HdrBits-1:0]     s4_hdr;
-  logic [HdrLenW-1:0]     s4_hdr_len;
+  logic [RecBits-1:0]     s4_rec;
+  logic [RecLenW-1:0]     s4_rec_len;
 
-  sfp_enc_merge #(.NumLanes(NumLanes), .SideBits(SideBits)) u_merge (
+  sfp_enc_merge #(
+    .NumLanes(NumLanes), .SideBits(sfp_pkg::GrpFlagsBits), .PreBits(HdrBits)
+  ) u_merge (
     .clk_i, .rst_ni,
-    .in_valid_i (s3_valid), .in_ready_o (s3_ready), .in_side_i ({s3_flags, s3_hdr, s3_hdr_len}),
-    .in_fields_i(s3_fields), .in_lens_i (s3_lens),
-    .out_valid_o(s4_valid), .out_ready_i(s4_ready), .out_side_o(s4_side),
-    .out_vals_o (s4_vals), .out_len_o (s4_vals_len)
+    .in_valid_i (s3_valid), .in_ready_o (s3_ready), .in_side_i ({s3_flags}), .in_pre_i (s3_hdr),
+    .in_pre_len_i(s3_hdr_len), .in_fields_i(s3_fields), .in_lens_i (s3_lens),
+    .out_valid_o(s4_valid), .out_ready_i(s4_ready), .out_side_o(s4_side), .out_rec_o(s4_rec),
+    .out_rec_len_o(s4_rec_len)
   );
-  assign {s4_flags, s4_hdr, s4_hdr_len} = s4_side;
+  assign s4_flags = s4_side;
 
   // Stage 9: pack //
   sfp_enc_pack #(
@@ -156,8 +156,8 @@ module sfp_encoder #(
     .WordBits(WordBits)
   ) u_pack (
     .clk_i, .rst_ni,
-    .in_valid_i (s4_valid), .in_ready_o (s4_ready), .in_flags_i (s4_flags), .in_hdr_i (s4_hdr),
-    .in_hdr_len_i(s4_hdr_len), .in_vals_i(s4_vals), .in_vals_len_i(s4_vals_len),
+    .in_valid_i (s4_valid), .in_ready_o (s4_ready), .in_flags_i (s4_flags), .in_rec_i (s4_rec),
+    .in_rec_len_i(s4_rec_len),
     .bits_valid_o, .bits_ready_i, .bits_data_o, .bits_count_o, .bits_last_o,
     .index_valid_o, .index_ready_i, .index_words_o, .index_last_o
   );
