@@ -108,7 +108,7 @@ module sfp_enc_code #(
     neg       = diff[8];
     mag       = 8'(neg ? 9'd0 - diff : diff);
     mag_lo    = neg ? 2'd0 - diff[1:0] : diff[1:0];
-    gamma_v   = (neg ? {mag[7:0], 1'b0} - 9'd1 : {mag[7:0], 1'b0}) + 9'd1;
+    gamma_v   = {mag, ~neg};  // zigzag(D) + 1: 2|D| for D < 0, 2D + 1 otherwise
     gamma_k   = 4'd0;
     gamma_low = '0;
     for (int unsigned b = 1; b < 9; b++) begin
