@@ -2,8 +2,9 @@
 //
 // Encoder stages 4-5, group analysis: zero mask, number of value fields, base B (the smallest
 // exponent of the non-zero lanes) and width code wc. Spec: "Zero information", "Base code",
-// "Width code"; the model's plan_group(). Latency 2 (the min/max trees are split over two
-// register stages), throughput 1 group/cycle.
+// "Width code"; the model's plan_group(). The lane mask and the +0 flags come from the
+// quantizer. Latency 2 (the min/max trees are split over two register stages), throughput 1
+// group/cycle.
 // Paths: out_* registered; in_ready_o = out_ready_i | ~out_valid_o through both stage registers
 //        (combinational).
 `include "sfp_assert.svh"
@@ -23,6 +24,8 @@ module sfp_enc_analyse #(
   input  logic [LaneCntW-1:0]    in_lanes_i,
   input  sfp_pkg::cfg_t          in_cfg_i,
   input  sfp_pkg::grp_flags_t    in_flags_i,
+  input  logic [NumLanes-1:0]    in_mask_i,    // lane l holds a value
+  input  logic [NumLanes-1:0]    in_zero_i,    // lane l is +0 (0 past the lane count)
   output logic                   out_valid_o,  // the group and its plan
   input  logic                   out_ready_i,
   output logic [NumLanes*VW-1:0] out_data_o,
@@ -42,7 +45,7 @@ module sfp_enc_analyse #(
 
   // Stage 1: zero mask, count, first tree levels //
   logic                   s1_ready, s1_ack, s1_valid_q;
-  logic [NumLanes-1:0]    lane_mask, zero_d, live;
+  logic [NumLanes-1:0]    zero_d, live;
   logic [NumLanes*EW-1:0] lo_v, hi_v;
   logic [Part*EW-1:0]     lo_p, hi_p;
   logic [LaneCntW-1:0]    nonzero_d;
@@ -76,10 +79,8 @@ module sfp_enc_analyse #(
   always_comb begin
     nonzero_d = '0;
     for (int unsigned l = 0; l < NumLanes; l++) begin
-      lane_mask[l] = LaneCntW'(l) < in_lanes_i;
-      zero_d[l]    = lane_mask[l] && (ZeroCode != sfp_pkg::ZeroNone) &&
-                     (in_data_i[l*VW +: VW] == '0);
-      live[l]      = lane_mask[l] & ~zero_d[l];
+      zero_d[l]    = (ZeroCode != sfp_pkg::ZeroNone) && in_zero_i[l];
+      live[l]      = in_mask_i[l] & ~zero_d[l];
       nonzero_d    = nonzero_d + LaneCntW'(live[l]);
       // Lanes without a value field take no part in the extremes.
       lo_v[l*EW +: EW] = live[l] ? in_data_i[l*VW + sfp_pkg::ManBits +: EW] : '1;
@@ -199,7 +200,7 @@ module sfp_enc_analyse #(
                      {out_data_o, out_lanes_o, out_cfg_o, out_flags_o, out_zero_mask_o,
                       out_nonzero_o, out_base_o, out_width_code_o})
   `SFP_ASSUME_STABLE(InStable_M, in_valid_i, in_ready_o,
-                     {in_data_i, in_lanes_i, in_cfg_i, in_flags_i})
+                     {in_data_i, in_lanes_i, in_cfg_i, in_flags_i, in_mask_i, in_zero_i})
   // Spec "Zero information": value fields never outnumber the lanes.
   `SFP_ASSERT(NonzeroLanes_A, out_valid_o |-> out_nonzero_o <= out_lanes_o)
 endmodule

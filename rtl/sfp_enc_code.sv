@@ -40,7 +40,12 @@ module sfp_enc_code #(
   output logic [NumLanes*FLenW-1:0] out_lens_o    // lane l's field length (0: no field)
 );
   logic                      in_ack, valid_q;
-  logic [EW-1:0]             pred_q, pred;
+  logic [EW-1:0]             pred_q, pred, pred_d;
+  // Delta code tests against P, registered with P so that none needs B - P first: P + 1, P - 1
+  // (9 bits; P - 1 of 0 is 0x1FF and matches no B), max(P - 5, 0), min(P + 5, 255).
+  logic [8:0]                p_inc_q, p_dec_q, p_inc, p_dec;
+  logic [EW-1:0]             p_lo_q, p_hi_q, p_lo, p_hi;
+  logic                      d_zero, d_one, d_small;
   logic                      has_hdr;
   logic [NumLanes-1:0]       lane_mask, live;
   logic [HdrBits-1:0]        zero_bits, bw_bits, hdr_d;
@@ -70,6 +75,11 @@ module sfp_enc_code #(
 
   // Spec "Base code": P restarts at InitialBase in every chunk.
   assign pred    = in_flags_i.chunk_first ? EW'(sfp_fmt_pkg::InitialBase) : pred_q;
+  assign p_inc   = in_flags_i.chunk_first ? 9'(sfp_fmt_pkg::InitialBase + 1) : p_inc_q;
+  assign p_dec   = in_flags_i.chunk_first ? 9'(sfp_fmt_pkg::InitialBase - 1) : p_dec_q;
+  assign p_lo    = in_flags_i.chunk_first ? EW'(sfp_fmt_pkg::InitialBase - 5) : p_lo_q;
+  assign p_hi    = in_flags_i.chunk_first ? EW'(sfp_fmt_pkg::InitialBase + 5) : p_hi_q;
+  assign pred_d  = has_hdr ? in_base_i : pred;
   assign has_hdr = in_cfg_i.gecko && (in_nonzero_i != '0);
   assign man     = sfp_pkg::eff_man_bits(in_cfg_i.man_bits, in_cfg_i.bf16);
 
@@ -105,8 +115,11 @@ module sfp_enc_code #(
   // constant offset.
   always_comb begin
     diff      = {1'b0, in_base_i} - {1'b0, pred};
-    neg       = diff[8];
-    mag       = 8'(neg ? 9'd0 - diff : diff);
+    neg       = in_base_i < pred;
+    d_zero    = in_base_i == pred;
+    d_one     = {1'b0, in_base_i} == p_inc || {1'b0, in_base_i} == p_dec;
+    d_small   = in_base_i >= p_lo && in_base_i <= p_hi;
+    mag       = neg ? pred - in_base_i : in_base_i - pred;  // two subtractions, no negation
     mag_lo    = neg ? 2'd0 - diff[1:0] : diff[1:0];
     gamma_v   = {mag, ~neg};  // zigzag(D) + 1: 2|D| for D < 0, 2D + 1 otherwise
     gamma_k   = 4'd0;
@@ -121,13 +134,13 @@ module sfp_enc_code #(
       bw_len  = HdrLenW'(sfp_fmt_pkg::RawBaseBits + sfp_fmt_pkg::WidthCodeBits);
     end else if (BaseCode == sfp_pkg::BaseDelta) begin
       // Spec "Encoder obligations": the shortest code that can express D.
-      if (diff == 9'd0) begin  // "0"
+      if (d_zero) begin  // "0"
         bw_bits = HdrBits'({in_width_code_i, 1'b0});
         bw_len  = HdrLenW'(1 + sfp_fmt_pkg::WidthCodeBits);
-      end else if (diff == 9'd1 || diff == 9'h1FF) begin  // "1 0 s"
+      end else if (d_one) begin  // "1 0 s"
         bw_bits = HdrBits'({in_width_code_i, neg, 2'b01});
         bw_len  = HdrLenW'(3 + sfp_fmt_pkg::WidthCodeBits);
-      end else if ((!neg && diff <= 9'd5) || (neg && diff >= 9'h1FB)) begin  // "1 1 0 s x0 x1"
+      end else if (d_small) begin  // "1 1 0 s x0 x1"
         bw_bits = HdrBits'({in_width_code_i, mag_lo - 2'd2, neg, 3'b011});
         bw_len  = HdrLenW'(6 + sfp_fmt_pkg::WidthCodeBits);
       end else begin  // "1 1 1" + B
@@ -191,10 +204,19 @@ module sfp_enc_code #(
     if (!rst_ni) begin
       valid_q <= 1'b0;
       pred_q  <= EW'(sfp_fmt_pkg::InitialBase);
+      p_inc_q <= 9'(sfp_fmt_pkg::InitialBase + 1);
+      p_dec_q <= 9'(sfp_fmt_pkg::InitialBase - 1);
+      p_lo_q  <= EW'(sfp_fmt_pkg::InitialBase - 5);
+      p_hi_q  <= EW'(sfp_fmt_pkg::InitialBase + 5);
     end else begin
       if (in_ready_o) valid_q <= in_valid_i;
-      if (in_ack && has_hdr) pred_q <= in_base_i;
-      else if (in_ack) pred_q <= pred;
+      if (in_ack) begin
+        pred_q  <= pred_d;
+        p_inc_q <= {1'b0, pred_d} + 9'd1;
+        p_dec_q <= {1'b0, pred_d} - 9'd1;
+        p_lo_q  <= (pred_d >= EW'(5)) ? pred_d - EW'(5) : '0;
+        p_hi_q  <= (pred_d <= EW'(250)) ? pred_d + EW'(5) : '1;
+      end
     end
   end
   always_ff @(posedge clk_i) begin
@@ -220,6 +242,11 @@ module sfp_enc_code #(
                      {in_data_i, in_lanes_i, in_cfg_i, in_flags_i, in_zero_mask_i, in_nonzero_i,
                       in_base_i, in_width_code_i})
   `SFP_ASSERT(HdrLen_A, out_valid_o |-> out_hdr_len_o <= HdrLenW'(HdrBits))
+  // The registered bounds give the same delta code tests as D = B - P.
+  `SFP_ASSERT(DeltaTests_A, in_valid_i |-> d_zero == (diff == 9'd0) &&
+              d_one == (diff == 9'd1 || diff == 9'h1FF) &&
+              d_small == ((!diff[8] && diff <= 9'd5) || (diff[8] && diff >= 9'h1FB)) &&
+              neg == diff[8])
   // Spec "Width code": every delta fits the width chosen for the group.
   `SFP_ASSERT(DeltaFits_A, in_valid_i |-> &delta_fits)
 endmodule

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Encoder stages 7-8, record merge: packs the group header and the NumLanes variable-length value
+// Encoder stages 7-9, record merge: packs the group header and the NumLanes variable-length value
 // fields of a group into one contiguous record, header first, then lane 0, 1, ..., with a
 // log2(NumLanes)-level tree of pairwise merges (each node: left | right << len(left)). The root
 // node also places the header: pre | left << len(pre) | right << (len(pre) + len(left)). Flags
-// pass through. Spec: "Group record". Latency 2 (the tree is split over two register stages; all
-// lengths are summed in the first, so the second shifts by register outputs only), throughput 1
-// group/cycle.
-// Paths: out_* registered; in_ready_o = out_ready_i | ~out_valid_o through both stage registers
-//        (combinational).
+// pass through. Spec: "Group record". Latency 3 (the tree below the root is split over two
+// register stages, the root has the third; all lengths are summed in the first, so the later
+// ones shift by register outputs only), throughput 1 group/cycle.
+// Paths: out_* registered; in_ready_o = out_ready_i | ~out_valid_o through the three stage
+//        registers (combinational).
 `include "sfp_assert.svh"
 
 module sfp_enc_merge #(
@@ -39,33 +39,42 @@ module sfp_enc_merge #(
   output logic [RecBits-1:0]        out_rec_o,
   output logic [RecLenW-1:0]        out_rec_len_o
 );
-  // Stage 1 runs levels 1..Lvl1, stage 2 levels Lvl1+1..Levels-1 and the root.
-  localparam int unsigned Lvl1 = (Levels + 1) / 2;
+  // Stage 1 runs levels 1..Lvl1, stage 2 levels Lvl1+1..Levels-1 (none for NumLanes = 4: it
+  // only holds the group), stage 3 the root.
+  localparam int unsigned Lvl1 = Levels / 2;
+  localparam int unsigned Part = NumLanes >> Lvl1;  // nodes after stage 1
   localparam int unsigned Half = ValsBits / 2;  // bits of each child of the root
 
   logic                  s1_ready, s1_ack, s1_valid_q;
   logic [SideBits-1:0]   s1_side_q;
   logic [PreBits-1:0]    s1_pre_q;
   logic [PreLenW-1:0]    s1_pre_len_q;
-  logic [RecLenW-1:0]    s1_right_at_q;  // root: where the right child starts
+  logic [Part*VLenW-1:0] s1_lens_q;     // lengths of the stage 1 nodes
   logic [ValsBits-1:0]   s1_data_q;
-  logic [RecLenW-1:0]    s1_right_len_q;  // length of the root's right child
-  logic [RecLenW-1:0]    right_at_d, right_len_d;
-  logic                  s2_ready, s2_ack, valid_q;
+  logic [RecLenW-1:0]    right_at_d, right_len_d;  // root: where the right child starts, its length
+  logic                  s2_ready, s2_ack, s2_valid_q;
   logic [ValsBits-1:0]   top_data;       // the root's two children
+  logic [SideBits-1:0]   s2_side_q;
+  logic [PreBits-1:0]    s2_pre_q;
+  logic [PreLenW-1:0]    s2_pre_len_q;
+  logic [RecLenW-1:0]    s2_right_at_q, s2_rec_len_q;
+  logic [ValsBits-1:0]   s2_top_q;
+  logic                  s3_ready, s3_ack, valid_q;
   logic [RecBits-1:0]    rec_d, rec_q;
   logic [RecLenW-1:0]    rec_len_q;
   logic [SideBits-1:0]   side_q;
 
-  assign s2_ready   = out_ready_i | ~valid_q;
+  assign s3_ready   = out_ready_i | ~valid_q;
+  assign s2_ready   = s3_ready | ~s2_valid_q;
   assign s1_ready   = s2_ready | ~s1_valid_q;
   assign in_ready_o = s1_ready;
   assign s1_ack     = in_valid_i & s1_ready;
   assign s2_ack     = s1_valid_q & s2_ready;
+  assign s3_ack     = s2_valid_q & s3_ready;
 
   // Length tree, all in stage 1: level s holds NumLanes >> s VLenW-bit lengths. The lengths that
-  // stage 2 shifts by are registered (gen_reg.left_q: the left children of levels Lvl1+1 ..
-  // Levels-1; s1_right_at_q for the root).
+  // stage 2 shifts by are registered (gen_reg.left_q: the left children of levels Lvl1 ..
+  // Levels-2); stage 2 sums the registered level-Lvl1 lengths for the root.
   for (genvar s = 0; s <= Levels; s++) begin : gen_len
     logic [(NumLanes>>s)*VLenW-1:0] lens;
     if (s == 0) begin : gen_leaf
@@ -119,27 +128,26 @@ module sfp_enc_merge #(
     end
   end
 
-  // Root, in stage 2.
+  // Root, in stage 3.
   if (Levels - 1 == Lvl1) begin : gen_top_reg
     assign top_data = s1_data_q;
   end else begin : gen_top_comb
     assign top_data = gen_lvl[Levels-1].data;
   end
-  assign rec_d = RecBits'(s1_pre_q) | (RecBits'(top_data[0 +: Half]) << s1_pre_len_q) |
-                 (RecBits'(top_data[Half +: Half]) << s1_right_at_q);
+  assign rec_d = RecBits'(s2_pre_q) | (RecBits'(s2_top_q[0 +: Half]) << s2_pre_len_q) |
+                 (RecBits'(s2_top_q[Half +: Half]) << s2_right_at_q);
 
   logic unused_lens;  // the tree's total: the record length sums the leaves directly
   assign unused_lens = ^gen_len[Levels].lens;
 
-  // The root's right offset (header and left half) and the length of its right half, each one
-  // flat sum of leaf lengths (one multi-operand adder, not a chain of tree adders); stage 2 adds
-  // them into the record length.
+  // Stage 2: the root's right offset (header and left half) and the length of its right half,
+  // each one flat sum of the registered stage 1 node lengths.
   always_comb begin
-    right_at_d  = RecLenW'(in_pre_len_i);
+    right_at_d  = RecLenW'(s1_pre_len_q);
     right_len_d = '0;
-    for (int unsigned l = 0; l < NumLanes / 2; l++) begin
-      right_at_d  = right_at_d + RecLenW'(in_lens_i[l*FLenW +: FLenW]);
-      right_len_d = right_len_d + RecLenW'(in_lens_i[(NumLanes/2+l)*FLenW +: FLenW]);
+    for (int unsigned j = 0; j < Part / 2; j++) begin
+      right_at_d  = right_at_d + RecLenW'(s1_lens_q[j*VLenW +: VLenW]);
+      right_len_d = right_len_d + RecLenW'(s1_lens_q[(Part/2+j)*VLenW +: VLenW]);
     end
   end
 
@@ -147,10 +155,12 @@ module sfp_enc_merge #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       s1_valid_q <= 1'b0;
+      s2_valid_q <= 1'b0;
       valid_q    <= 1'b0;
     end else begin
       if (s1_ready) s1_valid_q <= in_valid_i;
-      if (s2_ready) valid_q <= s1_valid_q;
+      if (s2_ready) s2_valid_q <= s1_valid_q;
+      if (s3_ready) valid_q <= s2_valid_q;
     end
   end
   always_ff @(posedge clk_i) begin
@@ -158,14 +168,21 @@ module sfp_enc_merge #(
       s1_side_q      <= in_side_i;
       s1_pre_q       <= in_pre_i;
       s1_pre_len_q   <= in_pre_len_i;
-      s1_right_at_q  <= right_at_d;
-      s1_right_len_q <= right_len_d;
+      s1_lens_q      <= gen_len[Lvl1].lens;
       s1_data_q      <= gen_lvl[Lvl1].data;
     end
     if (s2_ack) begin
-      side_q    <= s1_side_q;
+      s2_side_q     <= s1_side_q;
+      s2_pre_q      <= s1_pre_q;
+      s2_pre_len_q  <= s1_pre_len_q;
+      s2_right_at_q <= right_at_d;
+      s2_rec_len_q  <= right_at_d + right_len_d;
+      s2_top_q      <= top_data;
+    end
+    if (s3_ack) begin
+      side_q    <= s2_side_q;
       rec_q     <= rec_d;
-      rec_len_q <= s1_right_at_q + s1_right_len_q;
+      rec_len_q <= s2_rec_len_q;
     end
   end
 

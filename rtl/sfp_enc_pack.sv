@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Encoder stage 9, packer: appends each group record (header, then value fields) to the chunk's
+// Encoder stage 10, packer: appends each group record (header, then value fields) to the chunk's
 // bit string, LSB first, and emits every completed W-bit word. The last group of a chunk also
 // flushes the partial word (zero padding) and emits the chunk's length in words on the index
 // stream. A record of up to RecMax bits on top of a partial word fits one beat of BeatWords words,
@@ -54,6 +54,8 @@ module sfp_enc_pack #(
   logic [CountW-1:0]      whole, words;
   logic [WordBits-1:0]    carry_d;
   logic [LogW-1:0]        fill_d;
+  logic [LogW:0]          low;
+  logic [1:0]             extra;  // words past the record's whole ones: carry, flushed partial
   logic [ChunkWordsW-1:0] chunk_words;
 
   // Control state (reset) and payload (loads on a handshake).
@@ -72,20 +74,25 @@ module sfp_enc_pack #(
 
   always_comb begin
     acc     = (BeatBits'(in_rec_i) << fill_q) | BeatBits'(carry_q);
-    total   = TotalW'(fill_q) + TotalW'(in_rec_len_i);
-    whole   = CountW'(total >> LogW);
+    total   = TotalW'(fill_q) + TotalW'(in_rec_len_i);  // assertions only
+    // fill + record length, split: the low LogW bits are added here, the whole words of the
+    // record length go straight into the word counts, beside that addition.
+    low     = (LogW+1)'(fill_q) + (LogW+1)'(in_rec_len_i[LogW-1:0]);
+    whole   = CountW'(in_rec_len_i >> LogW) + CountW'(low[LogW]);
     carry_d = '0;
     for (int unsigned k = 0; k < BeatWords; k++) begin
       if (whole == CountW'(k)) carry_d = acc[k*WordBits +: WordBits];
     end
-    fill_d = total[LogW-1:0];
+    fill_d = low[LogW-1:0];
     words  = whole;
+    extra  = {1'b0, low[LogW]};
     if (in_flags_i.chunk_end) begin  // flush: pad the partial word with zeros
       carry_d = '0;
       fill_d  = '0;
-      words   = whole + CountW'(total[LogW-1:0] != '0);
+      words   = whole + CountW'(low[LogW-1:0] != '0);
+      extra   = extra + 2'(low[LogW-1:0] != '0);
     end
-    chunk_words = cw_q + ChunkWordsW'(words);
+    chunk_words = (cw_q + ChunkWordsW'(in_rec_len_i >> LogW)) + ChunkWordsW'(extra);
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -135,6 +142,8 @@ module sfp_enc_pack #(
   // Spec "Worst-case size": no record is longer than RecMax, and one beat always holds it.
   `SFP_ASSERT(RecMax_A, in_valid_i |-> in_rec_len_i <= RecLenW'(RecMax))
   `SFP_ASSERT(BeatFits_A, in_valid_i |-> total <= TotalW'(BeatBits))
+  `SFP_ASSERT(Whole_A, in_valid_i |-> whole == CountW'(total >> LogW) && fill_d ==
+              (in_flags_i.chunk_end ? '0 : total[LogW-1:0]))
   `SFP_ASSERT(BeatCount_A, bits_valid_o |-> bits_count_o != '0 && bits_count_o <= CountW'(BeatWords))
   `SFP_ASSERT(ChunkWords_A, in_valid_i |-> chunk_words <= ChunkWordsW'(ChunkWordsMax))
   // Spec "Encoder obligations" 5: padding bits are zero.

@@ -3,8 +3,9 @@
 // Encoder stages 1-3, quantizer: registers the group with the per-tensor configuration turned
 // into per-lane format controls and the mantissa keep mask (stage 1), widens BF16 lanes to the
 // internal FP32 layout, clears the lanes past the group's lane count and decides each lane's
-// round increment (stage 2), then adds it (stage 3): Q_m (truncate or round to nearest even),
-// as sfp_pkg::quantize. Spec: "Mantissa quantizer". Latency 3, throughput 1 group/cycle.
+// round increment (stage 2), then adds it and flags the +0 lanes (stage 3): Q_m (truncate or
+// round to nearest even), as sfp_pkg::quantize. Spec: "Mantissa quantizer". Latency 3,
+// throughput 1 group/cycle.
 // Paths: out_* registered; in_ready_o = out_ready_i | ~out_valid_o through the three stage
 //        registers (combinational).
 `include "sfp_assert.svh"
@@ -28,7 +29,9 @@ module sfp_enc_quant #(
   output logic [NumLanes*VW-1:0]   out_data_o,
   output logic [LaneCntW-1:0]      out_lanes_o,
   output sfp_pkg::cfg_t            out_cfg_o,
-  output sfp_pkg::grp_flags_t      out_flags_o
+  output sfp_pkg::grp_flags_t      out_flags_o,
+  output logic [NumLanes-1:0]      out_mask_o,   // lane l holds a value (l < out_lanes_o)
+  output logic [NumLanes-1:0]      out_zero_o    // lane l's Q_m is +0 (0 past the lane count)
 );
   // Stage 1: input register //
   // Per lane: s1_fp32_q / s1_bf16_q = the lane holds a value of that format (both 0 past the
@@ -52,7 +55,7 @@ module sfp_enc_quant #(
   logic [MW-1:0]          lowm, half_m, sticky_m;
   logic [MW:0]            ulp_m;
   logic [NumLanes*VW-1:0] y_d, s2_y_q;    // sign, then the truncated magnitude (see below)
-  logic [NumLanes-1:0]    inc_d, s2_inc_q;
+  logic [NumLanes-1:0]    inc_d, s2_inc_q, s2_mask_q;
   logic [LaneCntW-1:0]    s2_lanes_q;
   sfp_pkg::cfg_t          s2_cfg_q;
   sfp_pkg::grp_flags_t    s2_flags_q;
@@ -60,6 +63,7 @@ module sfp_enc_quant #(
   // Stage 3: round increment //
   logic                   s3_ready, s3_ack, s3_valid_q;
   logic [NumLanes*VW-1:0] q_d, s3_data_q;
+  logic [NumLanes-1:0]    zero_d, s3_mask_q, s3_zero_q;
   logic [LaneCntW-1:0]    s3_lanes_q;
   sfp_pkg::cfg_t          s3_cfg_q;
   sfp_pkg::grp_flags_t    s3_flags_q;
@@ -121,6 +125,8 @@ module sfp_enc_quant #(
     for (int unsigned l = 0; l < NumLanes; l++) begin
       // At most Inf: no carry out of the 31-bit magnitude.
       q_d[l*VW +: VW] = {s2_y_q[l*VW + VW - 1], s2_y_q[l*VW +: VW-1] + (VW-1)'(s2_inc_q[l])};
+      // +0: beside the increment, not after it.
+      zero_d[l] = s2_mask_q[l] & (s2_y_q[l*VW +: VW] == '0) & ~s2_inc_q[l];
     end
   end
 
@@ -149,12 +155,15 @@ module sfp_enc_quant #(
     if (s2_ack) begin
       s2_y_q     <= y_d;
       s2_inc_q   <= inc_d;
+      s2_mask_q  <= s1_fp32_q | s1_bf16_q;
       s2_lanes_q <= s1_lanes_q;
       s2_cfg_q   <= s1_cfg_q;
       s2_flags_q <= s1_flags_q;
     end
     if (s3_ack) begin
       s3_data_q  <= q_d;
+      s3_mask_q  <= s2_mask_q;
+      s3_zero_q  <= zero_d;
       s3_lanes_q <= s2_lanes_q;
       s3_cfg_q   <= s2_cfg_q;
       s3_flags_q <= s2_flags_q;
@@ -166,9 +175,11 @@ module sfp_enc_quant #(
   assign out_lanes_o = s3_lanes_q;
   assign out_cfg_o   = s3_cfg_q;
   assign out_flags_o = s3_flags_q;
+  assign out_mask_o  = s3_mask_q;
+  assign out_zero_o  = s3_zero_q;
 
   `SFP_ASSERT_STABLE(OutStable_A, out_valid_o, out_ready_i,
-                     {out_data_o, out_lanes_o, out_cfg_o, out_flags_o})
+                     {out_data_o, out_lanes_o, out_cfg_o, out_flags_o, out_mask_o, out_zero_o})
   `SFP_ASSUME_STABLE(InStable_M, in_valid_i, in_ready_o,
                      {in_data_i, in_lanes_i, in_cfg_i, in_flags_i})
   `SFP_ASSUME(InLanes_M, in_valid_i |-> (in_lanes_i != '0 && in_lanes_i <= LaneCntW'(NumLanes)))
@@ -193,5 +204,9 @@ module sfp_enc_quant #(
     if (s3_ack) ref_q <= ref_s2_q;
   end
   `SFP_ASSERT(QuantRef_A, out_valid_o |-> out_data_o == ref_q)
+  for (genvar l = 0; l < NumLanes; l++) begin : gen_flag_a
+    `SFP_ASSERT(LaneFlags_A, out_valid_o |-> out_mask_o[l] == (LaneCntW'(l) < out_lanes_o) &&
+                out_zero_o[l] == (out_mask_o[l] && out_data_o[l*VW +: VW] == '0))
+  end
 `endif
 endmodule

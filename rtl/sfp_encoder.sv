@@ -3,8 +3,8 @@
 // sfp encoder, one lane: takes one group of NumLanes values per beat and emits the chunk
 // payload in W-bit words (several per beat) plus one chunk index entry per chunk.
 // Spec: docs/format.md, all of "Tensor stream" and "Encoder obligations"; the golden model is
-// sfp::encode. Pipeline: quantize (3 stages) -> analyse (2) -> code -> merge (2) -> pack
-// (docs/architecture.md). Latency 9 cycles from a group to the beat holding its last complete
+// sfp::encode. Pipeline: quantize (3 stages) -> analyse (2) -> code -> merge (3) -> pack
+// (docs/architecture.md). Latency 10 cycles from a group to the beat holding its last complete
 // word; throughput 1 group per cycle for every input, incompressible data included. The
 // per-tensor configuration select feeds only the quantizer's input register.
 // Paths: bits_* and index_* registered; tensor_ready_o depends combinationally on bits_ready_i
@@ -84,13 +84,15 @@ module sfp_encoder #(
   logic [LaneCntW-1:0]    s1_lanes;
   sfp_pkg::cfg_t          s1_cfg;
   sfp_pkg::grp_flags_t    s1_flags;
+  logic [NumLanes-1:0]    s1_mask, s1_zero;
 
   sfp_enc_quant #(.NumLanes(NumLanes)) u_quant (
     .clk_i, .rst_ni,
     .in_valid_i (tensor_valid_i), .in_ready_o (tensor_ready_o), .in_data_i (tensor_data_i),
     .in_lanes_i (tensor_lanes_i), .in_cfg_i (cfg), .in_flags_i (flags),
     .out_valid_o(s1_valid), .out_ready_i(s1_ready), .out_data_o(s1_data),
-    .out_lanes_o(s1_lanes), .out_cfg_o(s1_cfg), .out_flags_o(s1_flags)
+    .out_lanes_o(s1_lanes), .out_cfg_o(s1_cfg), .out_flags_o(s1_flags), .out_mask_o(s1_mask),
+    .out_zero_o (s1_zero)
   );
 
   // Stages 4-5: analyse //
@@ -106,7 +108,8 @@ module sfp_encoder #(
   sfp_enc_analyse #(.NumLanes(NumLanes), .ZeroCode(ZeroCode)) u_analyse (
     .clk_i, .rst_ni,
     .in_valid_i (s1_valid), .in_ready_o (s1_ready), .in_data_i (s1_data),
-    .in_lanes_i (s1_lanes), .in_cfg_i (s1_cfg), .in_flags_i (s1_flags),
+    .in_lanes_i (s1_lanes), .in_cfg_i (s1_cfg), .in_flags_i (s1_flags), .in_mask_i (s1_mask),
+    .in_zero_i  (s1_zero),
     .out_valid_o(s2_valid), .out_ready_i(s2_ready), .out_data_o(s2_data),
     .out_lanes_o(s2_lanes), .out_cfg_o(s2_cfg), .out_flags_o(s2_flags),
     .out_zero_mask_o(s2_zero_mask), .out_nonzero_o(s2_nonzero), .out_base_o(s2_base),
@@ -132,7 +135,7 @@ module sfp_encoder #(
     .out_lens_o(s3_lens)
   );
 
-  // Stages 7-8: merge //
+  // Stages 7-9: merge //
   logic                   s4_valid, s4_ready;
   logic [sfp_pkg::GrpFlagsBits-1:0] s4_side;
   sfp_pkg::grp_flags_t    s4_flags;
@@ -150,7 +153,7 @@ module sfp_encoder #(
   );
   assign s4_flags = s4_side;
 
-  // Stage 9: pack //
+  // Stage 10: pack //
   sfp_enc_pack #(
     .NumLanes(NumLanes), .BaseCode(BaseCode), .ZeroCode(ZeroCode), .ChunkValues(ChunkValues),
     .WordBits(WordBits)

@@ -14,9 +14,9 @@ using namespace sfp::tb;
 
 namespace {
 
-// Transfer-to-transfer latency of sfp_encoder: quantize (3), analyse (2), code, merge (2) and pack
+// Transfer-to-transfer latency of sfp_encoder: quantize (3), analyse (2), code, merge (3) and pack
 // registers.
-constexpr uint64_t kEncoderLatency = 9;
+constexpr uint64_t kEncoderLatency = 10;
 
 size_t random_length(std::mt19937_64& rng, const Config& p) {
   switch (rng() % 4) {

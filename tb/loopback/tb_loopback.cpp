@@ -28,7 +28,7 @@ using PairG32 = Pair<Vsfp_encoder_g32, Vsfp_decoder_g32>;
 // Encoder latency, decoder latency from a descriptor, and a cycle through the memory model.
 // On top of it, the decoder starts a chunk only when its index entry is written, after the
 // chunk's last group, so end to end it runs one chunk behind the encoder.
-constexpr uint64_t kLoopLatency = 9 + 5 + 1;
+constexpr uint64_t kLoopLatency = 10 + 5 + 1;
 
 }  // namespace
 
