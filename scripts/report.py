@@ -184,9 +184,27 @@ def forward_macs_per_sample(net):
     return None
 
 
-def traffic_section(runs):
+def codec_energy(out):
+    """pJ per byte of FP32 values of the encoder and the decoder of the synthesized default set
+    (G = 16), from OpenSTA's power estimate; None without a Liberty synthesis."""
+    path = out / "synth.json"
+    if not path.exists():
+        return None
+    d = json.loads(path.read_text())
+    e = {}
+    for r in d.get("results", []):
+        if "pj_per_byte" in r and r.get("formats") == "FP32+BF16" and r["top"] not in e:
+            if r["set"] == "g16" or not any(x["set"] == "g16" for x in d["results"]):
+                e[r["top"]] = r
+    if "sfp_encoder" not in e or "sfp_decoder" not in e:
+        return None
+    return e["sfp_encoder"], e["sfp_decoder"]
+
+
+def traffic_section(runs, out):
     """Memory traffic, DRAM energy and roofline step time per training step, FP32 against the
     container at the measured encoding of each run's last snapshot."""
+    codec = codec_energy(out)
     pj = float(os.environ.get("DRAM_PJ_PER_BIT", "6.0"))
     tflops = float(os.environ.get("PEAK_TFLOPS", "100"))
     gbs = float(os.environ.get("BANDWIDTH_GBS", "2000"))
@@ -204,6 +222,20 @@ def traffic_section(runs):
         f"roofline with {tflops:g} TFLOP/s (`PEAK_TFLOPS`) and {gbs:g} GB/s (`BANDWIDTH_GBS`): "
         "max(FLOPs / peak, bytes / bandwidth), FLOPs = 3 × 2 × forward MACs × batch (forward, "
         "two backward products). A memory-bound step speeds up by the traffic ratio.\n")
+    if codec:
+        enc, dec = codec
+        md.append(
+            f"Codec energy from synthesis (set {enc['set']}, G = {enc['G']}): encoder "
+            f"{enc['pj_per_byte']:.2f} pJ and decoder {dec['pj_per_byte']:.2f} pJ per byte of FP32 "
+            f"values, OpenSTA's vectorless estimate on the Liberty library given (inputs toggling "
+            f"in {enc['power_activity']:.0%} of the cycles). Every stash and every weight write "
+            "goes through the encoder, every restore and weight read through the decoder. The "
+            "DRAM figures are for current memories while the codec is estimated in the library's "
+            "node (130 nm for SKY130), so the codec column is pessimistic against a codec built "
+            "in the accelerator's node.\n")
+    else:
+        md.append("Codec energy: not measured in this run (it needs a Liberty synthesis: set "
+                  "`LIBERTY` to the sky130hd file and keep `SYNTH=1`).\n")
     rows = []
     for (net, pol), r in sorted(runs.items()):
         if not r["snapshots"]:
@@ -215,8 +247,13 @@ def traffic_section(runs):
         params = agg.get("master", w)["values"]
         fp32 = 4 * (2 * a["values"] + 2 * w["values"] + 4 * params)
         sfp = (2 * a["total"] + 3 * w["total"]) / 8 + 4 * 4 * params
+        codec_uj = None
+        if codec:
+            codec_uj = (4 * (a["values"] + w["values"]) * codec[0]["pj_per_byte"] +
+                        4 * (a["values"] + 2 * w["values"]) * codec[1]["pj_per_byte"]) * 1e-6
         if pol == "fp32":
             sfp = fp32  # the baseline stores FP32 and runs no codec
+            codec_uj = 0.0 if codec else None
         macs = forward_macs_per_sample(net)
         batch = None
         for t in json.loads(sorted((r["dir"] / "snapshots").glob("step_*.stats.json"))[-1]
@@ -231,6 +268,7 @@ def traffic_section(runs):
             t_sfp = max(flops / (tflops * 1e12), sfp / (gbs * 1e9))
         rows.append([net, pol, f"{fp32 / 1e6:.3f}", f"{sfp / 1e6:.3f}", f"{fp32 / sfp:.2f}x",
                      f"{fp32 * 8 * pj * 1e-6:.1f}", f"{sfp * 8 * pj * 1e-6:.1f}",
+                     f"{codec_uj:.1f}" if codec_uj is not None else "-",
                      f"{t_fp32 * 1e6:.2f}" if t_fp32 else "-",
                      f"{t_sfp * 1e6:.2f}" if t_sfp else "-",
                      f"{t_fp32 / t_sfp:.2f}x" if t_fp32 else "-",
@@ -238,7 +276,8 @@ def traffic_section(runs):
     if not rows:
         return []
     md.append(table(["network", "policy", "MB/step FP32", "MB/step sfp", "traffic ratio",
-                     "DRAM µJ/step FP32", "DRAM µJ/step sfp", "step µs FP32", "step µs sfp",
+                     "DRAM µJ/step FP32", "DRAM µJ/step sfp", "codec µJ/step", "step µs FP32",
+                     "step µs sfp",
                      "step speed-up", "FLOP/byte (FP32)"], rows))
     return md
 
@@ -270,8 +309,11 @@ def synth_section(out):
             f"{d.get('fmax_target_mhz', 200):.0f} MHz.\n")
     head = ["set", "top", "G", "base", "zero", "formats", "B/cycle", "GE", "kGE per B/cycle",
             "vs EBPC"]
+    power = lib and all("pj_per_byte" in r for r in res)
     if lib:
         head += ["area µm²", "fmax MHz", "GB/s"]
+    if power:
+        head += [f"mW at {res[0]['power_clock_mhz']:.0f} MHz", "pJ per byte"]
     rows = []
     for r in res:
         row = [r["set"], r["top"].replace("sfp_", ""), r["G"], r["base"], r["zero"], r["formats"],
@@ -279,6 +321,8 @@ def synth_section(out):
                f"{r['vs_ebpc']:.2f}x"]
         if lib:
             row += [f"{r['area_um2']:,.0f}", f"{r['fmax_mhz']:.0f}", f"{r['gbytes_per_s']:.1f}"]
+        if power:
+            row += [f"{r['power_mw']:.1f}", f"{r['pj_per_byte']:.2f}"]
         rows.append(row)
     md.append(table(head, rows))
     return md
@@ -289,12 +333,14 @@ def rtl_section(out):
     if not path.exists():
         return []
     rows = []
+    latency = set()
     for x in jsonl(path):
         run = pathlib.Path(x["snapshot"]).parent.parent.name
         snap = pathlib.Path(x["snapshot"]).stem
         if x["bench"] == "encoder":
             what = f"{x['words_compared']} payload words + index"
             per = (x["cycles"] - x["latency"]) / x["groups"]
+            latency.add(x["latency"])
         else:
             what = f"{x['values_compared']} decoded values"
             per = x["cycles"] / x["groups"]
@@ -307,7 +353,8 @@ def rtl_section(out):
               "chunk index entry against the golden model (`sfp::encode`); loopback: encoder → "
               "memory → decoder, every decoded value against Q_m of the input. A mismatch stops "
               "the run at the first differing word or value, so a finished run has none. "
-              "Encoder cycles per group exclude the 5-cycle pipeline latency; loopback cycles "
+              f"Encoder cycles per group exclude the pipeline latency "
+              f"({', '.join(str(v) for v in sorted(latency))} cycles); loopback cycles "
               "include the decoder waiting one chunk for its index entry.\n")
     md.append(table(["run", "snapshot", "bench", "tensors", "values", "compared", "mismatches",
                      "groups", "cycles", "cycles/group"], rows))
@@ -439,7 +486,7 @@ def main():
               "small Fashion-MNIST networks for a few epochs on 2 CPU cores, so the figures are "
               "indicative of the method, not a reproduction of the papers' setting.\n")
 
-    md += traffic_section(runs)
+    md += traffic_section(runs, out)
     md += rtl_section(out)
     md += synth_section(out)
 

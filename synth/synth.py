@@ -10,7 +10,8 @@
 #       logic depth (ltp -noff) and the generic gate netlist DIR/S/T.gate.v (write_verilog
 #       -noattr). With a Liberty file (already filtered, see filter_liberty.py): dfflibmap,
 #       abc -D P -constr, check -assert again, stat -liberty, the mapped netlist, then OpenSTA
-#       for the critical path and fmax. Writes DIR/S/T.json.
+#       for the critical path, fmax and a vectorless power estimate at the target clock (input
+#       activity POWER_ACTIVITY, propagated through the netlist). Writes DIR/S/T.json.
 #   synth.py report --dir DIR --sets S... --md FILE --json FILE
 #       tables per configuration, the G sweep, format support and base/zero code variants,
 #       against the EBPC anchors of DESIGN.md.
@@ -29,6 +30,9 @@ GE_UM2 = 3.7536  # area of sky130_fd_sc_hd__nand2_1
 # EBPC in this same flow (DESIGN.md, "Targets"): kGE for 1 byte/cycle and fmax in MHz.
 EBPC = {"sfp_encoder": (3.76, 118.0), "sfp_decoder": (4.02, 84.0)}
 FMAX_TARGET_MHZ = 200.0
+# Vectorless power: toggles per clock cycle of every data input (OpenSTA propagates it through
+# the logic), duty 0.5. A stand-in for a simulation trace; see docs/architecture.md.
+POWER_ACTIVITY = 0.1
 # The sets of a plain `make synth`: the shipped default, both tops.
 DEFAULT_SETS = ("g16",)
 BASE_NAMES = {0: "raw", 1: "delta", 2: "gamma"}
@@ -183,6 +187,8 @@ set_load 0.005 [all_outputs]
 report_checks -path_delay max -format full -digits 3
 report_wns -digits 3
 report_worst_slack -digits 3
+set_power_activity -input -activity {POWER_ACTIVITY} -duty 0.5
+report_power -digits 4
 """
 
 
@@ -256,6 +262,16 @@ def run(args):
                       "critical_ns": round(crit, 3), "fmax_mhz": round(1000.0 / crit, 1),
                       "startpoint": sp.group(1) if sp else "", "endpoint": ep.group(1) if ep else "",
                       "seconds": round(time.time() - t1, 1)}
+        pw = re.search(r"^Total\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", r.stdout, re.M)
+        if not pw:
+            die(f"no power report from OpenSTA for {args.set} {args.top} (see {base}.sta.log)")
+        watts = float(pw.group(4))
+        res["power"] = {"activity": POWER_ACTIVITY, "clock_mhz": 1e6 / args.period_ps,
+                        "internal_mw": round(float(pw.group(1)) * 1e3, 3),
+                        "switching_mw": round(float(pw.group(2)) * 1e3, 3),
+                        "leakage_mw": round(float(pw.group(3)) * 1e3, 6),
+                        "total_mw": round(watts * 1e3, 3),
+                        "pj_per_cycle": round(watts * args.period_ps, 2)}
     res["seconds"] = round(time.time() - t0, 1)
     with open(base + ".json.tmp", "w") as f:
         json.dump(res, f, indent=1)
@@ -299,15 +315,20 @@ def row(r):
                     "critical_path": f"{r['sta']['startpoint']} -> {r['sta']['endpoint']}",
                     "fmax_target_met": r["sta"]["fmax_mhz"] >= FMAX_TARGET_MHZ,
                     "gbytes_per_s": round(bpc * r["sta"]["fmax_mhz"] / 1000.0, 1)})
+    if "power" in r:
+        out.update({"power_mw": r["power"]["total_mw"], "power_clock_mhz": r["power"]["clock_mhz"],
+                    "power_activity": r["power"]["activity"],
+                    "pj_per_byte": round(r["power"]["pj_per_cycle"] / bpc, 3)})
     return out
 
 
 def md_table(rows, lib):
     if lib:
         head = ["set", "top", "G", "base", "zero", "formats", "B/cycle", "cells", "area um2",
-                "GE", "kGE per B/cycle", "vs EBPC", "fmax MHz", "GB/s"]
+                "GE", "kGE per B/cycle", "vs EBPC", "fmax MHz", "GB/s", "mW", "pJ/B"]
         keys = ["set", "top", "G", "base", "zero", "formats", "bytes_per_cycle", "cells",
-                "area_um2", "ge", "kge_per_byte_cycle", "vs_ebpc", "fmax_mhz", "gbytes_per_s"]
+                "area_um2", "ge", "kge_per_byte_cycle", "vs_ebpc", "fmax_mhz", "gbytes_per_s",
+                "power_mw", "pj_per_byte"]
     else:
         head = ["set", "top", "G", "base", "zero", "formats", "B/cycle", "generic cells", "flops",
                 "GE (estimate)", "kGE per B/cycle", "vs EBPC", "logic depth"]
@@ -321,7 +342,7 @@ def md_table(rows, lib):
             if k == "vs_ebpc":
                 v = f"{v:.2f}x"
             elif isinstance(v, float):
-                v = f"{v:,.1f}" if k not in ("kge_per_byte_cycle",) else f"{v:.3f}"
+                v = f"{v:.3f}" if k in ("kge_per_byte_cycle", "pj_per_byte") else f"{v:,.1f}"
             cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -363,7 +384,11 @@ def report(args):
                f"driving cell and load) on `{results[0]['liberty']['library']}` (lpflow cells "
                f"removed); OpenSTA with an ideal clock, input and output delays 0, inputs driven "
                f"by sky130_fd_sc_hd__inv_2, outputs loaded with 5 fF, rst_ni a false path. "
-               f"1 GE = sky130_fd_sc_hd__nand2_1 = {GE_UM2} um2.", ""]
+               f"1 GE = sky130_fd_sc_hd__nand2_1 = {GE_UM2} um2. Power (mW) is OpenSTA's "
+               f"vectorless estimate at the {1e6 / args.period_ps:.0f} MHz target clock with "
+               f"every data input toggling in {POWER_ACTIVITY:.0%} of the cycles (propagated "
+               f"through the netlist), no clock gating, no wires; pJ/B is that energy per cycle "
+               f"per byte of input, nearly independent of the clock for dynamic power.", ""]
     else:
         md += ["**Generic estimate, no library** (LIBERTY unset): Yosys 0.23 `synth -flatten` "
                "cell counts, each internal gate weighted as the sky130hd x1 cell of the same "
