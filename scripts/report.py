@@ -227,9 +227,10 @@ def traffic_section(runs, out):
         md.append(
             f"Codec energy from synthesis (set {enc['set']}, G = {enc['G']}): encoder "
             f"{enc['pj_per_byte']:.2f} pJ and decoder {dec['pj_per_byte']:.2f} pJ per byte of FP32 "
-            f"values, OpenSTA's vectorless estimate on the Liberty library given (inputs toggling "
-            f"in {enc['power_activity']:.0%} of the cycles). Every stash and every weight write "
-            "goes through the encoder, every restore and weight read through the decoder. The "
+            f"values, OpenSTA's vectorless estimate on the Liberty library given (every net "
+            f"toggling in {enc['power_activity']:.0%} of the cycles, clocks every cycle). Every "
+            "stash and every weight write goes through the encoder, every restore and weight "
+            "read through the decoder. The "
             "DRAM figures are for current memories while the codec is estimated in the library's "
             "node (130 nm for SKY130), so the codec column is pessimistic against a codec built "
             "in the accelerator's node.\n")
