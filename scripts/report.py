@@ -190,12 +190,12 @@ def codec_energy(out):
     path = out / "synth.json"
     if not path.exists():
         return None
-    d = json.loads(path.read_text())
-    e = {}
-    for r in d.get("results", []):
-        if "pj_per_byte" in r and r.get("formats") == "FP32+BF16" and r["top"] not in e:
-            if r["set"] == "g16" or not any(x["set"] == "g16" for x in d["results"]):
-                e[r["top"]] = r
+    rows = [r for r in json.loads(path.read_text()).get("results", [])
+            if "pj_per_byte" in r and r.get("formats") == "FP32+BF16"]
+    if not rows:
+        return None
+    want = "g16" if any(r["set"] == "g16" for r in rows) else rows[0]["set"]
+    e = {r["top"]: r for r in rows if r["set"] == want}
     if "sfp_encoder" not in e or "sfp_decoder" not in e:
         return None
     return e["sfp_encoder"], e["sfp_decoder"]
@@ -230,10 +230,9 @@ def traffic_section(runs, out):
             f"values, OpenSTA's vectorless estimate on the Liberty library given (every net "
             f"toggling in {enc['power_activity']:.0%} of the cycles, clocks every cycle). Every "
             "stash and every weight write goes through the encoder, every restore and weight "
-            "read through the decoder. The "
-            "DRAM figures are for current memories while the codec is estimated in the library's "
-            "node (130 nm for SKY130), so the codec column is pessimistic against a codec built "
-            "in the accelerator's node.\n")
+            "read through the decoder. The DRAM figures are for current memories while the codec "
+            "is estimated in the library's node (130 nm for SKY130), so the codec column is "
+            "pessimistic against a codec built in the accelerator's node.\n")
     else:
         md.append("Codec energy: not measured in this run (it needs a Liberty synthesis: set "
                   "`LIBERTY` to the sky130hd file and keep `SYNTH=1`).\n")
@@ -278,8 +277,7 @@ def traffic_section(runs, out):
         return []
     md.append(table(["network", "policy", "MB/step FP32", "MB/step sfp", "traffic ratio",
                      "DRAM µJ/step FP32", "DRAM µJ/step sfp", "codec µJ/step", "step µs FP32",
-                     "step µs sfp",
-                     "step speed-up", "FLOP/byte (FP32)"], rows))
+                     "step µs sfp", "step speed-up", "FLOP/byte (FP32)"], rows))
     return md
 
 
