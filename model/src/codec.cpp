@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "bit_io.hpp"
+#include "codec_v2.hpp"
 #include "sfp/quantize.hpp"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -15,6 +17,9 @@
 
 namespace sfp {
 namespace {
+
+using detail::BitReader;
+using detail::BitWriter;
 
 unsigned bit_width(uint64_t v) {
   unsigned w = 0;
@@ -56,72 +61,6 @@ GroupPlan analyse(bool zeros_apart, const uint32_t* q, unsigned lanes) {
   }
   return p;
 }
-
-// Appends bits LSB first into a byte buffer sized in advance by the caller, with 8 spare bytes:
-// every put stores the whole accumulator and advances by the complete bytes (no branch).
-class BitWriter {
- public:
-  explicit BitWriter(uint8_t* out) : out_(out) {}
-  // Writes the n low bits of v (n <= 56, v < 2^n).
-  void put(uint64_t v, unsigned n) {
-    acc_ |= v << fill_;
-    fill_ += n;
-    std::memcpy(out_ + bytes_, &acc_, 8);
-    const unsigned whole = fill_ >> 3;  // at most 7: fill_ stays below 8 between puts
-    bytes_ += whole;
-    acc_ >>= whole * 8;
-    fill_ &= 7;
-  }
-  uint64_t bits() const { return bytes_ * 8 + fill_; }
-  // Writes the partial byte and zero padding up to a multiple of word_bytes; returns the bytes.
-  size_t finish(unsigned word_bytes) {
-    const size_t total = bytes_ + (fill_ + 7) / 8;
-    if (fill_) out_[bytes_] = static_cast<uint8_t>(acc_);
-    const size_t padded = (total + word_bytes - 1) / word_bytes * word_bytes;
-    std::memset(out_ + total, 0, padded - total);
-    return padded;
-  }
-
- private:
-  uint8_t* out_;
-  size_t bytes_ = 0;
-  uint64_t acc_ = 0;
-  unsigned fill_ = 0;
-};
-
-// Reads bits LSB first from [data, data + size). Reading past the end sets a sticky overrun flag
-// and returns zeros.
-class BitReader {
- public:
-  BitReader(const uint8_t* data, size_t size) : data_(data), size_(size), limit_(size * 8) {}
-  uint32_t get(unsigned n) {  // n <= 32
-    if (pos_ + n > limit_) {
-      overrun_ = true;
-      pos_ = limit_;
-      return 0;
-    }
-    const size_t byte = pos_ >> 3;
-    uint64_t w;
-    if (byte + 8 <= size_) {
-      std::memcpy(&w, data_ + byte, 8);
-    } else {
-      w = 0;
-      std::memcpy(&w, data_ + byte, size_ - byte);
-    }
-    const uint32_t v = static_cast<uint32_t>((w >> (pos_ & 7)) & ((uint64_t{1} << n) - 1));
-    pos_ += n;
-    return v;
-  }
-  uint64_t pos() const { return pos_; }
-  bool overrun() const { return overrun_; }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  uint64_t limit_;
-  uint64_t pos_ = 0;
-  bool overrun_ = false;
-};
 
 constexpr unsigned kBaseMaxBits[] = {kRawBaseBits, 3 + kRawBaseBits, 2 * kGammaMaxZeros + 1};
 
@@ -298,12 +237,16 @@ size_t encode_chunk(const Config& c, const uint32_t* q, size_t n, uint8_t* out, 
 BitCounts& BitCounts::operator+=(const BitCounts& o) {
   sign += o.sign;
   zero += o.zero;
+  repeat += o.repeat;
   base += o.base;
   width += o.width;
   delta += o.delta;
+  table += o.table;
+  header += o.header;
   mantissa += o.mantissa;
   pad += o.pad;
   index += o.index;
+  crc += o.crc;
   return *this;
 }
 
@@ -329,25 +272,32 @@ static uint64_t max_group_bits(const Config& c, unsigned lanes) {
 }
 
 uint64_t max_chunk_bits(const Config& c, uint64_t values) {
+  if (c.version == 2) return detail::max_chunk_words_v2(c, values) * kV2WordBits;
   const uint64_t tail = values % c.group;
   return values / c.group * max_group_bits(c, c.group) +
          (tail ? max_group_bits(c, static_cast<unsigned>(tail)) : 0);
 }
 
 unsigned index_entry_bits(const Config& c) {
+  if (c.version == 2) return detail::index_entry_bits_v2(c) + 32;
   return bit_width((max_chunk_bits(c, c.chunk) + c.word_bits - 1) / c.word_bits);
 }
 
 uint64_t max_encoded_bits(const Config& c, uint64_t n) {
   const uint64_t k = chunk_count(c, n);
   if (k == 0) return 0;
+  if (c.version == 2) {  // raw chunks bound every chunk; the code table at its largest
+    const uint64_t table = kExpBits + 2 + kDistCountBits + kMaxSymbols * kCodeLengthBits;
+    return table + (k - 1) * max_chunk_bits(c, c.chunk) + max_chunk_bits(c, n - (k - 1) * c.chunk) +
+           k * index_entry_bits(c);
+  }
   const auto words = [&](uint64_t values) {
     return (max_chunk_bits(c, values) + c.word_bits - 1) / c.word_bits * c.word_bits;
   };
   return (k - 1) * words(c.chunk) + words(n - (k - 1) * c.chunk) + k * index_entry_bits(c);
 }
 
-Status encode(const Config& c, const uint32_t* values, size_t n, Encoded* out) {
+Status encode(const Config& c, const uint32_t* values, size_t n, Encoded* out, unsigned threads) {
   *out = Encoded{};
   if (validate(c) != Status::kOk) return Status::kBadConfig;
   if (c.fp == Fp::kBf16) {
@@ -355,6 +305,7 @@ Status encode(const Config& c, const uint32_t* values, size_t n, Encoded* out) {
       if (values[i] >> 16) return Status::kBadInput;
     }
   }
+  if (c.version == 2) return detail::encode_v2(c, values, n, out, threads);
   Encoded e;
   e.config = c;
   e.values = n;
@@ -385,7 +336,7 @@ Status encode(const Config& c, const uint32_t* values, size_t n, Encoded* out) {
 }
 
 Status decode_chunk(const Config& c, uint64_t n, const uint8_t* data, size_t words, uint32_t* out) {
-  if (validate(c) != Status::kOk) return Status::kBadConfig;
+  if (validate(c) != Status::kOk || c.version != 1) return Status::kBadConfig;
   const FpFormat f = fp_format(c.fp);
   const unsigned m = c.man_bits, drop = f.man_bits - m;
   const size_t bytes = words * (c.word_bits / 8);
@@ -445,9 +396,10 @@ Status decode_chunk(const Config& c, uint64_t n, const uint8_t* data, size_t wor
   return Status::kOk;
 }
 
-Status decode(const Encoded& e, uint32_t* out) {
+Status decode(const Encoded& e, uint32_t* out, unsigned threads) {
   const Config& c = e.config;
   if (validate(c) != Status::kOk) return Status::kBadConfig;
+  if (c.version == 2) return detail::decode_v2(e, out, threads);
   const uint64_t k = chunk_count(c, e.values);
   if (e.chunk_words.size() != k) return Status::kBadIndex;
   const uint64_t max_words = (max_chunk_bits(c, c.chunk) + c.word_bits - 1) / c.word_bits;

@@ -41,17 +41,31 @@ const char* status_name(Status s) {
       return "length";
     case Status::kBadInput:
       return "bad_input";
+    case Status::kCrc:
+      return "crc";
+    case Status::kBadTable:
+      return "bad_table";
+    case Status::kBadCode:
+      return "bad_code";
   }
   return "unknown";
 }
 
 bool Config::operator==(const Config& o) const {
+  if (version != o.version) return false;
+  if (version == 2) {
+    return fp == o.fp && man_bits == o.man_bits && rounding == o.rounding && group == o.group &&
+           chunk == o.chunk;
+  }
   return fp == o.fp && man_bits == o.man_bits && rounding == o.rounding && gecko == o.gecko &&
          group == o.group && base == o.base && zero == o.zero && chunk == o.chunk &&
          word_bits == o.word_bits;
 }
 
 Status validate(const Config& c, std::string* why) {
+  if (c.version != 1 && c.version != 2) {
+    return fail(why, fmt::format("format version {} is not 1 or 2", c.version));
+  }
   if (c.fp != Fp::kFp32 && c.fp != Fp::kBf16) return fail(why, "format must be fp32 or bf16");
   const unsigned man = fp_format(c.fp).man_bits;
   if (c.man_bits > man) {
@@ -61,6 +75,17 @@ Status validate(const Config& c, std::string* why) {
     return fail(why, "rounding must be trunc or rne");
   }
   const unsigned lg = log2_exact(c.group);
+  if (c.version == 2) {
+    if (lg < kV2MinLanesLog2 || lg > kV2MaxLanesLog2) {
+      return fail(why, fmt::format("lane count L={} is not one of 4, 8, 16, 32", c.group));
+    }
+    const unsigned lc = log2_exact(c.chunk);
+    if (lc < lg || lc > kMaxChunkLog2) {
+      return fail(why, fmt::format("chunk size C={} must be a power of two from L={} to 2^{}",
+                                   c.chunk, c.group, kMaxChunkLog2));
+    }
+    return Status::kOk;
+  }
   if (lg < kMinGroupLog2 || lg > kMaxGroupLog2) {
     return fail(why, fmt::format("group size G={} is not one of 4, 8, 16, 32", c.group));
   }
@@ -80,6 +105,11 @@ Status validate(const Config& c, std::string* why) {
 }
 
 uint32_t pack_config(const Config& c) {
+  if (c.version == 2) {
+    return static_cast<uint32_t>(c.fp) | (c.man_bits << 1) |
+           (static_cast<uint32_t>(c.rounding) << 6) | (log2_exact(c.group) << 8) |
+           (log2_exact(c.chunk) << 15) | (1u << 24);
+  }
   return static_cast<uint32_t>(c.fp) | (c.man_bits << 1) |
          (static_cast<uint32_t>(c.rounding) << 6) | (uint32_t{c.gecko} << 7) |
          (log2_exact(c.group) << 8) | (static_cast<uint32_t>(c.base) << 11) |
@@ -88,8 +118,29 @@ uint32_t pack_config(const Config& c) {
 }
 
 Status unpack_config(uint32_t w, Config* c, std::string* why) {
-  if (w >> 24) return fail(why, fmt::format("reserved bits 31:24 set in config word {:#010x}", w));
+  if (w >> 26) return fail(why, fmt::format("reserved bits 31:26 set in config word {:#010x}", w));
+  const unsigned v = (w >> 24) & 3u;
+  if (v > 1) return fail(why, fmt::format("version field {} in config word {:#010x}", v, w));
+  if (v == 1) {
+    // Version 2: bits 7, 14:11 and 23:20 are reserved.
+    if (w & ((1u << 7) | (0xFu << 11) | (0xFu << 20))) {
+      return fail(why, fmt::format("reserved bits of version 2 set in config word {:#010x}", w));
+    }
+    Config r = Config::lossless(static_cast<Fp>(w & 1u), 2);
+    r.man_bits = (w >> 1) & 31u;
+    r.rounding = static_cast<Rounding>((w >> 6) & 1u);
+    const unsigned lg = (w >> 8) & 7u, lc = (w >> 15) & 31u;
+    if (lg < kV2MinLanesLog2 || lg > kV2MaxLanesLog2) {
+      return fail(why, fmt::format("logL={} outside 2..5 in config word {:#010x}", lg, w));
+    }
+    r.group = 1u << lg;
+    r.chunk = lc <= kMaxChunkLog2 ? 1u << lc : 0u;
+    const Status s = validate(r, why);
+    if (s == Status::kOk) *c = r;
+    return s;
+  }
   Config r;
+  r.version = 1;
   r.fp = static_cast<Fp>(w & 1u);
   r.man_bits = (w >> 1) & 31u;
   r.rounding = static_cast<Rounding>((w >> 6) & 1u);
@@ -112,6 +163,10 @@ Status unpack_config(uint32_t w, Config* c, std::string* why) {
 }
 
 std::string to_string(const Config& c) {
+  if (c.version == 2) {
+    return fmt::format("v2 {} m={} {} L={} C={}", c.fp == Fp::kFp32 ? "fp32" : "bf16", c.man_bits,
+                       c.rounding == Rounding::kTruncate ? "trunc" : "rne", c.group, c.chunk);
+  }
   static const char* const kBase[] = {"raw", "delta", "gamma", "?"};
   static const char* const kZero[] = {"none", "mask", "mode", "?"};
   return fmt::format(

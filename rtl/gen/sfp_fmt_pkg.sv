@@ -36,4 +36,28 @@ package sfp_fmt_pkg;
   parameter int unsigned DefaultChunkValues /*verilator public*/ = 4096;
   // default word width W
   parameter int unsigned DefaultWordBits /*verilator public*/ = 256;
+  // version 2: width of every word (lane words, plane words, headers)
+  parameter int unsigned V2WordBits /*verilator public*/ = 32;
+  // version 2: a lane with fewer bits than this takes a word before its step
+  parameter int unsigned V2LaneRefillBits /*verilator public*/ = 32;
+  // version 2: the most bits a lane can hold (refill threshold + one word)
+  parameter int unsigned V2LaneBufferBits /*verilator public*/ = 64;
+  // version 2: fewest lanes, log2 (L = 4)
+  parameter int unsigned V2MinLanesLog2 /*verilator public*/ = 2;
+  // version 2: most lanes, log2 (L = 32)
+  parameter int unsigned V2MaxLanesLog2 /*verilator public*/ = 5;
+  // version 2: default number of lanes L
+  parameter int unsigned V2DefaultLanes /*verilator public*/ = 16;
+  // version 2: default chunk size C
+  parameter int unsigned V2DefaultChunkValues /*verilator public*/ = 16384;
+  // version 2: longest codeword of the exponent code
+  parameter int unsigned MaxCodeBits /*verilator public*/ = 12;
+  // version 2: bits of one code length in the table
+  parameter int unsigned CodeLengthBits /*verilator public*/ = 4;
+  // version 2: most distance symbols in a table
+  parameter int unsigned MaxDistSymbols /*verilator public*/ = 48;
+  // version 2: bits of the distance symbol count in the table
+  parameter int unsigned DistCountBits /*verilator public*/ = 6;
+  // version 2: bits of an escaped exponent
+  parameter int unsigned EscExpBits /*verilator public*/ = 8;
 endpackage

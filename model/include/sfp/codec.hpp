@@ -13,21 +13,59 @@
 namespace sfp {
 
 // Where every bit of an encoded tensor went. exponent() counts all exponent metadata (zero
-// information, bases, widths, deltas); overhead() is chunk padding plus the chunk index.
+// information, bases, widths, deltas; in version 2 the codewords, escapes, the code table and
+// the chunk headers); overhead() is padding, the chunk index and the chunk CRCs.
 struct BitCounts {
   uint64_t sign = 0;
-  uint64_t zero = 0;
+  uint64_t zero = 0;    // v1: zero information; v2: ZERO codewords
+  uint64_t repeat = 0;  // v2: REP codewords (a whole value repeated)
   uint64_t base = 0;
   uint64_t width = 0;
-  uint64_t delta = 0;  // exponent deltas; raw exponents when Gecko is off
+  uint64_t delta = 0;   // v1: deltas, or raw exponents without Gecko; v2: distance and ESC
+                        // codewords, escaped exponents, raw chunks' exponents
+  uint64_t table = 0;   // v2: the tensor's code table
+  uint64_t header = 0;  // v2: chunk header words
   uint64_t mantissa = 0;
-  uint64_t pad = 0;    // zero bits that fill each chunk to a word boundary
-  uint64_t index = 0;  // chunk index entries
-  uint64_t exponent() const { return zero + base + width + delta; }
-  uint64_t overhead() const { return pad + index; }
+  uint64_t pad = 0;    // zero bits that fill words (chunks, lanes, planes)
+  uint64_t index = 0;  // chunk index entries (v2: length and mode)
+  uint64_t crc = 0;    // v2: the chunk CRCs in the index
+  uint64_t exponent() const { return zero + repeat + base + width + delta + table + header; }
+  uint64_t overhead() const { return pad + index + crc; }
   uint64_t total() const { return sign + exponent() + mantissa + overhead(); }
   BitCounts& operator+=(const BitCounts& o);
 };
+
+// Version 2: the tensor's exponent code. Spec: "Version 2", "Code table".
+enum class SignMode : uint8_t { kMixed = 0, kPositive = 1, kNegative = 2 };
+// Symbols of the exponent code: ZERO (+0), REP (the lane's previous value), ESC (a raw
+// exponent follows), then distance d = base - exp for d = 0 .. dist-1.
+inline constexpr unsigned kSymZero = 0, kSymRep = 1, kSymEsc = 2, kSymDist0 = 3;
+inline constexpr unsigned kMaxSymbols = kSymDist0 + kMaxDistSymbols;
+
+struct CodeTable {
+  unsigned base = 0;                  // the reference exponent of the distances
+  SignMode sign = SignMode::kMixed;   // kMixed: the plane holds a sign bit per coded value
+  unsigned dist = 0;                  // number of distance symbols (0 .. kMaxDistSymbols)
+  uint8_t lengths[kMaxSymbols] = {};  // codeword length per symbol, 0 = absent
+  unsigned symbols() const { return kSymDist0 + dist; }
+  bool operator==(const CodeTable& o) const;
+};
+// Spec: "Code table". Bits of a serialized table, and the table as bytes (pad bits zero).
+unsigned table_bits(const CodeTable& t);
+std::vector<uint8_t> pack_table(const CodeTable& t);
+// Parses a table from data[0..size); *used is set to the bytes it takes. kBadTable if a field
+// is out of range or the lengths are over-subscribed; kTruncated if size is too small.
+Status unpack_table(const uint8_t* data, size_t size, CodeTable* t, size_t* used);
+// kOk if the table is legal (ranges, Kraft sum at most 1).
+Status check_table(const CodeTable& t);
+
+// Version 2 code lengths: package-merge limited to max_bits over the histogram (one count per
+// symbol), with the tie rules of the spec ("Code lengths"). A single present symbol gets length 1.
+std::vector<unsigned> limited_code_lengths(const std::vector<uint64_t>& hist, unsigned max_bits);
+
+// CRC-32C (Castagnoli, reflected, initial value and final XOR 0xFFFFFFFF) of data, continuing
+// from a previous result crc (0 to start).
+uint32_t crc32c(const uint8_t* data, size_t size, uint32_t crc = 0);
 
 // One group after analysis: the fields written before its value fields.
 // Spec: "Group record". Mirrors the RTL's group analysis stage.
@@ -48,20 +86,54 @@ struct Encoded {
   uint64_t values = 0;
   std::vector<uint32_t> chunk_words;  // the chunk index: length of each chunk in W-bit words
   std::vector<uint8_t> payload;       // the chunks back to back, W/8 bytes per word
+  // Version 2 only: the code table, and per chunk its mode (1 = raw) and CRC-32C.
+  CodeTable table;
+  std::vector<uint8_t> chunk_raw;
+  std::vector<uint32_t> chunk_crc;
   BitCounts bits;
 };
 
 // Encodes n values (bit patterns; BF16 in the low 16 bits). Returns kBadConfig for an invalid
-// config and kBadInput for a BF16 value with high bits set; *out is then left empty.
-Status encode(const Config& c, const uint32_t* values, size_t n, Encoded* out);
+// config and kBadInput for a BF16 value with high bits set; *out is then left empty. Version 2
+// codes its chunks on up to `threads` threads (the output does not depend on the count).
+Status encode(const Config& c, const uint32_t* values, size_t n, Encoded* out,
+              unsigned threads = 1);
 
 // Decodes a whole tensor into out[0..values). Every value written is Q_m of the encoder's input.
-Status decode(const Encoded& e, uint32_t* out);
+// Version 2 decodes its chunks on up to `threads` threads and reports the error of the first
+// failing chunk.
+Status decode(const Encoded& e, uint32_t* out, unsigned threads = 1);
 
 // Decodes chunk `chunk` alone (random access): writes its values to out (at most c.chunk).
-// `data` holds exactly that chunk's words.
+// `data` holds exactly that chunk's words. Version 1 only.
 Status decode_chunk(const Config& c, uint64_t chunk_values, const uint8_t* data, size_t words,
                     uint32_t* out);
+
+// Version 2: decodes one chunk of `chunk_values` values given the tensor's table, the chunk's
+// mode and CRC from the index, and its words. On an error the chunk's values are all +0.
+Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t chunk_values, bool raw,
+                       uint32_t crc, const uint8_t* data, size_t words, uint32_t* out);
+
+// Version 2: one chunk's coded form, as the encoder builds it (for tests and the RTL benches).
+struct ChunkV2 {
+  bool raw = false;
+  uint32_t crc = 0;
+  std::vector<uint8_t> bytes;  // the chunk's words
+  BitCounts bits;
+};
+// Codes chunk values q[0..n) (already quantized) with the tensor's table.
+ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, size_t n);
+// The table a conforming encoder builds for quantized values q[0..n). TableOptions other than
+// the defaults give streams that every decoder reads but no conforming encoder writes; sfp eval
+// measures them as candidates.
+struct TableOptions {
+  bool rep = true;                        // count REP symbols (false: never use REP)
+  unsigned max_code_bits = kMaxCodeBits;  // length limit, at most kMaxCodeBits
+};
+CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableOptions& o = {});
+// Encodes a version 2 tensor with a candidate table rule (single-threaded).
+Status encode_candidate(const Config& c, const TableOptions& o, const uint32_t* values, size_t n,
+                        Encoded* out);
 
 // Number of chunks for n values: ceil(n / C).
 uint64_t chunk_count(const Config& c, uint64_t n);

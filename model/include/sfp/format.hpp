@@ -42,11 +42,19 @@ enum class Status : uint8_t {
   kBadPadding = 6,   // non-zero bits after the last group of a chunk
   kLength = 7,       // chunk length larger than its content needs
   kBadInput = 8,     // encoder input: a BF16 value with bits above bit 15
+  kCrc = 9,          // v2: a chunk's CRC-32C does not match its words
+  kBadTable = 10,    // v2: the tensor's code table is malformed
+  kBadCode = 11,     // v2: lane bits that match no codeword of the table
 };
 const char* status_name(Status s);
 
-// Per-tensor configuration. Defaults are the spec's defaults (format.md, "Field table").
+// Per-tensor configuration. Defaults are the spec's version 1 defaults (format.md, "Field
+// table"); Config::lossless gives the defaults of the current version.
+//
+// Version 2 uses fp, man_bits, rounding, group (the number of lanes L) and chunk; gecko, base,
+// zero and word_bits are version 1 fields that version 2 ignores (its words are 32 bits).
 struct Config {
+  unsigned version = 1;  // format version of the stream: 1 or 2
   Fp fp = Fp::kFp32;
   unsigned man_bits = kManBitsFp32;  // m: mantissa bits kept, 0..man_bits of the format
   Rounding rounding = Rounding::kTruncate;
@@ -57,11 +65,18 @@ struct Config {
   unsigned chunk = kDefaultChunkValues;
   unsigned word_bits = kDefaultWordBits;
 
-  // The lossless configuration for a format (m = all mantissa bits).
-  static Config lossless(Fp fp) {
+  // The lossless configuration for a format (m = all mantissa bits) with the defaults of a
+  // format version (the current one by default).
+  static Config lossless(Fp fp, unsigned version = kFormatVersion) {
     Config c;
+    c.version = version;
     c.fp = fp;
     c.man_bits = fp_format(fp).man_bits;
+    if (version == 2) {
+      c.group = kV2DefaultLanes;
+      c.chunk = kV2DefaultChunkValues;
+      c.word_bits = kV2WordBits;
+    }
     return c;
   }
   bool operator==(const Config& o) const;
@@ -73,7 +88,8 @@ Status validate(const Config& c, std::string* why = nullptr);
 // Spec: "Tensor configuration word". pack_config requires validate(c) == kOk.
 uint32_t pack_config(const Config& c);
 Status unpack_config(uint32_t word, Config* c, std::string* why = nullptr);
-// One line, e.g. "fp32 m=23 trunc gecko G=16 base=delta zero=mode C=4096 W=256".
+// One line, e.g. "fp32 m=23 trunc gecko G=16 base=delta zero=mode C=4096 W=256" (version 1) or
+// "v2 fp32 m=23 trunc L=16 C=16384".
 std::string to_string(const Config& c);
 
 }  // namespace sfp

@@ -39,5 +39,29 @@ inline constexpr unsigned kDefaultZeroCode = 2;
 inline constexpr unsigned kDefaultChunkValues = 4096;
 // default word width W
 inline constexpr unsigned kDefaultWordBits = 256;
+// version 2: width of every word (lane words, plane words, headers)
+inline constexpr unsigned kV2WordBits = 32;
+// version 2: a lane with fewer bits than this takes a word before its step
+inline constexpr unsigned kV2LaneRefillBits = 32;
+// version 2: the most bits a lane can hold (refill threshold + one word)
+inline constexpr unsigned kV2LaneBufferBits = 64;
+// version 2: fewest lanes, log2 (L = 4)
+inline constexpr unsigned kV2MinLanesLog2 = 2;
+// version 2: most lanes, log2 (L = 32)
+inline constexpr unsigned kV2MaxLanesLog2 = 5;
+// version 2: default number of lanes L
+inline constexpr unsigned kV2DefaultLanes = 16;
+// version 2: default chunk size C
+inline constexpr unsigned kV2DefaultChunkValues = 16384;
+// version 2: longest codeword of the exponent code
+inline constexpr unsigned kMaxCodeBits = 12;
+// version 2: bits of one code length in the table
+inline constexpr unsigned kCodeLengthBits = 4;
+// version 2: most distance symbols in a table
+inline constexpr unsigned kMaxDistSymbols = 48;
+// version 2: bits of the distance symbol count in the table
+inline constexpr unsigned kDistCountBits = 6;
+// version 2: bits of an escaped exponent
+inline constexpr unsigned kEscExpBits = 8;
 
 }  // namespace sfp

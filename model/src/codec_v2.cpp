@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Format version 2: lanes, the per-tensor exponent code, the refill rule, the mantissa plane,
+// raw chunks and CRC-32C. Spec: docs/format.md, "Version 2".
+// Each BitWriter::put in the encoder has its get in the decoder, in the same order.
+#include "codec_v2.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "bit_io.hpp"
+#include "sfp/codec.hpp"
+#include "sfp/quantize.hpp"
+
+namespace sfp {
+namespace {
+
+using detail::BitReader;
+using detail::BitWriter;
+
+constexpr unsigned kRefill = kV2LaneRefillBits;
+constexpr unsigned kWordBytes = kV2WordBits / 8;
+
+unsigned bit_width(uint64_t v) {
+  unsigned w = 0;
+  for (; v; v >>= 1) ++w;
+  return w;
+}
+
+uint32_t reverse_bits(uint32_t v, unsigned n) {
+  uint32_t r = 0;
+  for (unsigned i = 0; i < n; ++i) r |= ((v >> i) & 1u) << (n - 1 - i);
+  return r;
+}
+
+// Bits per value of a raw chunk: sign, exponent and max(m, 1) mantissa bits.
+unsigned raw_value_bits(const Config& c) { return 1 + kExpBits + std::max(c.man_bits, 1u); }
+
+}  // namespace
+
+// ---- Code table --------------------------------------------------------------------------
+
+bool CodeTable::operator==(const CodeTable& o) const {
+  return base == o.base && sign == o.sign && dist == o.dist &&
+         std::equal(lengths, lengths + kMaxSymbols, o.lengths);
+}
+
+unsigned table_bits(const CodeTable& t) {
+  return kExpBits + 2 + kDistCountBits + t.symbols() * kCodeLengthBits;
+}
+
+std::vector<uint8_t> pack_table(const CodeTable& t) {
+  std::vector<uint8_t> out((table_bits(t) + 7) / 8 + 8, 0);
+  BitWriter bw(out.data());
+  bw.put(t.base, kExpBits);
+  bw.put(static_cast<unsigned>(t.sign), 2);
+  bw.put(t.dist, kDistCountBits);
+  for (unsigned s = 0; s < t.symbols(); ++s) bw.put(t.lengths[s], kCodeLengthBits);
+  out.resize(bw.finish(1));
+  return out;
+}
+
+Status check_table(const CodeTable& t) {
+  if (t.base > 255 || static_cast<unsigned>(t.sign) > 2 || t.dist > kMaxDistSymbols) {
+    return Status::kBadTable;
+  }
+  uint64_t kraft = 0;
+  for (unsigned s = 0; s < kMaxSymbols; ++s) {
+    const unsigned len = t.lengths[s];
+    if (len > kMaxCodeBits || (s >= t.symbols() && len)) return Status::kBadTable;
+    if (len) kraft += uint64_t{1} << (kMaxCodeBits - len);
+  }
+  return kraft <= (uint64_t{1} << kMaxCodeBits) ? Status::kOk : Status::kBadTable;
+}
+
+Status unpack_table(const uint8_t* data, size_t size, CodeTable* t, size_t* used) {
+  BitReader br(data, size);
+  CodeTable r;
+  r.base = br.get(kExpBits);
+  const unsigned sign = br.get(2);
+  r.dist = br.get(kDistCountBits);
+  if (br.overrun()) return Status::kTruncated;
+  if (sign > 2 || r.dist > kMaxDistSymbols) return Status::kBadTable;
+  r.sign = static_cast<SignMode>(sign);
+  for (unsigned s = 0; s < r.symbols(); ++s) r.lengths[s] = static_cast<uint8_t>(br.get(4));
+  if (br.overrun()) return Status::kTruncated;
+  const uint64_t bits = table_bits(r);
+  const uint64_t end = (bits + 7) / 8 * 8;
+  if (bits < end && br.get(static_cast<unsigned>(end - bits)) != 0) return Status::kBadTable;
+  if (const Status s = check_table(r); s != Status::kOk) return s;
+  *t = r;
+  *used = static_cast<size_t>(end / 8);
+  return Status::kOk;
+}
+
+// Package-merge (Spec: "Code lengths"): leaves sorted by (count, symbol); at each of the
+// max_bits - 1 levels the list is paired into packages in order and merged with the leaves,
+// a leaf before a package of the same weight; the first 2n - 2 items give the lengths.
+std::vector<unsigned> limited_code_lengths(const std::vector<uint64_t>& hist, unsigned max_bits) {
+  std::vector<unsigned> len(hist.size(), 0);
+  std::vector<unsigned> present;
+  for (unsigned s = 0; s < hist.size(); ++s) {
+    if (hist[s]) present.push_back(s);
+  }
+  const size_t n = present.size();
+  if (n == 0) return len;
+  if (n == 1) {
+    len[present[0]] = 1;
+    return len;
+  }
+  std::stable_sort(present.begin(), present.end(),
+                   [&](unsigned a, unsigned b) { return hist[a] < hist[b]; });
+  struct Item {
+    uint64_t weight;
+    std::vector<uint8_t> count;  // leaves inside, per position in `present`
+  };
+  std::vector<Item> leaves(n);
+  for (size_t i = 0; i < n; ++i) {
+    leaves[i].weight = hist[present[i]];
+    leaves[i].count.assign(n, 0);
+    leaves[i].count[i] = 1;
+  }
+  std::vector<Item> list = leaves;
+  for (unsigned level = 1; level < max_bits; ++level) {
+    std::vector<Item> packages;
+    for (size_t i = 0; i + 1 < list.size(); i += 2) {
+      Item p{list[i].weight + list[i + 1].weight, list[i].count};
+      for (size_t k = 0; k < n; ++k) p.count[k] += list[i + 1].count[k];
+      packages.push_back(std::move(p));
+    }
+    std::vector<Item> merged;
+    size_t a = 0, b = 0;
+    while (a < leaves.size() || b < packages.size()) {
+      if (b == packages.size() || (a < leaves.size() && leaves[a].weight <= packages[b].weight)) {
+        merged.push_back(leaves[a++]);
+      } else {
+        merged.push_back(std::move(packages[b++]));
+      }
+    }
+    list = std::move(merged);
+  }
+  for (size_t i = 0; i < 2 * n - 2; ++i) {
+    for (size_t k = 0; k < n; ++k) len[present[k]] += list[i].count[k];
+  }
+  return len;
+}
+
+namespace detail {
+
+Canonical::Canonical(const CodeTable& t, unsigned man_bits) {
+  std::fill(std::begin(lut), std::end(lut), uint16_t{0});
+  unsigned order[kMaxSymbols], k = 0;
+  for (unsigned len = 1; len <= kMaxCodeBits; ++len) {
+    for (unsigned s = 0; s < t.symbols(); ++s) {
+      if (t.lengths[s] == len) order[k++] = s;
+    }
+  }
+  uint32_t code = 0;
+  unsigned last = 0;
+  for (unsigned i = 0; i < k; ++i) {
+    const unsigned s = order[i], len = t.lengths[s];
+    code <<= len - last;
+    last = len;
+    rev[s] = reverse_bits(code, len);
+    ++code;
+    for (uint32_t hi = 0; hi < (1u << (kMaxCodeBits - len)); ++hi) {
+      lut[rev[s] | (hi << len)] = static_cast<uint16_t>(s | (len << 8));
+    }
+  }
+  for (unsigned s = 0; s < kMaxSymbols; ++s) {
+    lane_bits[s] = t.lengths[s];
+    if (s == kSymEsc && t.lengths[s]) lane_bits[s] += kEscExpBits + (man_bits == 0);
+  }
+}
+
+}  // namespace detail
+
+// ---- Table building ----------------------------------------------------------------------
+
+CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableOptions& o) {
+  const FpFormat f = fp_format(c.fp);
+  const unsigned lanes = c.group;
+  uint64_t exp_hist[256] = {}, zeros = 0, reps = 0;
+  bool pos = false, neg = false;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t v = q[i];
+    if (v == 0) {
+      ++zeros;
+      continue;
+    }
+    const size_t at = i % c.chunk;
+    if (o.rep && at >= lanes && q[i - lanes] == v) {
+      ++reps;
+      continue;
+    }
+    const Fields x = split(v, c.fp);
+    ++exp_hist[x.exp];
+    (x.sign ? neg : pos) = true;
+  }
+  CodeTable t;
+  t.sign = pos && neg ? SignMode::kMixed : neg ? SignMode::kNegative : SignMode::kPositive;
+  int base = -1;
+  for (int e = static_cast<int>(f.exp_max()) - 1; e >= 0; --e) {
+    if (exp_hist[e]) {
+      base = e;
+      break;
+    }
+  }
+  uint64_t esc = exp_hist[f.exp_max()];
+  if (base >= 0) {
+    t.base = static_cast<unsigned>(base);
+    for (int d = 0; d <= base; ++d) {
+      if (!exp_hist[base - d]) continue;
+      if (d < static_cast<int>(kMaxDistSymbols)) {
+        t.dist = static_cast<unsigned>(d) + 1;
+      } else {
+        esc += exp_hist[base - d];
+      }
+    }
+  }
+  std::vector<uint64_t> hist(t.symbols(), 0);
+  hist[kSymZero] = zeros;
+  hist[kSymRep] = reps;
+  hist[kSymEsc] = esc;
+  for (unsigned d = 0; d < t.dist; ++d) hist[kSymDist0 + d] = exp_hist[t.base - d];
+  const std::vector<unsigned> len = limited_code_lengths(hist, o.max_code_bits);
+  for (unsigned s = 0; s < t.symbols(); ++s) t.lengths[s] = static_cast<uint8_t>(len[s]);
+  return t;
+}
+
+// ---- Chunks ------------------------------------------------------------------------------
+
+namespace {
+
+// Raw chunk: every value as sign, exponent, top max(m, 1) mantissa bits.
+ChunkV2 encode_raw(const Config& c, const uint32_t* q, size_t n) {
+  const FpFormat f = fp_format(c.fp);
+  const unsigned mm = std::max(c.man_bits, 1u), drop = f.man_bits - mm;
+  const uint64_t bits = uint64_t{n} * raw_value_bits(c);
+  ChunkV2 out;
+  out.raw = true;
+  out.bytes.assign((bits + kV2WordBits - 1) / kV2WordBits * kWordBytes + 8, 0);
+  BitWriter bw(out.bytes.data());
+  for (size_t i = 0; i < n; ++i) {
+    const Fields x = split(q[i], c.fp);
+    bw.put(x.sign | (x.exp << 1) | (uint64_t{x.man >> drop} << (1 + kExpBits)), 9 + mm);
+  }
+  out.bytes.resize(bw.finish(kWordBytes));
+  out.bits.sign = n;
+  out.bits.delta = uint64_t{n} * kExpBits;
+  out.bits.mantissa = uint64_t{n} * mm;
+  out.bits.pad = out.bytes.size() * 8 - bits;
+  return out;
+}
+
+uint32_t chunk_crc(bool raw, const uint8_t* data, size_t size) {
+  const uint8_t mode = raw ? 1 : 0;
+  return crc32c(data, size, crc32c(&mode, 1));
+}
+
+}  // namespace
+
+ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, size_t n) {
+  const FpFormat f = fp_format(c.fp);
+  const detail::Canonical code(t, c.man_bits);
+  const unsigned lanes = c.group, m = c.man_bits, drop = f.man_bits - m;
+  const unsigned s_bits = t.sign == SignMode::kMixed ? 1 : 0;
+  const bool use_rep = t.lengths[kSymRep] != 0;
+  const size_t rows = (n + lanes - 1) / lanes;
+  // Lane bit sequences, each in its own stretch of one buffer.
+  const size_t lane_cap = (rows * (kMaxCodeBits + kEscExpBits + 1) + 7) / 8 + 16;
+  std::vector<uint8_t> lane_buf(lane_cap * lanes, 0);
+  std::vector<BitWriter> lw;
+  lw.reserve(lanes);
+  for (unsigned l = 0; l < lanes; ++l) lw.emplace_back(lane_buf.data() + l * lane_cap);
+  std::vector<uint8_t> plane(((uint64_t{n} * (s_bits + m) + 7) / 8) + 16, 0);
+  BitWriter pw(plane.data());
+  unsigned fill[32] = {};
+  std::vector<uint8_t> order;  // the lane of each word, in stream order (Spec: "Refill rule")
+  order.reserve(n / 2 + lanes);
+  ChunkV2 out;
+  BitCounts& b = out.bits;
+  bool encodable = true;  // false if a value needs a symbol the table lacks
+  for (size_t r = 0, i = 0; r < rows && encodable; ++r) {
+    for (unsigned l = 0; l < lanes && i < n; ++l, ++i) {
+      if (fill[l] < kRefill) {
+        order.push_back(static_cast<uint8_t>(l));
+        fill[l] += kV2WordBits;
+      }
+      const uint32_t v = q[i];
+      unsigned sym;
+      uint32_t esc_exp = 0;
+      const Fields x = split(v, c.fp);
+      if (v == 0) {
+        sym = kSymZero;
+      } else if (use_rep && i >= lanes && q[i - lanes] == v) {
+        sym = kSymRep;
+      } else if (x.exp != f.exp_max() && x.exp <= t.base && t.base - x.exp < t.dist &&
+                 t.lengths[kSymDist0 + t.base - x.exp]) {
+        sym = kSymDist0 + t.base - x.exp;
+      } else {
+        sym = kSymEsc;
+        esc_exp = x.exp;
+      }
+      const unsigned len = t.lengths[sym];
+      if (!len) {
+        encodable = false;
+        break;
+      }
+      lw[l].put(code.rev[sym], len);
+      fill[l] -= code.lane_bits[sym];
+      if (sym == kSymZero) {
+        b.zero += len;
+        continue;
+      }
+      if (sym == kSymRep) {
+        b.repeat += len;
+        continue;
+      }
+      b.delta += len;
+      if (sym == kSymEsc) {
+        lw[l].put(esc_exp, kEscExpBits);
+        b.delta += kEscExpBits;
+        if (m == 0) {
+          lw[l].put(x.man >> (f.man_bits - 1), 1);
+          b.mantissa += 1;
+        }
+      }
+      if (s_bits + m) pw.put((x.sign & s_bits) | (uint64_t{x.man >> drop} << s_bits), s_bits + m);
+      b.sign += s_bits;
+      b.mantissa += m;
+    }
+  }
+  if (!encodable) return encode_raw(c, q, n);
+  // Words in the order the decoder takes them; trailing words that hold no lane bit are left
+  // out (the decoder reads zeros past the last lane word).
+  std::vector<uint64_t> lane_bits(lanes);
+  for (unsigned l = 0; l < lanes; ++l) lane_bits[l] = lw[l].bits();
+  std::vector<uint32_t> taken(lanes, 0);
+  std::vector<uint32_t> words;
+  words.reserve(order.size());
+  size_t keep = 0;  // every put has already stored its partial byte in lane_buf
+  for (uint8_t l : order) {
+    const uint32_t k = taken[l]++;
+    uint32_t w = 0;
+    if (uint64_t{k} * kV2WordBits < lane_bits[l]) {
+      std::memcpy(&w, lane_buf.data() + l * lane_cap + k * kWordBytes, kWordBytes);
+      keep = words.size() + 1;
+    }
+    words.push_back(w);
+  }
+  words.resize(keep);
+  const size_t plane_bytes = pw.finish(kWordBytes);
+  const size_t coded_bytes = kWordBytes * (1 + words.size()) + plane_bytes;
+  const uint64_t raw_bits = uint64_t{n} * raw_value_bits(c);
+  const size_t raw_bytes = (raw_bits + kV2WordBits - 1) / kV2WordBits * kWordBytes;
+  if (raw_bytes < coded_bytes) return encode_raw(c, q, n);
+  out.bytes.resize(coded_bytes);
+  const uint32_t lane_words = static_cast<uint32_t>(words.size());
+  std::memcpy(out.bytes.data(), &lane_words, kWordBytes);
+  if (!words.empty()) std::memcpy(out.bytes.data() + kWordBytes, words.data(), words.size() * 4);
+  std::memcpy(out.bytes.data() + kWordBytes * (1 + words.size()), plane.data(), plane_bytes);
+  b.header = kV2WordBits;
+  b.pad = coded_bytes * 8 - (b.header + b.zero + b.repeat + b.delta + b.sign + b.mantissa);
+  return out;
+}
+
+Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw, uint32_t crc,
+                       const uint8_t* data, size_t words, uint32_t* out) {
+  std::fill(out, out + n, 0u);
+  const size_t bytes = words * kWordBytes;
+  if (chunk_crc(raw, data, bytes) != crc) return Status::kCrc;
+  const FpFormat f = fp_format(c.fp);
+  const unsigned m = c.man_bits;
+  Status st = Status::kOk;
+  if (raw) {
+    const unsigned mm = std::max(m, 1u), drop = f.man_bits - mm;
+    const uint64_t bits = n * raw_value_bits(c);
+    if (bits > uint64_t{bytes} * 8) return Status::kTruncated;
+    if ((bits + kV2WordBits - 1) / kV2WordBits < words) return Status::kLength;
+    BitReader br(data, bytes);
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint32_t v = br.get(9 + mm);
+      out[i] = merge({v & 1u, (v >> 1) & 0xFFu, (v >> 9) << drop}, c.fp);
+    }
+    const uint64_t end = (bits + kV2WordBits - 1) / kV2WordBits * kV2WordBits;
+    while (br.pos() < end) {
+      const unsigned take = static_cast<unsigned>(std::min<uint64_t>(32, end - br.pos()));
+      if (br.get(take)) st = Status::kBadPadding;
+    }
+    if (st != Status::kOk) std::fill(out, out + n, 0u);
+    return st;
+  }
+  if (words < 1) return Status::kTruncated;
+  uint32_t lane_words;
+  std::memcpy(&lane_words, data, kWordBytes);
+  if (uint64_t{lane_words} + 1 > words) return Status::kTruncated;
+  const uint8_t* lane_data = data + kWordBytes;
+  const uint8_t* plane = lane_data + uint64_t{lane_words} * kWordBytes;
+  const size_t plane_bytes = (words - 1 - lane_words) * kWordBytes;
+  BitReader pr(plane, plane_bytes);
+  const detail::Canonical code(t, m);
+  const unsigned lanes = c.group, drop = f.man_bits - m;
+  const unsigned s_bits = t.sign == SignMode::kMixed ? 1 : 0;
+  const uint32_t fixed_sign = t.sign == SignMode::kNegative ? 1 : 0;
+  uint64_t buf[32] = {};
+  unsigned fill[32] = {};
+  uint64_t next = 0;  // lane words taken
+  for (uint64_t i = 0; i < n && st == Status::kOk; ++i) {
+    const unsigned l = static_cast<unsigned>(i % lanes);
+    if (fill[l] < kRefill) {
+      uint32_t w = 0;
+      if (next < lane_words) std::memcpy(&w, lane_data + next * kWordBytes, kWordBytes);
+      ++next;
+      buf[l] |= uint64_t{w} << fill[l];
+      fill[l] += kV2WordBits;
+    }
+    const uint16_t e = code.lut[buf[l] & ((1u << kMaxCodeBits) - 1)];
+    const unsigned len = e >> 8, sym = e & 0xFFu;
+    if (!len) {
+      st = Status::kBadCode;
+      break;
+    }
+    buf[l] >>= len;
+    fill[l] -= len;
+    if (sym == kSymZero) {
+      out[i] = 0;
+      continue;
+    }
+    if (sym == kSymRep) {
+      out[i] = i >= lanes ? out[i - lanes] : 0;
+      continue;
+    }
+    unsigned exp;
+    uint32_t man = 0;
+    if (sym == kSymEsc) {
+      exp = static_cast<unsigned>(buf[l] & 0xFFu);
+      buf[l] >>= kEscExpBits;
+      fill[l] -= kEscExpBits;
+      if (m == 0) {
+        man = static_cast<uint32_t>(buf[l] & 1u) << (f.man_bits - 1);
+        buf[l] >>= 1;
+        fill[l] -= 1;
+      }
+    } else {
+      const unsigned d = sym - kSymDist0;
+      if (d > t.base) {
+        st = Status::kExpRange;
+        break;
+      }
+      exp = t.base - d;
+    }
+    uint32_t sign = fixed_sign;
+    if (s_bits + m) {
+      const uint32_t p = pr.get(s_bits + m);
+      if (pr.overrun()) {
+        st = Status::kTruncated;
+        break;
+      }
+      if (s_bits) sign = p & 1u;
+      if (m) man = (p >> s_bits) << drop;
+    }
+    out[i] = merge({sign, exp, man}, c.fp);
+  }
+  if (st == Status::kOk) {
+    for (unsigned l = 0; l < lanes; ++l) {
+      if (buf[l]) st = Status::kBadPadding;
+    }
+  }
+  if (st == Status::kOk && next < lane_words) st = Status::kLength;
+  if (st == Status::kOk) {
+    const uint64_t used = pr.pos();
+    const uint64_t end = (used + kV2WordBits - 1) / kV2WordBits * kV2WordBits;
+    while (pr.pos() < end) {
+      const unsigned take = static_cast<unsigned>(std::min<uint64_t>(32, end - pr.pos()));
+      if (pr.get(take)) st = Status::kBadPadding;
+    }
+    if (st == Status::kOk && end < uint64_t{plane_bytes} * 8) st = Status::kLength;
+  }
+  if (st != Status::kOk) std::fill(out, out + n, 0u);
+  return st;
+}
+
+// ---- Tensors -----------------------------------------------------------------------------
+
+namespace detail {
+
+uint64_t max_chunk_words_v2(const Config& c, uint64_t values) {
+  return (values * raw_value_bits(c) + kV2WordBits - 1) / kV2WordBits;
+}
+
+unsigned index_entry_bits_v2(const Config& c) {
+  return bit_width(max_chunk_words_v2(c, c.chunk)) + 1;
+}
+
+// Runs body(i) for i in [0, count) on up to `threads` threads.
+template <class Body>
+void parallel_for(uint64_t count, unsigned threads, Body body) {
+  threads = static_cast<unsigned>(std::min<uint64_t>(std::max(threads, 1u), count));
+  if (threads <= 1) {
+    for (uint64_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (uint64_t i = t; i < count; i += threads) body(i);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+Status encode_v2(const Config& c, const uint32_t* values, size_t n, Encoded* out, unsigned threads,
+                 const TableOptions& options) {
+  Encoded e;
+  e.config = c;
+  e.values = n;
+  std::vector<uint32_t> qbuf;
+  const uint32_t* q = values;
+  if (c.man_bits < fp_format(c.fp).man_bits) {
+    qbuf.resize(n);
+    quantize(values, qbuf.data(), n, c.fp, c.man_bits, c.rounding);
+    q = qbuf.data();
+  }
+  e.table = build_table(c, q, n, options);
+  const uint64_t k = chunk_count(c, n);
+  std::vector<ChunkV2> chunks(k);
+  parallel_for(k, threads, [&](uint64_t i) {
+    const size_t first = i * c.chunk, len = std::min<size_t>(c.chunk, n - first);
+    chunks[i] = encode_chunk_v2(c, e.table, q + first, len);
+    chunks[i].crc = chunk_crc(chunks[i].raw, chunks[i].bytes.data(), chunks[i].bytes.size());
+  });
+  size_t total = 0;
+  for (const ChunkV2& ch : chunks) total += ch.bytes.size();
+  e.payload.reserve(total);
+  e.chunk_words.reserve(k);
+  e.chunk_raw.reserve(k);
+  e.chunk_crc.reserve(k);
+  for (const ChunkV2& ch : chunks) {
+    e.payload.insert(e.payload.end(), ch.bytes.begin(), ch.bytes.end());
+    e.chunk_words.push_back(static_cast<uint32_t>(ch.bytes.size() / kWordBytes));
+    e.chunk_raw.push_back(ch.raw ? 1 : 0);
+    e.chunk_crc.push_back(ch.crc);
+    e.bits += ch.bits;
+  }
+  e.bits.table = table_bits(e.table);
+  e.bits.index = k * index_entry_bits_v2(c);
+  e.bits.crc = k * 32;
+  *out = std::move(e);
+  return Status::kOk;
+}
+
+Status decode_v2(const Encoded& e, uint32_t* out, unsigned threads) {
+  const Config& c = e.config;
+  const uint64_t k = chunk_count(c, e.values);
+  if (e.chunk_words.size() != k || e.chunk_raw.size() != k || e.chunk_crc.size() != k) {
+    return Status::kBadIndex;
+  }
+  if (check_table(e.table) != Status::kOk) return Status::kBadTable;
+  const uint64_t max_words = max_chunk_words_v2(c, c.chunk);
+  std::vector<uint64_t> at(k + 1, 0);
+  for (uint64_t i = 0; i < k; ++i) {
+    const uint32_t w = e.chunk_words[i];
+    if (w == 0 || w > max_words || e.chunk_raw[i] > 1) return Status::kBadIndex;
+    at[i + 1] = at[i] + w;
+  }
+  if (at[k] * kWordBytes != e.payload.size()) return Status::kBadIndex;
+  std::vector<Status> status(k, Status::kOk);
+  parallel_for(k, threads, [&](uint64_t i) {
+    const uint64_t first = i * c.chunk, len = std::min<uint64_t>(c.chunk, e.values - first);
+    status[i] =
+        decode_chunk_v2(c, e.table, len, e.chunk_raw[i] != 0, e.chunk_crc[i],
+                        e.payload.data() + at[i] * kWordBytes, e.chunk_words[i], out + first);
+  });
+  for (Status s : status) {
+    if (s != Status::kOk) return s;
+  }
+  return Status::kOk;
+}
+
+}  // namespace detail
+
+Status encode_candidate(const Config& c, const TableOptions& o, const uint32_t* values, size_t n,
+                        Encoded* out) {
+  *out = Encoded{};
+  if (validate(c) != Status::kOk || c.version != 2 || o.max_code_bits < 1 ||
+      o.max_code_bits > kMaxCodeBits) {
+    return Status::kBadConfig;
+  }
+  return detail::encode_v2(c, values, n, out, 1, o);
+}
+
+}  // namespace sfp
