@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <new>
+#include <thread>
 
 #include "sfp/io/file.hpp"
 #include "sfp/io/npy.hpp"
@@ -27,21 +28,29 @@ std::string one_line(std::string s) {
 }  // namespace
 
 void ConfigFlags::add_to(CLI::App* app) {
+  version_opt_ = app->add_option("--format", version_,
+                                 fmt::format("Format version: 2 (lanes, exponent code, CRC) or 1 "
+                                             "(Gecko groups) (default: {})",
+                                             kFormatVersion))
+                     ->check(CLI::IsMember({1u, 2u}));
+  lanes_opt_ = app->add_option("--lanes", lanes_, "Format 2: lanes L (default: 16)")
+                   ->check(CLI::IsMember({4u, 8u, 16u, 32u}));
   man_bits_opt_ = app->add_option("-m,--format-m", man_bits_,
                                   "Mantissa bits kept (default: all: 23 for F32, 7 for BF16)")
                       ->check(CLI::Range(0u, 23u));
   round_opt_ = app->add_option("--round", round_, "Rounding when -m drops bits (default: trunc)")
                    ->check(CLI::IsMember({"trunc", "rne"}));
-  auto* gecko = app->add_flag("--no-gecko", no_gecko_, "Raw 8-bit exponents instead of Gecko");
-  group_opt_ = app->add_option("--group", group_, "Group size G (default: 16)")
+  gecko_opt_ =
+      app->add_flag("--no-gecko", no_gecko_, "Format 1: raw 8-bit exponents instead of Gecko");
+  group_opt_ = app->add_option("--group", group_, "Format 1: group size G (default: 16)")
                    ->check(CLI::IsMember({4u, 8u, 16u, 32u}));
-  base_opt_ = app->add_option("--base", base_, "Base code (default: delta)")
+  base_opt_ = app->add_option("--base", base_, "Format 1: base code (default: delta)")
                   ->check(CLI::IsMember({"raw", "delta", "gamma"}));
-  zero_opt_ = app->add_option("--zero", zero_, "Zero code (default: mode)")
+  zero_opt_ = app->add_option("--zero", zero_, "Format 1: zero code (default: mode)")
                   ->check(CLI::IsMember({"none", "mask", "mode"}));
   chunk_opt_ = app->add_option("--chunk", chunk_,
-                               "Chunk size C in values: a power of two, G to 1048576 "
-                               "(default: 4096)")
+                               "Chunk size C in values: a power of two, G (or L) to 1048576 "
+                               "(default: 16384 in format 2, 4096 in format 1)")
                    ->check(CLI::Validator(
                        [](std::string& s) -> std::string {
                          unsigned long v = 0;
@@ -56,10 +65,10 @@ void ConfigFlags::add_to(CLI::App* app) {
                          return "";
                        },
                        "POW2", "power of two"));
-  word_opt_ = app->add_option("--word", word_, "Word width W in bits (default: 256)")
+  word_opt_ = app->add_option("--word", word_, "Format 1: word width W in bits (default: 256)")
                   ->check(CLI::IsMember({32u, 64u, 128u, 256u, 512u}));
-  options_ = {man_bits_opt_, round_opt_, gecko,      group_opt_,
-              base_opt_,     zero_opt_,  chunk_opt_, word_opt_};
+  options_ = {version_opt_, lanes_opt_, man_bits_opt_, round_opt_, gecko_opt_,
+              group_opt_,   base_opt_,  zero_opt_,     chunk_opt_, word_opt_};
 }
 
 bool ConfigFlags::any() const {
@@ -70,6 +79,21 @@ bool ConfigFlags::any() const {
 }
 
 void ConfigFlags::check() const {
+  if (version_ == 2) {
+    for (const CLI::Option* o : {gecko_opt_, group_opt_, base_opt_, zero_opt_, word_opt_}) {
+      if (o->count()) {
+        throw UsageError(fmt::format("{} applies to --format 1 only", o->get_name()));
+      }
+    }
+    const unsigned lanes = lanes_opt_->count() ? lanes_ : kV2DefaultLanes;
+    const unsigned chunk = chunk_opt_->count() ? chunk_ : kV2DefaultChunkValues;
+    if (chunk < lanes) {
+      throw UsageError(
+          fmt::format("chunk size --chunk {} is smaller than the lane count {}", chunk, lanes));
+    }
+    return;
+  }
+  if (lanes_opt_->count()) throw UsageError("--lanes applies to --format 2 only");
   const unsigned group = group_opt_->count() ? group_ : kDefaultGroupLanes;
   const unsigned chunk = chunk_opt_->count() ? chunk_ : kDefaultChunkValues;
   if (chunk < group) {
@@ -79,7 +103,7 @@ void ConfigFlags::check() const {
 }
 
 Config ConfigFlags::config_for(const io::Tensor& t) const {
-  Config c = Config::lossless(t.dtype);
+  Config c = Config::lossless(t.dtype, version_);
   if (man_bits_opt_->count()) {
     const unsigned max = fp_format(t.dtype).man_bits;
     if (man_bits_ > max) {
@@ -89,6 +113,11 @@ Config ConfigFlags::config_for(const io::Tensor& t) const {
     c.man_bits = man_bits_;
   }
   c.rounding = round_ == "rne" ? Rounding::kNearestEven : Rounding::kTruncate;
+  if (version_ == 2) {
+    if (lanes_opt_->count()) c.group = lanes_;
+    if (chunk_opt_->count()) c.chunk = chunk_;
+    return c;
+  }
   c.gecko = !no_gecko_;
   if (group_opt_->count()) c.group = group_;
   if (base_opt_->count()) {
@@ -128,6 +157,19 @@ io::TensorFile parse_tensor_file(const std::string& path, const std::vector<uint
     if (std::filesystem::path(path).extension() == ".safetensors") throw;
     throw io::Error(fmt::format("not .npy or .sfp, and as safetensors: {}", e.what()));
   }
+}
+
+void add_threads_flag(CLI::App* app, unsigned* threads) {
+  app->add_option("-j,--threads", *threads,
+                  "Threads that code chunks in parallel (format 2; 0 = one per core)")
+      ->check(CLI::Range(0u, 256u))
+      ->capture_default_str();
+}
+
+unsigned resolve_threads(unsigned threads) {
+  if (threads) return threads;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw ? hw : 1;
 }
 
 int fail(const std::string& file, const std::exception& e) {

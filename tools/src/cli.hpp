@@ -48,6 +48,8 @@ class ConfigFlags {
   Config config_for(const io::Tensor& t) const;
 
  private:
+  unsigned version_ = kFormatVersion;
+  unsigned lanes_ = 0;
   unsigned man_bits_ = 0;
   std::string round_ = "trunc";
   bool no_gecko_ = false;
@@ -57,6 +59,9 @@ class ConfigFlags {
   unsigned chunk_ = 0;
   unsigned word_ = 0;
   std::vector<CLI::Option*> options_;
+  CLI::Option* version_opt_ = nullptr;
+  CLI::Option* lanes_opt_ = nullptr;
+  CLI::Option* gecko_opt_ = nullptr;
   CLI::Option* man_bits_opt_ = nullptr;
   CLI::Option* round_opt_ = nullptr;
   CLI::Option* group_opt_ = nullptr;
@@ -70,6 +75,11 @@ class ConfigFlags {
 // array is named after the file's stem.
 io::TensorFile parse_tensor_file(const std::string& path, const std::vector<uint8_t>& bytes,
                                  bool bf16_npy);
+
+// Adds -j/--threads (chunks coded in parallel) to a subcommand; 0 means one per core.
+void add_threads_flag(CLI::App* app, unsigned* threads);
+// The thread count a -j value stands for.
+unsigned resolve_threads(unsigned threads);
 
 // Prints "sfp: <file>: <what went wrong>" on stderr and returns 1.
 int fail(const std::string& file, const std::exception& e);

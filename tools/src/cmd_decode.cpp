@@ -16,6 +16,7 @@ namespace {
 
 struct DecodeOptions {
   std::string in, out;
+  unsigned threads = 1;
 };
 
 int run_decode(const DecodeOptions& o) {
@@ -25,7 +26,7 @@ int run_decode(const DecodeOptions& o) {
   try {
     const std::vector<uint8_t> in = io::read_file(o.in);
     const io::Container c = io::read_container(in.data(), in.size());
-    const io::TensorFile file = io::decode_container(c);
+    const io::TensorFile file = io::decode_container(c, resolve_threads(o.threads));
     kind = file.kind;
     tensors = file.tensors.size();
     bytes =
@@ -51,6 +52,7 @@ Command add_decode(CLI::App& app) {
   sub->add_option("input", o->in, ".sfp file")->required();
   sub->add_option("-o,--output", o->out, "safetensors or .npy file to write (the source kind)")
       ->required();
+  add_threads_flag(sub, &o->threads);
   sub->footer(
       "Writes the kind of file the .sfp was made from, with the same tensor names, shapes, "
       "dtypes and metadata. Tensors encoded losslessly come back bit for bit.");

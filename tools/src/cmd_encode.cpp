@@ -15,6 +15,7 @@ namespace {
 struct EncodeOptions {
   std::string in, out;
   bool bf16_npy = false;
+  unsigned threads = 1;
   ConfigFlags flags;
 };
 
@@ -25,7 +26,9 @@ int run_encode(const EncodeOptions& o) {
   try {
     const std::vector<uint8_t> in = io::read_file(o.in);
     const io::TensorFile file = parse_tensor_file(o.in, in, o.bf16_npy);
-    c = io::encode_tensor_file(file, [&](const io::Tensor& t) { return o.flags.config_for(t); });
+    c = io::encode_tensor_file(
+        file, [&](const io::Tensor& t) { return o.flags.config_for(t); },
+        resolve_threads(o.threads));
     bytes = io::write_container(c);
   } catch (const std::exception& e) {
     return fail(o.in, e);
@@ -58,6 +61,7 @@ Command add_encode(CLI::App& app) {
   sub->add_option("-o,--output", o->out, ".sfp file to write")->required();
   sub->add_flag("--bf16-npy", o->bf16_npy, "Read a .npy array of dtype <u2 as BF16 bit patterns");
   o->flags.add_to(sub);
+  add_threads_flag(sub, &o->threads);
   sub->footer(
       "Each tensor is encoded losslessly with the default configuration of its dtype unless the "
       "flags say otherwise. Prints one line per tensor: values, bits per value, and the ratio "

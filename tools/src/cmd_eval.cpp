@@ -61,8 +61,10 @@ struct Group {
   uint64_t values = 0, zeros = 0;
   double h0 = 0, h1 = 0;  // value-weighted sums of per-tensor entropies
   uint64_t gecko_exp = 0, gecko_total = 0, huffman = 0, zvc_exp = 0, zvc_total = 0;
+  uint64_t v2_exp = 0, v2_total = 0, v2_sign = 0;
   uint64_t zstd_exp = 0, lz4_exp = 0, zstd_raw = 0, lz4_raw = 0, zstd_planes = 0, lz4_planes = 0;
-  std::map<std::string, uint64_t> sweep;  // config label -> exponent bits incl. metadata
+  std::map<std::string, uint64_t> sweep;     // config label -> exponent bits incl. metadata
+  std::map<std::string, uint64_t> v2_sweep;  // version 2 candidate -> exponent bits, same
   double per(uint64_t bits) const { return values ? static_cast<double>(bits) / values : 0; }
 };
 
@@ -77,6 +79,49 @@ Encoded must_encode(const Config& c, const io::Tensor& t) {
   return e;
 }
 
+Encoded must_encode_candidate(const Config& c, const TableOptions& o, const io::Tensor& t) {
+  Encoded e;
+  const Status s = encode_candidate(c, o, t.values.data(), t.values.size(), &e);
+  if (s != Status::kOk) throw io::Error(t.name + ": encode failed: " + status_name(s));
+  return e;
+}
+
+// Version 2 candidates (docs/format_choice.md, "Version 2"): the default and one change each.
+std::map<std::string, uint64_t> v2_candidates(const io::Tensor& t) {
+  std::map<std::string, uint64_t> out;
+  const Config d = Config::lossless(t.dtype, 2);
+  const auto add = [&](const std::string& label, const Config& c, const TableOptions& o) {
+    out[label] = exponent_with_metadata(must_encode_candidate(c, o, t).bits);
+  };
+  add("v2 default", d, {});
+  add("v2 without REP", d, {false, kMaxCodeBits});
+  for (unsigned bits : {8u, 10u, 11u}) {
+    add(fmt::format("v2 codes <= {} bits", bits), d, {true, bits});
+  }
+  for (unsigned chunk : {1024u, 4096u, 65536u}) {
+    Config c = d;
+    c.chunk = chunk;
+    add(fmt::format("v2 C={}", chunk), c, {});
+  }
+  for (unsigned lanes : {8u, 32u}) {
+    Config c = d;
+    c.group = lanes;
+    add(fmt::format("v2 L={}", lanes), c, {});
+  }
+  // A table per chunk: each chunk coded as a tensor of its own.
+  uint64_t per_chunk = 0;
+  for (size_t first = 0; first < t.values.size(); first += d.chunk) {
+    const size_t len = std::min<size_t>(d.chunk, t.values.size() - first);
+    Encoded e;
+    if (encode(d, t.values.data() + first, len, &e) != Status::kOk) {
+      throw io::Error(t.name + ": encode failed");
+    }
+    per_chunk += exponent_with_metadata(e.bits);
+  }
+  out["v2 table per chunk"] = per_chunk;
+  return out;
+}
+
 std::vector<std::pair<std::string, Config>> sweep_configs(Fp fp) {
   std::vector<std::pair<std::string, Config>> out;
   static const char* const kBase[] = {"raw", "delta", "gamma"};
@@ -84,7 +129,7 @@ std::vector<std::pair<std::string, Config>> sweep_configs(Fp fp) {
   for (unsigned g : {4u, 8u, 16u, 32u}) {
     for (unsigned b = 0; b < 3; ++b) {
       for (unsigned z = 0; z < 3; ++z) {
-        Config c = Config::lossless(fp);
+        Config c = Config::lossless(fp, 1);
         c.group = g;
         c.base = static_cast<BaseCode>(b);
         c.zero = static_cast<ZeroCode>(z);
@@ -93,12 +138,12 @@ std::vector<std::pair<std::string, Config>> sweep_configs(Fp fp) {
     }
   }
   for (unsigned chunk : {1024u, 16384u}) {
-    Config c = Config::lossless(fp);
+    Config c = Config::lossless(fp, 1);
     c.chunk = chunk;
     out.push_back({fmt::format("default, C={}", chunk), c});
   }
   for (unsigned w : {64u, 512u}) {
-    Config c = Config::lossless(fp);
+    Config c = Config::lossless(fp, 1);
     c.word_bits = w;
     out.push_back({fmt::format("default, W={}", w), c});
   }
@@ -114,9 +159,14 @@ void add_to_group(const Item& it, int zstd_level, Group* g) {
   for (uint32_t x : t.values) g->zeros += x == 0;
   g->h0 += entropy_bits(exponent_histogram(v, n, t.dtype)) * n;
   g->h1 += conditional_exponent_entropy(v, n, t.dtype) * n;
-  const Encoded e = must_encode(Config::lossless(t.dtype), t);
+  const Encoded e = must_encode(Config::lossless(t.dtype, 1), t);
   g->gecko_exp += exponent_with_metadata(e.bits);
   g->gecko_total += e.bits.total();
+  const Encoded e2 = must_encode(Config::lossless(t.dtype, 2), t);
+  g->v2_exp += exponent_with_metadata(e2.bits);
+  g->v2_total += e2.bits.total();
+  g->v2_sign += e2.bits.sign;
+  for (const auto& [label, bits] : v2_candidates(t)) g->v2_sweep[label] += bits;
   g->huffman += huffman_exponent_bits(v, n, t.dtype);
   g->zvc_exp += zero_value_bits(v, n, t.dtype, true);
   g->zvc_total += zero_value_bits(v, n, t.dtype, false);
@@ -143,7 +193,8 @@ void add_to_group(const Item& it, int zstd_level, Group* g) {
 // The whole container with the mantissa bits in force, beside the low-precision formats.
 struct Container {
   uint64_t values = 0;
-  BitCounts bits;
+  BitCounts bits;                           // version 1
+  BitCounts bits_v2;                        // version 2, same mantissa bits
   double sfp_err_num = 0, sfp_err_den = 0;  // against the master copy where one is stored
   bool has_master = true;
   std::map<std::string, std::pair<double, double>> formats;  // name -> (bits, err^2 * |x|^2)
@@ -159,11 +210,14 @@ float as_float(uint32_t b) {
 void add_to_container(const Item& it, Container* c) {
   const io::Tensor& t = *it.tensor;
   if (t.dtype != Fp::kFp32 || t.values.empty()) return;
-  Config cfg = Config::lossless(Fp::kFp32);
+  Config cfg = Config::lossless(Fp::kFp32, 1);
   cfg.man_bits = std::min(it.man_bits, kManBitsFp32);
   const Encoded e = must_encode(cfg, t);
   c->values += t.values.size();
   c->bits += e.bits;
+  Config cfg2 = Config::lossless(Fp::kFp32, 2);
+  cfg2.man_bits = cfg.man_bits;
+  c->bits_v2 += must_encode(cfg2, t).bits;
   if (it.master && it.master->values.size() == t.values.size()) {
     for (size_t i = 0; i < t.values.size(); ++i) {
       const double x = as_float(it.master->values[i]);
@@ -290,15 +344,17 @@ int run_eval(const EvalOptions& o) {
     }
   }
 
-  Table exp{{"network", "kind", "values", "zeros", "H0", "H1", "Gecko", "best sweep", "Huffman",
-             "ZVC", "zstd exp", "lz4 exp"},
+  Table exp{{"network", "kind", "values", "zeros", "H0", "H1", "v2", "v2 - H0", "v1 Gecko",
+             "best v1 sweep", "Huffman", "ZVC", "zstd exp", "lz4 exp"},
             {}};
-  Table whole{
-      {"network", "kind", "sfp lossless", "zstd", "lz4", "zstd planes", "lz4 planes", "ZVC"}, {}};
+  Table whole{{"network", "kind", "sfp v2", "sfp v1", "zstd", "lz4", "zstd planes", "lz4 planes",
+               "ZVC", "v2 sign"},
+              {}};
   ojson doc = ojson::object();
   doc["groups"] = ojson::array();
-  std::map<std::string, std::vector<std::string>> sweep_cells;
+  std::map<std::string, std::vector<std::string>> sweep_cells, v2_cells;
   std::vector<std::string> sweep_head{"configuration"};
+  std::vector<std::string> v2_head{"candidate"};
   for (const auto& [key, g] : groups) {
     std::string best_label;
     uint64_t best = ~0ull;
@@ -307,14 +363,18 @@ int run_eval(const EvalOptions& o) {
       sweep_cells[label].push_back(f2(g.per(bits)));
     }
     sweep_head.push_back(key.first + " " + key.second);
+    v2_head.push_back(key.first + " " + key.second);
+    for (const auto& [label, bits] : g.v2_sweep) v2_cells[label].push_back(f2(g.per(bits)));
     const double zf = g.values ? static_cast<double>(g.zeros) / g.values : 0;
-    exp.rows.push_back({key.first, key.second, std::to_string(g.values), pct(zf),
-                        f2(g.h0 / g.values), f2(g.h1 / g.values), f2(g.per(g.gecko_exp)),
+    const double h0 = g.values ? g.h0 / g.values : 0;
+    exp.rows.push_back({key.first, key.second, std::to_string(g.values), pct(zf), f2(h0),
+                        f2(g.values ? g.h1 / g.values : 0), f2(g.per(g.v2_exp)),
+                        fmt::format("{:+.2f}", g.per(g.v2_exp) - h0), f2(g.per(g.gecko_exp)),
                         f2(g.per(best)) + " (" + best_label + ")", f2(g.per(g.huffman)),
                         f2(g.per(g.zvc_exp)), f2(g.per(g.zstd_exp)), f2(g.per(g.lz4_exp))});
-    whole.rows.push_back({key.first, key.second, f2(g.per(g.gecko_total)), f2(g.per(g.zstd_raw)),
-                          f2(g.per(g.lz4_raw)), f2(g.per(g.zstd_planes)), f2(g.per(g.lz4_planes)),
-                          f2(g.per(g.zvc_total))});
+    whole.rows.push_back({key.first, key.second, f2(g.per(g.v2_total)), f2(g.per(g.gecko_total)),
+                          f2(g.per(g.zstd_raw)), f2(g.per(g.lz4_raw)), f2(g.per(g.zstd_planes)),
+                          f2(g.per(g.lz4_planes)), f2(g.per(g.zvc_total)), f2(g.per(g.v2_sign))});
     ojson j = {{"network", key.first},
                {"kind", key.second},
                {"values", g.values},
@@ -333,11 +393,23 @@ int run_eval(const EvalOptions& o) {
                {"lz4_planes_bits", g.per(g.lz4_planes)},
                {"zvc_bits", g.per(g.zvc_total)},
                {"best_config", best_label},
-               {"best_exp_bits", g.per(best)}};
+               {"best_exp_bits", g.per(best)},
+               {"v2_exp_bits", g.per(g.v2_exp)},
+               {"v2_lossless_bits", g.per(g.v2_total)},
+               {"v2_sign_bits", g.per(g.v2_sign)}};
+    ojson v2sw = ojson::object();
+    for (const auto& [label, bits] : g.v2_sweep) v2sw[label] = g.per(bits);
+    j["v2_candidates"] = v2sw;
     ojson sw = ojson::object();
     for (const auto& [label, bits] : g.sweep) sw[label] = g.per(bits);
     j["sweep"] = sw;
     doc["groups"].push_back(j);
+  }
+  Table v2_table{v2_head, {}};
+  for (auto& [label, cells] : v2_cells) {
+    std::vector<std::string> r{label};
+    r.insert(r.end(), cells.begin(), cells.end());
+    v2_table.rows.push_back(r);
   }
   Table sweep{sweep_head, {}};
   for (auto& [label, cells] : sweep_cells) {
@@ -351,17 +423,19 @@ int run_eval(const EvalOptions& o) {
     for (const auto& f : c.second.formats) fmt_names.push_back(f.first);
     break;
   }
-  std::vector<std::string> head{"network", "policy", "kind", "values", "sfp bits", "sfp error"};
+  std::vector<std::string> head{"network",     "policy",      "kind",     "values",
+                                "sfp v2 bits", "sfp v1 bits", "sfp error"};
   for (const auto& n : fmt_names) head.push_back(n);
   Table cont{head, {}};
   doc["containers"] = ojson::array();
   for (const auto& [key, c] : containers) {
     const auto& [net, pol, kind] = key;
     const double bits = c.values ? static_cast<double>(c.bits.total()) / c.values : 0;
+    const double bits2 = c.values ? static_cast<double>(c.bits_v2.total()) / c.values : 0;
     const std::string err = c.has_master && c.sfp_err_den > 0
                                 ? fmt::format("{:.2e}", std::sqrt(c.sfp_err_num / c.sfp_err_den))
                                 : "0 (stashed)";
-    std::vector<std::string> r{net, pol, kind, std::to_string(c.values), f2(bits), err};
+    std::vector<std::string> r{net, pol, kind, std::to_string(c.values), f2(bits2), f2(bits), err};
     ojson j = {{"network", net},
                {"policy", pol},
                {"kind", kind},
@@ -370,7 +444,12 @@ int run_eval(const EvalOptions& o) {
                {"sfp_sign_bits", static_cast<double>(c.bits.sign) / c.values},
                {"sfp_exp_bits", static_cast<double>(c.bits.exponent()) / c.values},
                {"sfp_man_bits", static_cast<double>(c.bits.mantissa) / c.values},
-               {"sfp_overhead_bits", static_cast<double>(c.bits.overhead()) / c.values}};
+               {"sfp_overhead_bits", static_cast<double>(c.bits.overhead()) / c.values},
+               {"sfp_v2_bits", bits2},
+               {"sfp_v2_sign_bits", static_cast<double>(c.bits_v2.sign) / c.values},
+               {"sfp_v2_exp_bits", static_cast<double>(c.bits_v2.exponent()) / c.values},
+               {"sfp_v2_man_bits", static_cast<double>(c.bits_v2.mantissa) / c.values},
+               {"sfp_v2_overhead_bits", static_cast<double>(c.bits_v2.overhead()) / c.values}};
     for (const auto& n : fmt_names) {
       const auto& [fb, fe] = c.formats.at(n);
       const double den = c.format_den.at(n);
@@ -385,17 +464,23 @@ int run_eval(const EvalOptions& o) {
   std::ostringstream md;
   md << "## Exponent bits per value, all metadata counted\n\n"
      << "H0: order-0 entropy of the exponent field; H1: conditioned on the previous value's "
-        "exponent. Gecko: the default configuration ("
-     << to_string(Config::lossless(Fp::kFp32))
+        "exponent. v2: format version 2 ("
+     << to_string(Config::lossless(Fp::kFp32, 2))
+     << "): exponent codewords, escapes, code table, chunk headers, lane and plane padding, "
+        "chunk index and CRCs. v1 Gecko: version 1 ("
+     << to_string(Config::lossless(Fp::kFp32, 1))
      << "), exponent fields plus zero information, bases, widths, chunk padding and index. "
         "Huffman: per-tensor code with its table. ZVC: zero bitmask plus 8-bit exponents. "
         "zstd/lz4 exp: the exponent byte plane compressed (zstd level "
      << o.zstd_level << ").\n\n"
      << exp.str() << "\n## Lossless, whole values: bits per value\n\n"
-     << whole.str() << "\n## Gecko sweep: exponent bits per value incl. metadata\n\n"
+     << "v2 sign: sign bits per value in the v2 streams (0 on tensors of one sign).\n\n"
+     << whole.str() << "\n## Version 2 candidates: exponent bits per value incl. metadata\n\n"
+     << v2_table.str() << "\n## Gecko sweep: exponent bits per value incl. metadata\n\n"
      << sweep.str() << "\n## Whole container with the trained mantissa bits\n\n"
      << "sfp bits: sign + exponent + mantissa + metadata with each tensor's mantissa bits from "
-        "the snapshot; sfp error: relative L2 error of Q_m on the FP32 master weights (the "
+        "the snapshot, in format version 2 and 1; sfp error: relative L2 error of Q_m on the FP32 "
+        "master weights (the "
         "stashed activations are Q_m already). Other formats: bits per value, relative L2 error "
         "on the stashed tensors.\n\n"
      << cont.str();

@@ -95,15 +95,19 @@ std::vector<uint8_t> write_container(const Container& c) {
              [&](size_t i) { return c.tensors[i].stream.config.fp; });
   const std::string meta = metadata_json(c.metadata);
   if (meta.size() > 0xFFFFFFFFu) throw Error("metadata is larger than 4 GiB");
+  bool v2 = false;
+  for (const EncodedTensor& t : c.tensors) v2 = v2 || t.stream.config.version == 2;
+  const unsigned file_version = v2 ? 2 : 1;
 
   std::vector<uint8_t> out;
   detail::append_bytes(out, kContainerMagic, 4);
-  detail::append_le(out, kContainerVersion, 2);
+  detail::append_le(out, file_version, 2);
   detail::append_le(out, static_cast<uint64_t>(c.kind), 1);
   detail::append_le(out, 0, 1);
   detail::append_le(out, c.tensors.size(), 4);
   detail::append_le(out, meta.size(), 4);
   detail::append_bytes(out, meta.data(), meta.size());
+  if (file_version == 2) detail::append_le(out, crc32c(out.data(), out.size()), 4);
 
   IndexGeometry geometry;
   for (size_t i = 0; i < c.tensors.size(); ++i) {
@@ -132,17 +136,28 @@ std::vector<uint8_t> write_container(const Container& c) {
       throw Error(
           fmt::format("{}: {} chunk index entries for {} chunks", where, s.chunk_words.size(), k));
     }
+    const bool stream_v2 = s.config.version == 2;
+    if (stream_v2 && (s.chunk_raw.size() != k || s.chunk_crc.size() != k)) {
+      throw Error(fmt::format("{}: chunk modes and CRCs do not match the {} chunks", where, k));
+    }
     const auto [max_words, bits] = geometry.get(s.config, pack_config(s.config));
+    const unsigned entry = index_entry_bits(s.config);  // v2: length, mode bit, CRC
     uint64_t sum = 0;
-    std::vector<uint8_t> index((k * bits + 7) / 8, 0);
+    std::vector<uint8_t> index((k * entry + 7) / 8, 0);
+    const auto put = [&](uint64_t pos, uint64_t v, unsigned n) {
+      for (unsigned b = 0; b < n; ++b, ++pos) {
+        index[pos / 8] |= static_cast<uint8_t>(((v >> b) & 1u) << (pos % 8));
+      }
+    };
     for (uint64_t j = 0; j < k; ++j) {
       const uint64_t w = s.chunk_words[j];
       if (w == 0 || w > max_words) {
         throw Error(fmt::format("{}: chunk {} is {} words long", where, j, w));
       }
-      for (unsigned b = 0; b < bits; ++b) {
-        const uint64_t pos = j * bits + b;
-        index[pos / 8] |= static_cast<uint8_t>(((w >> b) & 1u) << (pos % 8));
+      put(j * entry, w, bits);
+      if (stream_v2) {
+        put(j * entry + bits, s.chunk_raw[j] != 0, 1);
+        put(j * entry + bits + 1, s.chunk_crc[j], 32);
       }
       sum += w;
     }
@@ -156,9 +171,17 @@ std::vector<uint8_t> write_container(const Container& c) {
     detail::append_le(out, t.shape.size(), 1);
     for (uint64_t d : t.shape) detail::append_le(out, d, 8);
     detail::append_le(out, pack_config(s.config), 4);
+    const size_t record_start = out.size() - (2 + t.name.size() + 1 + 1 + 8 * t.shape.size() + 4);
     detail::append_le(out, n, 8);
     detail::append_le(out, k, 4);
+    if (stream_v2) {
+      const std::vector<uint8_t> table = pack_table(s.table);
+      detail::append_bytes(out, table.data(), table.size());
+    }
     detail::append_bytes(out, index.data(), index.size());
+    if (file_version == 2) {
+      detail::append_le(out, crc32c(out.data() + record_start, out.size() - record_start), 4);
+    }
     detail::append_bytes(out, s.payload.data(), s.payload.size());
   }
   return out;
@@ -171,8 +194,8 @@ Container read_container(const uint8_t* data, size_t size) {
     r.fail("not an .sfp file (bad magic)");
   }
   const uint64_t version = r.le(2, "the file version");
-  if (version != kContainerVersion) {
-    r.fail(fmt::format("file version {} is not supported (only {})", version, kContainerVersion));
+  if (version != 1 && version != 2) {
+    r.fail(fmt::format("file version {} is not supported (only 1 and 2)", version));
   }
   Container c;
   const uint64_t kind = r.le(1, "the source kind");
@@ -199,11 +222,24 @@ Container read_container(const uint8_t* data, size_t size) {
     }
     c.metadata.emplace_back(key, v.get<std::string>());
   }
+  // Checks the CRC-32C that follows the bytes from `start` (file version 2).
+  const auto check_crc = [&](size_t start, const char* what) {
+    const size_t end = r.pos();
+    const uint32_t want = static_cast<uint32_t>(r.le(4, what));
+    if (crc32c(data + start, end - start) != want) {
+      r.fail(fmt::format("{} does not match (CRC-32C): the file is corrupted", what));
+    }
+  };
+  if (version == 2) {
+    r.set_context("header");
+    check_crc(0, "the header CRC");
+  }
 
   IndexGeometry geometry;
   std::map<std::string, uint64_t> names;
   for (uint64_t i = 0; i < count; ++i) {
     r.set_context(fmt::format("tensor {}", i));
+    const size_t record_start = r.pos();
     EncodedTensor t;
     const uint64_t name_len = r.le(2, "the name length");
     if (name_len == 0) r.fail("name length is 0");
@@ -231,6 +267,10 @@ Container read_container(const uint8_t* data, size_t size) {
       r.fail(fmt::format("configuration word 0x{:08x} is invalid ({}): {}", word, status_name(s),
                          why));
     }
+    if (cfg.version == 2 && version == 1) {
+      r.fail(
+          fmt::format("configuration word 0x{:08x} is format version 2 in a version 1 file", word));
+    }
     if (static_cast<uint64_t>(cfg.fp) != dtype) {
       r.fail(fmt::format("dtype {} does not match the configuration word's format ({})",
                          dtype_name(static_cast<Fp>(dtype)), to_string(cfg)));
@@ -245,15 +285,35 @@ Container read_container(const uint8_t* data, size_t size) {
     if (k != want_k) {
       r.fail(fmt::format("chunk count {} is not ceil({} / C={}) = {}", k, n, cfg.chunk, want_k));
     }
+    if (cfg.version == 2) {
+      size_t used = 0;
+      const Status s = unpack_table(data + r.pos(), r.remaining(), &t.stream.table, &used);
+      if (s != Status::kOk) {
+        r.fail(fmt::format("the code table does not parse ({}, decoder status {})", status_name(s),
+                           static_cast<unsigned>(s)));
+      }
+      r.take(used, "the code table");
+    }
     const auto [max_words, bits] = geometry.get(cfg, word);
-    const uint8_t* index = r.take((k * bits + 7) / 8, "the chunk index");
+    const unsigned entry = index_entry_bits(cfg);
+    const uint8_t* index = r.take((k * entry + 7) / 8, "the chunk index");
+    const auto get = [&](uint64_t pos, unsigned n) {
+      uint64_t v = 0;
+      for (unsigned b = 0; b < n; ++b, ++pos)
+        v |= uint64_t{(index[pos / 8] >> (pos % 8)) & 1u} << b;
+      return v;
+    };
     t.stream.chunk_words.resize(k);
+    if (cfg.version == 2) {
+      t.stream.chunk_raw.resize(k);
+      t.stream.chunk_crc.resize(k);
+    }
     uint64_t sum = 0;
     for (uint64_t j = 0; j < k; ++j) {
-      uint64_t w = 0;
-      for (unsigned b = 0; b < bits; ++b) {
-        const uint64_t pos = j * bits + b;
-        w |= uint64_t{(index[pos / 8] >> (pos % 8)) & 1u} << b;
+      const uint64_t w = get(j * entry, bits);
+      if (cfg.version == 2) {
+        t.stream.chunk_raw[j] = static_cast<uint8_t>(get(j * entry + bits, 1));
+        t.stream.chunk_crc[j] = static_cast<uint32_t>(get(j * entry + bits + 1, 32));
       }
       if (w == 0) r.fail(fmt::format("chunk index entry {} is 0", j));
       if (w > max_words) {
@@ -263,14 +323,17 @@ Container read_container(const uint8_t* data, size_t size) {
       t.stream.chunk_words[j] = static_cast<uint32_t>(w);
       sum += w;
     }
-    if (const uint64_t pad = k * bits % 8; pad && (index[k * bits / 8] >> pad) != 0) {
+    if (const uint64_t pad = k * entry % 8; pad && (index[k * entry / 8] >> pad) != 0) {
       r.fail("chunk index pad bits are not zero");
     }
-    // Every group record takes at least one bit: a cheap bound on n before anything is
-    // allocated for the decoded values.
-    const uint64_t groups = n == 0 ? 0
-                                   : (k - 1) * (cfg.chunk / cfg.group) +
-                                         ((n - (k - 1) * cfg.chunk) + cfg.group - 1) / cfg.group;
+    if (version == 2) check_crc(record_start, "the record CRC");
+    // Version 1: every group record takes at least one bit: a cheap bound on n before anything
+    // is allocated for the decoded values. Version 2 chunks take at least one word each, which
+    // the chunk count already bounds.
+    const uint64_t groups = n == 0 || cfg.version == 2
+                                ? 0
+                                : (k - 1) * (cfg.chunk / cfg.group) +
+                                      ((n - (k - 1) * cfg.chunk) + cfg.group - 1) / cfg.group;
     if (sum * cfg.word_bits < groups) {
       r.fail(
           fmt::format("the chunk index gives {} payload bits, fewer than the {} groups of {} "
@@ -296,7 +359,7 @@ Container read_container(const uint8_t* data, size_t size) {
   return c;
 }
 
-TensorFile decode_container(const Container& c) {
+TensorFile decode_container(const Container& c, unsigned threads) {
   TensorFile file;
   file.kind = c.kind;
   file.metadata = c.metadata;
@@ -308,7 +371,7 @@ TensorFile decode_container(const Container& c) {
     t.dtype = e.stream.config.fp;
     t.shape = e.shape;
     t.values.resize(e.stream.values);
-    const Status s = decode(e.stream, t.values.data());
+    const Status s = decode(e.stream, t.values.data(), threads);
     if (s == Status::kBadConfig || s == Status::kBadIndex) {
       throw Error(fmt::format("{}: stream does not decode: {} (decoder status {})",
                               record_name(i, e.name), status_name(s), static_cast<unsigned>(s)));
@@ -322,7 +385,12 @@ TensorFile decode_container(const Container& c) {
         const uint64_t first = chunk * uint64_t{cfg.chunk};
         const uint64_t len = std::min<uint64_t>(cfg.chunk, e.stream.values - first);
         const uint32_t words = e.stream.chunk_words[chunk];
-        if (decode_chunk(cfg, len, at, words, t.values.data() + first) != Status::kOk) break;
+        const Status cs =
+            cfg.version == 2
+                ? decode_chunk_v2(cfg, e.stream.table, len, e.stream.chunk_raw[chunk] != 0,
+                                  e.stream.chunk_crc[chunk], at, words, t.values.data() + first)
+                : decode_chunk(cfg, len, at, words, t.values.data() + first);
+        if (cs != Status::kOk) break;
         at += uint64_t{words} * (cfg.word_bits / 8);
       }
       throw Error(fmt::format("{}: chunk {} of {} does not decode: {} (decoder status {})",
@@ -334,7 +402,7 @@ TensorFile decode_container(const Container& c) {
   return file;
 }
 
-EncodedTensor encode_tensor(const Tensor& t, const Config& config) {
+EncodedTensor encode_tensor(const Tensor& t, const Config& config, unsigned threads) {
   EncodedTensor e;
   e.name = t.name;
   e.shape = t.shape;
@@ -351,7 +419,7 @@ EncodedTensor encode_tensor(const Tensor& t, const Config& config) {
     throw Error(fmt::format("tensor {} is {} but the configuration is {}", quote(t.name),
                             dtype_name(t.dtype), to_string(config)));
   }
-  const Status s = encode(config, t.values.data(), t.values.size(), &e.stream);
+  const Status s = encode(config, t.values.data(), t.values.size(), &e.stream, threads);
   if (s != Status::kOk) {
     throw Error(fmt::format("tensor {}: encoder status {} ({})", quote(t.name), status_name(s),
                             static_cast<unsigned>(s)));
@@ -360,12 +428,14 @@ EncodedTensor encode_tensor(const Tensor& t, const Config& config) {
 }
 
 Container encode_tensor_file(const TensorFile& file,
-                             const std::function<Config(const Tensor&)>& config_for) {
+                             const std::function<Config(const Tensor&)>& config_for,
+                             unsigned threads) {
   Container c;
   c.kind = file.kind;
   c.metadata = file.metadata;
   c.tensors.reserve(file.tensors.size());
-  for (const Tensor& t : file.tensors) c.tensors.push_back(encode_tensor(t, config_for(t)));
+  for (const Tensor& t : file.tensors)
+    c.tensors.push_back(encode_tensor(t, config_for(t), threads));
   return c;
 }
 

@@ -16,7 +16,10 @@
 namespace sfp::io {
 
 inline constexpr char kContainerMagic[4] = {'S', 'F', 'P', 'F'};
-inline constexpr unsigned kContainerVersion = 1;
+// The newest .sfp file version, written when any tensor uses format version 2 (with a CRC-32C
+// of the file header and of each record); files whose tensors are all version 1 are written as
+// file version 1, byte for byte as before. Both are read.
+inline constexpr unsigned kContainerVersion = 2;
 inline constexpr unsigned kContainerMaxDims = 8;
 
 struct EncodedTensor {
@@ -44,15 +47,16 @@ std::vector<uint8_t> write_container(const Container& c);
 // record and field.
 Container read_container(const uint8_t* data, size_t size);
 
-// Decodes every tensor stream with sfp::decode. Throws Error naming the tensor and the decoder
-// status if one fails.
-TensorFile decode_container(const Container& c);
+// Decodes every tensor stream with sfp::decode (version 2 chunks on up to `threads` threads).
+// Throws Error naming the tensor and the decoder status if one fails.
+TensorFile decode_container(const Container& c, unsigned threads = 1);
 
 // Encodes one tensor. Throws Error naming the tensor if sfp::encode fails.
-EncodedTensor encode_tensor(const Tensor& t, const Config& config);
+EncodedTensor encode_tensor(const Tensor& t, const Config& config, unsigned threads = 1);
 
 // Encodes every tensor of a file with the configuration config_for(tensor) returns.
 Container encode_tensor_file(const TensorFile& file,
-                             const std::function<Config(const Tensor&)>& config_for);
+                             const std::function<Config(const Tensor&)>& config_for,
+                             unsigned threads = 1);
 
 }  // namespace sfp::io
