@@ -274,64 +274,65 @@ ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, 
   std::vector<BitWriter> lw;
   lw.reserve(lanes);
   for (unsigned l = 0; l < lanes; ++l) lw.emplace_back(lane_buf.data() + l * lane_cap);
-  std::vector<uint8_t> plane(((uint64_t{n} * (s_bits + m) + 7) / 8) + 16, 0);
+  std::vector<uint8_t> plane(((uint64_t{n} * (s_bits + m) + 7) / 8) + 16);
   BitWriter pw(plane.data());
   unsigned fill[32] = {};
-  std::vector<uint8_t> order;  // the lane of each word, in stream order (Spec: "Refill rule")
-  order.reserve(n / 2 + lanes);
+  // The lane of each word, in stream order (Spec: "Refill rule"); at most one word per value
+  // plus one per lane.
+  std::vector<uint8_t> order(n + lanes);
+  size_t words_taken = 0;
+  // Symbol of each exponent when the value is coded (a distance or ESC).
+  uint8_t exp_sym[256];
+  for (unsigned e = 0; e < 256; ++e) {
+    const bool dist =
+        e != f.exp_max() && e <= t.base && t.base - e < t.dist && t.lengths[kSymDist0 + t.base - e];
+    exp_sym[e] = static_cast<uint8_t>(dist ? kSymDist0 + t.base - e : kSymEsc);
+  }
+  uint32_t plane_mask[kMaxSymbols];
+  for (unsigned s = 0; s < kMaxSymbols; ++s) plane_mask[s] = s >= kSymEsc ? ~0u : 0u;
+  const unsigned pwidth = s_bits + m;
+  // Bit accounting in registers (a count array in memory would chain every increment).
+  uint64_t zero_bits = 0, rep_bits = 0, code_bits = 0, coded = 0, escapes = 0;
   ChunkV2 out;
   BitCounts& b = out.bits;
   bool encodable = true;  // false if a value needs a symbol the table lacks
   for (size_t r = 0, i = 0; r < rows && encodable; ++r) {
     for (unsigned l = 0; l < lanes && i < n; ++l, ++i) {
-      if (fill[l] < kRefill) {
-        order.push_back(static_cast<uint8_t>(l));
-        fill[l] += kV2WordBits;
-      }
+      const unsigned need = fill[l] < kRefill ? 1u : 0u;
+      order[words_taken] = static_cast<uint8_t>(l);
+      words_taken += need;
+      fill[l] += kV2WordBits & (0u - need);
       const uint32_t v = q[i];
-      unsigned sym;
-      uint32_t esc_exp = 0;
       const Fields x = split(v, c.fp);
-      if (v == 0) {
-        sym = kSymZero;
-      } else if (use_rep && i >= lanes && q[i - lanes] == v) {
-        sym = kSymRep;
-      } else if (x.exp != f.exp_max() && x.exp <= t.base && t.base - x.exp < t.dist &&
-                 t.lengths[kSymDist0 + t.base - x.exp]) {
-        sym = kSymDist0 + t.base - x.exp;
-      } else {
-        sym = kSymEsc;
-        esc_exp = x.exp;
-      }
+      unsigned sym = exp_sym[x.exp];
+      sym = use_rep && i >= lanes && q[i - lanes] == v ? kSymRep : sym;
+      sym = v == 0 ? kSymZero : sym;
       const unsigned len = t.lengths[sym];
+      const uint32_t take = plane_mask[sym];
+      zero_bits += sym == kSymZero ? len : 0;
+      rep_bits += sym == kSymRep ? len : 0;
+      code_bits += len & take;
+      coded += take & 1u;
       if (!len) {
         encodable = false;
         break;
       }
       lw[l].put(code.rev[sym], len);
       fill[l] -= code.lane_bits[sym];
-      if (sym == kSymZero) {
-        b.zero += len;
-        continue;
+      if (sym == kSymEsc) {  // rare
+        ++escapes;
+        lw[l].put(x.exp, kEscExpBits);
+        if (m == 0) lw[l].put(x.man >> (f.man_bits - 1), 1);
       }
-      if (sym == kSymRep) {
-        b.repeat += len;
-        continue;
-      }
-      b.delta += len;
-      if (sym == kSymEsc) {
-        lw[l].put(esc_exp, kEscExpBits);
-        b.delta += kEscExpBits;
-        if (m == 0) {
-          lw[l].put(x.man >> (f.man_bits - 1), 1);
-          b.mantissa += 1;
-        }
-      }
-      if (s_bits + m) pw.put((x.sign & s_bits) | (uint64_t{x.man >> drop} << s_bits), s_bits + m);
-      b.sign += s_bits;
-      b.mantissa += m;
+      pw.put(((x.sign & s_bits) | (uint64_t{x.man >> drop} << s_bits)) & take, pwidth & take);
     }
   }
+  order.resize(words_taken);
+  b.zero = zero_bits;
+  b.repeat = rep_bits;
+  b.delta = code_bits + escapes * kEscExpBits;
+  b.sign = coded * s_bits;
+  b.mantissa = coded * m + (m == 0 ? escapes : 0);
   if (!encodable) return encode_raw(c, q, n);
   // Words in the order the decoder takes them; trailing words that hold no lane bit are left
   // out (the decoder reads zeros past the last lane word).
@@ -399,69 +400,102 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
   const uint8_t* lane_data = data + kWordBytes;
   const uint8_t* plane = lane_data + uint64_t{lane_words} * kWordBytes;
   const size_t plane_bytes = (words - 1 - lane_words) * kWordBytes;
-  BitReader pr(plane, plane_bytes);
   const detail::Canonical code(t, m);
   const unsigned lanes = c.group, drop = f.man_bits - m;
   const unsigned s_bits = t.sign == SignMode::kMixed ? 1 : 0;
   const uint32_t fixed_sign = t.sign == SignMode::kNegative ? 1 : 0;
+  // Per symbol: what it decodes to before the plane entry (sign and exponent fields), and its
+  // kind. Distances beyond the base are errors.
+  enum : uint8_t { kZero, kRep, kDist, kEsc, kBad };  // rare kinds last: one branch
+  uint8_t kind[kMaxSymbols];
+  uint32_t head[kMaxSymbols] = {};
+  const unsigned top = f.width() - 1;
+  for (unsigned s = 0; s < kMaxSymbols; ++s) {
+    kind[s] = s == kSymZero ? kZero : s == kSymRep ? kRep : s == kSymEsc ? kEsc : kDist;
+    if (kind[s] == kDist) {
+      const unsigned d = s - kSymDist0;
+      if (d > t.base) {
+        kind[s] = kBad;
+      } else {
+        head[s] = (fixed_sign << top) | ((t.base - d) << f.man_bits);
+      }
+    }
+  }
+  const unsigned pw = s_bits + m;
+  const uint32_t pmask = (1u << pw) - 1;
+  const uint64_t pbits = uint64_t{plane_bytes} * 8;
+  // Padded copies, so the loop reads whole words without bounds checks: lane words past N read
+  // as zero (the refill rule), and a lane reads at most 21 bits per value, so the lanes take at
+  // most (21 n + 63 L) / 32 + 1 words however hostile the chunk.
+  const uint64_t max_taken = n * (kMaxCodeBits + kEscExpBits + 1) / kV2WordBits + 2 * lanes + 2;
+  std::vector<uint32_t> lane_copy(std::max<uint64_t>(lane_words, max_taken) + 1, 0u);
+  if (lane_words) std::memcpy(lane_copy.data(), lane_data, uint64_t{lane_words} * kWordBytes);
+  std::vector<uint8_t> plane_copy(plane_bytes + 16, 0);
+  if (plane_bytes) std::memcpy(plane_copy.data(), plane, plane_bytes);
+  uint32_t has_plane[kMaxSymbols];
+  for (unsigned s = 0; s < kMaxSymbols; ++s) has_plane[s] = (kind[s] >= kDist && pw) ? ~0u : 0u;
+  uint64_t ppos = 0;
   uint64_t buf[32] = {};
   unsigned fill[32] = {};
   uint64_t next = 0;  // lane words taken
-  for (uint64_t i = 0; i < n && st == Status::kOk; ++i) {
-    const unsigned l = static_cast<unsigned>(i % lanes);
-    if (fill[l] < kRefill) {
-      uint32_t w = 0;
-      if (next < lane_words) std::memcpy(&w, lane_data + next * kWordBytes, kWordBytes);
-      ++next;
-      buf[l] |= uint64_t{w} << fill[l];
-      fill[l] += kV2WordBits;
-    }
-    const uint16_t e = code.lut[buf[l] & ((1u << kMaxCodeBits) - 1)];
-    const unsigned len = e >> 8, sym = e & 0xFFu;
-    if (!len) {
-      st = Status::kBadCode;
-      break;
-    }
-    buf[l] >>= len;
-    fill[l] -= len;
-    if (sym == kSymZero) {
-      out[i] = 0;
-      continue;
-    }
-    if (sym == kSymRep) {
-      out[i] = i >= lanes ? out[i - lanes] : 0;
-      continue;
-    }
-    unsigned exp;
-    uint32_t man = 0;
-    if (sym == kSymEsc) {
-      exp = static_cast<unsigned>(buf[l] & 0xFFu);
-      buf[l] >>= kEscExpBits;
-      fill[l] -= kEscExpBits;
-      if (m == 0) {
-        man = static_cast<uint32_t>(buf[l] & 1u) << (f.man_bits - 1);
-        buf[l] >>= 1;
-        fill[l] -= 1;
-      }
-    } else {
-      const unsigned d = sym - kSymDist0;
-      if (d > t.base) {
-        st = Status::kExpRange;
+  for (uint64_t row = 0; row * lanes < n && st == Status::kOk; ++row) {
+    const uint64_t first = row * lanes;
+    const unsigned count = static_cast<unsigned>(std::min<uint64_t>(lanes, n - first));
+    uint32_t* o = out + first;
+    const uint32_t* prev = row ? o - lanes : nullptr;
+    // Pass 1: the lanes' codewords (independent of each other, as in hardware).
+    uint8_t syms[32];
+    uint32_t vals[32];
+    for (unsigned l = 0; l < count; ++l) {
+      // Refill without a branch: the word is added only when fill < 32.
+      const uint32_t need = fill[l] < kRefill ? 1u : 0u;
+      const uint64_t w = lane_copy[next] & (0u - need);
+      next += need;
+      uint64_t b = buf[l] | (w << fill[l]);
+      unsigned f_l = fill[l] + (kV2WordBits & (0u - need));
+      const uint16_t e = code.lut[b & ((1u << kMaxCodeBits) - 1)];
+      const unsigned len = e >> 8, sym = e & 0xFFu;
+      if (!len) {
+        st = Status::kBadCode;
         break;
       }
-      exp = t.base - d;
-    }
-    uint32_t sign = fixed_sign;
-    if (s_bits + m) {
-      const uint32_t p = pr.get(s_bits + m);
-      if (pr.overrun()) {
-        st = Status::kTruncated;
-        break;
+      b >>= len;
+      f_l -= len;
+      uint32_t v = head[sym];
+      const uint8_t k = kind[sym];
+      if (k >= kEsc) {  // rare: escapes and distances beyond the base
+        if (k == kBad) {
+          st = Status::kExpRange;
+          break;
+        }
+        v = (fixed_sign << top) | static_cast<uint32_t>((b & 0xFFu) << f.man_bits);
+        b >>= kEscExpBits;
+        f_l -= kEscExpBits;
+        if (m == 0) {
+          v |= static_cast<uint32_t>(b & 1u) << (f.man_bits - 1);
+          b >>= 1;
+          f_l -= 1;
+        }
       }
-      if (s_bits) sign = p & 1u;
-      if (m) man = (p >> s_bits) << drop;
+      buf[l] = b;
+      fill[l] = f_l;
+      syms[l] = static_cast<uint8_t>(sym);
+      vals[l] = v;
     }
-    out[i] = merge({sign, exp, man}, c.fp);
+    if (st != Status::kOk) break;
+    // Pass 2: plane entries at a running position (an add per value), REP copies.
+    for (unsigned l = 0; l < count; ++l) {
+      const unsigned sym = syms[l];
+      uint64_t pword;
+      std::memcpy(&pword, plane_copy.data() + (ppos >> 3), 8);
+      const uint32_t p = static_cast<uint32_t>(pword >> (ppos & 7)) & pmask;
+      const uint32_t take = has_plane[sym];
+      ppos += pw & take;
+      const uint32_t v = vals[l] | ((((p >> s_bits) << drop) | ((p & s_bits) << top)) & take);
+      const uint32_t rep = prev ? prev[l] : 0u;
+      o[l] = kind[sym] == kRep ? rep : v;
+    }
+    if (ppos > pbits) st = Status::kTruncated;
   }
   if (st == Status::kOk) {
     for (unsigned l = 0; l < lanes; ++l) {
@@ -470,8 +504,9 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
   }
   if (st == Status::kOk && next < lane_words) st = Status::kLength;
   if (st == Status::kOk) {
-    const uint64_t used = pr.pos();
-    const uint64_t end = (used + kV2WordBits - 1) / kV2WordBits * kV2WordBits;
+    BitReader pr(plane, plane_bytes);
+    while (pr.pos() < ppos) pr.get(static_cast<unsigned>(std::min<uint64_t>(32, ppos - pr.pos())));
+    const uint64_t end = (ppos + kV2WordBits - 1) / kV2WordBits * kV2WordBits;
     while (pr.pos() < end) {
       const unsigned take = static_cast<unsigned>(std::min<uint64_t>(32, end - pr.pos()));
       if (pr.get(take)) st = Status::kBadPadding;
