@@ -287,7 +287,7 @@ uint64_t max_encoded_bits(const Config& c, uint64_t n) {
   const uint64_t k = chunk_count(c, n);
   if (k == 0) return 0;
   if (c.version == 2) {  // raw chunks bound every chunk; the code table at its largest
-    const uint64_t table = kExpBits + 2 + kDistCountBits + kMaxSymbols * kCodeLengthBits;
+    const uint64_t table = kExpBits + 2 + kDistCountBits + 1 + 2 * kMaxSymbols * kCodeLengthBits;
     return table + (k - 1) * max_chunk_bits(c, c.chunk) + max_chunk_bits(c, n - (k - 1) * c.chunk) +
            k * index_entry_bits(c);
   }

@@ -42,12 +42,13 @@ unsigned raw_value_bits(const Config& c) { return 1 + kExpBits + std::max(c.man_
 // ---- Code table --------------------------------------------------------------------------
 
 bool CodeTable::operator==(const CodeTable& o) const {
-  return base == o.base && sign == o.sign && dist == o.dist &&
-         std::equal(lengths, lengths + kMaxSymbols, o.lengths);
+  return base == o.base && sign == o.sign && dist == o.dist && two == o.two &&
+         std::equal(lengths[0], lengths[0] + kMaxSymbols, o.lengths[0]) &&
+         std::equal(lengths[1], lengths[1] + kMaxSymbols, o.lengths[1]);
 }
 
 unsigned table_bits(const CodeTable& t) {
-  return kExpBits + 2 + kDistCountBits + t.symbols() * kCodeLengthBits;
+  return kExpBits + 2 + kDistCountBits + 1 + t.codes() * t.symbols() * kCodeLengthBits;
 }
 
 std::vector<uint8_t> pack_table(const CodeTable& t) {
@@ -56,7 +57,10 @@ std::vector<uint8_t> pack_table(const CodeTable& t) {
   bw.put(t.base, kExpBits);
   bw.put(static_cast<unsigned>(t.sign), 2);
   bw.put(t.dist, kDistCountBits);
-  for (unsigned s = 0; s < t.symbols(); ++s) bw.put(t.lengths[s], kCodeLengthBits);
+  bw.put(t.two ? 1 : 0, 1);
+  for (unsigned k = 0; k < t.codes(); ++k) {
+    for (unsigned s = 0; s < t.symbols(); ++s) bw.put(t.lengths[k][s], kCodeLengthBits);
+  }
   out.resize(bw.finish(1));
   return out;
 }
@@ -65,13 +69,18 @@ Status check_table(const CodeTable& t) {
   if (t.base > 255 || static_cast<unsigned>(t.sign) > 2 || t.dist > kMaxDistSymbols) {
     return Status::kBadTable;
   }
-  uint64_t kraft = 0;
-  for (unsigned s = 0; s < kMaxSymbols; ++s) {
-    const unsigned len = t.lengths[s];
-    if (len > kMaxCodeBits || (s >= t.symbols() && len)) return Status::kBadTable;
-    if (len) kraft += uint64_t{1} << (kMaxCodeBits - len);
+  for (unsigned k = 0; k < 2; ++k) {
+    uint64_t kraft = 0;
+    for (unsigned s = 0; s < kMaxSymbols; ++s) {
+      const unsigned len = t.lengths[k][s];
+      if (len > kMaxCodeBits || ((s >= t.symbols() || k >= t.codes()) && len)) {
+        return Status::kBadTable;
+      }
+      if (len) kraft += uint64_t{1} << (kMaxCodeBits - len);
+    }
+    if (kraft > (uint64_t{1} << kMaxCodeBits)) return Status::kBadTable;
   }
-  return kraft <= (uint64_t{1} << kMaxCodeBits) ? Status::kOk : Status::kBadTable;
+  return Status::kOk;
 }
 
 Status unpack_table(const uint8_t* data, size_t size, CodeTable* t, size_t* used) {
@@ -80,10 +89,15 @@ Status unpack_table(const uint8_t* data, size_t size, CodeTable* t, size_t* used
   r.base = br.get(kExpBits);
   const unsigned sign = br.get(2);
   r.dist = br.get(kDistCountBits);
+  r.two = br.get(1) != 0;
   if (br.overrun()) return Status::kTruncated;
   if (sign > 2 || r.dist > kMaxDistSymbols) return Status::kBadTable;
   r.sign = static_cast<SignMode>(sign);
-  for (unsigned s = 0; s < r.symbols(); ++s) r.lengths[s] = static_cast<uint8_t>(br.get(4));
+  for (unsigned k = 0; k < r.codes(); ++k) {
+    for (unsigned s = 0; s < r.symbols(); ++s) {
+      r.lengths[k][s] = static_cast<uint8_t>(br.get(kCodeLengthBits));
+    }
+  }
   if (br.overrun()) return Status::kTruncated;
   const uint64_t bits = table_bits(r);
   const uint64_t end = (bits + 7) / 8 * 8;
@@ -148,18 +162,19 @@ std::vector<unsigned> limited_code_lengths(const std::vector<uint64_t>& hist, un
 
 namespace detail {
 
-Canonical::Canonical(const CodeTable& t, unsigned man_bits) {
+Canonical::Canonical(const CodeTable& t, bool prev_zero, unsigned man_bits) {
+  const uint8_t* lengths = t.code(prev_zero);
   std::fill(std::begin(lut), std::end(lut), uint16_t{0});
   unsigned order[kMaxSymbols], k = 0;
   for (unsigned len = 1; len <= kMaxCodeBits; ++len) {
     for (unsigned s = 0; s < t.symbols(); ++s) {
-      if (t.lengths[s] == len) order[k++] = s;
+      if (lengths[s] == len) order[k++] = s;
     }
   }
   uint32_t code = 0;
   unsigned last = 0;
   for (unsigned i = 0; i < k; ++i) {
-    const unsigned s = order[i], len = t.lengths[s];
+    const unsigned s = order[i], len = lengths[s];
     code <<= len - last;
     last = len;
     rev[s] = reverse_bits(code, len);
@@ -169,8 +184,8 @@ Canonical::Canonical(const CodeTable& t, unsigned man_bits) {
     }
   }
   for (unsigned s = 0; s < kMaxSymbols; ++s) {
-    lane_bits[s] = t.lengths[s];
-    if (s == kSymEsc && t.lengths[s]) lane_bits[s] += kEscExpBits + (man_bits == 0);
+    lane_bits[s] = lengths[s];
+    if (s == kSymEsc && lengths[s]) lane_bits[s] += kEscExpBits + (man_bits == 0);
   }
 }
 
@@ -181,51 +196,72 @@ Canonical::Canonical(const CodeTable& t, unsigned man_bits) {
 CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableOptions& o) {
   const FpFormat f = fp_format(c.fp);
   const unsigned lanes = c.group;
-  uint64_t exp_hist[256] = {}, zeros = 0, reps = 0;
-  bool pos = false, neg = false;
+  // Pass 1: which exponents occur among the non-zero values, and their signs.
+  bool seen[256] = {}, pos = false, neg = false;
   for (size_t i = 0; i < n; ++i) {
-    const uint32_t v = q[i];
-    if (v == 0) {
-      ++zeros;
-      continue;
-    }
-    const size_t at = i % c.chunk;
-    if (o.rep && at >= lanes && q[i - lanes] == v) {
-      ++reps;
-      continue;
-    }
-    const Fields x = split(v, c.fp);
-    ++exp_hist[x.exp];
+    if (q[i] == 0) continue;
+    const Fields x = split(q[i], c.fp);
+    seen[x.exp] = true;
     (x.sign ? neg : pos) = true;
   }
   CodeTable t;
   t.sign = pos && neg ? SignMode::kMixed : neg ? SignMode::kNegative : SignMode::kPositive;
-  int base = -1;
   for (int e = static_cast<int>(f.exp_max()) - 1; e >= 0; --e) {
-    if (exp_hist[e]) {
-      base = e;
+    if (seen[e]) {
+      t.base = static_cast<unsigned>(e);
       break;
     }
   }
-  uint64_t esc = exp_hist[f.exp_max()];
-  if (base >= 0) {
-    t.base = static_cast<unsigned>(base);
-    for (int d = 0; d <= base; ++d) {
-      if (!exp_hist[base - d]) continue;
-      if (d < static_cast<int>(kMaxDistSymbols)) {
-        t.dist = static_cast<unsigned>(d) + 1;
-      } else {
-        esc += exp_hist[base - d];
+  for (unsigned d = 0; d < kMaxDistSymbols && d <= t.base; ++d) {
+    if (seen[t.base - d]) t.dist = d + 1;
+  }
+  // Pass 2: symbol counts per context (the lane's previous value is +0 or not), with REP and
+  // with REP values counted as the symbols they would otherwise be.
+  uint8_t exp_sym[256];
+  for (unsigned e = 0; e < 256; ++e) {
+    exp_sym[e] = static_cast<uint8_t>(
+        e != f.exp_max() && e <= t.base && t.base - e < t.dist ? kSymDist0 + t.base - e : kSymEsc);
+  }
+  uint64_t with_rep[2][kMaxSymbols] = {}, without_rep[2][kMaxSymbols] = {};
+  for (size_t i = 0; i < n; ++i) {
+    const size_t at = i % c.chunk;
+    const uint32_t v = q[i];
+    const unsigned ctx = at < lanes || q[i - lanes] == 0 ? 1 : 0;
+    const unsigned coded = v == 0 ? kSymZero : exp_sym[split(v, c.fp).exp];
+    const bool rep = v != 0 && at >= 1 && q[i - 1] == v;
+    ++without_rep[ctx][coded];
+    ++with_rep[ctx][rep ? kSymRep : coded];
+  }
+  // The four ways to code the tensor, in this order; the first of the smallest wins.
+  const unsigned plane = (t.sign == SignMode::kMixed ? 1 : 0) + c.man_bits;
+  const unsigned esc_bits = kEscExpBits + (c.man_bits == 0 ? 1 : 0);
+  uint64_t best = ~uint64_t{0};
+  for (unsigned option = 0; option < 4; ++option) {
+    const bool two = option >= 2, rep = option % 2 == 1;
+    if ((two && !o.contexts) || (rep && !o.rep)) continue;
+    CodeTable cand = t;
+    cand.two = two;
+    uint64_t bits = table_bits(cand);
+    for (unsigned k = 0; k < cand.codes(); ++k) {
+      std::vector<uint64_t> hist(t.symbols(), 0);
+      for (unsigned ctx = 0; ctx < 2; ++ctx) {
+        if (two && ctx != k) continue;
+        const uint64_t* h = rep ? with_rep[ctx] : without_rep[ctx];
+        for (unsigned s = 0; s < t.symbols(); ++s) hist[s] += h[s];
+      }
+      const std::vector<unsigned> len = limited_code_lengths(hist, o.max_code_bits);
+      for (unsigned s = 0; s < t.symbols(); ++s) {
+        cand.lengths[k][s] = static_cast<uint8_t>(len[s]);
+        bits += hist[s] * len[s];
+        if (s == kSymEsc) bits += hist[s] * (esc_bits + plane);
+        if (s >= kSymDist0) bits += hist[s] * plane;
       }
     }
+    if (bits < best) {
+      best = bits;
+      t = cand;
+    }
   }
-  std::vector<uint64_t> hist(t.symbols(), 0);
-  hist[kSymZero] = zeros;
-  hist[kSymRep] = reps;
-  hist[kSymEsc] = esc;
-  for (unsigned d = 0; d < t.dist; ++d) hist[kSymDist0 + d] = exp_hist[t.base - d];
-  const std::vector<unsigned> len = limited_code_lengths(hist, o.max_code_bits);
-  for (unsigned s = 0; s < t.symbols(); ++s) t.lengths[s] = static_cast<uint8_t>(len[s]);
   return t;
 }
 
@@ -263,10 +299,9 @@ uint32_t chunk_crc(bool raw, const uint8_t* data, size_t size) {
 
 ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, size_t n) {
   const FpFormat f = fp_format(c.fp);
-  const detail::Canonical code(t, c.man_bits);
+  const detail::Canonical codes[2] = {{t, false, c.man_bits}, {t, true, c.man_bits}};
   const unsigned lanes = c.group, m = c.man_bits, drop = f.man_bits - m;
   const unsigned s_bits = t.sign == SignMode::kMixed ? 1 : 0;
-  const bool use_rep = t.lengths[kSymRep] != 0;
   const size_t rows = (n + lanes - 1) / lanes;
   // Lane bit sequences, each in its own stretch of one buffer.
   const size_t lane_cap = (rows * (kMaxCodeBits + kEscExpBits + 1) + 7) / 8 + 16;
@@ -281,13 +316,18 @@ ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, 
   // plus one per lane.
   std::vector<uint8_t> order(n + lanes);
   size_t words_taken = 0;
-  // Symbol of each exponent when the value is coded (a distance or ESC).
-  uint8_t exp_sym[256];
-  for (unsigned e = 0; e < 256; ++e) {
-    const bool dist =
-        e != f.exp_max() && e <= t.base && t.base - e < t.dist && t.lengths[kSymDist0 + t.base - e];
-    exp_sym[e] = static_cast<uint8_t>(dist ? kSymDist0 + t.base - e : kSymEsc);
+  // Symbol of each exponent when the value is coded (a distance or ESC), per code.
+  uint8_t exp_sym[2][256];
+  for (unsigned k = 0; k < 2; ++k) {
+    const uint8_t* len = t.code(k == 1);
+    for (unsigned e = 0; e < 256; ++e) {
+      const bool dist =
+          e != f.exp_max() && e <= t.base && t.base - e < t.dist && len[kSymDist0 + t.base - e];
+      exp_sym[k][e] = static_cast<uint8_t>(dist ? kSymDist0 + t.base - e : kSymEsc);
+    }
   }
+  unsigned prev_zero[32];  // the lane's previous value is +0 (true at the start of a chunk)
+  std::fill(prev_zero, prev_zero + 32, 1u);
   uint32_t plane_mask[kMaxSymbols];
   for (unsigned s = 0; s < kMaxSymbols; ++s) plane_mask[s] = s >= kSymEsc ? ~0u : 0u;
   const unsigned pwidth = s_bits + m;
@@ -304,10 +344,14 @@ ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, 
       fill[l] += kV2WordBits & (0u - need);
       const uint32_t v = q[i];
       const Fields x = split(v, c.fp);
-      unsigned sym = exp_sym[x.exp];
-      sym = use_rep && i >= lanes && q[i - lanes] == v ? kSymRep : sym;
+      const unsigned ctx = prev_zero[l];
+      const uint8_t* lengths = t.code(ctx != 0);
+      const detail::Canonical& code = codes[ctx];
+      unsigned sym = exp_sym[ctx][x.exp];
+      sym = i >= 1 && q[i - 1] == v && lengths[kSymRep] ? kSymRep : sym;
       sym = v == 0 ? kSymZero : sym;
-      const unsigned len = t.lengths[sym];
+      prev_zero[l] = sym == kSymZero ? 1u : 0u;
+      const unsigned len = lengths[sym];
       const uint32_t take = plane_mask[sym];
       zero_bits += sym == kSymZero ? len : 0;
       rep_bits += sym == kSymRep ? len : 0;
@@ -400,7 +444,7 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
   const uint8_t* lane_data = data + kWordBytes;
   const uint8_t* plane = lane_data + uint64_t{lane_words} * kWordBytes;
   const size_t plane_bytes = (words - 1 - lane_words) * kWordBytes;
-  const detail::Canonical code(t, m);
+  const detail::Canonical codes[2] = {{t, false, m}, {t, true, m}};
   const unsigned lanes = c.group, drop = f.man_bits - m;
   const unsigned s_bits = t.sign == SignMode::kMixed ? 1 : 0;
   const uint32_t fixed_sign = t.sign == SignMode::kNegative ? 1 : 0;
@@ -437,12 +481,14 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
   uint64_t ppos = 0;
   uint64_t buf[32] = {};
   unsigned fill[32] = {};
+  unsigned ctx[32];  // the lane's previous value is +0
+  std::fill(ctx, ctx + 32, 1u);
   uint64_t next = 0;  // lane words taken
+  uint32_t last = 0;  // the chunk's previous value, which REP repeats
   for (uint64_t row = 0; row * lanes < n && st == Status::kOk; ++row) {
     const uint64_t first = row * lanes;
     const unsigned count = static_cast<unsigned>(std::min<uint64_t>(lanes, n - first));
     uint32_t* o = out + first;
-    const uint32_t* prev = row ? o - lanes : nullptr;
     // Pass 1: the lanes' codewords (independent of each other, as in hardware).
     uint8_t syms[32];
     uint32_t vals[32];
@@ -453,7 +499,7 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
       next += need;
       uint64_t b = buf[l] | (w << fill[l]);
       unsigned f_l = fill[l] + (kV2WordBits & (0u - need));
-      const uint16_t e = code.lut[b & ((1u << kMaxCodeBits) - 1)];
+      const uint16_t e = codes[ctx[l]].lut[b & ((1u << kMaxCodeBits) - 1)];
       const unsigned len = e >> 8, sym = e & 0xFFu;
       if (!len) {
         st = Status::kBadCode;
@@ -461,6 +507,7 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
       }
       b >>= len;
       f_l -= len;
+      ctx[l] = sym == kSymZero ? 1u : 0u;
       uint32_t v = head[sym];
       const uint8_t k = kind[sym];
       if (k >= kEsc) {  // rare: escapes and distances beyond the base
@@ -492,8 +539,8 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
       const uint32_t take = has_plane[sym];
       ppos += pw & take;
       const uint32_t v = vals[l] | ((((p >> s_bits) << drop) | ((p & s_bits) << top)) & take);
-      const uint32_t rep = prev ? prev[l] : 0u;
-      o[l] = kind[sym] == kRep ? rep : v;
+      last = kind[sym] == kRep ? last : v;
+      o[l] = last;
     }
     if (ppos > pbits) st = Status::kTruncated;
   }

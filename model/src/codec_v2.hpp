@@ -9,12 +9,13 @@
 
 namespace sfp::detail {
 
-// A canonical code (Spec: "Canonical codewords"): the codeword of each symbol bit-reversed for
+// One canonical code of a table (Spec: "Canonical codewords"), the one a lane uses when its
+// previous value is +0 (prev_zero) or not: the codeword of each symbol bit-reversed for
 // the LSB-first writer, the bits a lane consumes for it (ESC adds its exponent and, when m = 0,
 // the quiet bit), and a decoding table indexed by the next kMaxCodeBits lane bits:
 // symbol | length << 8, 0 where no codeword matches.
 struct Canonical {
-  Canonical(const CodeTable& t, unsigned man_bits);
+  Canonical(const CodeTable& t, bool prev_zero, unsigned man_bits);
   uint32_t rev[kMaxSymbols] = {};
   unsigned lane_bits[kMaxSymbols] = {};
   uint16_t lut[1u << kMaxCodeBits];

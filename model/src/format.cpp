@@ -77,8 +77,8 @@ Status validate(const Config& c, std::string* why) {
   const unsigned lg = log2_exact(c.group);
   if (c.version == 2) {
     if (c.word_bits != kV2WordBits) {
-      return fail(why, fmt::format("version 2 words are {} bits, not W={}", kV2WordBits,
-                                   c.word_bits));
+      return fail(why,
+                  fmt::format("version 2 words are {} bits, not W={}", kV2WordBits, c.word_bits));
     }
     if (lg < kV2MinLanesLog2 || lg > kV2MaxLanesLog2) {
       return fail(why, fmt::format("lane count L={} is not one of 4, 8, 16, 32", c.group));

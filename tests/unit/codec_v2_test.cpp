@@ -223,14 +223,15 @@ TEST_CASE("v2: threads give the same stream and the same values", "[v2][threads]
 
 // ---- Reference decoder written from the spec's pseudocode ----------------------------------
 
-// The canonical code of a table as (length, codeword) per symbol, from the spec's rule.
-std::vector<std::pair<unsigned, uint32_t>> canonical(const CodeTable& t) {
+// A canonical code of a table as (length, codeword) per symbol, from the spec's rule.
+std::vector<std::pair<unsigned, uint32_t>> canonical(const CodeTable& t, bool prev_zero) {
+  const uint8_t* lengths = t.code(prev_zero);
   std::vector<std::pair<unsigned, uint32_t>> code(t.symbols(), {0, 0});
   uint32_t next = 0;
   unsigned last = 0;
   for (unsigned len = 1; len <= kMaxCodeBits; ++len) {
     for (unsigned s = 0; s < t.symbols(); ++s) {
-      if (t.lengths[s] != len) continue;
+      if (lengths[s] != len) continue;
       next <<= len - last;
       last = len;
       code[s] = {len, next++};
@@ -249,7 +250,8 @@ struct Reference {
 Reference reference_decode(const Config& c, const CodeTable& t, size_t n,
                            const std::vector<uint8_t>& chunk) {
   const FpFormat f = fp_format(c.fp);
-  const auto code = canonical(t);
+  const auto code0 = canonical(t, false), code1 = canonical(t, true);
+  std::vector<int> prev_zero(c.group, 1);
   const auto word = [&](size_t j) {
     uint32_t w = 0;
     std::memcpy(&w, chunk.data() + 4 * j, 4);
@@ -284,6 +286,7 @@ Reference reference_decode(const Config& c, const CodeTable& t, size_t n,
       return static_cast<uint32_t>(bit);
     };
     // Read codeword bits one at a time until they match a codeword (MSB first).
+    const auto& code = prev_zero[l] ? code1 : code0;
     uint32_t acc = 0;
     unsigned sym = ~0u;
     for (unsigned len = 1; len <= kMaxCodeBits && sym == ~0u; ++len) {
@@ -293,9 +296,10 @@ Reference reference_decode(const Config& c, const CodeTable& t, size_t n,
       }
     }
     REQUIRE(sym != ~0u);
+    prev_zero[l] = sym == kSymZero;
     if (sym == kSymZero) continue;
     if (sym == kSymRep) {
-      r.values[i] = i >= c.group ? r.values[i - c.group] : 0;
+      r.values[i] = i >= 1 ? r.values[i - 1] : 0;
       continue;
     }
     uint32_t exp = 0, man = 0;
@@ -324,9 +328,9 @@ TEST_CASE("v2: the encoder's word order is the order a decoder following the ref
     const size_t n = 1 + rng() % 3000;
     c.chunk = 4096;
     auto v = test::random_values(rng, fp, n);
-    // Some repeats in lane order so REP codewords appear.
-    for (size_t i = c.group; i < n; ++i) {
-      if (rng() % 5 == 0) v[i] = v[i - c.group];
+    // Some repeats so REP codewords appear.
+    for (size_t i = 1; i < n; ++i) {
+      if (rng() % 5 == 0) v[i] = v[i - 1];
     }
     const auto q = quantized(c, v);
     const CodeTable t = build_table(c, q.data(), n);
@@ -337,23 +341,28 @@ TEST_CASE("v2: the encoder's word order is the order a decoder following the ref
     REQUIRE(ref.values == q);
     // Rebuild each lane's bit sequence from the values and the canonical code, and check that
     // stream word j is the next 32 bits of the lane the reference decoder gave it to.
-    const auto code = canonical(t);
+    const auto code0 = canonical(t, false), code1 = canonical(t, true);
     std::vector<std::vector<int>> lane_bits(c.group);
+    std::vector<int> lane_prev_zero(c.group, 1);
     const FpFormat f = fp_format(fp);
     for (size_t i = 0; i < n; ++i) {
-      auto& b = lane_bits[i % c.group];
+      const size_t l = i % c.group;
+      auto& b = lane_bits[l];
       const Fields x = split(q[i], fp);
+      const uint8_t* lengths = t.code(lane_prev_zero[l] != 0);
+      const auto& code = lane_prev_zero[l] ? code1 : code0;
       unsigned sym;
       if (q[i] == 0) {
         sym = kSymZero;
-      } else if (i >= c.group && q[i - c.group] == q[i]) {
+      } else if (i >= 1 && q[i - 1] == q[i] && lengths[kSymRep]) {
         sym = kSymRep;
       } else if (x.exp != f.exp_max() && x.exp <= t.base && t.base - x.exp < t.dist &&
-                 t.lengths[kSymDist0 + t.base - x.exp]) {
+                 lengths[kSymDist0 + t.base - x.exp]) {
         sym = kSymDist0 + t.base - x.exp;
       } else {
         sym = kSymEsc;
       }
+      lane_prev_zero[l] = sym == kSymZero;
       for (unsigned k = code[sym].first; k-- > 0;) b.push_back((code[sym].second >> k) & 1);
       if (sym == kSymEsc) {
         for (unsigned k = 0; k < 8; ++k) b.push_back((x.exp >> k) & 1);
@@ -462,8 +471,10 @@ TEST_CASE("v2: decoder errors: each malformed chunk gives its spec code", "[v2][
   }
   {  // a table whose lengths leave codewords unused, and lane bits that hit one
     CodeTable u = t;
-    for (unsigned s = 0; s < u.symbols(); ++s) {
-      if (u.lengths[s] == 1) u.lengths[s] = 2;  // frees half of the code space
+    for (unsigned k = 0; k < 2; ++k) {
+      for (unsigned s = 0; s < u.symbols(); ++s) {
+        if (u.lengths[k][s] == 1) u.lengths[k][s] = 2;  // frees half of the code space
+      }
     }
     std::vector<uint8_t> b(ch.bytes.size(), 0xFF);
     const uint32_t one = 1;
@@ -476,9 +487,9 @@ TEST_CASE("v2: decoder errors: each malformed chunk gives its spec code", "[v2][
   }
   {  // an over-subscribed table
     Encoded e = must_encode(c, v);
-    e.table.lengths[kSymZero] = 1;
-    e.table.lengths[kSymRep] = 1;
-    e.table.lengths[kSymEsc] = 1;
+    e.table.lengths[0][kSymZero] = 1;
+    e.table.lengths[0][kSymRep] = 1;
+    e.table.lengths[0][kSymEsc] = 1;
     CHECK(decode(e, out.data()) == Status::kBadTable);
   }
 }

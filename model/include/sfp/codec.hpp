@@ -37,17 +37,21 @@ struct BitCounts {
 
 // Version 2: the tensor's exponent code. Spec: "Version 2", "Code table".
 enum class SignMode : uint8_t { kMixed = 0, kPositive = 1, kNegative = 2 };
-// Symbols of the exponent code: ZERO (+0), REP (the lane's previous value), ESC (a raw
+// Symbols of the exponent code: ZERO (+0), REP (the previous value of the chunk), ESC (a raw
 // exponent follows), then distance d = base - exp for d = 0 .. dist-1.
 inline constexpr unsigned kSymZero = 0, kSymRep = 1, kSymEsc = 2, kSymDist0 = 3;
 inline constexpr unsigned kMaxSymbols = kSymDist0 + kMaxDistSymbols;
 
 struct CodeTable {
-  unsigned base = 0;                  // the reference exponent of the distances
-  SignMode sign = SignMode::kMixed;   // kMixed: the plane holds a sign bit per coded value
-  unsigned dist = 0;                  // number of distance symbols (0 .. kMaxDistSymbols)
-  uint8_t lengths[kMaxSymbols] = {};  // codeword length per symbol, 0 = absent
+  unsigned base = 0;                 // the reference exponent of the distances
+  SignMode sign = SignMode::kMixed;  // kMixed: the plane holds a sign bit per coded value
+  unsigned dist = 0;                 // number of distance symbols (0 .. kMaxDistSymbols)
+  bool two = false;                  // two codes: lengths[1] when the lane's previous value is +0
+  uint8_t lengths[2][kMaxSymbols] = {};  // codeword length per symbol, 0 = absent
   unsigned symbols() const { return kSymDist0 + dist; }
+  unsigned codes() const { return two ? 2 : 1; }
+  // The code a lane uses when its previous value is (prev_zero) or is not +0.
+  const uint8_t* code(bool prev_zero) const { return lengths[two && prev_zero ? 1 : 0]; }
   bool operator==(const CodeTable& o) const;
 };
 // Spec: "Code table". Bits of a serialized table, and the table as bytes (pad bits zero).
@@ -127,7 +131,8 @@ ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, 
 // the defaults give streams that every decoder reads but no conforming encoder writes; sfp eval
 // measures them as candidates.
 struct TableOptions {
-  bool rep = true;                        // count REP symbols (false: never use REP)
+  bool rep = true;                        // false: never use REP
+  bool contexts = true;                   // false: never use two codes
   unsigned max_code_bits = kMaxCodeBits;  // length limit, at most kMaxCodeBits
 };
 CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableOptions& o = {});
