@@ -49,11 +49,23 @@ std::vector<uint32_t> inputs(Fp fp, uint64_t seed, size_t n) {
   return v;
 }
 
+// Version 1: index then payload. Version 2 adds the table, and each chunk's mode and CRC after
+// its length.
 uint64_t fnv1a(const Encoded& e) {
   uint64_t h = 0xcbf29ce484222325ull;
   const auto eat = [&](uint8_t b) { h = (h ^ b) * 0x100000001b3ull; };
-  for (uint32_t w : e.chunk_words) {
+  const auto eat32 = [&](uint32_t w) {
     for (int i = 0; i < 4; ++i) eat(static_cast<uint8_t>(w >> (8 * i)));
+  };
+  if (e.config.version == 2) {
+    for (uint8_t b : pack_table(e.table)) eat(b);
+  }
+  for (size_t i = 0; i < e.chunk_words.size(); ++i) {
+    eat32(e.chunk_words[i]);
+    if (e.config.version == 2) {
+      eat(e.chunk_raw[i]);
+      eat32(e.chunk_crc[i]);
+    }
   }
   for (uint8_t b : e.payload) eat(b);
   return h;
@@ -64,23 +76,36 @@ std::map<std::string, Config> cases() {
   const auto add = [&](const std::string& name, Config c) { m[name] = c; };
   for (Fp fp : {Fp::kFp32, Fp::kBf16}) {
     const std::string f = fp == Fp::kFp32 ? "fp32" : "bf16";
-    Config c = Config::lossless(fp);
+    Config c = Config::lossless(fp, 1);
     add(f + "-default", c);
     c.man_bits = 2;
     c.rounding = Rounding::kNearestEven;
     add(f + "-m2-rne", c);
-    c = Config::lossless(fp);
+    c = Config::lossless(fp, 1);
     c.gecko = false;
     c.zero = ZeroCode::kNone;
     add(f + "-raw-nozero", c);
     for (unsigned g : {4u, 8u, 32u}) {
-      c = Config::lossless(fp);
+      c = Config::lossless(fp, 1);
       c.group = g;
       c.base = BaseCode::kGamma;
       c.zero = ZeroCode::kMask;
       c.chunk = 1024;
       c.word_bits = 64;
       add(f + "-g" + std::to_string(g) + "-gamma-mask", c);
+    }
+    // Format version 2.
+    c = Config::lossless(fp, 2);
+    add("v2-" + f + "-default", c);
+    c.man_bits = 2;
+    c.rounding = Rounding::kNearestEven;
+    add("v2-" + f + "-m2-rne", c);
+    for (unsigned lanes : {4u, 32u}) {
+      c = Config::lossless(fp, 2);
+      c.man_bits = 0;
+      c.group = lanes;
+      c.chunk = 1024;
+      add("v2-" + f + "-m0-l" + std::to_string(lanes), c);
     }
   }
   return m;
@@ -101,7 +126,7 @@ TEST_CASE("Encoded streams match the locked checksums of this format version", "
   }
   const bool update = std::getenv("SFP_UPDATE_CHECKSUMS") != nullptr;
   std::ostringstream file;
-  file << "# FNV-1a 64 of index+payload per configuration; format version " << kFormatVersion
+  file << "# FNV-1a 64 of (table+)index+payload per configuration; format versions 1 and 2"
        << "\n# name hash config-word seed values\n";
   for (const auto& [name, c] : cases()) {
     for (uint64_t seed : {1u, 2u}) {

@@ -20,7 +20,7 @@ struct Example {
 };
 
 Config small(Fp fp, unsigned m, unsigned chunk) {
-  Config c = Config::lossless(fp);
+  Config c = Config::lossless(fp, 1);
   c.man_bits = m;
   c.group = 4;
   c.base = BaseCode::kDelta;
@@ -107,6 +107,67 @@ TEST_CASE("Tensor configuration word: the default lossless FP32 word", "[spec]")
   REQUIRE(unpack_config(0x00864CAEu, &c) == Status::kOk);
   CHECK(c == Config::lossless(Fp::kFp32));
   CHECK(to_string(c) == "fp32 m=23 trunc gecko G=16 base=delta zero=mode C=4096 W=256");
+}
+
+// ---- Version 2 ---------------------------------------------------------------------------
+
+// CRC-32C bit by bit, independent of the model's table and instruction versions.
+uint32_t crc32c_bitwise(const std::vector<uint8_t>& bytes) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (uint8_t b : bytes) {
+    crc ^= b;
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ ((crc & 1u) ? 0x82F63B78u : 0u);
+  }
+  return ~crc;
+}
+
+Config small_v2(Fp fp, unsigned m, unsigned chunk) {
+  Config c = Config::lossless(fp, 2);
+  c.man_bits = m;
+  c.group = 4;
+  c.chunk = chunk;
+  return c;
+}
+
+TEST_CASE("Example: version 2 BF16 chunk with zeros and a repeat", "[spec][v2]") {
+  const Config c = small_v2(Fp::kBf16, 7, 16);
+  CHECK(pack_config(c) == 0x0102020Fu);
+  const std::vector<uint32_t> in = {0x3F80, 0,      0,      0x4000, 0, 0, 0,      0x4000,
+                                    0,      0x3F80, 0x3F80, 0,      0, 0, 0xBFC0, 0};
+  Encoded e;
+  REQUIRE(encode(c, in.data(), in.size(), &e) == Status::kOk);
+  CHECK(pack_table(e.table) == std::vector<uint8_t>{0x80, 0x08, 0x62, 0x60, 0x04});
+  const std::vector<uint8_t> chunk = {0x04, 0, 0, 0, 0x01, 0, 0, 0, 0x04, 0, 0, 0, 0x2C, 0, 0, 0,
+                                      0x3F, 0, 0, 0, 0x00, 0, 0, 0, 0x81, 0, 0, 0};
+  CHECK(e.payload == chunk);
+  CHECK(e.chunk_words == std::vector<uint32_t>{7});
+  CHECK(e.chunk_raw == std::vector<uint8_t>{0});
+  std::vector<uint8_t> covered = {0};
+  covered.insert(covered.end(), chunk.begin(), chunk.end());
+  CHECK(e.chunk_crc == std::vector<uint32_t>{crc32c_bitwise(covered)});
+  CHECK(e.chunk_crc[0] == 0x70352D91u);
+  CHECK(index_entry_bits(c) == 4 + 1 + 32);
+  std::vector<uint32_t> out(in.size());
+  REQUIRE(decode(e, out.data()) == Status::kOk);
+  CHECK(out == in);
+}
+
+TEST_CASE("Example: version 2 raw chunk of BF16 specials", "[spec][v2]") {
+  const Config c = small_v2(Fp::kBf16, 3, 4);
+  CHECK(pack_config(c) == 0x01010207u);
+  const std::vector<uint32_t> in = {0x3F80, 0x7F80, 0xFFC1, 0x0001};
+  Encoded e;
+  REQUIRE(encode(c, in.data(), in.size(), &e) == Status::kOk);
+  const std::vector<uint8_t> chunk = {0xFE, 0xE0, 0x1F, 0xFF, 0x09, 0x00, 0x00, 0x00};
+  CHECK(e.payload == chunk);
+  CHECK(e.chunk_raw == std::vector<uint8_t>{1});
+  std::vector<uint8_t> covered = {1};
+  covered.insert(covered.end(), chunk.begin(), chunk.end());
+  CHECK(e.chunk_crc == std::vector<uint32_t>{crc32c_bitwise(covered)});
+  CHECK(e.chunk_crc[0] == 0x065A0A2Bu);
+  std::vector<uint32_t> out(in.size());
+  REQUIRE(decode(e, out.data()) == Status::kOk);
+  CHECK(out == std::vector<uint32_t>{0x3F80, 0x7F80, 0xFFC0, 0x0000});
 }
 
 }  // namespace
