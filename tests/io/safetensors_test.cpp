@@ -132,6 +132,10 @@ TEST_CASE("hostile safetensors headers are rejected with a message saying why", 
       {"array", "[1, 2]", 0, "does not start with '{'"},
       {"invalid JSON", R"({"w": )", 0, "invalid JSON"},
       {"trailing garbage", "{} x", 0, "invalid JSON"},
+      // The JSON parser would stop at a NUL and never look at what follows it.
+      {"NUL then garbage", std::string("{}\0 x", 5), 0, "NUL byte at offset 2"},
+      {"NUL padding", std::string("{}\0\0\0\0\0\0", 8), 0, "NUL byte at offset 2"},
+      {"NUL inside a key", w.substr(0, 3) + std::string(1, '\0') + w.substr(3), 8, "NUL byte"},
       {"duplicate tensor",
        R"({"w": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]},)"
        R"( "w": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}})",
@@ -201,6 +205,14 @@ TEST_CASE("hostile safetensors headers are rejected with a message saying why", 
   }
 }
 
+TEST_CASE("a safetensors header may be padded with JSON whitespace", "[safetensors]") {
+  for (const char* pad : {"      ", "\n\t\r "}) {
+    INFO(pad);
+    const Bytes b = safetensors_bytes(std::string("{}") + pad, {});
+    CHECK(parse_safetensors(b.data(), b.size()).tensors.empty());
+  }
+}
+
 TEST_CASE("safetensors writer refuses what it cannot write", "[safetensors]") {
   io::TensorFile f;
   SECTION("duplicate names") {
@@ -210,7 +222,7 @@ TEST_CASE("safetensors writer refuses what it cannot write", "[safetensors]") {
   }
   SECTION("a tensor named __metadata__") {
     f.tensors.push_back(make_tensor("__metadata__", Fp::kFp32, {1}, {0}));
-    CHECK_THROWS_WITH(write_safetensors(f), Contains("used twice"));
+    CHECK_THROWS_WITH(write_safetensors(f), Contains("\"__metadata__\" is reserved"));
   }
   SECTION("empty name") {
     f.tensors.push_back(make_tensor("", Fp::kFp32, {1}, {0}));

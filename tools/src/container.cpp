@@ -46,18 +46,18 @@ class IndexGeometry {
   std::map<uint32_t, uint64_t> chunk_bits_;
 };
 
+// Written as text: a JSON library's insertion-ordered object is O(n^2) for n keys.
 std::string metadata_json(const Metadata& metadata) {
-  nlohmann::ordered_json m = nlohmann::ordered_json::object();
+  std::string m = "{";
   std::set<std::string> keys;
   for (const auto& [key, value] : metadata) {
     if (!keys.insert(key).second) throw Error(fmt::format("metadata has {} twice", quote(key)));
-    m[key] = value;
+    if (m.size() > 1) m += ',';
+    m += detail::json_string(key, "metadata: key");
+    m += ':';
+    m += detail::json_string(value, "metadata: value");
   }
-  try {
-    return m.dump();
-  } catch (const nlohmann::ordered_json::exception& e) {
-    throw Error("metadata: " + quote(e.what()));
-  }
+  return m + '}';
 }
 
 // Checks what a source kind requires of the tensors and metadata.
@@ -359,7 +359,72 @@ Container read_container(const uint8_t* data, size_t size) {
   return c;
 }
 
-TensorFile decode_container(const Container& c, unsigned threads) {
+namespace {
+
+// Values allocated per payload byte before any of them has decoded (4 bytes of values: more
+// than lossless and most lossy encodings of real tensors need). A tensor that claims more is
+// decoded in segments of doubling size, so memory only grows with what has decoded (docs/cli.md,
+// "Limits").
+constexpr uint64_t kTrustedValuesPerByte = 1;
+
+// The stream of chunks [a, b) of e, with its own payload: decodes like those chunks of e.
+Encoded slice_chunks(const Encoded& e, uint64_t a, uint64_t b, uint64_t byte_begin,
+                     uint64_t byte_end) {
+  Encoded s;
+  s.config = e.config;
+  s.values = std::min<uint64_t>(e.values, b * e.config.chunk) - a * e.config.chunk;
+  s.chunk_words.assign(e.chunk_words.begin() + a, e.chunk_words.begin() + b);
+  s.payload.assign(e.payload.begin() + byte_begin, e.payload.begin() + byte_end);
+  s.table = e.table;
+  if (e.config.version == 2) {
+    s.chunk_raw.assign(e.chunk_raw.begin() + a, e.chunk_raw.begin() + b);
+    s.chunk_crc.assign(e.chunk_crc.begin() + a, e.chunk_crc.begin() + b);
+  }
+  return s;
+}
+
+// Decodes e into t->values, allocating at first for kTrustedValuesPerByte values per payload
+// byte (at least one chunk) and then for twice what has decoded. Returns the decoder status.
+Status decode_bounded(const Encoded& e, std::vector<uint32_t>* values, unsigned threads) {
+  const Config& cfg = e.config;
+  const uint64_t n = e.values;
+  const uint64_t k = e.chunk_words.size();
+  const size_t word_bytes = cfg.word_bits / 8;
+  uint64_t sum = 0;
+  for (const uint32_t w : e.chunk_words) sum += w;
+  // The checks sfp::decode makes first, which slicing relies on.
+  if (validate(cfg) != Status::kOk) return Status::kBadConfig;
+  if (k != chunk_count(cfg, n) || sum * word_bytes != e.payload.size() ||
+      (cfg.version == 2 && (e.chunk_raw.size() != k || e.chunk_crc.size() != k))) {
+    return Status::kBadIndex;
+  }
+  const uint64_t trusted = std::max<uint64_t>(cfg.chunk, e.payload.size() * kTrustedValuesPerByte);
+  if (n <= trusted) {
+    values->resize(n);
+    return decode(e, values->data(), threads);
+  }
+  uint64_t chunk = 0, byte = 0;
+  uint64_t step = std::max<uint64_t>(1, trusted / cfg.chunk);
+  while (chunk < k) {
+    const uint64_t end = std::min(k, chunk + step);
+    uint64_t end_byte = byte;
+    for (uint64_t j = chunk; j < end; ++j) end_byte += uint64_t{e.chunk_words[j]} * word_bytes;
+    const uint64_t first = chunk * cfg.chunk;
+    const Encoded part = slice_chunks(e, chunk, end, byte, end_byte);
+    values->resize(first + part.values);
+    const Status s = decode(part, values->data() + first, threads);
+    if (s != Status::kOk) return s;
+    chunk = end;
+    byte = end_byte;
+    step = end;  // doubles what has decoded
+  }
+  return Status::kOk;
+}
+
+}  // namespace
+
+TensorFile decode_container(const Container& c, unsigned threads,
+                            const std::function<void(size_t)>& decoded) {
   TensorFile file;
   file.kind = c.kind;
   file.metadata = c.metadata;
@@ -370,20 +435,21 @@ TensorFile decode_container(const Container& c, unsigned threads) {
     t.name = e.name;
     t.dtype = e.stream.config.fp;
     t.shape = e.shape;
-    t.values.resize(e.stream.values);
-    const Status s = decode(e.stream, t.values.data(), threads);
+    const Status s = decode_bounded(e.stream, &t.values, threads);
     if (s == Status::kBadConfig || s == Status::kBadIndex) {
       throw Error(fmt::format("{}: stream does not decode: {} (decoder status {})",
                               record_name(i, e.name), status_name(s), static_cast<unsigned>(s)));
     }
     if (s != Status::kOk) {
-      // A chunk error: find the chunk for the message (chunks decode independently).
+      // A chunk error: find the chunk for the message (chunks decode independently). It lies
+      // within the values decoded so far.
       const Config& cfg = e.stream.config;
       const uint8_t* at = e.stream.payload.data();
       size_t chunk = 0;
       for (; chunk < e.stream.chunk_words.size(); ++chunk) {
         const uint64_t first = chunk * uint64_t{cfg.chunk};
         const uint64_t len = std::min<uint64_t>(cfg.chunk, e.stream.values - first);
+        if (first + len > t.values.size()) break;
         const uint32_t words = e.stream.chunk_words[chunk];
         const Status cs =
             cfg.version == 2
@@ -398,6 +464,7 @@ TensorFile decode_container(const Container& c, unsigned threads) {
                               status_name(s), static_cast<unsigned>(s)));
     }
     file.tensors.push_back(std::move(t));
+    if (decoded) decoded(i);
   }
   return file;
 }

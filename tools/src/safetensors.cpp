@@ -189,24 +189,32 @@ TensorFile parse_safetensors(const uint8_t* data, size_t size) {
 }
 
 std::vector<uint8_t> write_safetensors(const TensorFile& file) {
-  using Json = nlohmann::ordered_json;
-  Json header = Json::object();
+  // The header is written as text: a JSON library's insertion-ordered object looks each key up
+  // in a list, which is O(n^2) for n tensors.
+  std::string text = "{";
   std::set<std::string> names;
   if (!file.metadata.empty()) {
-    Json m = Json::object();
+    text += "\"__metadata__\":{";
     for (const auto& [key, value] : file.metadata) {
       if (!names.insert(key).second) {
         throw Error(fmt::format("__metadata__ has the key {} twice", quote(key)));
       }
-      m[key] = value;
+      if (text.back() != '{') text += ',';
+      text += detail::json_string(key, "__metadata__ key");
+      text += ':';
+      text += detail::json_string(value, "__metadata__ value");
     }
+    text += '}';
     names.clear();
-    header[kMetadataKey] = std::move(m);
   }
   uint64_t at = 0;
   for (const Tensor& t : file.tensors) {
     if (t.name.empty()) throw Error("a tensor has an empty name");
-    if (t.name == kMetadataKey || !names.insert(t.name).second) {
+    if (t.name == kMetadataKey) {
+      throw Error(
+          fmt::format("tensor name {} is reserved for the safetensors metadata", quote(t.name)));
+    }
+    if (!names.insert(t.name).second) {
       throw Error(fmt::format("tensor name {} is used twice", quote(t.name)));
     }
     uint64_t n = 0;
@@ -219,19 +227,13 @@ std::vector<uint8_t> write_safetensors(const TensorFile& file) {
       throw Error(fmt::format("tensor {}: a BF16 value has bits above bit 15", quote(t.name)));
     }
     const uint64_t bytes = n * dtype_bytes(t.dtype);
-    Json info = Json::object();
-    info["dtype"] = dtype_name(t.dtype);
-    info["shape"] = t.shape;
-    info["data_offsets"] = {at, at + bytes};
-    header.emplace(t.name, std::move(info));
+    if (text.back() != '{') text += ',';
+    text += detail::json_string(t.name, "tensor name");
+    text += fmt::format(R"(:{{"dtype":"{}","shape":[{}],"data_offsets":[{},{}]}})",
+                        dtype_name(t.dtype), fmt::join(t.shape, ","), at, at + bytes);
     at += bytes;
   }
-  std::string text;
-  try {
-    text = header.dump();
-  } catch (const Json::exception& e) {
-    throw Error(fmt::format("cannot write the header: {}", e.what()));
-  }
+  text += '}';
   text.append((8 - text.size() % 8) % 8, ' ');
 
   std::vector<uint8_t> out;

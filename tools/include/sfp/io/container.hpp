@@ -48,8 +48,13 @@ std::vector<uint8_t> write_container(const Container& c);
 Container read_container(const uint8_t* data, size_t size);
 
 // Decodes every tensor stream with sfp::decode (version 2 chunks on up to `threads` threads).
-// Throws Error naming the tensor and the decoder status if one fails.
-TensorFile decode_container(const Container& c, unsigned threads = 1);
+// Memory is bounded by what the payload really decodes to, not by the value count in the
+// header: values are allocated at first for one per payload byte (at least one chunk), and a
+// tensor that claims more is decoded in segments of chunks, each at most as large as what has
+// decoded before it. Throws Error naming the tensor, the chunk and the decoder status if one
+// fails. decoded(i), if given, is called after tensor i.
+TensorFile decode_container(const Container& c, unsigned threads = 1,
+                            const std::function<void(size_t)>& decoded = nullptr);
 
 // Encodes one tensor. Throws Error naming the tensor if sfp::encode fails.
 EncodedTensor encode_tensor(const Tensor& t, const Config& config, unsigned threads = 1);
