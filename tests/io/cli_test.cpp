@@ -4,6 +4,7 @@
 // that a failure leaves no output file behind.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <sstream>
 
 #include "io_test_util.hpp"
+#include "sfp/io/container.hpp"
 #include "sfp/io/npy.hpp"
 #include "sfp/io/safetensors.hpp"
 #include "sfp/quantize.hpp"
@@ -37,8 +39,11 @@ struct Pending {
   std::string out, err;
 };
 
-Pending start(const ScratchDir& dir, const std::vector<std::string>& args, size_t id) {
-  Pending p{-1, dir.file(fmt::format(".stdout.{}", id)), dir.file(fmt::format(".stderr.{}", id))};
+// stdout goes to `out_path` if given (then Run::out is empty).
+Pending start(const ScratchDir& dir, const std::vector<std::string>& args, size_t id,
+              const std::string& out_path = "") {
+  Pending p{-1, out_path.empty() ? dir.file(fmt::format(".stdout.{}", id)) : out_path,
+            dir.file(fmt::format(".stderr.{}", id))};
   std::vector<std::string> argv_s = {SFP_EXE};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -61,11 +66,14 @@ Run finish(const Pending& p) {
   REQUIRE(waitpid(p.pid, &status, 0) == p.pid);
   REQUIRE(WIFEXITED(status));
   Run r{WEXITSTATUS(status), "", ""};
-  const Bytes o = read_bytes(p.out), e = read_bytes(p.err);
-  r.out.assign(o.begin(), o.end());
+  const Bytes e = read_bytes(p.err);
   r.err.assign(e.begin(), e.end());
-  std::filesystem::remove(p.out);
   std::filesystem::remove(p.err);
+  if (p.out.rfind("/dev/", 0) != 0) {
+    const Bytes o = read_bytes(p.out);
+    r.out.assign(o.begin(), o.end());
+    std::filesystem::remove(p.out);
+  }
   return r;
 }
 
@@ -130,14 +138,15 @@ TEST_CASE("sfp encode then decode gives back a safetensors file bit for bit", "[
   INFO(enc.err);
   REQUIRE(enc.code == 0);
   CHECK(enc.err.empty());
+  // One summary line: tensors, bytes in and out, their ratio, the time.
   const std::vector<std::string> out = lines(enc.out);
-  REQUIRE(out.size() == f.tensors.size());
-  for (size_t i = 0; i < f.tensors.size(); ++i)
-    CHECK_THAT(out[i], StartsWith(f.tensors[i].name + ":"));
-  CHECK_THAT(out[0], Contains(fmt::format("{} values", f.tensors[0].values.size())));
-  CHECK_THAT(out[0], Contains("bits/value"));
-  CHECK_THAT(out[0], Contains("x vs F32"));
-  CHECK_THAT(out[1], Contains("x vs BF16"));
+  REQUIRE(out.size() == 1);
+  const size_t sfp_bytes = read_bytes(dir.file("m.sfp")).size();
+  CHECK_THAT(out[0], StartsWith(fmt::format("{}: 4 tensors (safetensors), {} -> {} bytes (",
+                                            dir.file("m.sfp"), input.size(), sfp_bytes)));
+  CHECK_THAT(out[0], Contains(fmt::format("{:.3f}x) in ", static_cast<double>(input.size()) /
+                                                              static_cast<double>(sfp_bytes))));
+  CHECK_THAT(out[0], Contains(" s"));
 
   const Run dec = sfp(dir, {"decode", dir.file("m.sfp"), "-o", dir.file("back.safetensors")});
   INFO(dec.err);
@@ -203,7 +212,8 @@ TEST_CASE("sfp encode then decode gives back .npy files bit for bit", "[cli]") {
   for (size_t i = 0; i < enc.size(); ++i) {
     INFO(enc[i].err);
     REQUIRE(enc[i].code == 0);
-    CHECK_THAT(enc[i].out, StartsWith(fmt::format("a{}: 240 values", i)));
+    CHECK_THAT(enc[i].out,
+               StartsWith(fmt::format("{}: 1 tensor (npy ", dir.file(fmt::format("a{}.sfp", i)))));
   }
   const std::vector<Run> dec = sfp_all(dir, decode);
   for (size_t i = 0; i < dec.size(); ++i) {
@@ -495,6 +505,221 @@ TEST_CASE("sfp stats --stored-bits takes each tensor's mantissa bits from the me
     CHECK_THAT(runs[1].err, Contains("no 'tensors' metadata"));
     CHECK(runs[2].code == 2);
   }
+}
+
+TEST_CASE("sfp encode and decode: --verbose adds a line per tensor, --quiet prints nothing",
+          "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  const io::TensorFile f = model_file(rng);
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(f));
+  const std::string in = dir.file("in.safetensors");
+  const std::vector<Run> runs = sfp_all(dir, {{"encode", in, "-o", dir.file("v.sfp"), "--verbose"},
+                                              {"encode", in, "-o", dir.file("q.sfp"), "-q"},
+                                              {"encode", in, "-o", dir.file("x.sfp"), "-v", "-q"}});
+  INFO(runs[0].err);
+  REQUIRE(runs[0].code == 0);
+  const std::vector<std::string> v = lines(runs[0].out);
+  REQUIRE(v.size() == f.tensors.size() + 1);
+  for (size_t i = 0; i < f.tensors.size(); ++i)
+    CHECK_THAT(v[i], StartsWith(f.tensors[i].name + ":"));
+  CHECK_THAT(v[0], Contains(fmt::format("{} values", f.tensors[0].values.size())));
+  CHECK_THAT(v[0], Contains("bits/value"));
+  CHECK_THAT(v[0], Contains("x vs F32"));
+  CHECK_THAT(v[1], Contains("x vs BF16"));
+  CHECK_THAT(v.back(), StartsWith(dir.file("v.sfp") + ": 4 tensors"));
+  CHECK(runs[1].code == 0);
+  CHECK(runs[1].out.empty());
+  CHECK(runs[1].err.empty());
+  CHECK(runs[2].code == 2);  // --verbose and --quiet exclude each other
+
+  const std::vector<Run> dec =
+      sfp_all(dir, {{"decode", dir.file("v.sfp"), "-o", dir.file("v.safetensors"), "-v"},
+                    {"decode", dir.file("q.sfp"), "-o", dir.file("q.safetensors"), "--quiet"}});
+  REQUIRE(dec[0].code == 0);
+  const std::vector<std::string> d = lines(dec[0].out);
+  REQUIRE(d.size() == f.tensors.size() + 1);
+  CHECK(d[0] == fmt::format("encoder.weight: {} values, F32 [{}, 2]", f.tensors[0].values.size(),
+                            f.tensors[0].values.size() / 2));
+  CHECK_THAT(d.back(), StartsWith(dir.file("v.safetensors") + ": 4 tensors (safetensors), "));
+  REQUIRE(dec[1].code == 0);
+  CHECK(dec[1].out.empty());
+  CHECK(read_bytes(dir.file("q.safetensors")) == read_bytes(in));
+}
+
+TEST_CASE("the long name of -m is --mantissa-bits, and the old --format-m still works", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(model_file(rng)));
+  const std::string in = dir.file("in.safetensors");
+  const std::vector<Run> runs =
+      sfp_all(dir, {{"encode", in, "-o", dir.file("a.sfp"), "-m", "3"},
+                    {"encode", in, "-o", dir.file("b.sfp"), "--mantissa-bits", "3"},
+                    {"encode", in, "-o", dir.file("c.sfp"), "--format-m", "3"},
+                    {"encode", in, "-o", dir.file("d.sfp"), "--format-m=3"},
+                    {"encode", "--help"}});
+  for (size_t i = 0; i < 4; ++i) {
+    INFO(runs[i].err);
+    REQUIRE(runs[i].code == 0);
+  }
+  const Bytes a = read_bytes(dir.file("a.sfp"));
+  CHECK(read_bytes(dir.file("b.sfp")) == a);
+  CHECK(read_bytes(dir.file("c.sfp")) == a);
+  CHECK(read_bytes(dir.file("d.sfp")) == a);
+  CHECK(a != read_bytes(in));
+  CHECK_THAT(runs[4].out, Contains("--mantissa-bits"));
+  CHECK_THAT(runs[4].out, !Contains("--format-m"));
+}
+
+TEST_CASE("an unknown command is named", "[cli]") {
+  ScratchDir dir;
+  const Run r = sfp(dir, {"bogus", "x"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, StartsWith("sfp: unknown command 'bogus' (commands: encode, decode, stats"));
+  CHECK(lines(r.err).size() == 1);
+}
+
+TEST_CASE("a write error on stdout exits 1 with a message", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(model_file(rng)));
+  REQUIRE(std::filesystem::exists("/dev/full"));
+  const std::string in = dir.file("in.safetensors");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"stats", in}, std::vector<std::string>{"stats", "--json", in},
+        std::vector<std::string>{"encode", in, "-o", dir.file("o.sfp")}}) {
+    INFO(args[0] << " " << args[1]);
+    const Run r = finish(start(dir, args, 0, "/dev/full"));
+    CHECK(r.code == 1);
+    CHECK(r.err == "sfp: cannot write to standard output: No space left on device\n");
+  }
+}
+
+TEST_CASE("a device or pipe as input is refused without reading it", "[cli]") {
+  ScratchDir dir;
+  REQUIRE(std::filesystem::exists("/dev/zero"));
+  const std::vector<Run> runs =
+      sfp_all(dir, {{"decode", "/dev/zero", "-o", dir.file("o.safetensors")},
+                    {"encode", "/dev/zero", "-o", dir.file("o.sfp")},
+                    {"stats", "/dev/zero"}});
+  for (const Run& r : runs) {
+    CHECK(r.code == 1);
+    CHECK(r.err ==
+          "sfp: /dev/zero: cannot read: not a regular file (sfp reads regular files only, not "
+          "pipes or devices)\n");
+  }
+  CHECK(dir.entries().empty());
+}
+
+TEST_CASE("writing onto the input file is refused, also through a hard or symbolic link", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  const Bytes input = io::write_safetensors(model_file(rng));
+  write_bytes(dir.file("in.safetensors"), input);
+  const std::string in = dir.file("in.safetensors");
+  REQUIRE(sfp(dir, {"encode", in, "-o", dir.file("in.sfp")}).code == 0);
+  const Bytes sfp_in = read_bytes(dir.file("in.sfp"));
+  std::filesystem::create_hard_link(in, dir.file("hard"));
+  std::filesystem::create_symlink(in, dir.file("sym"));
+  std::filesystem::create_symlink(dir.file("in.sfp"), dir.file("sym.sfp"));
+  const std::vector<std::vector<std::string>> cases = {
+      {"encode", in, "-o", in},
+      {"encode", in, "-o", dir.file("hard")},
+      {"encode", in, "-o", dir.file("sym")},
+      {"encode", dir.file("sym"), "-o", in},
+      {"decode", dir.file("in.sfp"), "-o", dir.file("in.sfp")},
+      {"decode", dir.file("in.sfp"), "-o", dir.file("sym.sfp")},
+  };
+  const std::vector<Run> runs = sfp_all(dir, cases);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    INFO(cases[i][0] << " " << cases[i][1] << " -o " << cases[i][3]);
+    CHECK(runs[i].code == 1);
+    CHECK_THAT(runs[i].err, StartsWith("sfp: " + cases[i][3] + ": is the input file "));
+    CHECK(lines(runs[i].err).size() == 1);
+  }
+  CHECK(read_bytes(in) == input);
+  CHECK(read_bytes(dir.file("in.sfp")) == sfp_in);
+  CHECK(others(dir, {"in.safetensors", "in.sfp", "hard", "sym", "sym.sfp"}).empty());
+}
+
+TEST_CASE("a symbolic link as the output is written through and kept", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(model_file(rng)));
+  std::filesystem::create_directory(dir.file("sub"));
+  write_bytes(dir.file("sub/target.sfp"), Bytes{'o', 'l', 'd'});
+  std::filesystem::create_symlink("sub/target.sfp", dir.file("link.sfp"));  // relative
+  std::filesystem::create_symlink("sub/new.sfp", dir.file("dangling.sfp"));
+  const std::vector<Run> runs =
+      sfp_all(dir, {{"encode", dir.file("in.safetensors"), "-o", dir.file("link.sfp"), "-q"},
+                    {"encode", dir.file("in.safetensors"), "-o", dir.file("plain.sfp"), "-q"},
+                    {"encode", dir.file("in.safetensors"), "-o", dir.file("dangling.sfp"), "-q"}});
+  for (const Run& r : runs) {
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+  }
+  CHECK(std::filesystem::is_symlink(dir.file("link.sfp")));
+  CHECK(std::filesystem::is_symlink(dir.file("dangling.sfp")));
+  const Bytes want = read_bytes(dir.file("plain.sfp"));
+  CHECK(read_bytes(dir.file("sub/target.sfp")) == want);
+  CHECK(read_bytes(dir.file("sub/new.sfp")) == want);
+  CHECK(others(dir, {"in.safetensors", "sub", "link.sfp", "plain.sfp", "dangling.sfp"}).empty());
+}
+
+TEST_CASE("SIGTERM, SIGINT or SIGHUP during encode leave no temporary file", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  // Large enough that encoding takes a good fraction of a second: the signal comes while the
+  // temporary file exists.
+  io::TensorFile f;
+  f.tensors.push_back(
+      make_tensor("w", Fp::kFp32, {1u << 24}, random_values(rng, Fp::kFp32, 1u << 24)));
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(f));
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    INFO("signal " << sig);
+    std::vector<std::string> argv_s = {SFP_EXE, "encode", dir.file("in.safetensors"), "-o",
+                                       dir.file("out.sfp")};
+    std::vector<char*> argv;
+    for (std::string& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    // The child gets the default action for the three signals whatever this process has.
+    posix_spawnattr_t attr;
+    REQUIRE(posix_spawnattr_init(&attr) == 0);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    for (const int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&defaults, s);
+    REQUIRE(posix_spawnattr_setsigdefault(&attr, &defaults) == 0);
+    REQUIRE(posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF) == 0);
+    pid_t pid = -1;
+    REQUIRE(posix_spawn(&pid, SFP_EXE, nullptr, &attr, argv.data(), environ) == 0);
+    posix_spawnattr_destroy(&attr);
+    // Wait for the temporary file (".out.sfp.XXXXXX") to appear, then signal.
+    bool seen = false;
+    for (int i = 0; i < 20000 && !seen; ++i) {
+      for (const std::string& e : dir.entries()) seen = seen || e.rfind(".out.sfp.", 0) == 0;
+      if (!seen) ::usleep(500);
+    }
+    REQUIRE(seen);
+    REQUIRE(::kill(pid, sig) == 0);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status));
+    if (WIFSIGNALED(status)) CHECK(WTERMSIG(status) == sig);
+    CHECK(others(dir, {"in.safetensors"}).empty());
+  }
+}
+
+TEST_CASE("an .sfp holding a tensor named __metadata__ does not decode to safetensors", "[cli]") {
+  ScratchDir dir;
+  io::Container c;
+  c.tensors.push_back(io::encode_tensor(make_tensor("__metadata__", Fp::kFp32, {1}, {0}),
+                                        Config::lossless(Fp::kFp32)));
+  write_bytes(dir.file("m.sfp"), io::write_container(c));
+  const Run r = sfp(dir, {"decode", dir.file("m.sfp"), "-o", dir.file("m.safetensors")});
+  CHECK(r.code == 1);
+  CHECK(r.err == "sfp: " + dir.file("m.sfp") +
+                     ": tensor name \"__metadata__\" is reserved for the safetensors metadata\n");
+  CHECK(others(dir, {"m.sfp"}).empty());
 }
 
 }  // namespace

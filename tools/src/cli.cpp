@@ -35,7 +35,7 @@ void ConfigFlags::add_to(CLI::App* app) {
                      ->check(CLI::IsMember({1u, 2u}));
   lanes_opt_ = app->add_option("--lanes", lanes_, "Format 2: lanes L (default: 16)")
                    ->check(CLI::IsMember({4u, 8u, 16u, 32u}));
-  man_bits_opt_ = app->add_option("-m,--format-m", man_bits_,
+  man_bits_opt_ = app->add_option("-m,--mantissa-bits", man_bits_,
                                   "Mantissa bits kept (default: all: 23 for F32, 7 for BF16)")
                       ->check(CLI::Range(0u, 23u));
   round_opt_ = app->add_option("--round", round_, "Rounding when -m drops bits (default: trunc)")

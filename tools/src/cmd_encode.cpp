@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
 
 #include "cli.hpp"
+#include "progress.hpp"
 #include "sfp/io/container.hpp"
 #include "sfp/io/file.hpp"
 
@@ -17,38 +19,67 @@ struct EncodeOptions {
   bool bf16_npy = false;
   unsigned threads = 1;
   ConfigFlags flags;
+  Verbosity verbosity;
 };
 
+std::string tensor_line(const io::EncodedTensor& t) {
+  const uint64_t n = t.stream.values;
+  const unsigned in_bits = fp_format(t.stream.config.fp).width();
+  if (n == 0) return fmt::format("{}: 0 values", t.name);
+  const double bpv = static_cast<double>(t.stream.bits.total()) / static_cast<double>(n);
+  return fmt::format("{}: {} values, {:.3f} bits/value, {:.3f}x vs {}", t.name, n, bpv,
+                     in_bits / bpv, io::dtype_name(t.stream.config.fp));
+}
+
 int run_encode(const EncodeOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
   o.flags.check();
+  // The output first: a target that cannot be written (or is the input) fails before the work.
+  std::optional<io::OutputFile> out;
+  try {
+    out.emplace(o.out, std::vector<std::string>{o.in});
+  } catch (const std::exception& e) {
+    return fail(o.out, e);
+  }
   io::Container c;
   std::vector<uint8_t> bytes;
+  size_t in_size = 0;
   try {
     const std::vector<uint8_t> in = io::read_file(o.in);
+    in_size = in.size();
     const io::TensorFile file = parse_tensor_file(o.in, in, o.bf16_npy);
-    c = io::encode_tensor_file(
-        file, [&](const io::Tensor& t) { return o.flags.config_for(t); },
-        resolve_threads(o.threads));
+    uint64_t total = 0;
+    for (const io::Tensor& t : file.tensors) total += t.values.size();
+    Progress progress("sfp encode", total, file.tensors.size(),
+                      want_progress(in_size, o.verbosity));
+    const unsigned threads = resolve_threads(o.threads);
+    c.kind = file.kind;
+    c.metadata = file.metadata;
+    c.tensors.reserve(file.tensors.size());
+    for (const io::Tensor& t : file.tensors) {
+      c.tensors.push_back(io::encode_tensor(t, o.flags.config_for(t), threads));
+      progress.add(t.values.size());
+    }
+    progress.finish();
     bytes = io::write_container(c);
   } catch (const std::exception& e) {
     return fail(o.in, e);
   }
   try {
-    io::write_file_atomic(o.out, bytes);
+    out->write(bytes);
+    out->commit();
   } catch (const std::exception& e) {
     return fail(o.out, e);
   }
-  for (const io::EncodedTensor& t : c.tensors) {
-    const uint64_t n = t.stream.values;
-    const unsigned in_bits = fp_format(t.stream.config.fp).width();
-    if (n == 0) {
-      fmt::print("{}: 0 values\n", t.name);
-      continue;
-    }
-    const double bpv = static_cast<double>(t.stream.bits.total()) / static_cast<double>(n);
-    fmt::print("{}: {} values, {:.3f} bits/value, {:.3f}x vs {}\n", t.name, n, bpv, in_bits / bpv,
-               io::dtype_name(t.stream.config.fp));
+  if (o.verbosity.quiet) return 0;
+  if (o.verbosity.verbose) {
+    for (const io::EncodedTensor& t : c.tensors) fmt::print("{}\n", tensor_line(t));
   }
+  const size_t n = c.tensors.size();
+  fmt::print("{}: {} tensor{} ({}), {} -> {} bytes ({:.3f}x) in {:.2f} s\n", o.out, n,
+             n == 1 ? "" : "s", io::source_kind_name(c.kind), in_size, bytes.size(),
+             static_cast<double>(in_size) / static_cast<double>(bytes.size()),
+             seconds_since(start));
   return 0;
 }
 
@@ -62,10 +93,12 @@ Command add_encode(CLI::App& app) {
   sub->add_flag("--bf16-npy", o->bf16_npy, "Read a .npy array of dtype <u2 as BF16 bit patterns");
   o->flags.add_to(sub);
   add_threads_flag(sub, &o->threads);
+  o->verbosity.add_to(sub);
   sub->footer(
       "Each tensor is encoded losslessly with the default configuration of its dtype unless the "
-      "flags say otherwise. Prints one line per tensor: values, bits per value, and the ratio "
-      "to the input dtype.");
+      "flags say otherwise. Prints one summary line (tensors, input and output bytes, their "
+      "ratio, time); --verbose adds a line per tensor (values, bits per value, ratio to the "
+      "input dtype), --quiet prints nothing.");
   return {sub, [o] { return run_encode(*o); }};
 }
 
