@@ -15,7 +15,7 @@ include mk/rtl.mk
 include mk/synth.mk
 
 deps:
-	scripts/deps.sh core train
+	scripts/deps.sh core train python
 
 configure: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)

@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: Apache-2.0
+# sfp.torch: the QM and STE quantizers against the C++ trainer, compressed stashing restoring
+# Q_m of what was saved, and the policies.
+import os
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import sfp
+import sfp.torch as st
+
+
+def bits(t):
+    return t.detach().contiguous().view(torch.int32)
+
+
+def fixed_batch():
+    g = torch.Generator().manual_seed(11)
+    x = torch.randn(16, 40, generator=g) * torch.exp2(torch.randint(-20, 20, (16, 40), generator=g).float())
+    x[0, :5] = torch.tensor([0.0, -0.0, 1e-40, -3e-39, 1.0])  # zeros and subnormals
+    x[1] = torch.relu(x[1])
+    w = torch.randn(12, 40, generator=g) * 0.2
+    grad = torch.randn(16, 12, generator=g)
+    return x, w, grad
+
+
+@pytest.mark.parametrize("n", [23.0, 10.3, 3.6, 5.0, 0.5, 0.0])
+@pytest.mark.parametrize("rounding", ["trunc", "rne"])
+def test_qm_gradients_match_the_cpp_trainer(tmp_path, n, rounding):
+    ref = os.environ.get("SFP_QM_GRAD_REF")
+    if not ref:
+        pytest.skip("the trainer is not built (no libtorch): no C++ reference")
+    x, w, grad = fixed_batch()
+    for name, t in (("x", x), ("w", w), ("g", grad)):
+        np.save(tmp_path / f"{name}.npy", t.numpy())
+    subprocess.run([ref, tmp_path / "x.npy", tmp_path / "w.npy", tmp_path / "g.npy", repr(n),
+                    rounding, tmp_path], check=True)
+    want = {k: torch.from_numpy(np.load(tmp_path / f"{k}.npy")) for k in ("xq", "dx", "dw", "dn")}
+
+    torch.set_num_threads(1)
+    xr = x.clone().requires_grad_(True)
+    wr = w.clone().requires_grad_(True)
+    nr = torch.tensor(n, requires_grad=True)
+    xq = st.quantize_qm(xr, nr, 23, rounding)
+    (nn.functional.linear(xq, wr) * grad).sum().backward()
+    assert torch.equal(bits(xq), bits(want["xq"]))
+    assert torch.equal(bits(xr.grad), bits(want["dx"]))
+    assert torch.equal(bits(wr.grad), bits(want["dw"]))
+    assert torch.equal(bits(nr.grad.reshape(1)), bits(want["dn"]))
+    if n < 23:  # the bitlength gradient is not trivially zero
+        assert float(nr.grad) != 0.0
+
+
+def test_qm_forward_and_bitlength_gradient():
+    x, _, grad = fixed_batch()
+    xf = x[:, :]
+    # At an integer n the forward value is Q_n (truncation: clear low mantissa bits).
+    out = st.quantize_qm(xf, torch.tensor(6.0), 23, "trunc")
+    assert torch.equal(bits(out), bits(xf) & ~((1 << 17) - 1))
+    # dL/dn = sum(g * (Q_hi - Q_lo)), computed here from truncation masks.
+    n = torch.tensor(6.4, requires_grad=True)
+    (st.quantize_qm(xf, n, 23, "trunc") * grad[:, :1]).sum().backward()
+    q = lambda k: (bits(xf) & ~((1 << (23 - k)) - 1)).view(torch.float32)
+    want = (grad[:, :1] * (q(7) - q(6))).sum()
+    assert float(n.grad) == pytest.approx(float(want), rel=1e-6)
+    # Straight-through estimator.
+    xr = xf.clone().requires_grad_(True)
+    st.quantize_ste(xr, 3, "rne").backward(grad[:, :1].expand_as(xf))
+    assert torch.equal(xr.grad, grad[:, :1].expand_as(xf))
+
+
+class SaveProbe(torch.autograd.Function):
+    """y = x * w, saving x; backward hands the restored x back as the gradient of w."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x)
+        return x * w
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return None, x.clone()
+
+
+@pytest.mark.parametrize("m,rounding", [(0, "trunc"), (3, "rne"), (7, "rne"), (12, "trunc"), (23, "rne")])
+def test_stash_restores_q_m_of_what_was_saved(m, rounding):
+    x = torch.randn(64, 33) * 3
+    x[0, :4] = torch.tensor([0.0, -0.0, float("inf"), 1e-41])
+    w = torch.ones_like(x, requires_grad=True)
+    with st.stash(m, round=rounding) as s:
+        SaveProbe.apply(x, w).sum().backward()
+    counts = s.take()
+    # What the backward pass saw is Q_m of what was saved, bit for bit.
+    want = sfp.quantize(x, m, round=rounding)
+    assert torch.equal(bits(w.grad), bits(want))
+    if m == 7 and rounding == "rne":  # and independently: the FP32 -> BF16 conversion
+        assert torch.equal(w.grad, x.to(torch.bfloat16).float())
+    # x was stashed once as an sfp stream (the parameter w not at all).
+    assert counts["tensors"] == 1 and counts["raw_bytes"] == x.numel() * 4
+    assert counts["stored_bytes"] == sfp.encode_stream(x, m=m, round=rounding).nbytes
+    if m < 23:
+        assert counts["stored_bytes"] < counts["raw_bytes"]
+
+
+def test_stash_bf16_and_small_tensors():
+    x = torch.randn(50, 50).to(torch.bfloat16)
+    w = torch.ones(50, 50, dtype=torch.bfloat16, requires_grad=True)
+    with st.stash(3) as s:
+        SaveProbe.apply(x, w).float().sum().backward()
+    assert torch.equal(w.grad, sfp.quantize(x, 3, round="rne"))
+    small = torch.randn(10)
+    w2 = torch.ones(10, requires_grad=True)
+    with st.stash(0) as s:
+        SaveProbe.apply(small, w2).sum().backward()
+    assert torch.equal(w2.grad, small)  # below min_values: kept as it is
+    c = s.take()
+    assert c["kept"] == 1 and c["tensors"] == 0 and c["raw_bytes"] == c["stored_bytes"] == 40
+
+
+def small_net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                         nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 64, 10))
+
+
+def test_stash_with_a_policy_uses_each_layers_bits():
+    net = small_net()
+    qm = st.QuantumMantissa(net, lam=1.0)
+    x = torch.randn(32, 1, 8, 8)
+    y = torch.randint(0, 10, (32,))
+    with torch.no_grad():
+        qm.n["3"].fill_(2.5)  # second conv: charged 3 bits
+        qm.n["0"].fill_(23.0)
+    seen = {}
+    orig = st.Stash.pack
+
+    def spy(self, t):
+        out = orig(self, t)
+        if isinstance(out, tuple):
+            m = next(f for f in out[0].config.split() if f.startswith("m="))
+            seen.setdefault(m, []).append(tuple(t.shape))
+        return out
+    st.Stash.pack = spy
+    try:
+        with st.stash(qm, net) as s:
+            loss = nn.functional.cross_entropy(net(x), y) + qm.regularizer()
+            loss.backward()
+    finally:
+        st.Stash.pack = orig
+    c = s.take()
+    assert (32, 8, 8, 8) in seen["m=3"]   # conv 3's input, at its charged bits
+    assert (32, 8, 8, 8) in seen["m=0"]   # ReLU outputs: only their sign is needed
+    assert (32, 1, 8, 8) in seen["m=23"]  # conv 0 at 23 bits
+    assert c["stored_bytes"] < c["raw_bytes"]
+    # Training through the stash matches training without it when nothing is dropped.
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
+    assert qm.n["3"].grad is not None
+
+
+def test_stash_lossless_gives_the_same_gradients():
+    net = small_net()
+    x = torch.randn(16, 1, 8, 8)
+    y = torch.randint(0, 10, (16,))
+    nn.functional.cross_entropy(net(x), y).backward()
+    plain = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    with st.stash(23, net) as s:
+        nn.functional.cross_entropy(net(x), y).backward()
+    for a, p in zip(plain, net.parameters()):
+        assert torch.equal(a, p.grad)
+    assert s.take()["tensors"] > 0
+
+
+def test_qm_policy_step_and_regularizer():
+    net = small_net()
+    qm = st.QuantumMantissa(net, lam=5.0, lr=0.5)
+    x = torch.randn(8, 1, 8, 8)
+    for _ in range(5):
+        loss = net(x).square().mean() * 0 + qm.regularizer()
+        loss.backward()
+        qm.step()
+    # The regularizer alone pulls every bitlength down by about lr per step (Adam).
+    for name, n in qm.n.items():
+        assert 20.0 < float(n) < 21.0, name
+    assert qm.bits("0") == 21 and 20 < qm.mean_bits() <= 21
+    qm.remove()
+    assert all(len(m._forward_pre_hooks) == 0 for m in net)
+
+
+def test_bitchop_follows_the_loss():
+    net = small_net()
+    bc = st.BitChop(net, period=2, min_bits=3, max_bits=23)
+    assert bc.bits() == 23
+    loss = 10.0
+    for _ in range(60):  # steadily improving: one bit fewer per period down to the floor
+        loss *= 0.8
+        bc.observe(loss)
+    assert bc.bits() == 3
+    for _ in range(400):  # flat at the last loss: the EMA catches up, the bitlength holds
+        bc.observe(loss)
+    assert bc.bits() == 3 and bc.controller.last_decision == "hold"
+    for _ in range(10):  # clearly worse: one bit more per period
+        bc.observe(2 * loss)
+    assert bc.bits() == 8
+    out = net(torch.randn(2, 1, 8, 8))
+    assert out.shape == (2, 10)
+    with pytest.raises(ValueError):
+        st.BitChop(net, min_bits=10, max_bits=5)
