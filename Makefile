@@ -5,7 +5,7 @@ JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 SEED  ?=
 
-.PHONY: all deps configure build test gen gen-check lint format bench report clean asan
+.PHONY: all deps configure build test gen gen-check lint format bench report clean asan fuzz
 
 all: gen-check lint test
 
@@ -32,6 +32,33 @@ asan: deps
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ctest -L unit --output-on-failure -j $(JOBS)
 
+# libFuzzer harnesses of tests/fuzz (container reader + decoder, safetensors, .npy, chunk decoder
+# with a re-encode check), built with clang under AddressSanitizer and UBSan, each run for
+# FUZZ_SECONDS from the seed corpora of tests/fuzz/corpus. New inputs go to $(BUILD)-fuzz/corpus,
+# a crash or timeout stops with its input in $(BUILD)-fuzz/ (make it a corpus file and a test).
+FUZZ_SECONDS ?= 30
+FUZZERS := container safetensors npy chunk
+fuzz:
+	scripts/deps.sh core fuzz
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFP_FUZZ=ON \
+	  -DSFP_BUILD_TRAIN=OFF -DSFP_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+	  mkdir -p $(BUILD)-fuzz/corpus/$$f; \
+	  echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+	  if $(BUILD)-fuzz/tests/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	       -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+	       -artifact_prefix=$(BUILD)-fuzz/$$f- $(BUILD)-fuzz/corpus/$$f tests/fuzz/corpus/$$f \
+	       > $(BUILD)-fuzz/$$f.log 2>&1; then \
+	    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)" $(BUILD)-fuzz/$$f.log; \
+	  else \
+	    tail -n 40 $(BUILD)-fuzz/$$f.log; \
+	    echo "fuzz_$$f: finding (input in $(BUILD)-fuzz/, log $(BUILD)-fuzz/$$f.log)"; exit 1; \
+	  fi; \
+	done
+	@echo "fuzz: $(words $(FUZZERS)) passed, 0 failed"
+
 gen:
 	python3 docs/tools/gen_format.py
 
@@ -57,4 +84,4 @@ report:
 	scripts/report.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
