@@ -1,7 +1,7 @@
 // GENERATED from docs/format.md by docs/tools/gen_format.py -- do not edit
 package sfp_fmt_pkg;
-  // version of this document and of every stream it defines
-  parameter int unsigned FormatVersion /*verilator public*/ = 1;
+  // newest format version of this document (the default); version 1 stays defined
+  parameter int unsigned FormatVersion /*verilator public*/ = 2;
   // exponent field width, FP32 and BF16
   parameter int unsigned ExpBits /*verilator public*/ = 8;
   // mantissa field width of FP32

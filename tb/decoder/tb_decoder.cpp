@@ -107,7 +107,7 @@ TEMPLATE_TEST_CASE("decoder reports each error code and recovers at the next chu
   const Config p = bench.params();
   const unsigned w = p.word_bits;
   const uint64_t max_words = (uint64_t{1} << chunk_words_bits(p)) - 1;
-  Config c = bench.with_params(Config::lossless(Fp::kFp32));
+  Config c = bench.with_params(Config::lossless(Fp::kFp32, 1));
   c.man_bits = 3;
   uint64_t used = 0;
   std::vector<Status> want;  // the codes this parameter set must show
@@ -198,7 +198,7 @@ TEMPLATE_TEST_CASE("decoder accepts the longest non-conforming records at any bi
   auto& rng = bench.rng();
   const Config p = bench.params();
   if (p.zero == ZeroCode::kNone) return;  // every record is conforming
-  const Config c = bench.with_params(Config::lossless(Fp::kFp32));
+  const Config c = bench.with_params(Config::lossless(Fp::kFp32, 1));
   const unsigned zero_group_bits = p.zero == ZeroCode::kMode ? 2 : 1 + p.group;
   const unsigned max_lead = p.chunk / p.group - 1;
   for (unsigned lead = 0; lead <= std::min<unsigned>(max_lead, p.word_bits); ++lead) {
@@ -293,7 +293,7 @@ TEMPLATE_TEST_CASE("decoder sustains one group per cycle on any data", "[sim][de
   DecoderBench<TestType> bench(seed, name_of<TestType>("throughput"), 1.0, ReadyPattern::always(),
                                beat_words(params_config<TestType>()));
   auto& rng = bench.rng();
-  Config c = Config::lossless(Fp::kFp32);
+  Config c = Config::lossless(Fp::kFp32, 1);
   const size_t n = std::max<size_t>(4 * bench.params().chunk + 7, 20000);
   bench.add_tensor(c, random_values(rng, c.fp, n, mix));
   c = random_config(rng, bench.params());

@@ -89,7 +89,7 @@ TEMPLATE_TEST_CASE("encoder sustains one group per cycle on any data", "[sim][en
                                ReadyPattern::always());
   auto& rng = bench.rng();
   // Lossless FP32 is the widest record; back-to-back tensors of both formats.
-  Config c = Config::lossless(Fp::kFp32);
+  Config c = Config::lossless(Fp::kFp32, 1);
   const size_t n = std::max<size_t>(4 * bench.params().chunk + 7, 20000);
   bench.add_tensor(c, random_values(rng, c.fp, n, mix));
   c = random_config(rng, bench.params());
@@ -140,7 +140,7 @@ TEST_CASE("report: encoder on a training snapshot at its stored bitlengths", "[.
   size_t tensors = 0;
   for (const TraceTensor& t : read_safetensors(path, size_t{1} << 24)) {
     if (t.values.empty() || t.kind == "master") continue;
-    Config c = Config::lossless(t.fp);
+    Config c = Config::lossless(t.fp, 1);
     if (t.man_bits >= 0) c.man_bits = static_cast<unsigned>(t.man_bits);
     bench.add_tensor(c, t.values);
     ++tensors;

@@ -65,7 +65,7 @@ TEMPLATE_TEST_CASE("loopback sustains one group per cycle end to end", "[sim][lo
   LoopbackBench<Enc, Dec> bench(seed, std::string(DutInfo<Enc>::kName) + "_loop_perf", 1.0,
                                 ReadyPattern::always(), ReadyPattern::always());
   auto& rng = bench.rng();
-  const Config c = Config::lossless(Fp::kFp32);
+  const Config c = Config::lossless(Fp::kFp32, 1);
   bench.add_tensor(c, random_values(rng, c.fp, std::max<size_t>(4 * bench.params().chunk, 20000),
                                     Mix::kIncompressible));
   bench.run();
@@ -116,7 +116,7 @@ TEST_CASE("report: loopback on a training snapshot at its stored bitlengths", "[
   size_t tensors = 0;
   for (const TraceTensor& t : read_safetensors(path, size_t{1} << 24)) {
     if (t.values.empty() || t.kind == "master") continue;
-    Config c = Config::lossless(t.fp);
+    Config c = Config::lossless(t.fp, 1);
     if (t.man_bits >= 0) c.man_bits = static_cast<unsigned>(t.man_bits);
     bench.add_tensor(c, t.values);
     ++tensors;

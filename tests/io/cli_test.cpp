@@ -164,9 +164,15 @@ TEST_CASE("sfp encode with -m decodes to Q_m of the input", "[cli]") {
   std::mt19937_64 rng(Catch::rngSeed());
   const io::TensorFile f = model_file(rng);
   write_bytes(dir.file("in.safetensors"), io::write_safetensors(f));
-  const Run enc = sfp(dir, {"encode", dir.file("in.safetensors"), "-o", dir.file("q.sfp"), "-m",
-                            "3", "--round", "rne", "--group", "8", "--base", "gamma", "--zero",
-                            "mask", "--chunk", "64", "--word", "64"});
+  const bool v1 = GENERATE(true, false);
+  const std::vector<std::string> flags =
+      v1 ? std::vector<std::string>{"--format", "1",    "--group", "8",  "--base", "gamma",
+                                    "--zero",   "mask", "--chunk", "64", "--word", "64"}
+         : std::vector<std::string>{"--format", "2", "--lanes", "8", "--chunk", "64", "-j", "2"};
+  std::vector<std::string> args = {
+      "encode", dir.file("in.safetensors"), "-o", dir.file("q.sfp"), "-m", "3", "--round", "rne"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  const Run enc = sfp(dir, args);
   INFO(enc.err);
   REQUIRE(enc.code == 0);
   const Run dec = sfp(dir, {"decode", dir.file("q.sfp"), "-o", dir.file("q.safetensors")});
@@ -343,6 +349,11 @@ TEST_CASE("bad usage exits 2", "[cli]") {
       {"decode", in},
       {"stats"},
       {"stats", in, "--chunk", "4", "--group", "8"},
+      {"encode", in, "-o", out, "--group", "8"},
+      {"encode", in, "-o", out, "--format", "1", "--lanes", "8"},
+      {"encode", in, "-o", out, "--format", "3"},
+      {"encode", in, "-o", out, "--lanes", "16", "--chunk", "8"},
+      {"decode", in, "-o", out, "-j", "-1"},
   };
   const std::vector<Run> runs = sfp_all(dir, cases);
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -419,10 +430,11 @@ TEST_CASE("sfp stats --json is one JSON document with consistent numbers", "[cli
     CHECK(j.at("values") == t.values.size());
     CHECK(j.at("config") == to_string(Config::lossless(t.dtype)));
     const nlohmann::json& b = j.at("bits");
-    const uint64_t sum = b.at("sign").get<uint64_t>() + b.at("zero").get<uint64_t>() +
-                         b.at("base").get<uint64_t>() + b.at("width").get<uint64_t>() +
-                         b.at("delta").get<uint64_t>() + b.at("mantissa").get<uint64_t>() +
-                         b.at("pad").get<uint64_t>() + b.at("index").get<uint64_t>();
+    uint64_t sum = 0;
+    for (const char* field : {"sign", "zero", "repeat", "base", "width", "delta", "table", "header",
+                              "mantissa", "pad", "index", "crc"}) {
+      sum += b.at(field).get<uint64_t>();
+    }
     CHECK(b.at("total") == sum);
     const uint64_t zeros = static_cast<uint64_t>(std::count(t.values.begin(), t.values.end(), 0u));
     if (!t.values.empty()) {
@@ -458,11 +470,12 @@ TEST_CASE("sfp stats applies the configuration flags", "[cli]") {
   ScratchDir dir;
   std::mt19937_64 rng(Catch::rngSeed());
   write_bytes(dir.file("in.safetensors"), io::write_safetensors(model_file(rng)));
-  const Run r = sfp(dir, {"stats", "--json", "-m", "2", "--no-gecko", dir.file("in.safetensors")});
+  const Run r = sfp(dir, {"stats", "--json", "--format", "1", "-m", "2", "--no-gecko",
+                          dir.file("in.safetensors")});
   REQUIRE(r.code == 0);
   const nlohmann::json doc = nlohmann::json::parse(r.out);
   const nlohmann::json& w = doc.at("tensors")[0];
-  Config want = Config::lossless(Fp::kFp32);
+  Config want = Config::lossless(Fp::kFp32, 1);
   want.man_bits = 2;
   want.gecko = false;
   CHECK(w.at("config") == to_string(want));

@@ -30,7 +30,7 @@ struct Variant {
   unsigned word_bits;
 
   Config config(Fp fp) const {
-    Config c = Config::lossless(fp);
+    Config c = Config::lossless(fp, 1);
     if (man_bits >= 0) c.man_bits = std::min<unsigned>(man_bits, c.man_bits);
     c.rounding = rounding;
     c.gecko = gecko;
@@ -138,7 +138,7 @@ struct Small {
   size_t payload;  // offset of the payload
 
   Small() {
-    config = Config::lossless(Fp::kFp32);
+    config = Config::lossless(Fp::kFp32, 1);
     config.group = 4;
     config.chunk = 4;
     config.word_bits = 32;
@@ -205,7 +205,7 @@ TEST_CASE("container records hold BF16 and npy sources", "[container]") {
   f.metadata = {{"fortran_order", "true"}};
   f.tensors.push_back(make_tensor("a", Fp::kBf16, {2, 2}, {0x3F80, 0x0000, 0x8000, 0x7FC1}));
   const Bytes b = io::write_container(
-      io::encode_tensor_file(f, [](const io::Tensor& t) { return Config::lossless(t.dtype); }));
+      io::encode_tensor_file(f, [](const io::Tensor& t) { return Config::lossless(t.dtype, 1); }));
   CHECK(b[6] == 2);
   const size_t rec = 16 + get_le(b, 12, 4);
   CHECK(b[rec + 2 + 1] == 1);  // dtype BF16
@@ -314,7 +314,7 @@ TEST_CASE("container reader rejects records no writer should produce", "[contain
 }
 
 TEST_CASE("a payload error names the tensor and the chunk and the decoder status", "[container]") {
-  Config cfg = Config::lossless(Fp::kFp32);
+  Config cfg = Config::lossless(Fp::kFp32, 1);
   cfg.chunk = 16;
   io::Tensor t = make_tensor("t", Fp::kFp32, {17}, std::vector<uint32_t>(17, 0x3F800000));
   io::Container c;

@@ -43,7 +43,7 @@ TEST_CASE("Every BF16 pattern round-trips losslessly in every group position", "
   const unsigned g = GENERATE(4u, 8u, 16u, 32u);
   const BaseCode base = GENERATE(BaseCode::kRaw, BaseCode::kDelta, BaseCode::kGamma);
   const ZeroCode zero = GENERATE(ZeroCode::kNone, ZeroCode::kMask, ZeroCode::kMode);
-  Config c = Config::lossless(Fp::kBf16);
+  Config c = Config::lossless(Fp::kBf16, 1);
   c.group = g;
   c.base = base;
   c.zero = zero;
@@ -65,7 +65,7 @@ TEST_CASE("FP32 random values and every special class round-trip losslessly", "[
   const bool gecko = GENERATE(true, false);
   const unsigned word = GENERATE(32u, 256u, 512u);
   std::mt19937_64 rng(Catch::rngSeed());
-  Config c = Config::lossless(Fp::kFp32);
+  Config c = Config::lossless(Fp::kFp32, 1);
   c.group = g;
   c.base = base;
   c.zero = zero;
@@ -89,7 +89,7 @@ TEST_CASE("Lossy decode gives Q_m of the input for every m of both formats and b
   const auto corners = test::corners(fp);
   v.insert(v.end(), corners.begin(), corners.end());
   for (unsigned m = 0; m <= fp_format(fp).man_bits; ++m) {
-    Config c = Config::lossless(fp);
+    Config c = Config::lossless(fp, 1);
     c.man_bits = m;
     c.rounding = r;
     c.chunk = 512;
@@ -106,7 +106,7 @@ TEST_CASE("Lossy decode gives Q_m of the input for every m of both formats and b
 TEST_CASE("Stream edges: empty tensor and one value and lengths not a multiple of G or C",
           "[roundtrip]") {
   std::mt19937_64 rng(Catch::rngSeed());
-  Config c = Config::lossless(Fp::kFp32);
+  Config c = Config::lossless(Fp::kFp32, 1);
   c.group = 8;
   c.chunk = 64;
   c.word_bits = 64;
@@ -126,7 +126,7 @@ TEST_CASE("Stream edges: empty tensor and one value and lengths not a multiple o
 
 TEST_CASE("Every chunk decodes on its own", "[roundtrip]") {
   std::mt19937_64 rng(Catch::rngSeed());
-  Config c = Config::lossless(Fp::kFp32);
+  Config c = Config::lossless(Fp::kFp32, 1);
   c.chunk = 128;
   const auto v = test::random_values(rng, Fp::kFp32, 1000);
   const Encoded e = must_encode(c, v);
@@ -142,9 +142,9 @@ TEST_CASE("Every chunk decodes on its own", "[roundtrip]") {
 }
 
 TEST_CASE("Bit accounting of an all-equal group and an all-zero group", "[accounting]") {
-  Config c = Config::lossless(Fp::kFp32);   // G = 16, delta base, mode zeros
-  std::vector<uint32_t> v(16, 0x3F800000);  // 1.0: B = 127 = P, w = 0
-  v.resize(32, 0);                          // then a group of zeros
+  Config c = Config::lossless(Fp::kFp32, 1);  // G = 16, delta base, mode zeros
+  std::vector<uint32_t> v(16, 0x3F800000);    // 1.0: B = 127 = P, w = 0
+  v.resize(32, 0);                            // then a group of zeros
   const Encoded e = must_encode(c, v);
   CHECK(e.bits.zero == 1 + 2);  // "0", then "10"
   CHECK(e.bits.base == 1);      // D = 0
@@ -160,7 +160,7 @@ TEST_CASE("max_encoded_bits is reached by the worst-case input", "[accounting]")
   const ZeroCode zero = GENERATE(ZeroCode::kNone, ZeroCode::kMask, ZeroCode::kMode);
   const BaseCode base = GENERATE(BaseCode::kRaw, BaseCode::kDelta);
   const unsigned g = GENERATE(4u, 16u, 32u);
-  Config c = Config::lossless(Fp::kFp32);
+  Config c = Config::lossless(Fp::kFp32, 1);
   c.zero = zero;
   c.base = base;
   c.group = g;
@@ -204,7 +204,7 @@ Encoded hand_stream(const Config& c, uint64_t values, std::vector<std::pair<uint
 }
 
 TEST_CASE("Decoder errors: each malformed stream gives its spec code", "[errors]") {
-  Config c = Config::lossless(Fp::kFp32);
+  Config c = Config::lossless(Fp::kFp32, 1);
   c.group = 4;
   c.chunk = 4;
   c.word_bits = 32;
@@ -267,7 +267,7 @@ TEST_CASE("Decoder errors: each malformed stream gives its spec code", "[errors]
     CHECK(decode(e, out.data()) == Status::kLength);
   }
   SECTION("bad_input on the encoder") {
-    Config b = Config::lossless(Fp::kBf16);
+    Config b = Config::lossless(Fp::kBf16, 1);
     const std::vector<uint32_t> wide{0x3F800000};
     Encoded e;
     CHECK(encode(b, wide.data(), 1, &e) == Status::kBadInput);
@@ -278,7 +278,7 @@ TEST_CASE("Decoder errors: each malformed stream gives its spec code", "[errors]
 TEST_CASE("Corrupted payloads never crash the decoder", "[errors]") {
   std::mt19937_64 rng(Catch::rngSeed());
   const BaseCode base = GENERATE(BaseCode::kRaw, BaseCode::kDelta, BaseCode::kGamma);
-  Config c = Config::lossless(Fp::kFp32);
+  Config c = Config::lossless(Fp::kFp32, 1);
   c.base = base;
   c.chunk = 256;
   const auto v = test::random_values(rng, Fp::kFp32, 2000);

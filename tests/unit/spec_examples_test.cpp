@@ -102,10 +102,10 @@ TEST_CASE("Example: FP32 with no mantissa bits keeps NaN apart from Inf", "[spec
 }
 
 TEST_CASE("Tensor configuration word: the default lossless FP32 word", "[spec]") {
-  CHECK(pack_config(Config::lossless(Fp::kFp32)) == 0x00864CAEu);
+  CHECK(pack_config(Config::lossless(Fp::kFp32, 1)) == 0x00864CAEu);
   Config c;
   REQUIRE(unpack_config(0x00864CAEu, &c) == Status::kOk);
-  CHECK(c == Config::lossless(Fp::kFp32));
+  CHECK(c == Config::lossless(Fp::kFp32, 1));
   CHECK(to_string(c) == "fp32 m=23 trunc gecko G=16 base=delta zero=mode C=4096 W=256");
 }
 

@@ -200,16 +200,13 @@ nlohmann::ordered_json row_json(const Row& r) {
     j["config"] = to_string(*r.config);
     j["config_word"] = fmt::format("0x{:08x}", pack_config(*r.config));
   }
-  j["bits"] = {{"sign", r.bits.sign},
-               {"zero", r.bits.zero},
-               {"base", r.bits.base},
-               {"width", r.bits.width},
-               {"delta", r.bits.delta},
-               {"mantissa", r.bits.mantissa},
-               {"pad", r.bits.pad},
-               {"index", r.bits.index},
-               {"exponent", r.bits.exponent()},
-               {"overhead", r.bits.overhead()},
+  j["bits"] = {{"sign", r.bits.sign},           {"zero", r.bits.zero},
+               {"repeat", r.bits.repeat},       {"base", r.bits.base},
+               {"width", r.bits.width},         {"delta", r.bits.delta},
+               {"table", r.bits.table},         {"header", r.bits.header},
+               {"mantissa", r.bits.mantissa},   {"pad", r.bits.pad},
+               {"index", r.bits.index},         {"crc", r.bits.crc},
+               {"exponent", r.bits.exponent()}, {"overhead", r.bits.overhead()},
                {"total", r.bits.total()}};
   const auto per = [&](uint64_t b) { return r.values ? Json(r.per_value(b)) : Json(nullptr); };
   j["bits_per_value"] = {{"sign", per(r.bits.sign)},

@@ -3,8 +3,8 @@
 
 namespace sfp {
 
-// version of this document and of every stream it defines
-inline constexpr unsigned kFormatVersion = 1;
+// newest format version of this document (the default); version 1 stays defined
+inline constexpr unsigned kFormatVersion = 2;
 // exponent field width, FP32 and BF16
 inline constexpr unsigned kExpBits = 8;
 // mantissa field width of FP32
