@@ -104,6 +104,7 @@ class _Policy:
     def __init__(self, model, layers, rounding):
         self.round = rounding
         self.enabled = True
+        self.active = None  # the layer whose input is being quantized
         self.layers = [(name, m) for name, m in model.named_modules()
                        if isinstance(m, layers) and name]
         if not self.layers:
@@ -117,7 +118,11 @@ class _Policy:
             self.values[name] = x.numel()
             if not self.enabled or x.dtype != torch.float32:
                 return None
-            return (self._quantize(name, x),) + tuple(inputs[1:])
+            self.active = name  # what the quantizer saves belongs to this layer
+            try:
+                return (self._quantize(name, x),) + tuple(inputs[1:])
+            finally:
+                self.active = None
         return hook
 
     def remove(self):
@@ -243,6 +248,7 @@ class Stash:
         self._handles = []
         self._hooks = None
         self._seen = {}
+        self.records = None  # a list to get (module type, m, raw bytes, stored bytes) per tensor
         self.reset()
 
     # ---- accounting
@@ -266,6 +272,8 @@ class Stash:
         width = 23 if dtype == torch.float32 else 7
         if self.fixed is not None:
             return min(self.fixed, width)
+        if self.policy.active is not None:
+            return min(self.policy.bits(self.policy.active), width)
         for name, module in reversed(self._stack):
             if name in self.policy.values:
                 return min(self.policy.bits(name), width)
@@ -298,6 +306,10 @@ class Stash:
         self.raw_bytes += t.numel() * t.element_size()
         self.stored_bytes += stream.nbytes
         self.tensors += 1
+        if self.records is not None:
+            module = self._stack[-1][1] if self._stack else None
+            self.records.append((type(module).__name__ if module is not None else "",
+                                 m, t.numel() * t.element_size(), stream.nbytes))
         self._seen[key] = (weakref.ref(t), packed)
         return packed
 
