@@ -39,6 +39,12 @@ unsigned raw_value_bits(const Config& c) { return 1 + kExpBits + std::max(c.man_
 
 }  // namespace
 
+unsigned chunk_lanes(unsigned lanes, uint64_t values) {
+  unsigned l = lanes;
+  while (l > 1 && values < uint64_t{kV2MinLaneValues} * l) l /= 2;
+  return l;
+}
+
 // ---- Code table --------------------------------------------------------------------------
 
 bool CodeTable::operator==(const CodeTable& o) const {
@@ -195,7 +201,6 @@ Canonical::Canonical(const CodeTable& t, bool prev_zero, unsigned man_bits) {
 
 CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableOptions& o) {
   const FpFormat f = fp_format(c.fp);
-  const unsigned lanes = c.group;
   // Pass 1: which exponents occur among the non-zero values, and their signs.
   bool seen[256] = {}, pos = false, neg = false;
   for (size_t i = 0; i < n; ++i) {
@@ -226,6 +231,7 @@ CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableO
   for (size_t i = 0; i < n; ++i) {
     const size_t at = i % c.chunk;
     const uint32_t v = q[i];
+    const unsigned lanes = chunk_lanes(c.group, std::min<uint64_t>(c.chunk, n - (i - at)));
     const unsigned ctx = at < lanes || q[i - lanes] == 0 ? 1 : 0;
     const unsigned coded = v == 0 ? kSymZero : exp_sym[split(v, c.fp).exp];
     const bool rep = v != 0 && at >= 1 && q[i - 1] == v;
@@ -300,7 +306,7 @@ uint32_t chunk_crc(bool raw, const uint8_t* data, size_t size) {
 ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, size_t n) {
   const FpFormat f = fp_format(c.fp);
   const detail::Canonical codes[2] = {{t, false, c.man_bits}, {t, true, c.man_bits}};
-  const unsigned lanes = c.group, m = c.man_bits, drop = f.man_bits - m;
+  const unsigned lanes = chunk_lanes(c.group, n), m = c.man_bits, drop = f.man_bits - m;
   const unsigned s_bits = t.sign == SignMode::kMixed ? 1 : 0;
   const size_t rows = (n + lanes - 1) / lanes;
   // Lane bit sequences, each in its own stretch of one buffer.
@@ -445,7 +451,7 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
   const uint8_t* plane = lane_data + uint64_t{lane_words} * kWordBytes;
   const size_t plane_bytes = (words - 1 - lane_words) * kWordBytes;
   const detail::Canonical codes[2] = {{t, false, m}, {t, true, m}};
-  const unsigned lanes = c.group, drop = f.man_bits - m;
+  const unsigned lanes = chunk_lanes(c.group, n), drop = f.man_bits - m;
   const unsigned s_bits = t.sign == SignMode::kMixed ? 1 : 0;
   const uint32_t fixed_sign = t.sign == SignMode::kNegative ? 1 : 0;
   // Per symbol: what it decodes to before the plane entry (sign and exponent fields), and its

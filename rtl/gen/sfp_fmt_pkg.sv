@@ -60,4 +60,6 @@ package sfp_fmt_pkg;
   parameter int unsigned DistCountBits /*verilator public*/ = 6;
   // version 2: bits of an escaped exponent
   parameter int unsigned EscExpBits /*verilator public*/ = 8;
+  // version 2: a chunk uses fewer lanes than L when each would get fewer values
+  parameter int unsigned V2MinLaneValues /*verilator public*/ = 32;
 endpackage

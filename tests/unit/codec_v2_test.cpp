@@ -47,6 +47,16 @@ void check_accounting(const Encoded& e) {
   CHECK(b.total() <= max_encoded_bits(e.config, e.values));
 }
 
+TEST_CASE("A chunk gives every lane at least 32 values, down to one lane", "[v2][lanes]") {
+  CHECK(chunk_lanes(16, 16384) == 16);
+  CHECK(chunk_lanes(16, 512) == 16);
+  CHECK(chunk_lanes(16, 511) == 8);
+  CHECK(chunk_lanes(16, 64) == 2);
+  CHECK(chunk_lanes(16, 63) == 1);
+  CHECK(chunk_lanes(16, 1) == 1);
+  CHECK(chunk_lanes(4, 100000) == 4);
+}
+
 TEST_CASE("CRC-32C of the standard check string is E3069283", "[v2][crc]") {
   const char* s = "123456789";
   CHECK(crc32c(reinterpret_cast<const uint8_t*>(s), 9) == 0xE3069283u);
@@ -250,15 +260,16 @@ struct Reference {
 Reference reference_decode(const Config& c, const CodeTable& t, size_t n,
                            const std::vector<uint8_t>& chunk) {
   const FpFormat f = fp_format(c.fp);
+  const unsigned lanes = chunk_lanes(c.group, n);  // Spec: "Lanes of a chunk"
   const auto code0 = canonical(t, false), code1 = canonical(t, true);
-  std::vector<int> prev_zero(c.group, 1);
+  std::vector<int> prev_zero(lanes, 1);
   const auto word = [&](size_t j) {
     uint32_t w = 0;
     std::memcpy(&w, chunk.data() + 4 * j, 4);
     return w;
   };
   const uint32_t lane_words = word(0);
-  std::vector<std::vector<int>> buf(c.group);  // each lane's bits, oldest first
+  std::vector<std::vector<int>> buf(lanes);  // each lane's bits, oldest first
   size_t taken = 0;
   size_t plane_bit = (1 + size_t{lane_words}) * 32;
   const auto plane_get = [&](unsigned k) {
@@ -271,7 +282,7 @@ Reference reference_decode(const Config& c, const CodeTable& t, size_t n,
   Reference r;
   r.values.assign(n, 0);
   for (size_t i = 0; i < n; ++i) {
-    const unsigned l = static_cast<unsigned>(i % c.group);
+    const unsigned l = static_cast<unsigned>(i % lanes);
     auto& b = buf[l];
     if (b.size() < kV2LaneRefillBits) {
       const uint32_t w = taken < lane_words ? word(1 + taken) : 0;
@@ -342,11 +353,12 @@ TEST_CASE("v2: the encoder's word order is the order a decoder following the ref
     // Rebuild each lane's bit sequence from the values and the canonical code, and check that
     // stream word j is the next 32 bits of the lane the reference decoder gave it to.
     const auto code0 = canonical(t, false), code1 = canonical(t, true);
-    std::vector<std::vector<int>> lane_bits(c.group);
-    std::vector<int> lane_prev_zero(c.group, 1);
+    const unsigned lanes = chunk_lanes(c.group, n);
+    std::vector<std::vector<int>> lane_bits(lanes);
+    std::vector<int> lane_prev_zero(lanes, 1);
     const FpFormat f = fp_format(fp);
     for (size_t i = 0; i < n; ++i) {
-      const size_t l = i % c.group;
+      const size_t l = i % lanes;
       auto& b = lane_bits[l];
       const Fields x = split(q[i], fp);
       const uint8_t* lengths = t.code(lane_prev_zero[l] != 0);
@@ -372,7 +384,7 @@ TEST_CASE("v2: the encoder's word order is the order a decoder following the ref
     uint32_t lane_words;
     std::memcpy(&lane_words, ch.bytes.data(), 4);
     REQUIRE(lane_words <= ref.word_lane.size());
-    std::vector<size_t> next(c.group, 0);
+    std::vector<size_t> next(lanes, 0);
     for (size_t j = 0; j < ref.word_lane.size(); ++j) {
       const unsigned l = ref.word_lane[j];
       uint32_t want = 0;

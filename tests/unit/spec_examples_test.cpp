@@ -130,6 +130,7 @@ Config small_v2(Fp fp, unsigned m, unsigned chunk) {
 }
 
 TEST_CASE("Example: version 2 BF16 chunk with zeros and a repeat", "[spec][v2]") {
+  CHECK(chunk_lanes(4, 16) == 1);  // fewer than 32 values per lane: one lane
   const Config c = small_v2(Fp::kBf16, 7, 16);
   CHECK(pack_config(c) == 0x0102020Fu);
   const std::vector<uint32_t> in = {0x3F80, 0,      0,      0x4000, 0, 0, 0,      0x4000,
@@ -137,16 +138,41 @@ TEST_CASE("Example: version 2 BF16 chunk with zeros and a repeat", "[spec][v2]")
   Encoded e;
   REQUIRE(encode(c, in.data(), in.size(), &e) == Status::kOk);
   CHECK(pack_table(e.table) == std::vector<uint8_t>{0x80, 0x08, 0x62, 0x60, 0x04});
-  const std::vector<uint8_t> chunk = {0x04, 0, 0, 0, 0x01, 0, 0, 0, 0x04, 0, 0, 0, 0x2C, 0, 0, 0,
-                                      0x3F, 0, 0, 0, 0x00, 0, 0, 0, 0x81, 0, 0, 0};
+  const std::vector<uint8_t> chunk = {0x01, 0, 0, 0, 0x71, 0x5C, 0x43, 0,
+                                      0x00, 0, 0, 0, 0x81, 0,    0,    0};
   CHECK(e.payload == chunk);
-  CHECK(e.chunk_words == std::vector<uint32_t>{7});
+  CHECK(e.chunk_words == std::vector<uint32_t>{4});
   CHECK(e.chunk_raw == std::vector<uint8_t>{0});
   std::vector<uint8_t> covered = {0};
   covered.insert(covered.end(), chunk.begin(), chunk.end());
   CHECK(e.chunk_crc == std::vector<uint32_t>{crc32c_bitwise(covered)});
-  CHECK(e.chunk_crc[0] == 0x70352D91u);
+  CHECK(e.chunk_crc[0] == 0x68AE3743u);
   CHECK(index_entry_bits(c) == 4 + 1 + 32);
+  std::vector<uint32_t> out(in.size());
+  REQUIRE(decode(e, out.data()) == Status::kOk);
+  CHECK(out == in);
+}
+
+TEST_CASE("Example: version 2 four lanes of BF16 zeros", "[spec][v2]") {
+  Config c = small_v2(Fp::kBf16, 0, 128);
+  CHECK(pack_config(c) == 0x01038201u);
+  CHECK(chunk_lanes(4, 128) == 4);
+  std::vector<uint32_t> in(128, 0);
+  in[5] = 0x4000;
+  Encoded e;
+  REQUIRE(encode(c, in.data(), in.size(), &e) == Status::kOk);
+  CHECK(pack_table(e.table) == std::vector<uint8_t>{0x80, 0x05, 0x02, 0x20, 0x00});
+  const std::vector<uint8_t> chunk = {0x04, 0, 0, 0, 0, 0, 0, 0, 0x02, 0,
+                                      0,    0, 0, 0, 0, 0, 0, 0, 0,    0};
+  CHECK(e.payload == chunk);
+  CHECK(e.chunk_raw == std::vector<uint8_t>{0});
+  std::vector<uint8_t> covered = {0};
+  covered.insert(covered.end(), chunk.begin(), chunk.end());
+  CHECK(e.chunk_crc == std::vector<uint32_t>{crc32c_bitwise(covered)});
+  CHECK(e.chunk_crc[0] == 0x71B61605u);
+  CHECK(index_entry_bits(c) == 6 + 1 + 32);
+  CHECK(e.bits.sign == 0);
+  CHECK(e.bits.mantissa == 0);
   std::vector<uint32_t> out(in.size());
   REQUIRE(decode(e, out.data()) == Status::kOk);
   CHECK(out == in);

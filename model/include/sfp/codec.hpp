@@ -118,6 +118,11 @@ Status decode_chunk(const Config& c, uint64_t chunk_values, const uint8_t* data,
 Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t chunk_values, bool raw,
                        uint32_t crc, const uint8_t* data, size_t words, uint32_t* out);
 
+// Version 2: the lanes of a chunk of `values` values when the configuration has `lanes`: the
+// largest power of two up to `lanes` that leaves every lane kV2MinLaneValues values, at least 1.
+// Spec: "Lanes of a chunk".
+unsigned chunk_lanes(unsigned lanes, uint64_t values);
+
 // Version 2: one chunk's coded form, as the encoder builds it (for tests and the RTL benches).
 struct ChunkV2 {
   bool raw = false;

@@ -63,5 +63,7 @@ inline constexpr unsigned kMaxDistSymbols = 48;
 inline constexpr unsigned kDistCountBits = 6;
 // version 2: bits of an escaped exponent
 inline constexpr unsigned kEscExpBits = 8;
+// version 2: a chunk uses fewer lanes than L when each would get fewer values
+inline constexpr unsigned kV2MinLaneValues = 32;
 
 }  // namespace sfp
