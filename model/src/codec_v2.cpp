@@ -480,7 +480,8 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
   const uint64_t max_taken = n * (kMaxCodeBits + kEscExpBits + 1) / kV2WordBits + 2 * lanes + 2;
   std::vector<uint32_t> lane_copy(std::max<uint64_t>(lane_words, max_taken) + 1, 0u);
   if (lane_words) std::memcpy(lane_copy.data(), lane_data, uint64_t{lane_words} * kWordBytes);
-  std::vector<uint8_t> plane_copy(plane_bytes + 16, 0);
+  // A step reads at most L entries of at most 24 bits past the end before the check after it.
+  std::vector<uint8_t> plane_copy(plane_bytes + 3 * lanes + 16, 0);
   if (plane_bytes) std::memcpy(plane_copy.data(), plane, plane_bytes);
   uint32_t has_plane[kMaxSymbols];
   for (unsigned s = 0; s < kMaxSymbols; ++s) has_plane[s] = (kind[s] >= kDist && pw) ? ~0u : 0u;
