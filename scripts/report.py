@@ -39,6 +39,8 @@ def load_runs(out):
             "epochs": jsonl(d / "epochs.jsonl"),
             "steps": jsonl(d / "steps.jsonl"),
             "stats": json.loads((d / "stats.json").read_text()) if (d / "stats.json").exists() else None,
+            "stats_v1": (json.loads((d / "stats_v1.json").read_text())
+                         if (d / "stats_v1.json").exists() else None),
         }
         runs[(s["network"], s["policy"])]["snapshots"] = snapshot_stats(runs[(s["network"], s["policy"])])
     if not runs:
@@ -121,11 +123,12 @@ def kind_of(name):
 STASHED = ("act", "weight")  # what the policies quantize and the container stores
 
 
-def snapshot_stats(run):
+def snapshot_stats(run, suffix=".stats.json"):
     """[(step, {kind: {values, sign, exponent, mantissa, overhead, total}})] of every snapshot
-    encoded at its stored bitlengths (sfp stats --stored-bits), in step order."""
+    encoded at its stored bitlengths (sfp stats --stored-bits; format 2, or format 1 with
+    suffix ".stats_v1.json"), in step order."""
     out = []
-    for f in sorted((run["dir"] / "snapshots").glob("step_*.stats.json")):
+    for f in sorted((run["dir"] / "snapshots").glob("step_*" + suffix)):
         step = int(re.search(r"step_(\d+)", f.name).group(1))
         agg = {}
         for t in json.loads(f.read_text())["tensors"]:
@@ -404,34 +407,40 @@ def main():
     md += ["## Footprint over training", ""]
     rows = []
     for (net, pol), r in sorted(runs.items()):
+        v1 = dict(snapshot_stats(r, ".stats_v1.json"))
         for step, agg in r["snapshots"]:
             b = stashed_bits(agg)
+            b1 = stashed_bits(v1[step]) if step in v1 else None
             if b:
                 rows.append([net, pol, step] + [f"{b[k]:.2f}" for k in
                                                 ("sign", "exponent", "mantissa", "overhead",
-                                                 "total")] + [f"{32 / b['total']:.1f}x"])
+                                                 "total")] + [f"{32 / b['total']:.1f}x"] +
+                            [f"{b1['total']:.2f}" if b1 else "-"])
     if rows:
         md.append("Every snapshot's stashed activations and weights encoded at the bitlengths the "
-                  "trainer stored them with (Gecko default configuration), bits per value:\n")
+                  "trainer stored them with (format version 2, default configuration; the last "
+                  "column is format version 1), bits per value:\n")
         md.append(table(["network", "policy", "step", "sign", "exponent+metadata", "mantissa",
-                         "padding+index", "total", "vs FP32"], rows))
+                         "padding+index+CRC", "total", "vs FP32", "v1 total"], rows))
         for net in nets:
             name = plot_footprint(out, runs, net)
             if name:
                 md.append(f"![footprint {net}]({name})\n")
 
     # Footprint breakdown with the trained bits.
-    md += ["## Container footprint by field (trained mantissa bits, Gecko default)", ""]
+    md += ["## Container footprint by field (trained mantissa bits, format 2 beside format 1)", ""]
     rows = []
     for c in ev.get("containers", []):
         rows.append([c["network"], c["policy"], c["kind"], c["values"],
-                     f"{c['sfp_sign_bits']:.2f}", f"{c['sfp_exp_bits']:.2f}",
-                     f"{c['sfp_man_bits']:.2f}", f"{c['sfp_overhead_bits']:.3f}",
-                     f"{c['sfp_bits']:.2f}", f"{32 / c['sfp_bits']:.1f}x"])
+                     f"{c['sfp_v2_sign_bits']:.2f}", f"{c['sfp_v2_exp_bits']:.2f}",
+                     f"{c['sfp_v2_man_bits']:.2f}", f"{c['sfp_v2_overhead_bits']:.3f}",
+                     f"{c['sfp_v2_bits']:.2f}", f"{32 / c['sfp_v2_bits']:.1f}x",
+                     f"{c['sfp_bits']:.2f}"])
     md.append(table(["network", "policy", "kind", "values", "sign", "exponent+metadata", "mantissa",
-                     "padding+index", "total bits/value", "vs FP32"], rows))
+                     "padding+index+CRC", "total bits/value", "vs FP32", "v1 total"], rows))
     rows = []
-    fields = ("sign", "zero", "base", "width", "delta", "mantissa", "overhead", "total")
+    fields = ("sign", "zero", "repeat", "delta", "table", "header", "mantissa", "overhead",
+              "total")
     for (net, pol), r in sorted(runs.items()):
         if pol != "fp32" or not r["stats"]:
             continue
@@ -442,15 +451,25 @@ def main():
             a["zeros"] += t["zero_fraction"] * t["values"]
             for k in fields:
                 a[k] += t["bits"][k]
+        v1 = {}
+        for t in (r["stats_v1"] or {"tensors": []})["tensors"]:
+            b = v1.setdefault(kind_of(t["name"]), [0, 0])
+            b[0] += t["bits"]["total"]
+            b[1] += t["values"]
         for kind, a in sorted(agg.items()):
             v = a["values"]
+            t1 = v1.get(kind)
             rows.append([net, kind, v, f"{100 * a['zeros'] / v:.0f} %"] +
-                        [f"{a[k] / v:.3f}" for k in fields])
+                        [f"{a[k] / v:.3f}" for k in fields] +
+                        [f"{t1[0] / t1[1]:.3f}" if t1 and t1[1] else "-"])
     if rows:
-        md += ["Lossless (FP32 run, last snapshot), bits per value by field: the exponent is "
-               "zero information + base + width + delta.", ""]
-        md.append(table(["network", "kind", "values", "zeros", "sign", "zero info", "base",
-                         "width", "delta", "mantissa", "padding+index", "total"], rows))
+        md += ["Lossless (FP32 run, last snapshot), bits per value by field, format version 2: "
+               "the exponent is the ZERO, REP and distance/escape codewords with the escaped "
+               "exponents, the code table and the chunk headers; the last column is the total "
+               "in format version 1.", ""]
+        md.append(table(["network", "kind", "values", "zeros", "sign", "ZERO", "REP",
+                         "codes+escapes", "table", "headers", "mantissa", "padding+index+CRC",
+                         "total", "v1 total"], rows))
 
     # Paper versus ours.
     md += ["## Published claims beside this run", ""]
@@ -458,9 +477,10 @@ def main():
     groups = {(g["network"], g["kind"]): g for g in ev.get("groups", [])}
     for (net, kind), g in sorted(groups.items()):
         target = {"act": 2.2, "weight": 3.3, "grad": 2.9}.get(kind)
-        rows.append([f"Gecko exponent bits/value, {net} {kind}",
-                     "3.36 (best case)", f"≤ {target}" if target else "",
-                     f"{g['gecko_exp_bits']:.2f} (best config {g['best_exp_bits']:.2f})"])
+        rows.append([f"Exponent bits/value, {net} {kind}",
+                     "3.36 (best case)", f"≤ H0 + 0.10 = {g['exp_entropy_order0'] + 0.10:.2f}",
+                     f"v2 {g['v2_exp_bits']:.2f}; v1 {g['gecko_exp_bits']:.2f} "
+                     f"(best config {g['best_exp_bits']:.2f})"])
     for (net, pol), r in sorted(runs.items()):
         if pol == "qm":
             rows.append([f"QM mantissa footprint reduction, {net}", "92 %", "≥ 92 %",
@@ -471,15 +491,16 @@ def main():
     both = {}
     for c in ev.get("containers", []):
         if c["policy"] == "qm":
-            rows.append([f"Gecko + QM total bits/value, {c['network']} {c['kind']}", "≈ 5.7",
-                         "≤ 5.5", f"{c['sfp_bits']:.2f}"])
+            rows.append([f"Container + QM total bits/value, {c['network']} {c['kind']}", "≈ 5.7",
+                         "≤ 5.5", f"v2 {c['sfp_v2_bits']:.2f}; v1 {c['sfp_bits']:.2f}"])
             if c["kind"] in STASHED:
-                b = both.setdefault(c["network"], [0, 0])
-                b[0] += c["sfp_bits"] * c["values"]
-                b[1] += c["values"]
-    for net, (bits, values) in sorted(both.items()):
-        rows.append([f"Gecko + QM total bits/value, {net} activations + weights", "≈ 5.7",
-                     "≤ 5.5", f"{bits / values:.2f}"])
+                b = both.setdefault(c["network"], [0, 0, 0])
+                b[0] += c["sfp_v2_bits"] * c["values"]
+                b[1] += c["sfp_bits"] * c["values"]
+                b[2] += c["values"]
+    for net, (bits2, bits1, values) in sorted(both.items()):
+        rows.append([f"Container + QM total bits/value, {net} activations + weights", "≈ 5.7",
+                     "≤ 5.5", f"v2 {bits2 / values:.2f}; v1 {bits1 / values:.2f}"])
     md.append(table(["claim", "paper", "target", "this run"], rows))
     md.append("The papers report ImageNet-scale networks trained to convergence; this run trains "
               "small Fashion-MNIST networks for a few epochs on 2 CPU cores, so the figures are "
@@ -501,9 +522,11 @@ def main():
         for x in b.get("benchmarks", []):
             rows.append([x["name"], f"{x.get('bytes_per_second', 0) / 1e9:.2f}",
                          f"{x.get('ratio', 0):.2f}"])
-        md += ["## Golden-model throughput (one core, this run)", ""]
-        md.append(table(["benchmark (data/m)", "GB/s of FP32 input", "ratio"], rows))
-        md.append("Data 0: post-ReLU-like activations, 1: normal weights (bench/sfp_bench.cpp).\n")
+        md += ["## Golden-model throughput (this run)", ""]
+        md.append(table(["benchmark", "GB/s of FP32 input", "ratio"], rows))
+        md.append("Data 0: post-ReLU-like activations, 1: normal weights; format 1 or 2; threads "
+                  "coding chunks in parallel (bench/sfp_bench.cpp). Wall-clock rates on a shared "
+                  "machine: compare rows of one run, not runs.\n")
 
     times = out / "stage_seconds.txt"
     if times.exists():

@@ -81,9 +81,11 @@ begin "stats"
 for run_dir in "$OUT"/runs/*; do
   last=$(ls "$run_dir"/snapshots/*.safetensors | tail -n 1)
   run "$SFP" stats --json "$last" > "$run_dir/stats.json"
+  run "$SFP" stats --json --format 1 "$last" > "$run_dir/stats_v1.json"
   # Footprint over training: every snapshot at the bitlengths the trainer stored it with.
   for snap in "$run_dir"/snapshots/*.safetensors; do
     run "$SFP" stats --json --stored-bits "$snap" > "${snap%.safetensors}.stats.json"
+    run "$SFP" stats --json --stored-bits --format 1 "$snap" > "${snap%.safetensors}.stats_v1.json"
   done
 done
 
