@@ -201,14 +201,32 @@ Canonical::Canonical(const CodeTable& t, bool prev_zero, unsigned man_bits) {
 
 CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableOptions& o) {
   const FpFormat f = fp_format(c.fp);
-  // Pass 1: which exponents occur among the non-zero values, and their signs.
-  bool seen[256] = {}, pos = false, neg = false;
-  for (size_t i = 0; i < n; ++i) {
-    if (q[i] == 0) continue;
-    const Fields x = split(q[i], c.fp);
-    seen[x.exp] = true;
-    (x.sign ? neg : pos) = true;
+  constexpr size_t kMaxChunk = size_t{1} << kMaxChunkLog2;
+  bool seen[256] = {};
+  // Pass 1: which exponents occur among the non-zero values, and their signs. Branch-free (zeros
+  // and non-zeros alternate at random in activations), counts in four copies.
+  uint32_t count4[4][256] = {};
+  uint32_t sign_or = 0, sign_and = 1;
+  for (size_t first = 0; first < n; first += kMaxChunk) {  // 32-bit copies: flush in blocks
+    const size_t len = std::min<size_t>(kMaxChunk, n - first);
+    uint64_t seen_nz[256] = {};
+    for (size_t i = 0; i < len; ++i) {
+      const uint32_t v = q[first + i];
+      const uint32_t nz = v != 0 ? 1u : 0u;
+      const Fields x = split(v, c.fp);
+      count4[i & 3][x.exp] += nz;
+      sign_or |= x.sign & nz;
+      sign_and &= x.sign | (1u - nz);
+    }
+    for (unsigned e = 0; e < 256; ++e) {
+      seen_nz[e] = uint64_t{count4[0][e]} + count4[1][e] + count4[2][e] + count4[3][e];
+      count4[0][e] = count4[1][e] = count4[2][e] = count4[3][e] = 0;
+    }
+    for (unsigned e = 0; e < 256; ++e) seen[e] = seen[e] || seen_nz[e] != 0;
   }
+  bool any = false;
+  for (unsigned e = 0; e < 256; ++e) any = any || seen[e];
+  const bool neg = any && sign_or, pos = any && !sign_and;
   CodeTable t;
   t.sign = pos && neg ? SignMode::kMixed : neg ? SignMode::kNegative : SignMode::kPositive;
   for (int e = static_cast<int>(f.exp_max()) - 1; e >= 0; --e) {
@@ -227,16 +245,39 @@ CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableO
     exp_sym[e] = static_cast<uint8_t>(
         e != f.exp_max() && e <= t.base && t.base - e < t.dist ? kSymDist0 + t.base - e : kSymEsc);
   }
+  // Four copies of the counts, one per value mod 4, so that consecutive increments of one
+  // count do not wait for each other; summed below.
+  uint32_t with4[4][2][kMaxSymbols] = {}, without4[4][2][kMaxSymbols] = {};
   uint64_t with_rep[2][kMaxSymbols] = {}, without_rep[2][kMaxSymbols] = {};
-  for (size_t i = 0; i < n; ++i) {
-    const size_t at = i % c.chunk;
-    const uint32_t v = q[i];
-    const unsigned lanes = chunk_lanes(c.group, std::min<uint64_t>(c.chunk, n - (i - at)));
-    const unsigned ctx = at < lanes || q[i - lanes] == 0 ? 1 : 0;
-    const unsigned coded = v == 0 ? kSymZero : exp_sym[split(v, c.fp).exp];
-    const bool rep = v != 0 && at >= 1 && q[i - 1] == v;
-    ++without_rep[ctx][coded];
-    ++with_rep[ctx][rep ? kSymRep : coded];
+  const auto flush = [&]() {
+    for (unsigned w = 0; w < 4; ++w) {
+      for (unsigned ctx = 0; ctx < 2; ++ctx) {
+        for (unsigned s = 0; s < kMaxSymbols; ++s) {
+          with_rep[ctx][s] += with4[w][ctx][s];
+          without_rep[ctx][s] += without4[w][ctx][s];
+          with4[w][ctx][s] = without4[w][ctx][s] = 0;
+        }
+      }
+    }
+  };
+  for (size_t first = 0; first < n; first += c.chunk) {
+    const size_t len = std::min<size_t>(c.chunk, n - first);
+    const unsigned lanes = chunk_lanes(c.group, len);
+    const uint32_t* v = q + first;
+    uint32_t prev = 0;  // the chunk's previous value (+0 before the first)
+    for (size_t i = 0; i < len; ++i) {
+      const uint32_t x = v[i];
+      const uint32_t nz = x != 0 ? 1u : 0u;
+      const uint32_t lane_prev = i >= lanes ? v[i - lanes] : 0u;
+      const unsigned ctx = lane_prev == 0 ? 1 : 0;
+      const uint32_t coded = exp_sym[split(x, c.fp).exp] & (0u - nz);  // kSymZero is 0
+      const uint32_t rep = nz & (x == prev ? 1u : 0u);
+      const uint32_t with = coded ^ ((coded ^ kSymRep) & (0u - rep));
+      ++without4[i & 3][ctx][coded];
+      ++with4[i & 3][ctx][with];
+      prev = x;
+    }
+    flush();  // a chunk has at most 2^20 values: the 32-bit copies cannot overflow
   }
   // The four ways to code the tensor, in this order; the first of the smallest wins.
   const unsigned plane = (t.sign == SignMode::kMixed ? 1 : 0) + c.man_bits;
@@ -309,19 +350,6 @@ ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, 
   const unsigned lanes = chunk_lanes(c.group, n), m = c.man_bits, drop = f.man_bits - m;
   const unsigned s_bits = t.sign == SignMode::kMixed ? 1 : 0;
   const size_t rows = (n + lanes - 1) / lanes;
-  // Lane bit sequences, each in its own stretch of one buffer.
-  const size_t lane_cap = (rows * (kMaxCodeBits + kEscExpBits + 1) + 7) / 8 + 16;
-  std::vector<uint8_t> lane_buf(lane_cap * lanes, 0);
-  std::vector<BitWriter> lw;
-  lw.reserve(lanes);
-  for (unsigned l = 0; l < lanes; ++l) lw.emplace_back(lane_buf.data() + l * lane_cap);
-  std::vector<uint8_t> plane(((uint64_t{n} * (s_bits + m) + 7) / 8) + 16);
-  BitWriter pw(plane.data());
-  unsigned fill[32] = {};
-  // The lane of each word, in stream order (Spec: "Refill rule"); at most one word per value
-  // plus one per lane.
-  std::vector<uint8_t> order(n + lanes);
-  size_t words_taken = 0;
   // Symbol of each exponent when the value is coded (a distance or ESC), per code.
   uint8_t exp_sym[2][256];
   for (unsigned k = 0; k < 2; ++k) {
@@ -332,74 +360,91 @@ ChunkV2 encode_chunk_v2(const Config& c, const CodeTable& t, const uint32_t* q, 
       exp_sym[k][e] = static_cast<uint8_t>(dist ? kSymDist0 + t.base - e : kSymEsc);
     }
   }
-  unsigned prev_zero[32];  // the lane's previous value is +0 (true at the start of a chunk)
-  std::fill(prev_zero, prev_zero + 32, 1u);
+  const uint8_t* lengths[2] = {t.code(false), t.code(true)};
   uint32_t plane_mask[kMaxSymbols];
   for (unsigned s = 0; s < kMaxSymbols; ++s) plane_mask[s] = s >= kSymEsc ? ~0u : 0u;
   const unsigned pwidth = s_bits + m;
-  // Bit accounting in registers (a count array in memory would chain every increment).
+
+  // Pass 1, value order: each value's symbol (its lane's code follows the symbol L values
+  // earlier), the plane entries, and the bit accounting in registers.
+  std::vector<uint8_t> sym(n);
+  std::vector<uint8_t> plane(((uint64_t{n} * pwidth + 7) / 8) + 16);
+  BitWriter pw(plane.data());
   uint64_t zero_bits = 0, rep_bits = 0, code_bits = 0, coded = 0, escapes = 0;
+  bool encodable = true;  // false if a value needs a symbol its lane's code lacks
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t v = q[i];
+    const Fields x = split(v, c.fp);
+    const unsigned ctx = i < lanes || sym[i - lanes] == kSymZero ? 1 : 0;
+    const uint8_t* len_of = lengths[ctx];
+    unsigned s = exp_sym[ctx][x.exp];
+    s = i >= 1 && q[i - 1] == v && len_of[kSymRep] ? kSymRep : s;
+    s = v == 0 ? kSymZero : s;
+    sym[i] = static_cast<uint8_t>(s);
+    const unsigned len = len_of[s];
+    const uint32_t take = plane_mask[s];
+    encodable &= len != 0;
+    zero_bits += s == kSymZero ? len : 0;
+    rep_bits += s == kSymRep ? len : 0;
+    code_bits += len & take;
+    coded += take & 1u;
+    escapes += s == kSymEsc ? 1 : 0;
+    pw.put(((x.sign & s_bits) | (uint64_t{x.man >> drop} << s_bits)) & take, pwidth & take);
+  }
+  if (!encodable) return encode_raw(c, q, n);
   ChunkV2 out;
   BitCounts& b = out.bits;
-  bool encodable = true;  // false if a value needs a symbol the table lacks
-  for (size_t r = 0, i = 0; r < rows && encodable; ++r) {
-    for (unsigned l = 0; l < lanes && i < n; ++l, ++i) {
-      const unsigned need = fill[l] < kRefill ? 1u : 0u;
-      order[words_taken] = static_cast<uint8_t>(l);
-      words_taken += need;
-      fill[l] += kV2WordBits & (0u - need);
-      const uint32_t v = q[i];
-      const Fields x = split(v, c.fp);
-      const unsigned ctx = prev_zero[l];
-      const uint8_t* lengths = t.code(ctx != 0);
-      const detail::Canonical& code = codes[ctx];
-      unsigned sym = exp_sym[ctx][x.exp];
-      sym = i >= 1 && q[i - 1] == v && lengths[kSymRep] ? kSymRep : sym;
-      sym = v == 0 ? kSymZero : sym;
-      prev_zero[l] = sym == kSymZero ? 1u : 0u;
-      const unsigned len = lengths[sym];
-      const uint32_t take = plane_mask[sym];
-      zero_bits += sym == kSymZero ? len : 0;
-      rep_bits += sym == kSymRep ? len : 0;
-      code_bits += len & take;
-      coded += take & 1u;
-      if (!len) {
-        encodable = false;
-        break;
-      }
-      lw[l].put(code.rev[sym], len);
-      fill[l] -= code.lane_bits[sym];
-      if (sym == kSymEsc) {  // rare
-        ++escapes;
-        lw[l].put(x.exp, kEscExpBits);
-        if (m == 0) lw[l].put(x.man >> (f.man_bits - 1), 1);
-      }
-      pw.put(((x.sign & s_bits) | (uint64_t{x.man >> drop} << s_bits)) & take, pwidth & take);
-    }
-  }
-  order.resize(words_taken);
   b.zero = zero_bits;
   b.repeat = rep_bits;
   b.delta = code_bits + escapes * kEscExpBits;
   b.sign = coded * s_bits;
   b.mantissa = coded * m + (m == 0 ? escapes : 0);
-  if (!encodable) return encode_raw(c, q, n);
-  // Words in the order the decoder takes them; trailing words that hold no lane bit are left
-  // out (the decoder reads zeros past the last lane word).
+
+  // Pass 2, lane by lane: the lane's bits, and the steps at which the refill rule gives it a
+  // word (Spec: "Refill rule"): bit l of refills[r] is set when lane l takes a word in step r.
+  const size_t lane_cap = (rows * (kMaxCodeBits + kEscExpBits + 1) + 7) / 8 + 16;
+  std::vector<uint8_t> lane_buf(lane_cap * lanes, 0);
   std::vector<uint64_t> lane_bits(lanes);
-  for (unsigned l = 0; l < lanes; ++l) lane_bits[l] = lw[l].bits();
-  std::vector<uint32_t> taken(lanes, 0);
-  std::vector<uint32_t> words;
-  words.reserve(order.size());
-  size_t keep = 0;  // every put has already stored its partial byte in lane_buf
-  for (uint8_t l : order) {
-    const uint32_t k = taken[l]++;
-    uint32_t w = 0;
-    if (uint64_t{k} * kV2WordBits < lane_bits[l]) {
-      std::memcpy(&w, lane_buf.data() + l * lane_cap + k * kWordBytes, kWordBytes);
-      keep = words.size() + 1;
+  std::vector<uint32_t> refills(rows, 0);
+  for (unsigned l = 0; l < lanes; ++l) {
+    BitWriter lw(lane_buf.data() + l * lane_cap);
+    unsigned fill = 0, ctx = 1;
+    for (size_t r = 0, i = l; i < n; ++r, i += lanes) {
+      if (fill < kRefill) {
+        refills[r] |= 1u << l;
+        fill += kV2WordBits;
+      }
+      const unsigned s = sym[i];
+      const detail::Canonical& code = codes[ctx];
+      lw.put(code.rev[s], lengths[ctx][s]);
+      fill -= code.lane_bits[s];
+      if (s == kSymEsc) {  // rare
+        const Fields x = split(q[i], c.fp);
+        lw.put(x.exp | (m == 0 ? uint64_t{x.man >> (f.man_bits - 1)} << kEscExpBits : 0),
+               kEscExpBits + (m == 0 ? 1 : 0));
+      }
+      ctx = s == kSymZero ? 1 : 0;
     }
-    words.push_back(w);
+    lane_bits[l] = lw.bits();
+  }
+
+  // Pass 3: words in the order the decoder takes them; trailing words that hold no lane bit are
+  // left out (the decoder reads zeros past the last lane word).
+  std::vector<uint32_t> words;
+  words.reserve(n / 4 + lanes);
+  std::vector<uint32_t> taken(lanes, 0);
+  size_t keep = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    for (uint32_t mask = refills[r]; mask; mask &= mask - 1) {
+      const unsigned l = static_cast<unsigned>(__builtin_ctz(mask));
+      const uint32_t k = taken[l]++;
+      uint32_t w = 0;
+      if (uint64_t{k} * kV2WordBits < lane_bits[l]) {
+        std::memcpy(&w, lane_buf.data() + l * lane_cap + k * kWordBytes, kWordBytes);
+        keep = words.size() + 1;
+      }
+      words.push_back(w);
+    }
   }
   words.resize(keep);
   const size_t plane_bytes = pw.finish(kWordBytes);
