@@ -478,7 +478,12 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
     BitReader br(data, bytes);
     for (uint64_t i = 0; i < n; ++i) {
       const uint32_t v = br.get(9 + mm);
-      out[i] = merge({v & 1u, (v >> 1) & 0xFFu, (v >> 9) << drop}, c.fp);
+      const uint32_t exp = (v >> 1) & 0xFFu;
+      if (m == 0 && exp != f.exp_max() && (v >> 9)) {  // only a NaN keeps a mantissa bit
+        std::fill(out, out + n, 0u);
+        return Status::kBadCode;
+      }
+      out[i] = merge({v & 1u, exp, (v >> 9) << drop}, c.fp);
     }
     const uint64_t end = (bits + kV2WordBits - 1) / kV2WordBits * kV2WordBits;
     while (br.pos() < end) {
@@ -567,11 +572,17 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
           st = Status::kExpRange;
           break;
         }
-        v = (fixed_sign << top) | static_cast<uint32_t>((b & 0xFFu) << f.man_bits);
+        const uint32_t exp = static_cast<uint32_t>(b & 0xFFu);
+        v = (fixed_sign << top) | (exp << f.man_bits);
         b >>= kEscExpBits;
         f_l -= kEscExpBits;
         if (m == 0) {
-          v |= static_cast<uint32_t>(b & 1u) << (f.man_bits - 1);
+          const uint32_t quiet = static_cast<uint32_t>(b & 1u);
+          if (quiet && exp != f.exp_max()) {  // only a NaN keeps a mantissa bit at m = 0
+            st = Status::kBadCode;
+            break;
+          }
+          v |= quiet << (f.man_bits - 1);
           b >>= 1;
           f_l -= 1;
         }

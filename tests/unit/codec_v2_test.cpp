@@ -506,6 +506,41 @@ TEST_CASE("v2: decoder errors: each malformed chunk gives its spec code", "[v2][
   }
 }
 
+TEST_CASE("v2: at m = 0 only a NaN keeps its stored mantissa bit (fuzzer finding)",
+          "[v2][errors]") {
+  // tests/fuzz/corpus/lanes/m0-escape-quiet-bit.bin: an escaped finite exponent with the quiet
+  // bit set decoded to a value that is no Q_0 value, so re-encoding it changed it.
+  Config c = v2(Fp::kFp32);
+  c.man_bits = 0;
+  CodeTable t;
+  t.sign = SignMode::kPositive;
+  t.lengths[0][kSymEsc] = 1;  // the only codeword: ESC = "0"
+  uint32_t out = 0xDEADBEEF;
+  const auto run = [&](bool raw, uint32_t lane_word) {
+    std::vector<uint8_t> b;
+    const auto put = [&](uint32_t w) {
+      for (int k = 0; k < 4; ++k) b.push_back(static_cast<uint8_t>(w >> (8 * k)));
+    };
+    if (!raw) put(1);  // N = 1 lane word
+    put(lane_word);
+    const uint8_t mode = raw ? 1 : 0;
+    const uint32_t crc = crc32c(b.data(), b.size(), crc32c(&mode, 1));
+    return decode_chunk_v2(c, t, 1, raw, crc, b.data(), b.size() / 4, &out);
+  };
+  // Coded: codeword 0, exponent 127 in bits 1-8, the quiet bit in bit 9.
+  CHECK(run(false, 127u << 1) == Status::kOk);
+  CHECK(out == 0x3F800000u);
+  CHECK(run(false, (127u << 1) | (1u << 9)) == Status::kBadCode);
+  CHECK(out == 0u);
+  CHECK(run(false, (255u << 1) | (1u << 9)) == Status::kOk);
+  CHECK(out == 0x7FC00000u);  // the quiet NaN
+  // Raw: sign, exponent, one mantissa bit.
+  CHECK(run(true, 127u << 1) == Status::kOk);
+  CHECK(run(true, (127u << 1) | (1u << 9)) == Status::kBadCode);
+  CHECK(run(true, (255u << 1) | (1u << 9)) == Status::kOk);
+  CHECK(out == 0x7FC00000u);
+}
+
 TEST_CASE("v2: the code table serializes and rejects what the spec forbids", "[v2][table]") {
   std::mt19937_64 rng(Catch::rngSeed());
   const auto v = test::random_values(rng, Fp::kFp32, 5000);
