@@ -45,6 +45,27 @@ unsigned chunk_lanes(unsigned lanes, uint64_t values) {
   return l;
 }
 
+namespace detail {
+
+// Runs body(i) for i in [0, count) on up to `threads` threads.
+template <class Body>
+void parallel_for(uint64_t count, unsigned threads, Body body) {
+  threads = static_cast<unsigned>(std::min<uint64_t>(std::max(threads, 1u), count));
+  if (threads <= 1) {
+    for (uint64_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (uint64_t i = t; i < count; i += threads) body(i);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace detail
+
 // ---- Code table --------------------------------------------------------------------------
 
 bool CodeTable::operator==(const CodeTable& o) const {
@@ -199,33 +220,85 @@ Canonical::Canonical(const CodeTable& t, bool prev_zero, unsigned man_bits) {
 
 // ---- Table building ----------------------------------------------------------------------
 
-CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableOptions& o) {
+namespace {
+
+// Counts of one chunk for the table (Spec: "Code lengths"), by context and exponent: index 256
+// is +0, 257 a repeat (in `with` only). Values that are neither count under their exponent.
+struct ChunkCounts {
+  uint32_t with[2][258] = {}, without[2][258] = {};
+  uint32_t sign_or = 0, sign_and = 1;  // over the non-zero values
+};
+
+void count_chunk(const Config& c, const uint32_t* v, size_t len, ChunkCounts* out) {
+  const unsigned lanes = chunk_lanes(c.group, len);
   const FpFormat f = fp_format(c.fp);
-  constexpr size_t kMaxChunk = size_t{1} << kMaxChunkLog2;
-  bool seen[256] = {};
-  // Pass 1: which exponents occur among the non-zero values, and their signs. Branch-free (zeros
-  // and non-zeros alternate at random in activations), counts in four copies.
-  uint32_t count4[4][256] = {};
-  uint32_t sign_or = 0, sign_and = 1;
-  for (size_t first = 0; first < n; first += kMaxChunk) {  // 32-bit copies: flush in blocks
-    const size_t len = std::min<size_t>(kMaxChunk, n - first);
-    uint64_t seen_nz[256] = {};
-    for (size_t i = 0; i < len; ++i) {
-      const uint32_t v = q[first + i];
-      const uint32_t nz = v != 0 ? 1u : 0u;
-      const Fields x = split(v, c.fp);
-      count4[i & 3][x.exp] += nz;
-      sign_or |= x.sign & nz;
-      sign_and &= x.sign | (1u - nz);
+  // Four copies, one per value mod 4, so that consecutive increments of one count do not wait
+  // for each other (zeros and non-zeros alternate at random in activations): no branches.
+  uint32_t with4[4][2][258] = {}, without4[4][2][258] = {};
+  uint32_t prev = 0, sign_or = 0, sign_and = 1;
+  const auto count = [&](size_t i, uint32_t lane_prev) {
+    const uint32_t x = v[i];
+    const uint32_t nz = x != 0 ? 1u : 0u;
+    const unsigned ctx = lane_prev == 0 ? 1 : 0;
+    const uint32_t exp = (x >> f.man_bits) & f.exp_max(), sign = x >> (f.width() - 1);
+    const uint32_t coded = exp + ((nz ^ 1u) << 8);  // +0 has exponent 0: index 256
+    const uint32_t rep = nz & (x == prev ? 1u : 0u);
+    ++without4[i & 3][ctx][coded];
+    ++with4[i & 3][ctx][coded ^ ((coded ^ 257u) & (0u - rep))];
+    sign_or |= sign & nz;
+    sign_and &= sign | (1u - nz);
+    prev = x;
+  };
+  const size_t head = std::min<size_t>(lanes, len);
+  for (size_t i = 0; i < head; ++i) count(i, 0);
+  for (size_t i = head; i < len; ++i) count(i, v[i - lanes]);
+  for (unsigned w = 0; w < 4; ++w) {
+    for (unsigned ctx = 0; ctx < 2; ++ctx) {
+      for (unsigned e = 0; e < 258; ++e) {
+        out->with[ctx][e] += with4[w][ctx][e];
+        out->without[ctx][e] += without4[w][ctx][e];
+      }
     }
-    for (unsigned e = 0; e < 256; ++e) {
-      seen_nz[e] = uint64_t{count4[0][e]} + count4[1][e] + count4[2][e] + count4[3][e];
-      count4[0][e] = count4[1][e] = count4[2][e] = count4[3][e] = 0;
-    }
-    for (unsigned e = 0; e < 256; ++e) seen[e] = seen[e] || seen_nz[e] != 0;
   }
-  bool any = false;
-  for (unsigned e = 0; e < 256; ++e) any = any || seen[e];
+  out->sign_or = sign_or;
+  out->sign_and = sign_and;
+}
+
+}  // namespace
+
+CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableOptions& o) {
+  return detail::build_table_threads(c, q, n, o, 1);
+}
+
+namespace detail {
+
+CodeTable build_table_threads(const Config& c, const uint32_t* q, size_t n, const TableOptions& o,
+                              unsigned threads) {
+  const FpFormat f = fp_format(c.fp);
+  // One pass: counts per chunk (in parallel), summed in chunk order.
+  const uint64_t k = chunk_count(c, n);
+  std::vector<ChunkCounts> counts(k);
+  parallel_for(k, threads, [&](uint64_t i) {
+    const size_t first = i * c.chunk;
+    count_chunk(c, q + first, std::min<size_t>(c.chunk, n - first), &counts[i]);
+  });
+  uint64_t with[2][258] = {}, without[2][258] = {};
+  uint32_t sign_or = 0, sign_and = 1;
+  for (const ChunkCounts& cc : counts) {
+    for (unsigned ctx = 0; ctx < 2; ++ctx) {
+      for (unsigned e = 0; e < 258; ++e) {
+        with[ctx][e] += cc.with[ctx][e];
+        without[ctx][e] += cc.without[ctx][e];
+      }
+    }
+    sign_or |= cc.sign_or;
+    sign_and &= cc.sign_and;
+  }
+  bool seen[256] = {}, any = false;
+  for (unsigned e = 0; e < 256; ++e) {
+    seen[e] = without[0][e] + without[1][e] != 0;
+    any = any || seen[e];
+  }
   const bool neg = any && sign_or, pos = any && !sign_and;
   CodeTable t;
   t.sign = pos && neg ? SignMode::kMixed : neg ? SignMode::kNegative : SignMode::kPositive;
@@ -238,46 +311,18 @@ CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableO
   for (unsigned d = 0; d < kMaxDistSymbols && d <= t.base; ++d) {
     if (seen[t.base - d]) t.dist = d + 1;
   }
-  // Pass 2: symbol counts per context (the lane's previous value is +0 or not), with REP and
-  // with REP values counted as the symbols they would otherwise be.
-  uint8_t exp_sym[256];
-  for (unsigned e = 0; e < 256; ++e) {
-    exp_sym[e] = static_cast<uint8_t>(
-        e != f.exp_max() && e <= t.base && t.base - e < t.dist ? kSymDist0 + t.base - e : kSymEsc);
-  }
-  // Four copies of the counts, one per value mod 4, so that consecutive increments of one
-  // count do not wait for each other; summed below.
-  uint32_t with4[4][2][kMaxSymbols] = {}, without4[4][2][kMaxSymbols] = {};
+  // Symbol counts per context, with REP and with REP values counted as their coded symbols.
   uint64_t with_rep[2][kMaxSymbols] = {}, without_rep[2][kMaxSymbols] = {};
-  const auto flush = [&]() {
-    for (unsigned w = 0; w < 4; ++w) {
-      for (unsigned ctx = 0; ctx < 2; ++ctx) {
-        for (unsigned s = 0; s < kMaxSymbols; ++s) {
-          with_rep[ctx][s] += with4[w][ctx][s];
-          without_rep[ctx][s] += without4[w][ctx][s];
-          with4[w][ctx][s] = without4[w][ctx][s] = 0;
-        }
-      }
+  for (unsigned ctx = 0; ctx < 2; ++ctx) {
+    for (unsigned e = 0; e < 256; ++e) {
+      const unsigned sym =
+          e != f.exp_max() && e <= t.base && t.base - e < t.dist ? kSymDist0 + t.base - e : kSymEsc;
+      with_rep[ctx][sym] += with[ctx][e];
+      without_rep[ctx][sym] += without[ctx][e];
     }
-  };
-  for (size_t first = 0; first < n; first += c.chunk) {
-    const size_t len = std::min<size_t>(c.chunk, n - first);
-    const unsigned lanes = chunk_lanes(c.group, len);
-    const uint32_t* v = q + first;
-    uint32_t prev = 0;  // the chunk's previous value (+0 before the first)
-    for (size_t i = 0; i < len; ++i) {
-      const uint32_t x = v[i];
-      const uint32_t nz = x != 0 ? 1u : 0u;
-      const uint32_t lane_prev = i >= lanes ? v[i - lanes] : 0u;
-      const unsigned ctx = lane_prev == 0 ? 1 : 0;
-      const uint32_t coded = exp_sym[split(x, c.fp).exp] & (0u - nz);  // kSymZero is 0
-      const uint32_t rep = nz & (x == prev ? 1u : 0u);
-      const uint32_t with = coded ^ ((coded ^ kSymRep) & (0u - rep));
-      ++without4[i & 3][ctx][coded];
-      ++with4[i & 3][ctx][with];
-      prev = x;
-    }
-    flush();  // a chunk has at most 2^20 values: the 32-bit copies cannot overflow
+    with_rep[ctx][kSymZero] = with[ctx][256];
+    with_rep[ctx][kSymRep] = with[ctx][257];
+    without_rep[ctx][kSymZero] = without[ctx][256];
   }
   // The four ways to code the tensor, in this order; the first of the smallest wins.
   const unsigned plane = (t.sign == SignMode::kMixed ? 1 : 0) + c.man_bits;
@@ -311,6 +356,8 @@ CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableO
   }
   return t;
 }
+
+}  // namespace detail
 
 // ---- Chunks ------------------------------------------------------------------------------
 
@@ -639,23 +686,6 @@ unsigned index_entry_bits_v2(const Config& c) {
   return bit_width(max_chunk_words_v2(c, c.chunk)) + 1;
 }
 
-// Runs body(i) for i in [0, count) on up to `threads` threads.
-template <class Body>
-void parallel_for(uint64_t count, unsigned threads, Body body) {
-  threads = static_cast<unsigned>(std::min<uint64_t>(std::max(threads, 1u), count));
-  if (threads <= 1) {
-    for (uint64_t i = 0; i < count; ++i) body(i);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      for (uint64_t i = t; i < count; i += threads) body(i);
-    });
-  }
-  for (auto& th : pool) th.join();
-}
-
 Status encode_v2(const Config& c, const uint32_t* values, size_t n, Encoded* out, unsigned threads,
                  const TableOptions& options) {
   Encoded e;
@@ -668,7 +698,7 @@ Status encode_v2(const Config& c, const uint32_t* values, size_t n, Encoded* out
     quantize(values, qbuf.data(), n, c.fp, c.man_bits, c.rounding);
     q = qbuf.data();
   }
-  e.table = build_table(c, q, n, options);
+  e.table = build_table_threads(c, q, n, options, threads);
   const uint64_t k = chunk_count(c, n);
   std::vector<ChunkV2> chunks(k);
   parallel_for(k, threads, [&](uint64_t i) {

@@ -22,6 +22,9 @@ struct Canonical {
 };
 
 uint64_t max_chunk_words_v2(const Config& c, uint64_t values);
+// build_table with the chunks counted on up to `threads` threads (the same table).
+CodeTable build_table_threads(const Config& c, const uint32_t* q, size_t n, const TableOptions& o,
+                              unsigned threads);
 unsigned index_entry_bits_v2(const Config& c);
 Status encode_v2(const Config& c, const uint32_t* values, size_t n, Encoded* out, unsigned threads,
                  const TableOptions& options = {});
