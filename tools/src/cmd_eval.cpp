@@ -94,9 +94,16 @@ std::map<std::string, uint64_t> v2_candidates(const io::Tensor& t) {
     out[label] = exponent_with_metadata(must_encode_candidate(c, o, t).bits);
   };
   add("v2 default", d, {});
-  add("v2 without REP", d, {false, kMaxCodeBits});
+  TableOptions no_rep;
+  no_rep.rep = false;
+  add("v2 without REP", d, no_rep);
+  TableOptions one_code;
+  one_code.contexts = false;
+  add("v2 one code (no lane context)", d, one_code);
   for (unsigned bits : {8u, 10u, 11u}) {
-    add(fmt::format("v2 codes <= {} bits", bits), d, {true, bits});
+    TableOptions limit;
+    limit.max_code_bits = bits;
+    add(fmt::format("v2 codes <= {} bits", bits), d, limit);
   }
   for (unsigned chunk : {1024u, 4096u, 65536u}) {
     Config c = d;
