@@ -48,7 +48,7 @@ lint-rtl-$(1)-$(2): deps-sim
 endef
 $(foreach t,$(RTL_TOPS),$(foreach s,$(RTL_SETS),$(eval $(call rtl_top_lint,$(t),$(s)))))
 
-# Yosys 0.23 reads only a subset of SystemVerilog (DESIGN.md, "Toolchain facts"): each top must
+# Yosys 0.23 reads only a subset of SystemVerilog (docs/architecture.md): each top must
 # elaborate with no implicit nets, pass `check -assert` and hold no latch.
 $(addprefix yosys-read-,$(RTL_TOPS)): yosys-read-%: deps-synth
 	yosys -q -p "read_verilog -sv -noautowire -DSYNTHESIS $(RTL_FILES); hierarchy -check -top $*; proc; check -assert; select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr"

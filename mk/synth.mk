@@ -11,7 +11,7 @@
 # Variables:
 #   SYNTH_SETS=default   set names (rtl/param_sets.txt, synth/configs.txt) or aliases: default
 #                        (g16), shipped (the four shipped sets), all (shipped + every study)
-#   LIBERTY=<lib[.gz]>   Liberty library, e.g. /work/shared/pdk/sky130hd_tt.lib.gz; a copy
+#   LIBERTY=<lib[.gz]>   Liberty library, e.g. the sky130hd tt library; a copy
 #                        without the lpflow cells goes to $(BUILD)/synth/lib/ (never committed)
 #   SYNTH_PERIOD_PS=5000 clock period for ABC's delay target and for OpenSTA (200 MHz)
 #   GATE_SETS=g4         shipped sets whose netlists `make gate` simulates
@@ -35,7 +35,7 @@ $(error GATE_SETS=$(GATE_SETS): $(GATE_SET_LIST))
 endif
 ifneq ($(LIBERTY),)
 ifeq ($(wildcard $(LIBERTY)),)
-$(error LIBERTY=$(LIBERTY): no such file (expected a Liberty library such as /work/shared/pdk/sky130hd_tt.lib.gz))
+$(error LIBERTY=$(LIBERTY): no such file (expected a Liberty library such as sky130hd_tt.lib.gz))
 endif
 SYNTH_LIB := $(SYNTH_DIR)/lib/$(basename $(notdir $(LIBERTY:.gz=))).nolpflow.lib
 endif

@@ -14,7 +14,7 @@
 #       net at the activity POWER_ACTIVITY). Writes DIR/S/T.json.
 #   synth.py report --dir DIR --sets S... --md FILE --json FILE
 #       tables per configuration, the G sweep, format support and base/zero code variants,
-#       against the EBPC anchors of DESIGN.md.
+#       against the EBPC anchors (docs/architecture.md).
 import argparse
 import json
 import os
@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOPS = ("sfp_encoder", "sfp_decoder")
 PARAMS = ("NumLanes", "ChunkValues", "WordBits", "BaseCode", "ZeroCode")
 GE_UM2 = 3.7536  # area of sky130_fd_sc_hd__nand2_1
-# EBPC in this same flow (DESIGN.md, "Targets"): kGE for 1 byte/cycle and fmax in MHz.
+# EBPC in this same flow (docs/architecture.md): kGE for 1 byte/cycle and fmax in MHz.
 EBPC = {"sfp_encoder": (3.76, 118.0), "sfp_decoder": (4.02, 84.0)}
 FMAX_TARGET_MHZ = 200.0
 # Vectorless power: toggles per clock cycle of every net but the clock, duty 0.5 (`-global`, no
