@@ -10,6 +10,13 @@
 
 namespace sfp::detail {
 
+// Bits needed to write v (0 for 0).
+inline unsigned bit_width(uint64_t v) {
+  unsigned w = 0;
+  for (; v; v >>= 1) ++w;
+  return w;
+}
+
 // Appends bits LSB first into a byte buffer sized in advance by the caller, with 8 spare bytes:
 // every put stores the whole accumulator and advances by the complete bytes (no branch).
 class BitWriter {

@@ -21,14 +21,7 @@ namespace {
 using detail::BitReader;
 using detail::BitWriter;
 
-unsigned bit_width(uint64_t v) {
-  unsigned w = 0;
-  while (v) {
-    ++w;
-    v >>= 1;
-  }
-  return w;
-}
+using detail::bit_width;
 
 unsigned popcount(uint32_t x) {  // portable: no popcnt instruction assumed
   x = x - ((x >> 1) & 0x55555555u);

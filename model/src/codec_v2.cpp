@@ -22,11 +22,7 @@ using detail::BitWriter;
 constexpr unsigned kRefill = kV2LaneRefillBits;
 constexpr unsigned kWordBytes = kV2WordBits / 8;
 
-unsigned bit_width(uint64_t v) {
-  unsigned w = 0;
-  for (; v; v >>= 1) ++w;
-  return w;
-}
+using detail::bit_width;
 
 uint32_t reverse_bits(uint32_t v, unsigned n) {
   uint32_t r = 0;

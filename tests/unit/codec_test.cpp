@@ -8,28 +8,16 @@
 #include <numeric>
 #include <random>
 
+#include "codec_util.hpp"
 #include "sfp/quantize.hpp"
 #include "test_data.hpp"
 
 namespace sfp {
 namespace {
 
-Encoded must_encode(const Config& c, const std::vector<uint32_t>& v) {
-  Encoded e;
-  REQUIRE(encode(c, v.data(), v.size(), &e) == Status::kOk);
-  return e;
-}
-
-std::vector<uint32_t> must_decode(const Encoded& e) {
-  std::vector<uint32_t> out(e.values, 0xDEADBEEF);
-  REQUIRE(decode(e, out.data()) == Status::kOk);
-  return out;
-}
-
-std::vector<uint32_t> quantized(const Config& c, std::vector<uint32_t> v) {
-  quantize(v.data(), v.data(), v.size(), c.fp, c.man_bits, c.rounding);
-  return v;
-}
+using test::must_decode;
+using test::must_encode;
+using test::quantized;
 
 // Checks the accounting identity: every payload bit and every index bit is attributed once.
 void check_accounting(const Encoded& e) {

@@ -8,6 +8,7 @@
 #include <numeric>
 #include <random>
 
+#include "codec_util.hpp"
 #include "sfp/baselines.hpp"
 #include "sfp/codec.hpp"
 #include "sfp/quantize.hpp"
@@ -18,22 +19,9 @@ namespace {
 
 Config v2(Fp fp) { return Config::lossless(fp, 2); }
 
-Encoded must_encode(const Config& c, const std::vector<uint32_t>& v, unsigned threads = 1) {
-  Encoded e;
-  REQUIRE(encode(c, v.data(), v.size(), &e, threads) == Status::kOk);
-  return e;
-}
-
-std::vector<uint32_t> must_decode(const Encoded& e, unsigned threads = 1) {
-  std::vector<uint32_t> out(e.values, 0xDEADBEEF);
-  REQUIRE(decode(e, out.data(), threads) == Status::kOk);
-  return out;
-}
-
-std::vector<uint32_t> quantized(const Config& c, std::vector<uint32_t> v) {
-  quantize(v.data(), v.data(), v.size(), c.fp, c.man_bits, c.rounding);
-  return v;
-}
+using test::must_decode;
+using test::must_encode;
+using test::quantized;
 
 // Every payload bit and every index bit is attributed to exactly one field.
 void check_accounting(const Encoded& e) {
