@@ -228,18 +228,7 @@ size_t encode_chunk(const Config& c, const uint32_t* q, size_t n, uint8_t* out, 
 }  // namespace
 
 BitCounts& BitCounts::operator+=(const BitCounts& o) {
-  sign += o.sign;
-  zero += o.zero;
-  repeat += o.repeat;
-  base += o.base;
-  width += o.width;
-  delta += o.delta;
-  table += o.table;
-  header += o.header;
-  mantissa += o.mantissa;
-  pad += o.pad;
-  index += o.index;
-  crc += o.crc;
+  for (const BitField& f : kBitFields) this->*f.member += o.*f.member;
   return *this;
 }
 

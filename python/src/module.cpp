@@ -449,18 +449,7 @@ void decode_values(const Encoded& e, void* out, const std::string& what) {
 
 py::dict bits_dict(const BitCounts& b) {
   py::dict d;
-  d["sign"] = b.sign;
-  d["zero"] = b.zero;
-  d["repeat"] = b.repeat;
-  d["base"] = b.base;
-  d["width"] = b.width;
-  d["delta"] = b.delta;
-  d["table"] = b.table;
-  d["header"] = b.header;
-  d["mantissa"] = b.mantissa;
-  d["pad"] = b.pad;
-  d["index"] = b.index;
-  d["crc"] = b.crc;
+  for (const BitField& f : kBitFields) d[f.name] = b.*f.member;
   d["exponent"] = b.exponent();
   d["overhead"] = b.overhead();
   d["total"] = b.total();

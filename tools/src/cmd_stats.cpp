@@ -200,14 +200,11 @@ nlohmann::ordered_json row_json(const Row& r) {
     j["config"] = to_string(*r.config);
     j["config_word"] = fmt::format("0x{:08x}", pack_config(*r.config));
   }
-  j["bits"] = {{"sign", r.bits.sign},           {"zero", r.bits.zero},
-               {"repeat", r.bits.repeat},       {"base", r.bits.base},
-               {"width", r.bits.width},         {"delta", r.bits.delta},
-               {"table", r.bits.table},         {"header", r.bits.header},
-               {"mantissa", r.bits.mantissa},   {"pad", r.bits.pad},
-               {"index", r.bits.index},         {"crc", r.bits.crc},
-               {"exponent", r.bits.exponent()}, {"overhead", r.bits.overhead()},
-               {"total", r.bits.total()}};
+  j["bits"] = Json::object();
+  for (const BitField& f : kBitFields) j["bits"][f.name] = r.bits.*f.member;
+  j["bits"]["exponent"] = r.bits.exponent();
+  j["bits"]["overhead"] = r.bits.overhead();
+  j["bits"]["total"] = r.bits.total();
   const auto per = [&](uint64_t b) { return r.values ? Json(r.per_value(b)) : Json(nullptr); };
   j["bits_per_value"] = {{"sign", per(r.bits.sign)},
                          {"exponent", per(r.bits.exponent())},

@@ -4,6 +4,7 @@
 // accounting. Spec: docs/format.md, "Tensor stream".
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -34,6 +35,25 @@ struct BitCounts {
   uint64_t total() const { return sign + exponent() + mantissa + overhead(); }
   BitCounts& operator+=(const BitCounts& o);
 };
+
+// Every stored field of BitCounts with its name, in order: the one list that sums, JSON
+// output and the Python module walk.
+struct BitField {
+  const char* name;
+  uint64_t BitCounts::*member;
+};
+inline constexpr std::array<BitField, 12> kBitFields = {{{"sign", &BitCounts::sign},
+                                                         {"zero", &BitCounts::zero},
+                                                         {"repeat", &BitCounts::repeat},
+                                                         {"base", &BitCounts::base},
+                                                         {"width", &BitCounts::width},
+                                                         {"delta", &BitCounts::delta},
+                                                         {"table", &BitCounts::table},
+                                                         {"header", &BitCounts::header},
+                                                         {"mantissa", &BitCounts::mantissa},
+                                                         {"pad", &BitCounts::pad},
+                                                         {"index", &BitCounts::index},
+                                                         {"crc", &BitCounts::crc}}};
 
 // Version 2: the tensor's exponent code. Spec: "Version 2", "Code table".
 enum class SignMode : uint8_t { kMixed = 0, kPositive = 1, kNegative = 2 };
