@@ -14,7 +14,7 @@ TRACE ?=
 
 RTL_FILES   := $(shell grep -v '^\#' rtl/sfp.f)
 RTL_VLT     := rtl/lint/verilator.vlt
-RTL_MODULES := sfp_fifo sfp_enc_quant sfp_enc_analyse sfp_enc_code sfp_enc_merge sfp_enc_pack \
+RTL_MODULES := sfp_stage sfp_fifo sfp_enc_quant sfp_enc_analyse sfp_enc_code sfp_enc_merge sfp_enc_pack \
                sfp_dec_parse sfp_dec_split sfp_dec_build
 RTL_TOPS    := sfp_encoder sfp_decoder
 RTL_SETS    := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets.txt)

@@ -1,5 +1,7 @@
 rtl/gen/sfp_fmt_pkg.sv
 rtl/sfp_pkg.sv
+rtl/sfp2_pkg.sv
+rtl/sfp_stage.sv
 rtl/sfp_enc_quant.sv
 rtl/sfp_enc_analyse.sv
 rtl/sfp_enc_code.sv

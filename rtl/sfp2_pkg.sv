@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Types, constants and functions of format version 2 shared by the v2 encoder and decoder.
+// Spec: docs/format.md ("Version 2 tensor stream", "Code table", "Lane symbols", "Refill rule",
+// "Chunk index and CRC", "Version 2 decoder errors"). The values format, the configuration and
+// Q_m are those of sfp_pkg; constants of the spec's field table are sfp_fmt_pkg's, repeated here
+// where Yosys 0.23 needs them in a package of their own and checked at elaboration (v2_layout_ok).
+package sfp2_pkg;
+
+  // Words and lanes //
+
+  parameter int unsigned WordBits = 32;        // sfp_fmt_pkg::V2WordBits
+  parameter int unsigned RefillBits = 32;      // sfp_fmt_pkg::V2LaneRefillBits
+  parameter int unsigned LaneBufBits = 64;     // sfp_fmt_pkg::V2LaneBufferBits
+  parameter int unsigned MinLaneValues = 32;   // sfp_fmt_pkg::V2MinLaneValues
+  parameter int unsigned MaxCodeBits = 12;     // sfp_fmt_pkg::MaxCodeBits
+  parameter int unsigned MaxDistSymbols = 48;  // sfp_fmt_pkg::MaxDistSymbols
+  parameter int unsigned EscExpBits = 8;       // the escaped exponent
+  // Longest lane read for one value: a codeword, the escaped exponent and the m = 0 bit.
+  parameter int unsigned MaxValueBits = MaxCodeBits + EscExpBits + 1;  // 21
+
+  // Symbols (Spec: "Code table"): ZERO, REP, ESC, then the distances D_d = DistSym0 + d.
+  parameter int unsigned SymZero = 0;
+  parameter int unsigned SymRep = 1;
+  parameter int unsigned SymEsc = 2;
+  parameter int unsigned SymDist0 = 3;
+  parameter int unsigned NumSyms = SymDist0 + MaxDistSymbols;  // 51
+  parameter int unsigned SymBits = 6;                          // holds 0 .. NumSyms - 1
+  parameter int unsigned LenBits = 4;                          // a codeword length, 0 .. 12
+
+  // Table sign field.
+  parameter logic [1:0] SignMixed = 2'd0;  // the plane holds a sign bit per coded value
+  parameter logic [1:0] SignPos = 2'd1;    // every non-zero value is positive
+  parameter logic [1:0] SignNeg = 2'd2;    // every non-zero value is negative
+
+  // The tensor's code table as the spec serializes it, lengths flattened: the length of symbol
+  // s in code c is len[(c * NumSyms + s) * LenBits +: LenBits] (tab_len()). A table with
+  // two = 0 has code 1 all zero.
+  typedef struct packed {
+    logic [2*NumSyms*LenBits-1:0] len;
+    logic                         two;
+    logic [5:0]                   ndist;  // the spec's dist: number of distance symbols
+    logic [1:0]                   sign;
+    logic [7:0]                   base;
+  } table_t;
+  parameter int unsigned TableBits = 2 * NumSyms * LenBits + 1 + 6 + 2 + 8;  // $bits(table_t)
+
+  function automatic logic [LenBits-1:0] tab_len(table_t t, int unsigned code,
+                                                 int unsigned sym);
+    tab_len = t.len[(code*NumSyms+sym)*LenBits+:LenBits];
+  endfunction
+
+  // Decoder status codes of version 2 (Spec: "Version 2 decoder errors"; 0 = ok).
+  typedef enum logic [3:0] {
+    St2Ok        = 4'd0,
+    St2Truncated = 4'd3,
+    St2ExpRange  = 4'd5,
+    St2BadPad    = 4'd6,
+    St2Length    = 4'd7,
+    St2Crc       = 4'd9,
+    St2BadTable  = 4'd10,
+    St2BadCode   = 4'd11
+  } status2_e;
+
+  // CRC-32C (Spec: "Chunk index and CRC") //
+  // Castagnoli, reflected: the register shifts right and takes data bits least significant
+  // first, which is the order of the bytes of a little-endian 32-bit word. The caller starts
+  // from CrcInit and XORs the result with CrcInit.
+  parameter logic [31:0] CrcPolyRefl = 32'h82F63B78;
+  parameter logic [31:0] CrcInit = 32'hFFFFFFFF;
+
+  function automatic logic [31:0] crc32c_byte(logic [31:0] crc, logic [7:0] data);
+    logic [31:0] c;
+    c = crc;
+    for (int i = 0; i < 8; i++) begin
+      c = (c[0] ^ data[i]) ? (c >> 1) ^ CrcPolyRefl : (c >> 1);
+    end
+    crc32c_byte = c;
+  endfunction
+
+  function automatic logic [31:0] crc32c_word(logic [31:0] crc, logic [31:0] data);
+    logic [31:0] c;
+    c = crc;
+    for (int i = 0; i < 32; i++) begin
+      c = (c[0] ^ data[i]) ? (c >> 1) ^ CrcPolyRefl : (c >> 1);
+    end
+    crc32c_word = c;
+  endfunction
+
+  // Elaboration-time functions: no simulation coverage points.
+  /* verilator coverage_off */
+
+  // True when the constants above agree with the generated package.
+  function automatic bit v2_layout_ok();
+    v2_layout_ok = WordBits == sfp_fmt_pkg::V2WordBits &&
+                   RefillBits == sfp_fmt_pkg::V2LaneRefillBits &&
+                   LaneBufBits == sfp_fmt_pkg::V2LaneBufferBits &&
+                   MinLaneValues == sfp_fmt_pkg::V2MinLaneValues &&
+                   MaxCodeBits == sfp_fmt_pkg::MaxCodeBits &&
+                   MaxDistSymbols == sfp_fmt_pkg::MaxDistSymbols;
+  endfunction
+
+  // Longest chunk of C values in words: a raw chunk of FP32 with m = 23, ceil(C * 32 / 32).
+  function automatic int unsigned chunk_words_max(int unsigned chunk);
+    chunk_words_max = chunk * (1 + 8 + 23) / WordBits;
+  endfunction
+
+  /* verilator coverage_on */
+
+  // Lanes of a chunk of `values` values with `lanes` lanes (Spec: "Lanes of a chunk"): the
+  // largest power of two up to `lanes` with values >= MinLaneValues * L_c, at least 1.
+  function automatic logic [5:0] chunk_lanes(logic [5:0] lanes, logic [31:0] values);
+    logic [5:0] l;
+    l = lanes;
+    for (int i = 0; i < 6; i++) begin
+      if (l > 6'd1 && values < 32'(MinLaneValues) * 32'(l)) l = l >> 1;
+    end
+    chunk_lanes = l;
+  endfunction
+
+endpackage
