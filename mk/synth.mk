@@ -3,20 +3,23 @@
 # Synthesis and gate-level simulation; included from the top-level Makefile. Every target echoes
 # the commands it runs (docs/architecture.md, "Area and timing").
 #   make synth           Yosys 0.23 for sfp_encoder and sfp_decoder in each set of SYNTH_SETS:
-#                        check -assert, no latch, generic gate netlist; with LIBERTY also
-#                        sky130 mapping, area and OpenSTA fmax. Writes $(BUILD)/synth/report.md
-#                        and report.json. Without LIBERTY the area is a labelled generic estimate.
+#                        check -assert, no latch, generic gate netlist; then mapping to the
+#                        Liberty library (by default the committed sky130hd typical corner,
+#                        synth/pdk/), area and OpenSTA fmax and power. Writes
+#                        $(BUILD)/synth/report.md and report.json. With LIBERTY=none the area is
+#                        a labelled generic estimate and there is no timing.
 #   make gate            simulates the generic gate netlists of GATE_SETS against the golden
 #                        model (ctest -L gate), with the RTL testbenches' scoreboards
 # Variables:
 #   SYNTH_SETS=default   set names (rtl/param_sets.txt, synth/configs.txt) or aliases: default
 #                        (g16), shipped (the four shipped sets), all (shipped + every study)
-#   LIBERTY=<lib[.gz]>   Liberty library, e.g. the sky130hd tt library; a copy
-#                        without the lpflow cells goes to $(BUILD)/synth/lib/ (never committed)
+#   LIBERTY=<lib[.gz]>   Liberty library (default synth/pdk/sky130hd_tt.lib.gz; `none`: the
+#                        generic estimate); a copy without the lpflow cells goes to
+#                        $(BUILD)/synth/lib/
 #   SYNTH_PERIOD_PS=5000 clock period for ABC's delay target and for OpenSTA (200 MHz)
 #   GATE_SETS=g4         shipped sets whose netlists `make gate` simulates
 SYNTH_SETS      ?= default
-LIBERTY         ?=
+LIBERTY         ?= synth/pdk/sky130hd_tt.lib.gz
 SYNTH_PERIOD_PS ?= 5000
 GATE_SETS       ?= g4
 SYNTH_DIR       := $(BUILD)/synth
@@ -32,6 +35,9 @@ endif
 GATE_SET_LIST := $(shell python3 synth/synth.py sets $(GATE_SETS) 2>&1)
 ifneq ($(findstring synth.py:,$(GATE_SET_LIST)),)
 $(error GATE_SETS=$(GATE_SETS): $(GATE_SET_LIST))
+endif
+ifeq ($(LIBERTY),none)
+override LIBERTY :=
 endif
 ifneq ($(LIBERTY),)
 ifeq ($(wildcard $(LIBERTY)),)

@@ -12,8 +12,9 @@
 # TRAIN_SUBSET (0 = all 60000 images), TEST_SUBSET (0 = all), THREADS (2), SNAPSHOT_EVERY (300),
 # DATASET (the folder of the Fashion-MNIST .gz files; the trainer's default is Debian's
 # dataset-fashion-mnist), TRAIN (1; 0 reuses the runs already in build/report/runs),
-# RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (a Liberty
-# file for area and timing; without it synthesis reports a generic estimate), SYNTH (1; 0 skips
+# RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (the Liberty
+# file for area and timing: the committed sky130hd library by default; `none` reports a generic
+# estimate), SYNTH (1; 0 skips
 # synthesis), and the traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
 # (2000) (scripts/report.py, "Memory traffic").
 set -Eeuo pipefail
