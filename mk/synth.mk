@@ -11,7 +11,8 @@
 #   make gate            simulates the generic gate netlists of GATE_SETS against the golden
 #                        model (ctest -L gate), with the RTL testbenches' scoreboards
 # Variables:
-#   SYNTH_SETS=default   set names (rtl/param_sets.txt, synth/configs.txt) or aliases: default
+#   SYNTH_SETS=default   set names (rtl/param_sets.txt, rtl/param_sets_v2.txt, synth/configs.txt)
+#                        or aliases: default
 #                        (g16), shipped (the four shipped sets), all (shipped + every study)
 #   LIBERTY=<lib[.gz]>   Liberty library (default synth/pdk/sky130hd_tt.lib.gz; `none`: the
 #                        generic estimate); a copy without the lpflow cells goes to
@@ -23,7 +24,6 @@ LIBERTY         ?= synth/pdk/sky130hd_tt.lib.gz
 SYNTH_PERIOD_PS ?= 5000
 GATE_SETS       ?= g4
 SYNTH_DIR       := $(BUILD)/synth
-SYNTH_TOPS      := sfp_encoder sfp_decoder
 
 .PHONY: synth synth-runs gate synth-deps
 
@@ -36,6 +36,8 @@ GATE_SET_LIST := $(shell python3 synth/synth.py sets $(GATE_SETS) 2>&1)
 ifneq ($(findstring synth.py:,$(GATE_SET_LIST)),)
 $(error GATE_SETS=$(GATE_SETS): $(GATE_SET_LIST))
 endif
+SYNTH_RUN_LIST := $(shell python3 synth/synth.py runs $(SYNTH_SET_LIST))
+GATE_RUN_LIST := $(shell python3 synth/synth.py runs $(GATE_SET_LIST))
 ifeq ($(LIBERTY),none)
 override LIBERTY :=
 endif
@@ -51,7 +53,7 @@ $(shell mkdir -p $(SYNTH_DIR) && (echo '$(SYNTH_FLOW)' | cmp -s - $(SYNTH_DIR)/f
         echo '$(SYNTH_FLOW)' > $(SYNTH_DIR)/flow.stamp))
 endif
 
-SYNTH_DEPS := $(RTL_FILES) rtl/sfp_assert.svh rtl/sfp.f rtl/param_sets.txt synth/configs.txt \
+SYNTH_DEPS := $(RTL_FILES) rtl/sfp_assert.svh rtl/sfp.f $(wildcard rtl/param_sets*.txt) synth/configs.txt \
               synth/synth.py $(wildcard synth/wrappers/*.sv) $(SYNTH_DIR)/flow.stamp $(SYNTH_LIB)
 SYNTH_RUN_ARGS := --out $(SYNTH_DIR) --period-ps $(SYNTH_PERIOD_PS) \
                   $(if $(SYNTH_LIB),--liberty $(SYNTH_LIB))
@@ -63,12 +65,12 @@ $(SYNTH_LIB): $(LIBERTY) synth/filter_liberty.py
 	mkdir -p $(dir $@)
 	python3 synth/filter_liberty.py $(LIBERTY) $@
 
+# One run per set and top (a set's family gives its tops: synth.py runs).
 define synth_run
-$(SYNTH_DIR)/$(1)/$(2).json: $$(SYNTH_DEPS) | synth-deps
-	python3 synth/synth.py run --set $(1) --top $(2) $$(SYNTH_RUN_ARGS)
+$(SYNTH_DIR)/$(1).json: $$(SYNTH_DEPS) | synth-deps
+	python3 synth/synth.py run --set $(patsubst %/,%,$(dir $(1))) --top $(notdir $(1)) $$(SYNTH_RUN_ARGS)
 endef
-$(foreach s,$(sort $(SYNTH_SET_LIST) $(GATE_SET_LIST)),\
-  $(foreach t,$(SYNTH_TOPS),$(eval $(call synth_run,$(s),$(t)))))
+$(foreach r,$(sort $(SYNTH_RUN_LIST) $(GATE_RUN_LIST)),$(eval $(call synth_run,$(r))))
 
 # The runs go in parallel ($(JOBS) at a time), then the report.
 synth:
@@ -76,10 +78,10 @@ synth:
 	python3 synth/synth.py report --dir $(SYNTH_DIR) --sets $(SYNTH_SET_LIST) \
 	  --period-ps $(SYNTH_PERIOD_PS) --md $(SYNTH_DIR)/report.md --json $(SYNTH_DIR)/report.json
 
-synth-runs: $(foreach s,$(SYNTH_SET_LIST),$(foreach t,$(SYNTH_TOPS),$(SYNTH_DIR)/$(s)/$(t).json))
+synth-runs: $(foreach r,$(SYNTH_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 
 # The gate-level testbench (tb/gate/, label `gate`) verilates $(SYNTH_DIR)/<set>/<top>.gate.v.
-gate: deps-sim $(foreach s,$(GATE_SET_LIST),$(foreach t,$(SYNTH_TOPS),$(SYNTH_DIR)/$(s)/$(t).json))
+gate: deps-sim $(foreach r,$(GATE_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON -DSFP_GATE_DIR=$(abspath $(SYNTH_DIR)) \
 	  "-DSFP_GATE_SETS=$(subst $(eval) ,;,$(GATE_SET_LIST))" $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS) --target tb_gate

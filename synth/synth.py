@@ -4,6 +4,7 @@
 # Synthesis flow of the sfp encoder and decoder (docs/architecture.md, "Area and timing").
 #
 #   synth.py sets <name|alias>...     expand set names and aliases (default, shipped, all)
+#   synth.py runs <name|alias>...     the same as <set>/<top> pairs, one per top of each set
 #   synth.py run --set S --top T --out DIR [--liberty LIB --period-ps P]
 #       Yosys 0.23: read the RTL (read_verilog -sv -noautowire -DSYNTHESIS), hierarchy -check
 #       with the set's parameters, synth -flatten, check -assert, no latch; generic statistics,
@@ -24,11 +25,25 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOPS = ("sfp_encoder", "sfp_decoder")
-PARAMS = ("NumLanes", "ChunkValues", "WordBits", "BaseCode", "ZeroCode")
+# The RTL families: the parameter-set files that list their sets, their tops (encoder first)
+# and the parameters every set of the family gives.
+FAMILIES = {
+    "v1": {"files": (("rtl/param_sets.txt", "shipped"), ("synth/configs.txt", "study")),
+           "tops": ("sfp_encoder", "sfp_decoder"),
+           "params": ("NumLanes", "ChunkValues", "WordBits", "BaseCode", "ZeroCode")},
+    "v2": {"files": (("rtl/param_sets_v2.txt", "shipped"),),
+           "tops": ("sfp2_encoder", "sfp2_decoder"),
+           "params": ("NumLanes", "ChunkValues", "BeatWords")},
+}
+TOPS = tuple(t for f in FAMILIES.values() for t in f["tops"])
+# Modules synthesis keeps as black boxes (memories a chip builds from SRAM macros); their bits
+# are reported beside the logic area.
+BLACKBOXES = ("sfp_ram",)
 GE_UM2 = 3.7536  # area of sky130_fd_sc_hd__nand2_1
 # EBPC in this same flow (docs/architecture.md): kGE for 1 byte/cycle and fmax in MHz.
-EBPC = {"sfp_encoder": (3.76, 118.0), "sfp_decoder": (4.02, 84.0)}
+EBPC_ENC, EBPC_DEC = (3.76, 118.0), (4.02, 84.0)
+EBPC = {"sfp_encoder": EBPC_ENC, "sfp_decoder": EBPC_DEC,
+        "sfp2_encoder": EBPC_ENC, "sfp2_decoder": EBPC_DEC}
 FMAX_TARGET_MHZ = 200.0
 # Vectorless power: toggles per clock cycle of every net but the clock, duty 0.5 (`-global`, no
 # propagation: OpenSTA 2019's propagation from the inputs counts every glitch of deep logic and
@@ -89,17 +104,26 @@ def is_ff(cell):
 
 def read_sets():
     sets = {}
-    for path, kind in ((os.path.join(ROOT, "rtl/param_sets.txt"), "shipped"),
-                       (os.path.join(ROOT, "synth/configs.txt"), "study")):
-        with open(path) as f:
-            for line in f:
-                fields = line.split("#", 1)[0].split()
-                if not fields:
-                    continue
-                kv = dict(x.split("=", 1) for x in fields[1:])
-                p = {k: int(kv[k]) for k in PARAMS}
-                sets[fields[0]] = {"name": fields[0], "kind": kind, "params": p,
-                                   "bf16_only": kv.get("Bf16Only", "0") == "1"}
+    for fam, spec in FAMILIES.items():
+        for rel, kind in spec["files"]:
+            path = os.path.join(ROOT, rel)
+            if not os.path.isfile(path):
+                continue
+            with open(path) as f:
+                for line in f:
+                    fields = line.split("#", 1)[0].split()
+                    if not fields:
+                        continue
+                    kv = dict(x.split("=", 1) for x in fields[1:])
+                    missing = [k for k in spec["params"] if k not in kv]
+                    if missing:
+                        die(f"{rel}: set '{fields[0]}' lacks {' '.join(missing)}")
+                    if fields[0] in sets:
+                        die(f"{rel}: set name '{fields[0]}' is used twice")
+                    p = {k: int(kv[k]) for k in spec["params"]}
+                    sets[fields[0]] = {"name": fields[0], "kind": kind, "family": fam,
+                                       "tops": spec["tops"], "params": p,
+                                       "bf16_only": kv.get("Bf16Only", "0") == "1"}
     return sets
 
 
@@ -128,8 +152,13 @@ def rtl_files():
         return [os.path.join(ROOT, l.strip()) for l in f if l.strip() and not l.startswith("#")]
 
 
+def is_blackbox_file(path):
+    return os.path.splitext(os.path.basename(path))[0] in BLACKBOXES
+
+
 def yosys_script(s, top, out, liberty, period_ps, constr):
-    files = rtl_files()
+    files = [f for f in rtl_files() if not is_blackbox_file(f)]
+    boxes = [f for f in rtl_files() if is_blackbox_file(f)]
     module = top
     if s["bf16_only"]:
         module = f"{top}_bf16"
@@ -137,6 +166,7 @@ def yosys_script(s, top, out, liberty, period_ps, constr):
     chparams = " ".join(f"-chparam {k} {v}" for k, v in s["params"].items())
     base = os.path.join(out, top)
     lines = [
+        f"read_verilog -sv -lib -DSYNTHESIS {' '.join(boxes)}" if boxes else "",
         f"read_verilog -sv -noautowire -DSYNTHESIS {' '.join(files)}",
         f"hierarchy -check -top {module} {chparams}",
         f"synth -flatten -top {module}",
@@ -197,9 +227,9 @@ def run(args):
     sets = read_sets()
     if args.set not in sets:
         die(f"unknown synthesis set '{args.set}'")
-    if args.top not in TOPS:
-        die(f"unknown top '{args.top}' (known: {' '.join(TOPS)})")
     s = sets[args.set]
+    if args.top not in s["tops"]:
+        die(f"set '{args.set}' has no top '{args.top}' (its tops: {' '.join(s['tops'])})")
     out = os.path.join(args.out, args.set)
     os.makedirs(out, exist_ok=True)
     base = os.path.join(out, args.top)
@@ -302,8 +332,11 @@ def row(r):
     ge = area_ge(r)
     kge_b = ge / 1000.0 / bpc
     ebpc_kge, ebpc_mhz = EBPC[r["top"]]
+    v1 = "BaseCode" in p  # the version 1 blocks' group-code parameters
     out = {"set": r["set"], "top": r["top"], "G": p["NumLanes"], "C": p["ChunkValues"],
-           "W": p["WordBits"], "base": BASE_NAMES[p["BaseCode"]], "zero": ZERO_NAMES[p["ZeroCode"]],
+           "W": p.get("WordBits", 32),
+           "base": BASE_NAMES[p["BaseCode"]] if v1 else "v2",
+           "zero": ZERO_NAMES[p["ZeroCode"]] if v1 else "v2",
            "formats": "BF16" if r["bf16_only"] else "FP32+BF16", "bytes_per_cycle": bpc,
            "generic_cells": r["generic"]["cells"], "generic_ge_estimate": r["generic"]["ge_estimate"],
            "generic_ffs": r["generic"]["ffs"], "logic_depth": r["generic"]["depth"],
@@ -353,8 +386,9 @@ def md_table(rows, lib):
 
 def report(args):
     results = []
+    sets = read_sets()
     for s in expand(args.sets):
-        for top in TOPS:
+        for top in sets[s]["tops"]:
             path = os.path.join(args.dir, s, top + ".json")
             if not os.path.isfile(path):
                 die(f"missing synthesis result {path} (run `make synth SYNTH_SETS={s}`)")
@@ -407,7 +441,8 @@ def report(args):
     for title, rs in sweeps.items():
         if len({(x["set"]) for x in rs}) >= 2:
             rs = sorted(rs, key=lambda x: (x["top"], x["params"]["NumLanes"], x["bf16_only"],
-                                           x["params"]["BaseCode"], x["params"]["ZeroCode"]))
+                                           x["params"].get("BaseCode", 0),
+                                           x["params"].get("ZeroCode", 0)))
             md += [f"## {title}", "", md_table([by[(x["set"], x["top"])] for x in rs], lib), ""]
     md += ["## Runtime", "", "| set | top | Yosys s | total s |", "|---|---|---|---|"]
     md += [f"| {r['set']} | {r['top']} | {r['yosys_seconds']} | {r['seconds']} |" for r in results]
@@ -428,6 +463,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("sets")
     a.add_argument("names", nargs="*", default=["default"])
+    a = sub.add_parser("runs")
+    a.add_argument("names", nargs="*", default=["default"])
     a = sub.add_parser("run")
     a.add_argument("--set", required=True)
     a.add_argument("--top", required=True)
@@ -443,6 +480,10 @@ def main():
     args = ap.parse_args()
     if args.cmd == "sets":
         print(" ".join(expand(args.names or ["default"])))
+    elif args.cmd == "runs":
+        sets = read_sets()
+        print(" ".join(f"{n}/{t}" for n in expand(args.names or ["default"])
+                       for t in sets[n]["tops"]))
     elif args.cmd == "run":
         run(args)
     else:
