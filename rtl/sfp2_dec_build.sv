@@ -231,17 +231,18 @@ module sfp2_dec_build #(
   logic res_push, res_ready;
   assign res_push = cst_q == CDrain && exhausted;
   // Plane beats.
+  // A beat is taken when it fits beside what this cycle's step leaves.
+  logic [PfW-1:0] basef;
   assign plane_ready_o = plane_ok_i && cst_q != CIdle && !exhausted &&
-                         (cst_q == CDrain || pfill_q <= PfW'(PB - 32 * BeatWords));
+                         (cst_q == CDrain || basef <= PfW'(PB - 32 * BeatWords));
   assign p_ack = plane_valid_i && plane_ready_o;
 
   logic [PB-1:0]  pbuf_d;
   logic [PfW-1:0] pfill_d;
+  assign basef = fire ? ((PfW'(used) >= pfill_q) ? '0 : pfill_q - PfW'(used)) : pfill_q;
   always_comb begin
-    logic [PfW-1:0] basef;
     logic [BeatWords*32-1:0] beat;
     pbuf_d = fire ? pbuf_q >> used : pbuf_q;
-    basef  = fire ? ((PfW'(used) >= pfill_q) ? '0 : pfill_q - PfW'(used)) : pfill_q;
     beat   = plane_data_i;
     for (int unsigned i = 0; i < BeatWords; i++) begin
       if (CountW'(i) >= plane_count_i) beat[i*32+:32] = '0;

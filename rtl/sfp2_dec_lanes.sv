@@ -65,7 +65,7 @@ module sfp2_dec_lanes #(
   output logic [RecBits-1:0]            out_data_o
 );
   localparam int unsigned L      = NumLanes;
-  localparam int unsigned QW     = 2 * NumLanes + BeatWords;  // queue words
+  localparam int unsigned QW     = NumLanes + BeatWords;  // queue words
   localparam int unsigned QCntW  = $clog2(QW + 1);
   localparam int unsigned StepW  = $clog2(ChunkValues + 1);
   localparam int unsigned TakenW = $clog2(ChunkValues + NumLanes + 1) + 1;
@@ -157,7 +157,7 @@ module sfp2_dec_lanes #(
 
   assign lane_ready_o = lane_ok_i && (state_q == SHdr ||
                         ((state_q == SStep || state_q == SDrain) && rcv_q != expect_q &&
-                         (state_q == SDrain || qcnt_q <= QCntW'(2 * L))));
+                         (state_q == SDrain || qbase <= QCntW'(L))));
   assign beat_ack = lane_valid_i && lane_ready_o;
 
   // The lanes: refill, codeword length, escape, context, shift.
@@ -224,12 +224,15 @@ module sfp2_dec_lanes #(
   // Queue: drop the words the lanes took, append the accepted beat's words of this chunk.
   logic [QW*32-1:0] q_d;
   logic [QCntW-1:0] qcnt_d;
+  // Queue words left after this cycle's step: a beat is taken when it fits beside them.
+  logic [QCntW-1:0] qbase;
+  assign qbase = !step_go ? qcnt_q : (QCntW'(nref) >= qcnt_q) ? '0 : qcnt_q - QCntW'(nref);
   always_comb begin
     logic [QCntW-1:0]     base;
     logic [CountW-1:0]    n;
     logic [BeatWords*32-1:0] beat;
     // Past the chunk's lane words the lanes read zeros: the count stops at 0.
-    base = !step_go ? qcnt_q : (QCntW'(nref) >= qcnt_q) ? '0 : qcnt_q - QCntW'(nref);
+    base = qbase;
     q_d  = step_go ? q_q >> (32 * int'(nref)) : q_q;
     beat = lane_data_i;
     n    = lane_count_i;

@@ -260,10 +260,13 @@ TEMPLATE_TEST_CASE("dec2: one step per cycle without backpressure", "[dec2]", SF
   const double cycles = static_cast<double>(b.last_out_cycle() - b.first_in_cycle());
   const double per_step = cycles / static_cast<double>(b.steps());
   WARN(
-      fmt::format("{}: {} steps in {} cycles (first descriptor to last values): {:.4f} "
-                  "cycles/step",
-                  Dec2Info<TestType>::kName, b.steps(), cycles, per_step));
-  CHECK(per_step <= 1.4);
+      fmt::format("{}: {} steps in {} chunks of 3 tensors: {} cycles (first descriptor to last "
+                  "values), {:.4f} cycles/step",
+                  Dec2Info<TestType>::kName, b.steps(), b.chunks(), cycles, per_step));
+  // One step per cycle, plus per tensor the table setup (63 cycles) and per chunk a switch of a
+  // few cycles.
+  CHECK(cycles <=
+        1.02 * static_cast<double>(b.steps()) + 80.0 * 3 + 8.0 * static_cast<double>(b.chunks()));
 }
 
 TEST_CASE("dec2: training snapshots (SFP_TB_TRACES)", "[dec2][traces]") {
