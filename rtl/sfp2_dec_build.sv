@@ -93,10 +93,10 @@ module sfp2_dec_build #(
       j     = '0;
       if (len != 4'd0) begin
         j   = x >> (4'd12 - len);
-        idx = off_i[(int'(code)*12+int'(len)-1)*6+:6] +
-              6'(j - fc_i[(int'(code)*12+int'(len)-1)*12+:12]);
+        idx = off_i[(32'(code)*12+32'(len)-1)*6+:6] +
+              6'(j - fc_i[(32'(code)*12+32'(len)-1)*12+:12]);
       end
-      sym  = (idx < 6'd51) ? sym_i[(int'(code)*51+int'(idx))*6+:6] : 6'd0;
+      sym  = (idx < 6'd51) ? sym_i[(32'(code)*51+32'(idx))*6+:6] : 6'd0;
       d    = sym - 6'd3;
       kind = (sym < 6'd3) ? sym[1:0] : 2'd3;  // 0 ZERO, 1 REP, 2 ESC, 3 distance
       exp  = (kind == 2'd2) ? eexp : base_i - 8'(d);

@@ -71,8 +71,8 @@ module sfp2_dec_crc #(
     for (int unsigned i = 0; i < BW; i++) begin
       if (CountW'(i) >= cnt) z[i*32+:32] = '0;
     end
-    z = z << (32 * (BW - int'(cnt)));
-    z[32*(BW-int'(cnt))+:32] = z[32*(BW-int'(cnt))+:32] ^ s;
+    z = z << (32 * (BW - 32'(cnt)));
+    z[32*(BW-32'(cnt))+:32] = z[32*(BW-32'(cnt))+:32] ^ s;
     for (int i = 0; i < 32; i++) r[i] = ^(z & Masks[i*NB+:NB]);
     crc_beat = r;
   endfunction

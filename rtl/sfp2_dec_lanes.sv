@@ -179,7 +179,7 @@ module sfp2_dec_lanes #(
       logic [8:0]  after;
       b = buf_q[l*64+:64];
       f = fill_q[l*7+:7];
-      w = q_q[32*int'(pre[l])+:32];
+      w = q_q[32*32'(pre[l])+:32];
       if (need[l]) begin
         b = b | (64'(w) << f);
         f = f + 7'd32;
@@ -188,14 +188,14 @@ module sfp2_dec_lanes #(
       code = two_i && ctx_q[l];
       len  = 4'd1;
       for (int k = 0; k < 11; k++) begin
-        lim = lim_i[(int'(code)*12+k)*13+:13];
+        lim = lim_i[(32'(code)*12+k)*13+:13];
         if (13'(x) >= lim) len = len + 4'd1;
       end
-      nomatch = 13'(x) >= lim_i[(int'(code)*12+11)*13+:13];
-      elen = esc_len_i[int'(code)*4+:4];
-      zlen = zero_len_i[int'(code)*4+:4];
-      esc  = !nomatch && elen != 4'd0 && (x >> (4'd12 - elen)) == esc_cw_i[int'(code)*12+:12];
-      zero = !nomatch && zlen != 4'd0 && (x >> (4'd12 - zlen)) == zero_cw_i[int'(code)*12+:12];
+      nomatch = 13'(x) >= lim_i[(32'(code)*12+11)*13+:13];
+      elen = esc_len_i[32'(code)*4+:4];
+      zlen = zero_len_i[32'(code)*4+:4];
+      esc  = !nomatch && elen != 4'd0 && (x >> (4'd12 - elen)) == esc_cw_i[32'(code)*12+:12];
+      zero = !nomatch && zlen != 4'd0 && (x >> (4'd12 - zlen)) == zero_cw_i[32'(code)*12+:12];
       used = nomatch ? 5'd0 : 5'(len) + (esc ? (m0 ? 5'd9 : 5'd8) : 5'd0);
       after = 9'(b >> len);
       if (act[l]) begin
@@ -233,7 +233,7 @@ module sfp2_dec_lanes #(
     logic [BeatWords*32-1:0] beat;
     // Past the chunk's lane words the lanes read zeros: the count stops at 0.
     base = qbase;
-    q_d  = step_go ? q_q >> (32 * int'(nref)) : q_q;
+    q_d  = step_go ? q_q >> (32 * 32'(nref)) : q_q;
     beat = lane_data_i;
     n    = lane_count_i;
     if (state_q == SHdr) begin
@@ -244,7 +244,7 @@ module sfp2_dec_lanes #(
       if (CountW'(i) >= n) beat[i*32+:32] = '0;
     end
     if (beat_ack && state_q != SDrain) begin
-      q_d    = q_d | ((QW * 32)'(beat) << (32 * int'(base)));
+      q_d    = q_d | ((QW * 32)'(beat) << (32 * 32'(base)));
       qcnt_d = base + QCntW'(n);
     end else begin
       qcnt_d = base;

@@ -76,7 +76,7 @@ module sfp2_dec_table (
       for (int s = 0; s < NS; s++) begin
         if (tab_q.len[(c*NS+s)*4+:4] > 4'd12) range_bad = 1'b1;
         if (tab_q.len[(c*NS+s)*4+:4] != 4'd0 &&
-            (s >= 3 + int'(tab_q.ndist) || (c == 1 && !tab_q.two))) range_bad = 1'b1;
+            (s >= 3 + 32'(tab_q.ndist) || (c == 1 && !tab_q.two))) range_bad = 1'b1;
       end
     end
   end
@@ -124,19 +124,19 @@ module sfp2_dec_table (
         off_run_q[c]  <= off;
         cnt_prev_q[c] <= cnt[c];
         kraft_q[c]    <= kraft_q[c] + (18'(cnt[c]) << (6'd12 - k_q));
-        fc_o[(c*12+int'(k_q)-1)*12+:12]  <= fc[11:0];
-        off_o[(c*12+int'(k_q)-1)*6+:6]   <= off;
-        lim_o[(c*12+int'(k_q)-1)*13+:13] <= 13'((fc + 13'(cnt[c])) << (6'd12 - k_q));
+        fc_o[(c*12+32'(k_q)-1)*12+:12]  <= fc[11:0];
+        off_o[(c*12+32'(k_q)-1)*6+:6]   <= off;
+        lim_o[(c*12+32'(k_q)-1)*13+:13] <= 13'((fc + 13'(cnt[c])) << (6'd12 - k_q));
       end
     end
     if (state_q == SSyms) begin
       for (int c = 0; c < 2; c++) begin
         logic [3:0] l;
         logic [5:0] pos;
-        l = tab_q.len[(c*NS+int'(k_q))*4+:4];
+        l = tab_q.len[(c*NS+32'(k_q))*4+:4];
         if (l != 4'd0 && l <= 4'd12) begin
-          pos = off_o[(c*12+int'(l)-1)*6+:6] + seen_q[c][l-4'd1];
-          if (pos < 6'(NS)) sym_o[(c*51+int'(pos))*6+:6] <= k_q;
+          pos = off_o[(c*12+32'(l)-1)*6+:6] + seen_q[c][l-4'd1];
+          if (pos < 6'(NS)) sym_o[(c*51+32'(pos))*6+:6] <= k_q;
           seen_q[c][l-4'd1] <= seen_q[c][l-4'd1] + 6'd1;
         end
       end
@@ -148,9 +148,9 @@ module sfp2_dec_table (
           le = tab_q.len[(c*NS+2)*4+:4];
           zero_len_o[c*4+:4] <= (lz <= 4'd12) ? lz : 4'd0;
           esc_len_o[c*4+:4]  <= (le <= 4'd12) ? le : 4'd0;
-          zero_cw_o[c*12+:12] <= (lz != 0 && lz <= 4'd12) ? fc_o[(c*12+int'(lz)-1)*12+:12] : '0;
+          zero_cw_o[c*12+:12] <= (lz != 0 && lz <= 4'd12) ? fc_o[(c*12+32'(lz)-1)*12+:12] : '0;
           esc_cw_o[c*12+:12] <= (le != 0 && le <= 4'd12) ?
-              fc_o[(c*12+int'(le)-1)*12+:12] + 12'(lz == le) +
+              fc_o[(c*12+32'(le)-1)*12+:12] + 12'(lz == le) +
               12'(tab_q.len[(c*NS+1)*4+:4] == le) : '0;
         end
         bad_q <= range_bad || kraft_q[0] > 18'd4096 || kraft_q[1] > 18'd4096;
