@@ -7,6 +7,7 @@
 
 #include "dec2_duts.hpp"
 #include "seed.hpp"
+#include "sfp/quantize.hpp"
 #include "stimulus.hpp"
 #include "traces.hpp"
 
@@ -191,12 +192,100 @@ TEMPLATE_TEST_CASE("dec2: corrupted chunks", "[dec2]", SFP_TB_DEC2) {
   }
   b.run();
   const uint64_t* seen = b.status_seen();
-  INFO("crc " << seen[9] << ", truncated " << seen[3] << ", bad_code " << seen[11] << ", exp_range "
+  WARN("crc " << seen[9] << ", truncated " << seen[3] << ", bad_code " << seen[11] << ", exp_range "
               << seen[5] << ", bad_padding " << seen[6] << ", length " << seen[7]);
   CHECK(seen[0] > 0);
   CHECK(seen[9] > 0);
   CHECK(seen[3] > 0);
   CHECK(seen[7] + seen[6] > 0);
+}
+
+// Flips bits of a chunk (CRC kept matching) until the model reports `want`; false if none of
+// `tries` attempts did.
+bool corrupt_to(std::mt19937_64& rng, const Config& c, const CodeTable& t, Chunk2* ch, Status want,
+                int tries) {
+  std::vector<uint32_t> out(ch->values);
+  for (int i = 0; i < tries; ++i) {
+    Chunk2 x = *ch;
+    const size_t first = x.raw ? 0 : 1;
+    if (x.words.size() <= first) return false;
+    for (unsigned k = 1 + rng() % 2; k-- > 0;) {
+      x.words[first + rng() % (x.words.size() - first)] ^= 1u << (rng() % 32);
+    }
+    x.crc = chunk_crc(x);
+    const auto bytes = bytes_of(x.words);
+    if (decode_chunk_v2(c, t, x.values, x.raw, x.crc, bytes.data(), x.words.size(), out.data()) ==
+        want) {
+      *ch = std::move(x);
+      return true;
+    }
+  }
+  return false;
+}
+
+TEMPLATE_TEST_CASE("dec2: hand-made tables, bad_code and exp_range", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("handmade"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const unsigned C = Bench::kC;
+  int hits[2] = {0, 0};
+  for (int t = 0; t < 16; ++t) {
+    const Fp fp = (t & 1) ? Fp::kBf16 : Fp::kFp32;
+    const unsigned m = (t & 2) ? 0 : fp_format(fp).man_bits;
+    const Config c = Bench::config(fp, m, Rounding::kTruncate);
+    // An incomplete code of equal lengths, distances past a small base (d > base decodes to
+    // exp_range), sometimes a second code, a sign mode from the values.
+    CodeTable tab;
+    tab.base = static_cast<unsigned>(rng() % 8);
+    tab.dist = 8 + static_cast<unsigned>(rng() % 30);
+    tab.two = (t % 4) >= 2;
+    unsigned len = 1;
+    while ((1u << len) < tab.symbols() + 1 + rng() % 8) ++len;
+    for (unsigned k = 0; k < tab.codes(); ++k) {
+      for (unsigned s = 0; s < tab.symbols(); ++s) {
+        tab.lengths[k][s] = static_cast<uint8_t>(rng() % 5 ? len : 0);
+      }
+      tab.lengths[k][kSymEsc] = static_cast<uint8_t>(len);
+    }
+    REQUIRE(check_table(tab) == Status::kOk);
+    const size_t n = 1 + rng() % (C + C / 2);
+    std::vector<uint32_t> v(n);
+    const FpFormat f = fp_format(fp);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t e = static_cast<uint32_t>(rng() % 4 ? rng() % (tab.base + 1) : rng() % 256);
+      v[i] = rng() % 5 == 0 ? 0u
+                            : make_value(fp, static_cast<uint32_t>(rng() & 1), e,
+                                         static_cast<uint32_t>(rng()) & f.man_mask());
+      v[i] = quantize(v[i], fp, m, Rounding::kTruncate);
+    }
+    std::vector<Chunk2> chunks;
+    for (size_t first = 0; first < n; first += C) {
+      const size_t len_c = std::min<size_t>(C, n - first);
+      const ChunkV2 e = encode_chunk_v2(c, tab, v.data() + first, len_c);
+      Chunk2 ch;
+      ch.values = len_c;
+      ch.raw = e.raw;
+      for (size_t w = 0; w < e.bytes.size() / 4; ++w) {
+        const uint8_t* p = e.bytes.data() + 4 * w;
+        ch.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
+                           uint32_t{p[3]} << 24);
+      }
+      ch.crc = chunk_crc(ch);
+      const int target = static_cast<int>(rng() % 3);
+      if (target < 2 &&
+          corrupt_to(rng, c, tab, &ch, target == 0 ? Status::kBadCode : Status::kExpRange, 200)) {
+        ++hits[target];
+      }
+      chunks.push_back(std::move(ch));
+    }
+    b.add_chunks(c, tab, chunks, "hand-made table");
+  }
+  b.run();
+  WARN("bad_code " << b.status_seen()[11] << ", exp_range " << b.status_seen()[5] << " (targeted "
+                   << hits[0] << ", " << hits[1] << ")");
+  CHECK(b.status_seen()[11] > 0);
+  CHECK(b.status_seen()[5] > 0);
+  CHECK(b.status_seen()[0] > 0);
 }
 
 TEMPLATE_TEST_CASE("dec2: illegal tables", "[dec2]", SFP_TB_DEC2) {
