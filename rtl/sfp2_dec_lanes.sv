@@ -171,7 +171,7 @@ module sfp2_dec_lanes #(
       logic [63:0] b;
       logic [6:0]  f;
       logic [31:0] w;
-      logic [11:0] x;
+      logic [11:0] x, pk;
       logic [12:0] lim;
       logic        code, esc, zero, nomatch;
       logic [3:0]  len, elen, zlen;
@@ -184,7 +184,12 @@ module sfp2_dec_lanes #(
         b = b | (64'(w) << f);
         f = f + 7'd32;
       end
-      for (int i = 0; i < 12; i++) x[11-i] = b[i];
+      // The 12 peeked bits without waiting for the merge: a lane holds 0 bits (chunk start) or
+      // at least 11, so only bit 11 at fill = 11, or all at fill = 0, come from the refill word.
+      pk = buf_q[l*64+:12];
+      if (fill_q[l*7+:7] == 7'd0) pk = w[11:0];
+      else if (fill_q[l*7+:7] == 7'd11) pk[11] = w[0];
+      for (int i = 0; i < 12; i++) x[11-i] = pk[i];
       code = two_i && ctx_q[l];
       len  = 4'd1;
       for (int k = 0; k < 11; k++) begin
@@ -357,5 +362,8 @@ module sfp2_dec_lanes #(
   `SFP_ASSUME(BeatCount_M, lane_valid_i |-> lane_count_i != '0 &&
               lane_count_i <= CountW'(BeatWords))
   `SFP_ASSERT(QueueRange_A, qcnt_q <= QCntW'(QW))
-  `SFP_ASSERT(LaneFill_A, !in_step || raw_q || (fill_q[6:0] >= 7'd11 || r_q == '0))
+  // The loop's peek relies on it: a lane holds no bits only before its first value.
+  for (genvar l = 0; l < L; l++) begin : g_fill
+    `SFP_ASSERT(LaneFill_A, fill_q[l*7+:7] == 7'd0 || fill_q[l*7+:7] >= 7'd11)
+  end
 endmodule
