@@ -227,9 +227,15 @@ module sfp2_dec_build #(
     else if (plane_long && !raw_q) end_err = sfp2_pkg::St2Length;
   end
 
+  // The chunk's result leaves once its plane words are all in; the next chunk's first step
+  // record loads in the same cycle.
   logic raw_q;
-  logic res_push, res_ready;
-  assign res_push = cst_q == CDrain && exhausted;
+  logic res_push, res_ready, pad_done, load;
+  logic [3:0] err_fin;
+  assign pad_done = err_q != 4'd0 || bad_q || pad_ok;
+  assign err_fin  = (err_q != 4'd0 || bad_q) ? err_q : end_err;
+  assign res_push = (cst_q == CDrain || (cst_q == CPad && pad_done)) && exhausted;
+  assign load     = s_valid && (cst_q == CIdle || (res_push && res_ready));
   // Plane beats.
   // A beat is taken when it fits beside what this cycle's step leaves.
   logic [PfW-1:0] basef;
@@ -268,50 +274,52 @@ module sfp2_dec_build #(
       llen_q  <= 1'b0;
       raw_q   <= 1'b0;
     end else begin
-      case (cst_q)
-        CIdle: if (s_valid) begin
-          cst_q   <= CRun;
-          p_q     <= s_pw;
-          prcv_q  <= '0;
-          pfill_q <= '0;
-          ppos_q  <= '0;
-          err_q   <= '0;
-          raw_q   <= s_raw;
-        end
-        CRun: begin
-          if (p_ack) prcv_q <= prcv_q + WordsW'(plane_count_i);
-          pfill_q <= pfill_d;
-          if (fire) begin
-            ppos_q <= ppos_q + PposW'(used);
-            err_q  <= err_now;
-            if (s_last) begin
-              cst_q   <= CPad;
-              bad_q   <= s_bad;
-              tlast_q <= s_tlast;
-              lpad_q  <= s_lpad;
-              llen_q  <= s_llen;
+      if (load) begin
+        cst_q   <= CRun;
+        p_q     <= s_pw;
+        prcv_q  <= '0;
+        pfill_q <= '0;
+        ppos_q  <= '0;
+        err_q   <= '0;
+        raw_q   <= s_raw;
+      end else begin
+        case (cst_q)
+          CIdle: ;
+          CRun: begin
+            if (p_ack) prcv_q <= prcv_q + WordsW'(plane_count_i);
+            pfill_q <= pfill_d;
+            if (fire) begin
+              ppos_q <= ppos_q + PposW'(used);
+              err_q  <= err_now;
+              if (s_last) begin
+                cst_q   <= CPad;
+                bad_q   <= s_bad;
+                tlast_q <= s_tlast;
+                lpad_q  <= s_lpad;
+                llen_q  <= s_llen;
+              end
             end
           end
-        end
-        CPad: begin
-          if (p_ack) prcv_q <= prcv_q + WordsW'(plane_count_i);
-          pfill_q <= pfill_d;
-          if (err_q != 4'd0 || bad_q) cst_q <= CDrain;
-          else if (pad_ok) begin
-            err_q <= end_err;
-            cst_q <= CDrain;
+          CPad: begin
+            if (p_ack) prcv_q <= prcv_q + WordsW'(plane_count_i);
+            pfill_q <= pfill_d;
+            if (res_push && res_ready) cst_q <= CIdle;
+            else if (pad_done) begin
+              err_q <= err_fin;
+              cst_q <= CDrain;
+            end
           end
-        end
-        default: begin
-          if (p_ack) prcv_q <= prcv_q + WordsW'(plane_count_i);
-          if (res_push && res_ready) cst_q <= CIdle;
-        end
-      endcase
+          default: begin
+            if (p_ack) prcv_q <= prcv_q + WordsW'(plane_count_i);
+            if (res_push && res_ready) cst_q <= CIdle;
+          end
+        endcase
+      end
     end
   end
 
   always_ff @(posedge clk_i) begin
-    if (cst_q == CIdle && s_valid) begin
+    if (load) begin
       pbuf_q <= '0;
       prev_q <= '0;
     end else begin
@@ -322,7 +330,7 @@ module sfp2_dec_build #(
 
   sfp_stage #(.Width(6), .Spill(0)) u_res (
     .clk_i, .rst_ni,
-    .in_valid_i (res_push), .in_ready_o(res_ready), .in_data_i({err_q, bad_q, tlast_q}),
+    .in_valid_i (res_push), .in_ready_o(res_ready), .in_data_i({cst_q == CPad ? err_fin : err_q, bad_q, tlast_q}),
     .out_valid_o(res_valid_o), .out_ready_i(res_ready_i), .out_data_o(res_data_o)
   );
 

@@ -151,8 +151,11 @@ module sfp2_dec_lanes #(
   // Descriptor: a tensor's first chunk waits for the table setup, which waits until the blocks
   // after this one hold nothing of the previous tensor.
   assign setup_start_o = state_q == SIdle && desc_valid_i && desc_first_i && pipe_empty_i;
-  assign load = (state_q == SIdle && desc_valid_i && !desc_first_i) ||
-                (state_q == SSetup && !setup_busy_i);
+  // A chunk whose lane words are all in at its last step hands over to the next one at once.
+  logic no_drain;
+  assign no_drain = rcv_q + (beat_ack ? (WordsW + 1)'(lane_count_i) : '0) == expect_q;
+  assign load = ((state_q == SIdle || (step_go && last_step && no_drain)) && desc_valid_i &&
+                 !desc_first_i) || (state_q == SSetup && !setup_busy_i);
   assign desc_ready_o = load;
 
   assign lane_ready_o = lane_ok_i && (state_q == SHdr ||
@@ -270,11 +273,9 @@ module sfp2_dec_lanes #(
       SSetup:  if (load) state_d = desc_raw_i ? SStep : SHdr;
       SHdr:    if (beat_ack) state_d = SStep;
       SStep:   if (step_go && last_step) begin
-        state_d = (rcv_q + (beat_ack ? (WordsW + 1)'(lane_count_i) : '0) == expect_q) ? SIdle :
-                                                                                       SDrain;
+        state_d = !no_drain ? SDrain : !load ? SIdle : desc_raw_i ? SStep : SHdr;
       end
-      default: if (rcv_q + (beat_ack ? (WordsW + 1)'(lane_count_i) : '0) == expect_q)
-                 state_d = SIdle;
+      default: if (no_drain) state_d = SIdle;
     endcase
   end
 
