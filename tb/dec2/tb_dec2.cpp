@@ -358,13 +358,13 @@ TEMPLATE_TEST_CASE("dec2: one step per cycle without backpressure", "[dec2]", SF
         1.02 * static_cast<double>(b.steps()) + 80.0 * 3 + 8.0 * static_cast<double>(b.chunks()));
 }
 
-TEST_CASE("dec2: training snapshots (SFP_TB_TRACES)", "[dec2][traces]") {
+TEMPLATE_TEST_CASE("dec2: training snapshots (SFP_TB_TRACES)", "[dec2][traces]", SFP_TB_DEC2) {
   const std::string path = traces_path();
   if (path.empty()) {
     SUCCEED("SFP_TB_TRACES not set");
     return;
   }
-  using Dut = std::tuple_element_t<0, std::tuple<SFP_TB_DEC2>>;
+  using Dut = TestType;
   using Bench = Dec2Bench<Dut>;
   Bench b(test_seed(), name_of<Dut>("traces"), 0.9, ReadyPattern::random(0.9));
   for (const TraceTensor& t : read_safetensors(path, 4 * Bench::kC)) {
@@ -373,4 +373,7 @@ TEST_CASE("dec2: training snapshots (SFP_TB_TRACES)", "[dec2][traces]") {
     b.add_tensor(Bench::config(t.fp, m, Rounding::kNearestEven), t.values, t.name);
   }
   b.run();
+  WARN(path << ": " << b.chunks() << " chunks, " << b.steps() << " steps, " << b.status_seen()[0]
+            << " ok");
+  CHECK(b.status_seen()[0] == b.chunks());
 }
