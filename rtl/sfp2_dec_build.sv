@@ -344,6 +344,8 @@ module sfp2_dec_build #(
 
   assign idle_o = cst_q == CIdle && !s_valid;
 
+  `SFP_ASSUME(PlaneCount_M, plane_valid_i |-> plane_count_i != '0 &&
+              plane_count_i <= CountW'(BeatWords))
   `SFP_ASSERT(PlaneFill_A, pfill_q <= PfW'(PB))
   `SFP_ASSERT(IdleNoStep_A, !(cst_q == CIdle && fire))
 endmodule

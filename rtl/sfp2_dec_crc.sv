@@ -244,6 +244,6 @@ module sfp2_dec_crc #(
   `SFP_ASSERT_INIT(ParamBeat_A, BeatWords >= 1)
   `SFP_ASSERT(LaneOnlyRunning_A, !lane_ack_i || l_run_q)
   `SFP_ASSERT(PlaneOnlyRunning_A, !plane_ack_i || p_run_q)
-  `SFP_ASSERT(PlaneInChunk_A, !plane_ack_i || WordsW'(plane_count_i) <= p_rem_q)
+  `SFP_ASSUME(PlaneInChunk_M, !plane_ack_i || WordsW'(plane_count_i) <= p_rem_q)
   `SFP_ASSERT(OkPush_A, !c_push || ok_in_r)
 endmodule

@@ -360,6 +360,8 @@ module sfp2_dec_lanes #(
   `SFP_ASSERT_INIT(ParamBeat_A, BeatWords >= 1)
   `SFP_ASSUME(BeatInChunk_M, lane_valid_i && lane_ready_o && state_q != SHdr |->
               rcv_q + (WordsW + 1)'(lane_count_i) <= expect_q)
+  `SFP_ASSUME(HdrBeatInChunk_M, lane_valid_i && lane_ready_o && state_q == SHdr |->
+              (WordsW + 1)'(lane_count_i) <= (WordsW + 1)'(hdr_nl) + (WordsW + 1)'(1))
   `SFP_ASSUME(BeatCount_M, lane_valid_i |-> lane_count_i != '0 &&
               lane_count_i <= CountW'(BeatWords))
   `SFP_ASSERT(QueueRange_A, qcnt_q <= QCntW'(QW))
