@@ -82,7 +82,8 @@ module sfp2_dec_lanes #(
 
   // Chunk registers (control: reset; they load with the descriptor).
   logic [StepW-1:0]    steps_q, r_q;
-  logic [LaneCntW-1:0] lc_q, last_cnt_q;
+  logic [LaneCntW-1:0] lc_q, last_cnt_q, cnt_q;  // lanes of the chunk, of its last step, now
+  logic                last_q;                     // this step is the chunk's last
   logic [WordsW-1:0]   words_q, nl_q;
   logic [WordsW:0]     rcv_q, expect_q;
   logic                raw_q, tlast_q, bad_q;
@@ -128,8 +129,14 @@ module sfp2_dec_lanes #(
   logic m0;
   assign m0        = man_bits_i == 5'd0;
   assign in_step   = state_q == SStep;
-  assign cnt_r     = (r_q == steps_q - StepW'(1)) ? last_cnt_q : lc_q;
-  assign last_step = r_q == steps_q - StepW'(1);
+  // The step's lane count and last flag are registers: nothing of the step counter sits on the
+  // lane loop.
+  logic              next_last;
+  logic [LaneCntW-1:0] next_cnt;
+  assign cnt_r     = cnt_q;
+  assign last_step = last_q;
+  assign next_last = r_q + StepW'(2) == steps_q;
+  assign next_cnt  = next_last ? last_cnt_q : lc_q;
   assign exhausted = rcv_q == expect_q;
 
   always_comb begin
@@ -286,6 +293,8 @@ module sfp2_dec_lanes #(
       r_q        <= '0;
       lc_q       <= '0;
       last_cnt_q <= '0;
+      cnt_q      <= '0;
+      last_q     <= 1'b0;
       words_q    <= '0;
       nl_q       <= '0;
       rcv_q      <= '0;
@@ -303,6 +312,8 @@ module sfp2_dec_lanes #(
         r_q        <= '0;
         lc_q       <= LaneCntW'(d_lc);
         last_cnt_q <= d_last_cnt;
+        cnt_q      <= (d_steps == StepW'(1)) ? d_last_cnt : LaneCntW'(d_lc);
+        last_q     <= d_steps == StepW'(1);
         words_q    <= desc_words_i;
         nl_q       <= '0;
         rcv_q      <= '0;
@@ -323,6 +334,8 @@ module sfp2_dec_lanes #(
         if (step_go) begin
           r_q     <= r_q + StepW'(1);
           taken_q <= taken_d;
+          cnt_q   <= next_cnt;
+          last_q  <= next_last;
         end
         qcnt_q <= qcnt_d;
       end
@@ -365,6 +378,7 @@ module sfp2_dec_lanes #(
   `SFP_ASSUME(BeatCount_M, lane_valid_i |-> lane_count_i != '0 &&
               lane_count_i <= CountW'(BeatWords))
   `SFP_ASSERT(QueueRange_A, qcnt_q <= QCntW'(QW))
+  `SFP_ASSERT(LastStep_A, !in_step || last_q == (r_q == steps_q - StepW'(1)))
   // The loop's peek relies on it: a lane holds no bits only before its first value.
   for (genvar l = 0; l < L; l++) begin : g_fill
     `SFP_ASSERT(LaneFill_A, fill_q[l*7+:7] == 7'd0 || fill_q[l*7+:7] >= 7'd11)
