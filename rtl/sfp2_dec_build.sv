@@ -137,61 +137,51 @@ module sfp2_dec_build #(
   logic [3:0]        err_q;
   logic              bad_q, tlast_q, lpad_q, llen_q;
   logic [PB-1:0]     pbuf_q;
-  logic [31:0]       prev_q;
 
-  logic [5:0]  pw, rbits;
+  // Entry widths of the tensor (registered: the configuration and table hold for the tensor,
+  // and the setup before it takes many cycles).
+  logic [5:0]  pw_q, rbits_q;
+  logic [31:0] pmask_q, rmask_q;
   logic        sbits;
   assign sbits = sign_i == sfp2_pkg::SignMixed;
-  assign pw    = 6'(sbits) + 6'(man_bits_i);
-  assign rbits = 6'd9 + (m0 ? 6'd1 : 6'(man_bits_i));
+  always_ff @(posedge clk_i) begin
+    pw_q    <= 6'(sbits) + 6'(man_bits_i);
+    rbits_q <= 6'd9 + (m0 ? 6'd1 : 6'(man_bits_i));
+    pmask_q <= ~(32'hFFFFFFFF << (6'(sbits) + 6'(man_bits_i)));
+    rmask_q <= ~(32'hFFFFFFFF << (6'd9 + (m0 ? 6'd1 : 6'(man_bits_i))));
+  end
 
   logic               o_ready, fire, exhausted, enough, p_ack;
   logic [L-1:0]       act, ent;
   logic [9:0]         used;        // plane bits of this step (<= 32 * NumLanes)
-  logic [L*32-1:0]    vals;
-  logic [31:0]        prev_d;
+  logic [L*43-1:0]    flds;        // per lane {field, quiet, exp, kind} for the value stage
   logic [3:0]         step_err;
   always_comb begin
     logic [LaneCntW-1:0] k;
     logic [9:0]  at;
-    logic [31:0] f, v, cur;
+    logic [31:0] f;
     logic [1:0]  kind, err;
     logic [7:0]  exp;
-    logic        quiet, sg;
-    logic [22:0] man;
-    logic [31:0] fmask;
-    logic [5:0]  w;
-    w     = s_raw ? rbits : pw;
-    fmask = (w == 6'd0) ? 32'd0 : (32'hFFFFFFFF >> (6'd32 - w));
-    k     = '0;
-    cur   = prev_q;
+    logic        quiet;
+    k        = '0;
     step_err = 4'd0;
     for (int unsigned l = 0; l < L; l++) begin
       {err, quiet, exp, kind} = s_lanes[l*13+:13];
-      sg = 1'b0;
       act[l] = LaneCntW'(l) < s_cnt;
-      ent[l] = act[l] && (s_raw || (kind[1] && pw != 6'd0));
-      at     = (s_raw ? 10'(l) : 10'(k)) * 10'(w);
-      f      = 32'(pbuf_q >> at) & fmask;
+      ent[l] = act[l] && (s_raw || (kind[1] && pw_q != 6'd0));
+      at     = s_raw ? 10'(l) * 10'(rbits_q) : 10'(k) * 10'(pw_q);
+      f      = 32'(pbuf_q >> at) & (s_raw ? rmask_q : pmask_q);
       if (ent[l]) k = k + LaneCntW'(1);
-      if (s_raw) begin
-        man = (23'(f >> 9) << (5'd23 - (m0 ? 5'd1 : man_bits_i)));
-        v   = {f[0], f[8:1], man};
-        if (act[l] && step_err == 4'd0 && m0 && f[8:1] != 8'hFF && f[9])
-          step_err = sfp2_pkg::St2BadCode;
-      end else begin
-        sg  = sbits ? f[0] : sign_i == sfp2_pkg::SignNeg;
-        man = m0 ? ((kind == 2'd2) ? {quiet, 22'd0} : 23'd0) :
-                   23'(((f >> sbits) & ~(32'hFFFFFFFF << man_bits_i)) << (5'd23 - man_bits_i));
-        v   = (kind == 2'd0) ? 32'd0 : (kind == 2'd1) ? cur : {sg, exp, man};
-        if (act[l] && step_err == 4'd0 && err != 2'd0)
+      if (act[l] && step_err == 4'd0) begin
+        if (s_raw) begin
+          if (m0 && f[8:1] != 8'hFF && f[9]) step_err = sfp2_pkg::St2BadCode;
+        end else if (err != 2'd0) begin
           step_err = (err == 2'd1) ? sfp2_pkg::St2BadCode : sfp2_pkg::St2ExpRange;
+        end
       end
-      if (act[l]) cur = v;
-      vals[l*32+:32] = !act[l] ? 32'd0 : bf16_i ? {16'd0, v[31:16]} : v;
+      flds[l*43+:43] = {f, quiet, exp, kind};
     end
-    prev_d = cur;
-    used   = 10'(k) * 10'(w);
+    used = s_raw ? 10'(s_cnt) * 10'(rbits_q) : 10'(k) * 10'(pw_q);
   end
 
   assign exhausted = prcv_q == p_q;
@@ -319,13 +309,8 @@ module sfp2_dec_build #(
   end
 
   always_ff @(posedge clk_i) begin
-    if (load) begin
-      pbuf_q <= '0;
-      prev_q <= '0;
-    end else begin
-      if (fire || p_ack) pbuf_q <= pbuf_d;
-      if (fire) prev_q <= prev_d;
-    end
+    if (load) pbuf_q <= '0;
+    else if (fire || p_ack) pbuf_q <= pbuf_d;
   end
 
   sfp_stage #(.Width(6), .Spill(0)) u_res (
@@ -334,15 +319,63 @@ module sfp2_dec_build #(
     .out_valid_o(res_valid_o), .out_ready_i(res_ready_i), .out_data_o(res_data_o)
   );
 
-  sfp_stage #(.Width(L * 32 + LaneCntW + 2), .Spill(1)) u_vals (
+  // Stage 3: values //
+  // {sign, exp, mantissa} from the field, REP = the value before it in the chunk (the lane to
+  // the left, or the previous step's last lane), +0 from the failing step on.
+  logic                v_valid, v_ready, v_zero, v_first, v_last, v_tlast, v_raw;
+  logic [L*43-1:0]     v_flds;
+  logic [LaneCntW-1:0] v_cnt;
+  logic [31:0]         prev_q, prev_d;
+  logic [L*32-1:0]     vals;
+  sfp_stage #(.Width(L * 43 + LaneCntW + 5), .Spill(1)) u_flds (
     .clk_i, .rst_ni,
     .in_valid_i (fire), .in_ready_o(o_ready),
-    .in_data_i  ({zero_vals ? '0 : vals, s_cnt, s_last, s_last && s_tlast}),
+    .in_data_i  ({flds, s_cnt, zero_vals, s_first, s_last, s_last && s_tlast, s_raw}),
+    .out_valid_o(v_valid), .out_ready_i(v_ready),
+    .out_data_o ({v_flds, v_cnt, v_zero, v_first, v_last, v_tlast, v_raw})
+  );
+  always_comb begin
+    logic [31:0] f, v, cur;
+    logic [1:0]  kind;
+    logic [7:0]  exp;
+    logic        quiet, sg;
+    logic [22:0] man;
+    cur = v_first ? 32'd0 : prev_q;
+    for (int unsigned l = 0; l < L; l++) begin
+      {f, quiet, exp, kind} = v_flds[l*43+:43];
+      sg = 1'b0;
+      if (v_raw) begin
+        man = 23'(f >> 9) << (5'd23 - (m0 ? 5'd1 : man_bits_i));
+        v   = {f[0], f[8:1], man};
+      end else begin
+        sg  = sbits ? f[0] : sign_i == sfp2_pkg::SignNeg;
+        man = m0 ? ((kind == 2'd2) ? {quiet, 22'd0} : 23'd0) :
+                   23'((f >> sbits) << (5'd23 - man_bits_i));
+        v   = (kind == 2'd0) ? 32'd0 : (kind == 2'd1) ? cur : {sg, exp, man};
+      end
+      if (LaneCntW'(l) < v_cnt) begin
+        cur = v;
+        vals[l*32+:32] = v_zero ? 32'd0 : bf16_i ? {16'd0, v[31:16]} : v;
+      end else begin
+        vals[l*32+:32] = 32'd0;
+      end
+    end
+    prev_d = cur;
+  end
+  always_ff @(posedge clk_i) begin
+    if (v_valid && v_ready) prev_q <= prev_d;
+  end
+
+  sfp_stage #(.Width(L * 32 + LaneCntW + 2), .Spill(1)) u_vals (
+    .clk_i, .rst_ni,
+    .in_valid_i (v_valid), .in_ready_o(v_ready),
+    .in_data_i  ({vals, v_cnt, v_last, v_tlast}),
     .out_valid_o(values_valid_o), .out_ready_i(values_ready_i),
     .out_data_o ({values_data_o, values_lanes_o, values_chunk_end_o, values_last_o})
   );
 
-  assign idle_o = cst_q == CIdle && !s_valid;
+  // The value stage reads the configuration and the table too.
+  assign idle_o = cst_q == CIdle && !s_valid && !v_valid;
 
   `SFP_ASSUME(PlaneCount_M, plane_valid_i |-> plane_count_i != '0 &&
               plane_count_i <= CountW'(BeatWords))
