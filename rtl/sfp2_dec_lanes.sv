@@ -381,6 +381,6 @@ module sfp2_dec_lanes #(
   `SFP_ASSERT(LastStep_A, !in_step || last_q == (r_q == steps_q - StepW'(1)))
   // The loop's peek relies on it: a lane holds no bits only before its first value.
   for (genvar l = 0; l < L; l++) begin : g_fill
-    `SFP_ASSERT(LaneFill_A, fill_q[l*7+:7] == 7'd0 || fill_q[l*7+:7] >= 7'd11)
+    `SFP_ASSERT(LaneFill_A, !in_step || fill_q[l*7+:7] == 7'd0 || fill_q[l*7+:7] >= 7'd11)
   end
 endmodule
