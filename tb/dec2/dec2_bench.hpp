@@ -153,6 +153,7 @@ class Dec2Bench {
   std::mt19937_64& rng() { return sim_.rng(); }
   uint64_t steps() const { return steps_; }
   uint64_t chunks() const { return chunks_; }
+  uint64_t raw_chunks() const { return raw_chunks_; }
   uint64_t first_in_cycle() const { return desc_.first_cycle(); }
   uint64_t last_out_cycle() const { return values_.last_cycle(); }
   const uint64_t* status_seen() const { return status_seen_; }
@@ -207,6 +208,7 @@ class Dec2Bench {
                            ch.raw ? ", raw" : "");
       steps_ += (ch.values + x.lanes - 1) / x.lanes;
       ++chunks_;
+      raw_chunks_ += ch.raw ? 1 : 0;
       exp_.push_back(std::move(x));
       exp_status_.push_back({exp_.back().status, last});
     }
@@ -341,7 +343,7 @@ class Dec2Bench {
   StreamSink<StatusBeat> status_;
   std::deque<ExpChunk> exp_;
   std::deque<StatusBeat> exp_status_;
-  uint64_t at_ = 0, steps_ = 0, chunks_ = 0, status_count_ = 0;
+  uint64_t at_ = 0, steps_ = 0, chunks_ = 0, raw_chunks_ = 0, status_count_ = 0;
   uint64_t status_seen_[16] = {};
 };
 
