@@ -13,3 +13,8 @@ rtl/sfp_dec_parse.sv
 rtl/sfp_dec_split.sv
 rtl/sfp_dec_build.sv
 rtl/sfp_decoder.sv
+rtl/sfp2_dec_table.sv
+rtl/sfp2_dec_lanes.sv
+rtl/sfp2_dec_build.sv
+rtl/sfp2_dec_crc.sv
+rtl/sfp2_decoder.sv

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Decoder value build, after the lane loop, two stages per step:
+//   1. symbol: the canonical index off[len] + X[11 -: len] - fc[len] into the code's sorted
+//      symbols; ZERO / REP / ESC / D_d; the exponent (base - d, or the escaped 8 bits); the
+//      lane's error (no codeword or m = 0 escape with its mantissa bit on an exponent below
+//      255: bad_code; d > base: exp_range).
+//   2. plane and values: the step's plane entries (s + m bits, in lane order, prefix count over
+//      the lanes with one) or raw fields (9 + max(m,1) bits per value) from a bit buffer fed by
+//      the plane stream; value = {sign, exp, mantissa}, REP copies the value before it (the lane
+//      to its left, or the previous step's last lane), BF16 leaves in the low 16 bits.
+// Errors in the spec's order: header (from the lanes block), then per step the lanes in lane
+// order, then the plane end (truncated); after the last step the lanes' padding and length,
+// then the plane padding and length (raw: padding). From the failing step on the values are
+// +0 (also for every step of a tensor with an illegal table); the chunk's first error goes out
+// on res_* after the chunk's plane words are all taken (the rest of an over-long plane is
+// drained). A chunk's plane words are accepted only while it is the current chunk.
+// Spec: "Lane symbols", "Coded chunk", "Raw chunk", "Version 2 decoder errors".
+// Paths: in_ready_o <- plane_* and values_ready_i only through registers (skid stages);
+//        plane_ready_o <- plane_ok_i.
+`include "sfp_assert.svh"
+
+module sfp2_dec_build #(
+  parameter  int unsigned NumLanes    = 16,
+  parameter  int unsigned ChunkValues = 16384,
+  parameter  int unsigned BeatWords   = 16,
+  localparam int unsigned LaneCntW    = $clog2(NumLanes + 1),
+  localparam int unsigned WordsW      = $clog2(ChunkValues + 1),
+  localparam int unsigned CountW      = $clog2(BeatWords + 1),
+  localparam int unsigned RecBits     = NumLanes * 26 + LaneCntW + 5 + 4 + 2 + WordsW
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  input  logic [4:0]                    man_bits_i,
+  input  logic                          bf16_i,
+  input  logic [7:0]                    base_i,
+  input  logic [1:0]                    sign_i,
+  input  logic [2*12*12-1:0]            fc_i,
+  input  logic [2*12*6-1:0]             off_i,
+  input  logic [2*51*6-1:0]             sym_i,
+  // Step records of sfp2_dec_lanes.
+  input  logic                          in_valid_i,
+  output logic                          in_ready_o,
+  input  logic [RecBits-1:0]            in_data_i,
+  // Plane stream.
+  input  logic                          plane_valid_i,
+  output logic                          plane_ready_o,
+  input  logic [BeatWords*32-1:0]       plane_data_i,
+  input  logic [CountW-1:0]             plane_count_i,
+  input  logic                          plane_ok_i,
+  // Values.
+  output logic                          values_valid_o,
+  input  logic                          values_ready_i,
+  output logic [NumLanes*32-1:0]        values_data_o,
+  output logic [LaneCntW-1:0]           values_lanes_o,
+  output logic                          values_chunk_end_o,
+  output logic                          values_last_o,
+  // Chunk results: first error (0 = none) without the CRC, illegal table, tensor's last chunk.
+  output logic                          res_valid_o,
+  input  logic                          res_ready_i,
+  output logic [5:0]                    res_data_o,
+  output logic                          idle_o        // no chunk in this block
+);
+  localparam int unsigned L     = NumLanes;
+  localparam int unsigned SideW = LaneCntW + 5 + 4 + 2 + WordsW;
+  localparam int unsigned B1W   = L * 13;
+  localparam int unsigned PB    = 32 * (NumLanes + BeatWords);  // plane buffer bits
+  localparam int unsigned PfW   = $clog2(PB + 1);
+  localparam int unsigned PposW = $clog2(ChunkValues * 32 + 1) + 1;
+
+  // Stage 1: symbols //
+  logic [B1W-1:0] b1_lanes;
+  logic [SideW-1:0] in_side;
+  logic m0;
+  assign in_side = in_data_i[SideW-1:0];
+  assign m0      = man_bits_i == 5'd0;
+  always_comb begin
+    for (int unsigned l = 0; l < L; l++) begin
+      logic [25:0] r;
+      logic [11:0] x, j;
+      logic [3:0]  len;
+      logic        code, quiet;
+      logic [7:0]  eexp, exp;
+      logic [5:0]  idx, sym, d;
+      logic [1:0]  kind, err;
+      r     = in_data_i[SideW+l*26+:26];
+      x     = r[11:0];
+      len   = r[15:12];
+      code  = r[16];
+      eexp  = r[24:17];
+      quiet = r[25];
+      idx   = '0;
+      j     = '0;
+      if (len != 4'd0) begin
+        j   = x >> (4'd12 - len);
+        idx = off_i[(32'(code)*12+32'(len)-1)*6+:6] +
+              6'(j - fc_i[(32'(code)*12+32'(len)-1)*12+:12]);
+      end
+      sym  = (idx < 6'd51) ? sym_i[(32'(code)*51+32'(idx))*6+:6] : 6'd0;
+      d    = sym - 6'd3;
+      kind = (sym < 6'd3) ? sym[1:0] : 2'd3;  // 0 ZERO, 1 REP, 2 ESC, 3 distance
+      exp  = (kind == 2'd2) ? eexp : base_i - 8'(d);
+      err  = 2'd0;
+      if (len == 4'd0) err = 2'd1;
+      else if (kind == 2'd3 && 8'(d) > base_i) err = 2'd2;
+      else if (kind == 2'd2 && m0 && quiet && eexp != 8'hFF) err = 2'd1;
+      b1_lanes[l*13+:13] = {err, quiet, exp, kind};
+    end
+  end
+
+  logic             s_valid, s_ready;
+  logic [B1W-1:0]   s_lanes;
+  logic [SideW-1:0] s_side;
+  sfp_stage #(.Width(B1W + SideW), .Spill(1)) u_sym (
+    .clk_i, .rst_ni,
+    .in_valid_i, .in_ready_o, .in_data_i({b1_lanes, in_side}),
+    .out_valid_o(s_valid), .out_ready_i(s_ready), .out_data_o({s_lanes, s_side})
+  );
+
+  logic [LaneCntW-1:0] s_cnt;
+  logic                s_first, s_last, s_raw, s_tlast, s_bad, s_lpad, s_llen;
+  logic [3:0]          s_head;
+  logic [WordsW-1:0]   s_pw;
+  assign {s_cnt, s_first, s_last, s_raw, s_tlast, s_bad, s_head, s_lpad, s_llen, s_pw} = s_side;
+
+  // Stage 2: plane, values, errors //
+  typedef enum logic [1:0] {
+    CIdle,
+    CRun,
+    CPad,
+    CDrain
+  } cstate_e;
+  cstate_e           cst_q;
+  logic [WordsW-1:0] p_q, prcv_q;     // plane words of the chunk, received
+  logic [PfW-1:0]    pfill_q;
+  logic [PposW-1:0]  ppos_q;         // plane bits the steps took
+  logic [3:0]        err_q;
+  logic              bad_q, tlast_q, lpad_q, llen_q;
+  logic [PB-1:0]     pbuf_q;
+
+  // Entry widths of the tensor (registered: the configuration and table hold for the tensor,
+  // and the setup before it takes many cycles).
+  logic [5:0]  pw_q, rbits_q;
+  logic [31:0] pmask_q, rmask_q;
+  logic        sbits;
+  assign sbits = sign_i == sfp2_pkg::SignMixed;
+  always_ff @(posedge clk_i) begin
+    pw_q    <= 6'(sbits) + 6'(man_bits_i);
+    rbits_q <= 6'd9 + (m0 ? 6'd1 : 6'(man_bits_i));
+    pmask_q <= ~(32'hFFFFFFFF << (6'(sbits) + 6'(man_bits_i)));
+    rmask_q <= ~(32'hFFFFFFFF << (6'd9 + (m0 ? 6'd1 : 6'(man_bits_i))));
+  end
+
+  logic               o_ready, fire, exhausted, enough, p_ack;
+  logic [L-1:0]       act, ent;
+  logic [9:0]         used;        // plane bits of this step (<= 32 * NumLanes)
+  logic [L*43-1:0]    flds;        // per lane {field, quiet, exp, kind} for the value stage
+  logic [3:0]         step_err;
+  always_comb begin
+    logic [LaneCntW-1:0] k;
+    logic [9:0]  at;
+    logic [31:0] f;
+    logic [1:0]  kind, err;
+    logic [7:0]  exp;
+    logic        quiet;
+    k        = '0;
+    step_err = 4'd0;
+    for (int unsigned l = 0; l < L; l++) begin
+      {err, quiet, exp, kind} = s_lanes[l*13+:13];
+      act[l] = LaneCntW'(l) < s_cnt;
+      ent[l] = act[l] && (s_raw || (kind[1] && pw_q != 6'd0));
+      at     = s_raw ? 10'(l) * 10'(rbits_q) : 10'(k) * 10'(pw_q);
+      f      = 32'(pbuf_q >> at) & (s_raw ? rmask_q : pmask_q);
+      if (ent[l]) k = k + LaneCntW'(1);
+      if (act[l] && step_err == 4'd0) begin
+        if (s_raw) begin
+          if (m0 && f[8:1] != 8'hFF && f[9]) step_err = sfp2_pkg::St2BadCode;
+        end else if (err != 2'd0) begin
+          step_err = (err == 2'd1) ? sfp2_pkg::St2BadCode : sfp2_pkg::St2ExpRange;
+        end
+      end
+      flds[l*43+:43] = {f, quiet, exp, kind};
+    end
+    used = s_raw ? 10'(s_cnt) * 10'(rbits_q) : 10'(k) * 10'(pw_q);
+  end
+
+  assign exhausted = prcv_q == p_q;
+  assign enough    = exhausted || PfW'(used) <= pfill_q;
+  assign fire      = cst_q == CRun && s_valid && o_ready && enough;
+  assign s_ready   = fire;
+
+  // The chunk's first error including this step, and whether this step's values are +0.
+  logic [3:0] err_now;
+  logic       trunc_now, zero_vals;
+  assign trunc_now = !s_raw && (ppos_q + PposW'(used)) > (PposW'(p_q) << 5);
+  always_comb begin
+    err_now = err_q;
+    if (err_now == 4'd0 && s_first) err_now = s_head;
+    if (err_now == 4'd0) err_now = step_err;
+    if (err_now == 4'd0 && trunc_now) err_now = sfp2_pkg::St2Truncated;
+  end
+  assign zero_vals = s_bad || err_now != 4'd0;
+
+  // End of chunk: padding bits of the last plane / raw word, plane length.
+  logic [4:0] pad;
+  logic       pad_ok, pad_zero, plane_long;
+  logic [3:0] end_err;
+  assign pad        = 5'(6'd32 - 6'(ppos_q[4:0]));
+  assign pad_ok     = exhausted || PfW'(pad) <= pfill_q;
+  assign pad_zero   = (pbuf_q[31:0] & ~(32'hFFFFFFFF << pad)) == 32'd0;
+  assign plane_long = PposW'(p_q) > ((ppos_q + PposW'(31)) >> 5);
+  always_comb begin
+    end_err = 4'd0;
+    if (lpad_q) end_err = sfp2_pkg::St2BadPad;
+    else if (llen_q) end_err = sfp2_pkg::St2Length;
+    else if (!pad_zero) end_err = sfp2_pkg::St2BadPad;
+    else if (plane_long && !raw_q) end_err = sfp2_pkg::St2Length;
+  end
+
+  // The chunk's result leaves once its plane words are all in; the next chunk's first step
+  // record loads in the same cycle.
+  logic raw_q;
+  logic res_push, res_ready, pad_done, load;
+  logic [3:0] err_fin;
+  assign pad_done = err_q != 4'd0 || bad_q || pad_ok;
+  assign err_fin  = (err_q != 4'd0 || bad_q) ? err_q : end_err;
+  assign res_push = (cst_q == CDrain || (cst_q == CPad && pad_done)) && exhausted;
+  assign load     = s_valid && (cst_q == CIdle || (res_push && res_ready));
+  // Plane beats.
+  // A beat is taken when it fits beside what this cycle's step leaves.
+  logic [PfW-1:0] basef;
+  assign plane_ready_o = plane_ok_i && cst_q != CIdle && !exhausted &&
+                         (cst_q == CDrain || basef <= PfW'(PB - 32 * BeatWords));
+  assign p_ack = plane_valid_i && plane_ready_o;
+
+  logic [PB-1:0]  pbuf_d;
+  logic [PfW-1:0] pfill_d;
+  assign basef = fire ? ((PfW'(used) >= pfill_q) ? '0 : pfill_q - PfW'(used)) : pfill_q;
+  always_comb begin
+    logic [BeatWords*32-1:0] beat;
+    pbuf_d = fire ? pbuf_q >> used : pbuf_q;
+    beat   = plane_data_i;
+    for (int unsigned i = 0; i < BeatWords; i++) begin
+      if (CountW'(i) >= plane_count_i) beat[i*32+:32] = '0;
+    end
+    pfill_d = basef;
+    if (p_ack && cst_q != CDrain) begin
+      pbuf_d  = pbuf_d | (PB'(beat) << basef);
+      pfill_d = basef + (PfW'(plane_count_i) << 5);
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cst_q   <= CIdle;
+      p_q     <= '0;
+      prcv_q  <= '0;
+      pfill_q <= '0;
+      ppos_q  <= '0;
+      err_q   <= '0;
+      bad_q   <= 1'b0;
+      tlast_q <= 1'b0;
+      lpad_q  <= 1'b0;
+      llen_q  <= 1'b0;
+      raw_q   <= 1'b0;
+    end else begin
+      if (load) begin
+        cst_q   <= CRun;
+        p_q     <= s_pw;
+        prcv_q  <= '0;
+        pfill_q <= '0;
+        ppos_q  <= '0;
+        err_q   <= '0;
+        raw_q   <= s_raw;
+      end else begin
+        case (cst_q)
+          CIdle: ;
+          CRun: begin
+            if (p_ack) prcv_q <= prcv_q + WordsW'(plane_count_i);
+            pfill_q <= pfill_d;
+            if (fire) begin
+              ppos_q <= ppos_q + PposW'(used);
+              err_q  <= err_now;
+              if (s_last) begin
+                cst_q   <= CPad;
+                bad_q   <= s_bad;
+                tlast_q <= s_tlast;
+                lpad_q  <= s_lpad;
+                llen_q  <= s_llen;
+              end
+            end
+          end
+          CPad: begin
+            if (p_ack) prcv_q <= prcv_q + WordsW'(plane_count_i);
+            pfill_q <= pfill_d;
+            if (res_push && res_ready) cst_q <= CIdle;
+            else if (pad_done) begin
+              err_q <= err_fin;
+              cst_q <= CDrain;
+            end
+          end
+          default: begin
+            if (p_ack) prcv_q <= prcv_q + WordsW'(plane_count_i);
+            if (res_push && res_ready) cst_q <= CIdle;
+          end
+        endcase
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (load) pbuf_q <= '0;
+    else if (fire || p_ack) pbuf_q <= pbuf_d;
+  end
+
+  sfp_stage #(.Width(6), .Spill(0)) u_res (
+    .clk_i, .rst_ni,
+    .in_valid_i (res_push), .in_ready_o(res_ready), .in_data_i({cst_q == CPad ? err_fin : err_q, bad_q, tlast_q}),
+    .out_valid_o(res_valid_o), .out_ready_i(res_ready_i), .out_data_o(res_data_o)
+  );
+
+  // Stage 3: values //
+  // {sign, exp, mantissa} from the field, REP = the value before it in the chunk (the lane to
+  // the left, or the previous step's last lane), +0 from the failing step on.
+  logic                v_valid, v_ready, v_zero, v_first, v_last, v_tlast, v_raw;
+  logic [L*43-1:0]     v_flds;
+  logic [LaneCntW-1:0] v_cnt;
+  logic [31:0]         prev_q, prev_d;
+  logic [L*32-1:0]     vals;
+  sfp_stage #(.Width(L * 43 + LaneCntW + 5), .Spill(1)) u_flds (
+    .clk_i, .rst_ni,
+    .in_valid_i (fire), .in_ready_o(o_ready),
+    .in_data_i  ({flds, s_cnt, zero_vals, s_first, s_last, s_last && s_tlast, s_raw}),
+    .out_valid_o(v_valid), .out_ready_i(v_ready),
+    .out_data_o ({v_flds, v_cnt, v_zero, v_first, v_last, v_tlast, v_raw})
+  );
+  always_comb begin
+    logic [31:0] f, v, cur;
+    logic [1:0]  kind;
+    logic [7:0]  exp;
+    logic        quiet, sg;
+    logic [22:0] man;
+    cur = v_first ? 32'd0 : prev_q;
+    for (int unsigned l = 0; l < L; l++) begin
+      {f, quiet, exp, kind} = v_flds[l*43+:43];
+      sg = 1'b0;
+      if (v_raw) begin
+        man = 23'(f >> 9) << (5'd23 - (m0 ? 5'd1 : man_bits_i));
+        v   = {f[0], f[8:1], man};
+      end else begin
+        sg  = sbits ? f[0] : sign_i == sfp2_pkg::SignNeg;
+        man = m0 ? ((kind == 2'd2) ? {quiet, 22'd0} : 23'd0) :
+                   23'((f >> sbits) << (5'd23 - man_bits_i));
+        v   = (kind == 2'd0) ? 32'd0 : (kind == 2'd1) ? cur : {sg, exp, man};
+      end
+      if (LaneCntW'(l) < v_cnt) begin
+        cur = v;
+        vals[l*32+:32] = v_zero ? 32'd0 : bf16_i ? {16'd0, v[31:16]} : v;
+      end else begin
+        vals[l*32+:32] = 32'd0;
+      end
+    end
+    prev_d = cur;
+  end
+  always_ff @(posedge clk_i) begin
+    if (v_valid && v_ready) prev_q <= prev_d;
+  end
+
+  sfp_stage #(.Width(L * 32 + LaneCntW + 2), .Spill(1)) u_vals (
+    .clk_i, .rst_ni,
+    .in_valid_i (v_valid), .in_ready_o(v_ready),
+    .in_data_i  ({vals, v_cnt, v_last, v_tlast}),
+    .out_valid_o(values_valid_o), .out_ready_i(values_ready_i),
+    .out_data_o ({values_data_o, values_lanes_o, values_chunk_end_o, values_last_o})
+  );
+
+  // The value stage reads the configuration and the table too.
+  assign idle_o = cst_q == CIdle && !s_valid && !v_valid;
+
+  `SFP_ASSUME(PlaneCount_M, plane_valid_i |-> plane_count_i != '0 &&
+              plane_count_i <= CountW'(BeatWords))
+  `SFP_ASSERT(PlaneFill_A, pfill_q <= PfW'(PB))
+  `SFP_ASSERT(IdleNoStep_A, !(cst_q == CIdle && fire))
+endmodule

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Decoder lanes: takes one descriptor per chunk and the chunk's lane stream (word 0 = N, then
+// the lane words), keeps the lane words in a queue and runs the L_c lanes of the chunk, one step
+// (one value per lane) per cycle. Spec: "Lanes of a chunk", "Refill rule", "Lane symbols".
+// The loop holds only what the next lane state needs: the 12 peeked bits X against the
+// canonical limits of the lane's code (length), a parallel compare with ESC's codeword (+8, +9
+// when m = 0) and with ZERO's (the next context), and the shift of the lane buffer; the refill
+// word (queue word number prefix-count of the refilling lanes before it) is merged beside the
+// compare. Words past the chunk's lane words read as zero (the queue holds zeros beyond its
+// count once the stream of the chunk is exhausted). A lane that matches no codeword consumes
+// nothing (its chunk fails with bad_code). Everything else (symbol, value, plane, errors) is
+// done downstream from the step record this block emits: per lane {quiet, exp, code, len, X}, and per step its lane count, first/last step, the chunk's mode, plane length, header
+// error, and on the last step the end checks of the lanes (bad_padding, length).
+// A raw chunk steps without lanes. A beat of a chunk is accepted only while the chunk is the
+// current one (one beat of bubble at a chunk switch); after the last step the rest of the
+// chunk's lane words (an over-long N) are drained.
+// Paths: lane_ready_o <- lane_ok_i; desc_ready_o, setup_start_o <- pipe_empty_i / setup_busy_i.
+`include "sfp_assert.svh"
+
+module sfp2_dec_lanes #(
+  parameter  int unsigned NumLanes    = 16,
+  parameter  int unsigned ChunkValues = 16384,
+  parameter  int unsigned BeatWords   = 16,
+  localparam int unsigned LaneCntW    = $clog2(NumLanes + 1),
+  localparam int unsigned ValCntW     = $clog2(ChunkValues + 1),
+  localparam int unsigned WordsW      = $clog2(ChunkValues + 1),
+  localparam int unsigned CountW      = $clog2(BeatWords + 1),
+  localparam int unsigned LaneRecBits = 26,
+  // Step record: lanes, then count, first, last, raw, tensor last, bad table, header error,
+  // lane padding error, lane length error, plane words.
+  localparam int unsigned RecBits     = NumLanes * LaneRecBits + LaneCntW + 5 + 4 + 2 + WordsW
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  input  logic [4:0]                    man_bits_i,   // the tensor's m
+  // Descriptors (from the descriptor FIFO).
+  input  logic                          desc_valid_i,
+  output logic                          desc_ready_o,
+  input  logic [ValCntW-1:0]            desc_values_i,
+  input  logic [WordsW-1:0]             desc_words_i,
+  input  logic                          desc_raw_i,
+  input  logic                          desc_last_i,
+  input  logic                          desc_first_i,  // the tensor's first chunk
+  // Table setup (sfp2_dec_table) and the emptiness of the blocks after this one.
+  output logic                          setup_start_o,
+  input  logic                          setup_busy_i,
+  input  logic                          pipe_empty_i,
+  input  logic                          table_bad_i,
+  input  logic                          two_i,
+  input  logic [2*12*13-1:0]            lim_i,
+  input  logic [2*12-1:0]               zero_cw_i,
+  input  logic [2*4-1:0]                zero_len_i,
+  input  logic [2*12-1:0]               esc_cw_i,
+  input  logic [2*4-1:0]                esc_len_i,
+  // Lane stream.
+  input  logic                          lane_valid_i,
+  output logic                          lane_ready_o,
+  input  logic [BeatWords*32-1:0]       lane_data_i,
+  input  logic [CountW-1:0]             lane_count_i,
+  input  logic                          lane_ok_i,     // the CRC unit takes the beat too
+  // Step records.
+  output logic                          out_valid_o,
+  input  logic                          out_ready_i,
+  output logic [RecBits-1:0]            out_data_o
+);
+  localparam int unsigned L      = NumLanes;
+  localparam int unsigned QW     = NumLanes + BeatWords;  // queue words
+  localparam int unsigned QCntW  = $clog2(QW + 1);
+  localparam int unsigned StepW  = $clog2(ChunkValues + 1);
+  localparam int unsigned TakenW = $clog2(ChunkValues + NumLanes + 1) + 1;
+  localparam int unsigned LR     = LaneRecBits;
+
+  typedef enum logic [2:0] {
+    SIdle,
+    SSetup,
+    SHdr,
+    SStep,
+    SDrain
+  } state_e;
+  state_e state_q, state_d;
+
+  // Chunk registers (control: reset; they load with the descriptor).
+  logic [StepW-1:0]    steps_q, r_q;
+  logic [LaneCntW-1:0] lc_q, last_cnt_q, cnt_q;  // lanes of the chunk, of its last step, now
+  logic                last_q;                     // this step is the chunk's last
+  logic [WordsW-1:0]   words_q, nl_q;
+  logic [WordsW:0]     rcv_q, expect_q;
+  logic                raw_q, tlast_q, bad_q;
+  logic [3:0]          head_err_q;
+  logic [TakenW-1:0]   taken_q;
+  logic [QCntW-1:0]    qcnt_q;
+  // Queue and lanes (payload: loaded at the chunk start, then every step).
+  logic [QW*32-1:0]    q_q;
+  logic [L*64-1:0]     buf_q;
+  logic [L*7-1:0]      fill_q;
+  logic [L-1:0]        ctx_q;
+
+  // Descriptor decode: lanes, steps, size of a raw chunk.
+  logic [5:0]          d_lc;
+  logic [StepW-1:0]    d_steps;
+  logic [LaneCntW-1:0] d_last_cnt;
+  logic [3:0]          d_head_err;
+  always_comb begin
+    logic [4:0]  lg;
+    logic [5:0]  rb;
+    logic [ValCntW+5:0] bits;
+    logic [ValCntW+5:0] wbits;
+    d_lc = sfp2_pkg::chunk_lanes(6'(L), 32'(desc_values_i));
+    lg = 5'd0;
+    for (int i = 1; i <= 5; i++) if (d_lc == 6'(1 << i)) lg = 5'(i);
+    d_steps    = StepW'((32'(desc_values_i) + 32'(d_lc) - 32'd1) >> lg);
+    d_last_cnt = LaneCntW'(32'(desc_values_i) - ((32'(d_steps) - 32'd1) << lg));
+    rb    = 6'd9 + ((man_bits_i == 5'd0) ? 6'd1 : 6'(man_bits_i));
+    bits  = (ValCntW + 6)'(desc_values_i) * (ValCntW + 6)'(rb);
+    wbits = (ValCntW + 6)'(desc_words_i) << 5;
+    d_head_err = 4'd0;
+    if (desc_raw_i) begin
+      if (bits > wbits) d_head_err = sfp2_pkg::St2Truncated;
+      else if (bits + (ValCntW + 6)'(31) < wbits) d_head_err = sfp2_pkg::St2Length;
+    end
+  end
+
+  logic load, in_step, beat_ack, step_go, last_step, exhausted, words_ok;
+  logic [L-1:0] act, need;
+  logic [LaneCntW-1:0] cnt_r;
+  logic [LaneCntW-1:0] nref;
+  logic [LaneCntW-1:0] pre [L];
+  logic m0;
+  assign m0        = man_bits_i == 5'd0;
+  assign in_step   = state_q == SStep;
+  // The step's lane count and last flag are registers: nothing of the step counter sits on the
+  // lane loop.
+  logic              next_last;
+  logic [LaneCntW-1:0] next_cnt;
+  assign cnt_r     = cnt_q;
+  assign last_step = last_q;
+  assign next_last = r_q + StepW'(2) == steps_q;
+  assign next_cnt  = next_last ? last_cnt_q : lc_q;
+  assign exhausted = rcv_q == expect_q;
+
+  always_comb begin
+    logic [LaneCntW-1:0] acc;
+    acc = '0;
+    for (int unsigned l = 0; l < L; l++) begin
+      act[l]  = !raw_q && (LaneCntW'(l) < cnt_r);
+      need[l] = act[l] && fill_q[l*7+:7] < 7'd32;
+      pre[l]  = acc;
+      acc     = acc + LaneCntW'(need[l]);
+    end
+    nref = acc;
+  end
+
+  logic st_ready;
+  assign words_ok = raw_q || exhausted || QCntW'(nref) <= qcnt_q;
+  assign step_go  = in_step && st_ready && words_ok;
+
+  // Descriptor: a tensor's first chunk waits for the table setup, which waits until the blocks
+  // after this one hold nothing of the previous tensor.
+  assign setup_start_o = state_q == SIdle && desc_valid_i && desc_first_i && pipe_empty_i;
+  // A chunk whose lane words are all in at its last step hands over to the next one at once.
+  logic no_drain;
+  assign no_drain = rcv_q + (beat_ack ? (WordsW + 1)'(lane_count_i) : '0) == expect_q;
+  assign load = ((state_q == SIdle || (step_go && last_step && no_drain)) && desc_valid_i &&
+                 !desc_first_i) || (state_q == SSetup && !setup_busy_i);
+  assign desc_ready_o = load;
+
+  assign lane_ready_o = lane_ok_i && (state_q == SHdr ||
+                        ((state_q == SStep || state_q == SDrain) && rcv_q != expect_q &&
+                         (state_q == SDrain || qbase <= QCntW'(L))));
+  assign beat_ack = lane_valid_i && lane_ready_o;
+
+  // The lanes: refill, codeword length, escape, context, shift.
+  logic [L*64-1:0]     buf_d;
+  logic [L*7-1:0]      fill_d;
+  logic [L-1:0]        ctx_d;
+  logic [L*LR-1:0]     lrec;
+  logic                pad_err;
+  always_comb begin
+    for (int unsigned l = 0; l < L; l++) begin
+      logic [63:0] b;
+      logic [6:0]  f;
+      logic [31:0] w;
+      logic [11:0] x, pk;
+      logic [12:0] lim;
+      logic        code, esc, zero, nomatch;
+      logic [3:0]  len, elen, zlen;
+      logic [4:0]  used;
+      logic [8:0]  after;
+      b = buf_q[l*64+:64];
+      f = fill_q[l*7+:7];
+      w = q_q[32*32'(pre[l])+:32];
+      if (need[l]) begin
+        b = b | (64'(w) << f);
+        f = f + 7'd32;
+      end
+      // The 12 peeked bits without waiting for the merge: a lane holds 0 bits (chunk start) or
+      // at least 11, so only bit 11 at fill = 11, or all at fill = 0, come from the refill word.
+      pk = buf_q[l*64+:12];
+      if (fill_q[l*7+:7] == 7'd0) pk = w[11:0];
+      else if (fill_q[l*7+:7] == 7'd11) pk[11] = w[0];
+      for (int i = 0; i < 12; i++) x[11-i] = pk[i];
+      code = two_i && ctx_q[l];
+      len  = 4'd1;
+      for (int k = 0; k < 11; k++) begin
+        lim = lim_i[(32'(code)*12+k)*13+:13];
+        if (13'(x) >= lim) len = len + 4'd1;
+      end
+      nomatch = 13'(x) >= lim_i[(32'(code)*12+11)*13+:13];
+      elen = esc_len_i[32'(code)*4+:4];
+      zlen = zero_len_i[32'(code)*4+:4];
+      esc  = !nomatch && elen != 4'd0 && (x >> (4'd12 - elen)) == esc_cw_i[32'(code)*12+:12];
+      zero = !nomatch && zlen != 4'd0 && (x >> (4'd12 - zlen)) == zero_cw_i[32'(code)*12+:12];
+      used = nomatch ? 5'd0 : 5'(len) + (esc ? (m0 ? 5'd9 : 5'd8) : 5'd0);
+      after = 9'(b >> len);
+      if (act[l]) begin
+        buf_d[l*64+:64] = b >> used;
+        fill_d[l*7+:7]  = f - 7'(used);
+        ctx_d[l]        = zero;
+        lrec[l*LR+:LR]  = {after, code, nomatch ? 4'd0 : len, x};
+      end else begin
+        buf_d[l*64+:64] = buf_q[l*64+:64];
+        fill_d[l*7+:7]  = fill_q[l*7+:7];
+        ctx_d[l]        = ctx_q[l];
+        lrec[l*LR+:LR]  = '0;
+      end
+    end
+    pad_err = 1'b0;
+    for (int unsigned l = 0; l < L; l++) begin
+      if (LaneCntW'(l) < lc_q && buf_d[l*64+:64] != '0) pad_err = 1'b1;
+    end
+  end
+
+  logic [TakenW-1:0] taken_d;
+  logic              len_err;
+  assign taken_d = taken_q + TakenW'(nref);
+  assign len_err = taken_d < TakenW'(nl_q);
+
+  // Queue: drop the words the lanes took, append the accepted beat's words of this chunk.
+  logic [QW*32-1:0] q_d;
+  logic [QCntW-1:0] qcnt_d;
+  // Queue words left after this cycle's step: a beat is taken when it fits beside them.
+  logic [QCntW-1:0] qbase;
+  assign qbase = !step_go ? qcnt_q : (QCntW'(nref) >= qcnt_q) ? '0 : qcnt_q - QCntW'(nref);
+  always_comb begin
+    logic [QCntW-1:0]     base;
+    logic [CountW-1:0]    n;
+    logic [BeatWords*32-1:0] beat;
+    // Past the chunk's lane words the lanes read zeros: the count stops at 0.
+    base = qbase;
+    q_d  = step_go ? q_q >> (32 * 32'(nref)) : q_q;
+    beat = lane_data_i;
+    n    = lane_count_i;
+    if (state_q == SHdr) begin
+      beat = beat >> 32;
+      n    = n - CountW'(1);
+    end
+    for (int unsigned i = 0; i < BeatWords; i++) begin
+      if (CountW'(i) >= n) beat[i*32+:32] = '0;
+    end
+    if (beat_ack && state_q != SDrain) begin
+      q_d    = q_d | ((QW * 32)'(beat) << (32 * 32'(base)));
+      qcnt_d = base + QCntW'(n);
+    end else begin
+      qcnt_d = base;
+    end
+  end
+
+  // Header word.
+  logic [31:0]     hdr_n;
+  logic [WordsW-1:0] hdr_nl;
+  assign hdr_n  = lane_data_i[31:0];
+  assign hdr_nl = (hdr_n >= 32'(words_q)) ? words_q - WordsW'(1) : WordsW'(hdr_n);
+
+  always_comb begin
+    state_d = state_q;
+    case (state_q)
+      SIdle:   if (setup_start_o) state_d = SSetup;
+               else if (load) state_d = desc_raw_i ? SStep : SHdr;
+      SSetup:  if (load) state_d = desc_raw_i ? SStep : SHdr;
+      SHdr:    if (beat_ack) state_d = SStep;
+      SStep:   if (step_go && last_step) begin
+        state_d = !no_drain ? SDrain : !load ? SIdle : desc_raw_i ? SStep : SHdr;
+      end
+      default: if (no_drain) state_d = SIdle;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q    <= SIdle;
+      steps_q    <= '0;
+      r_q        <= '0;
+      lc_q       <= '0;
+      last_cnt_q <= '0;
+      cnt_q      <= '0;
+      last_q     <= 1'b0;
+      words_q    <= '0;
+      nl_q       <= '0;
+      rcv_q      <= '0;
+      expect_q   <= '0;
+      raw_q      <= 1'b0;
+      tlast_q    <= 1'b0;
+      bad_q      <= 1'b0;
+      head_err_q <= '0;
+      taken_q    <= '0;
+      qcnt_q     <= '0;
+    end else begin
+      state_q <= state_d;
+      if (load) begin
+        steps_q    <= d_steps;
+        r_q        <= '0;
+        lc_q       <= LaneCntW'(d_lc);
+        last_cnt_q <= d_last_cnt;
+        cnt_q      <= (d_steps == StepW'(1)) ? d_last_cnt : LaneCntW'(d_lc);
+        last_q     <= d_steps == StepW'(1);
+        words_q    <= desc_words_i;
+        nl_q       <= '0;
+        rcv_q      <= '0;
+        expect_q   <= desc_raw_i ? '0 : (WordsW + 1)'(1);
+        raw_q      <= desc_raw_i;
+        tlast_q    <= desc_last_i;
+        bad_q      <= table_bad_i;
+        head_err_q <= d_head_err;
+        taken_q    <= '0;
+        qcnt_q     <= '0;
+      end else begin
+        if (beat_ack) rcv_q <= rcv_q + (WordsW + 1)'(lane_count_i);
+        if (beat_ack && state_q == SHdr) begin
+          nl_q       <= hdr_nl;
+          expect_q   <= (WordsW + 1)'(hdr_nl) + (WordsW + 1)'(1);
+          head_err_q <= (hdr_n >= 32'(words_q)) ? sfp2_pkg::St2Truncated : 4'd0;
+        end
+        if (step_go) begin
+          r_q     <= r_q + StepW'(1);
+          taken_q <= taken_d;
+          cnt_q   <= next_cnt;
+          last_q  <= next_last;
+        end
+        qcnt_q <= qcnt_d;
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (load) begin
+      q_q    <= '0;
+      buf_q  <= '0;
+      fill_q <= '0;
+      ctx_q  <= '1;
+    end else begin
+      if (beat_ack || step_go) q_q <= q_d;
+      if (step_go) begin
+        buf_q  <= buf_d;
+        fill_q <= fill_d;
+        ctx_q  <= ctx_d;
+      end
+    end
+  end
+
+  // Step records.
+  logic [WordsW-1:0] plane_words;
+  assign plane_words = raw_q ? words_q : words_q - WordsW'(1) - nl_q;
+  sfp_stage #(.Width(RecBits), .Spill(1)) u_out (
+    .clk_i, .rst_ni,
+    .in_valid_i (step_go), .in_ready_o(st_ready),
+    .in_data_i  ({lrec, cnt_r, r_q == '0, last_step, raw_q, tlast_q, bad_q, head_err_q,
+                  last_step && !raw_q && pad_err, last_step && !raw_q && len_err, plane_words}),
+    .out_valid_o, .out_ready_i, .out_data_o
+  );
+
+  `SFP_ASSERT_INIT(ParamLanes_A, NumLanes >= 4 && NumLanes <= 32 && (NumLanes & (NumLanes - 1)) == 0)
+  `SFP_ASSERT_INIT(ParamBeat_A, BeatWords >= 1)
+  `SFP_ASSUME(BeatInChunk_M, lane_valid_i && lane_ready_o && state_q != SHdr |->
+              rcv_q + (WordsW + 1)'(lane_count_i) <= expect_q)
+  `SFP_ASSUME(HdrBeatInChunk_M, lane_valid_i && lane_ready_o && state_q == SHdr |->
+              (WordsW + 1)'(lane_count_i) <= (WordsW + 1)'(hdr_nl) + (WordsW + 1)'(1))
+  `SFP_ASSUME(BeatCount_M, lane_valid_i |-> lane_count_i != '0 &&
+              lane_count_i <= CountW'(BeatWords))
+  `SFP_ASSERT(QueueRange_A, qcnt_q <= QCntW'(QW))
+  `SFP_ASSERT(LastStep_A, !in_step || last_q == (r_q == steps_q - StepW'(1)))
+  // The loop's peek relies on it: a lane holds no bits only before its first value.
+  for (genvar l = 0; l < L; l++) begin : g_fill
+    `SFP_ASSERT(LaneFill_A, !in_step || fill_q[l*7+:7] == 7'd0 || fill_q[l*7+:7] >= 7'd11)
+  end
+endmodule

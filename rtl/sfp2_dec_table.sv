@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Decoder table setup, once per tensor: from the code lengths of the table it derives, per code,
+// what the lanes and the symbol lookup need (Spec: "Code table", "Canonical codewords"):
+//   lim[c][k]   (first codeword of length k + count of length k) << (12 - k): a lane's next 12
+//               bits X (first bit most significant) have a codeword of length k when X < lim[k]
+//               and X >= lim[k-1]; X >= lim[12] matches no codeword (bad_code)
+//   fc[c][k]    first codeword of length k;  off[c][k]  symbols of length < k
+//   sym[c][i]   the i-th present symbol in canonical order (length, then symbol number)
+//   ZERO's and ESC's codewords and lengths (the lane loop compares them in parallel)
+// and checks the table (bad_table: sign 3, dist > 48, a length > 12, a length of an absent
+// symbol or of code 1 when two = 0, Kraft sum over 2^12). Sequential: 12 cycles over the
+// lengths, then 51 cycles over the symbols; start_i must not rise while busy_o.
+// Paths: none (all outputs registered).
+`include "sfp_assert.svh"
+
+module sfp2_dec_table (
+  input  logic                clk_i,
+  input  logic                rst_ni,
+  input  logic                start_i,     // the tensor's table is on table_i
+  input  sfp2_pkg::table_t    table_i,
+  output logic                busy_o,
+  output logic                bad_o,       // the table is illegal (valid when !busy_o)
+  output logic                two_o,
+  output logic [7:0]          base_o,
+  output logic [1:0]          sign_o,
+  output logic [2*12*13-1:0]  lim_o,       // [(c*12 + k-1)*13 +: 13]
+  output logic [2*12*12-1:0]  fc_o,        // [(c*12 + k-1)*12 +: 12]
+  output logic [2*12*6-1:0]   off_o,       // [(c*12 + k-1)*6 +: 6]
+  output logic [2*51*6-1:0]   sym_o,       // [(c*51 + i)*6 +: 6]
+  output logic [2*12-1:0]     zero_cw_o,   // [c*12 +: 12], right-aligned codeword
+  output logic [2*4-1:0]      zero_len_o,  // [c*4 +: 4], 0 = ZERO absent
+  output logic [2*12-1:0]     esc_cw_o,
+  output logic [2*4-1:0]      esc_len_o
+);
+  localparam int unsigned NS = sfp2_pkg::NumSyms;
+
+  typedef enum logic [1:0] {
+    SIdle,
+    SLens,
+    SSyms
+  } state_e;
+  state_e state_q;
+  logic [5:0] k_q;  // length 1..12 (SLens), symbol 0..50 (SSyms)
+
+  sfp2_pkg::table_t tab_q;
+  logic [12:0] fc_run_q [2];
+  logic [5:0]  off_run_q [2];
+  logic [5:0]  cnt_prev_q [2];
+  logic [17:0] kraft_q [2];
+  logic [5:0]  seen_q [2][12];
+  logic        bad_q;
+
+  assign busy_o = state_q != SIdle;
+  assign bad_o  = bad_q;
+  assign two_o  = tab_q.two;
+  assign base_o = tab_q.base;
+  assign sign_o = tab_q.sign;
+
+  // Count of symbols of length k_q in each code.
+  logic [5:0] cnt [2];
+  always_comb begin
+    for (int c = 0; c < 2; c++) begin
+      cnt[c] = '0;
+      for (int s = 0; s < NS; s++) begin
+        cnt[c] = cnt[c] + 6'(tab_q.len[(c*NS+s)*4+:4] == k_q[3:0]);
+      end
+    end
+  end
+
+  // Static legality (ranges); the Kraft sums come from the length pass.
+  logic range_bad;
+  always_comb begin
+    range_bad = tab_q.sign == 2'd3 || tab_q.ndist > 6'(sfp2_pkg::MaxDistSymbols);
+    for (int c = 0; c < 2; c++) begin
+      for (int s = 0; s < NS; s++) begin
+        if (tab_q.len[(c*NS+s)*4+:4] > 4'd12) range_bad = 1'b1;
+        if (tab_q.len[(c*NS+s)*4+:4] != 4'd0 &&
+            (s >= 3 + 32'(tab_q.ndist) || (c == 1 && !tab_q.two))) range_bad = 1'b1;
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= SIdle;
+      k_q     <= '0;
+    end else begin
+      case (state_q)
+        SIdle: if (start_i) begin
+          state_q <= SLens;
+          k_q     <= 6'd1;
+        end
+        SLens: begin
+          k_q     <= (k_q == 6'd12) ? 6'd0 : k_q + 6'd1;
+          state_q <= (k_q == 6'd12) ? SSyms : SLens;
+        end
+        default: begin
+          k_q     <= k_q + 6'd1;
+          state_q <= (k_q == 6'(NS - 1)) ? SIdle : SSyms;
+        end
+      endcase
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (state_q == SIdle && start_i) begin
+      tab_q <= table_i;
+      for (int c = 0; c < 2; c++) begin
+        fc_run_q[c]   <= '0;
+        off_run_q[c]  <= '0;
+        cnt_prev_q[c] <= '0;
+        kraft_q[c]    <= '0;
+        for (int k = 0; k < 12; k++) seen_q[c][k] <= '0;
+      end
+    end
+    if (state_q == SLens) begin
+      for (int c = 0; c < 2; c++) begin
+        logic [12:0] fc;
+        logic [5:0]  off;
+        fc  = (k_q == 6'd1) ? 13'd0 : (fc_run_q[c] + 13'(cnt_prev_q[c])) << 1;
+        off = off_run_q[c] + cnt_prev_q[c];
+        fc_run_q[c]   <= fc;
+        off_run_q[c]  <= off;
+        cnt_prev_q[c] <= cnt[c];
+        kraft_q[c]    <= kraft_q[c] + (18'(cnt[c]) << (6'd12 - k_q));
+        fc_o[(c*12+32'(k_q)-1)*12+:12]  <= fc[11:0];
+        off_o[(c*12+32'(k_q)-1)*6+:6]   <= off;
+        lim_o[(c*12+32'(k_q)-1)*13+:13] <= 13'((fc + 13'(cnt[c])) << (6'd12 - k_q));
+      end
+    end
+    if (state_q == SSyms) begin
+      for (int c = 0; c < 2; c++) begin
+        logic [3:0] l;
+        logic [5:0] pos;
+        l = tab_q.len[(c*NS+32'(k_q))*4+:4];
+        if (l != 4'd0 && l <= 4'd12) begin
+          pos = off_o[(c*12+32'(l)-1)*6+:6] + seen_q[c][l-4'd1];
+          if (pos < 6'(NS)) sym_o[(c*51+32'(pos))*6+:6] <= k_q;
+          seen_q[c][l-4'd1] <= seen_q[c][l-4'd1] + 6'd1;
+        end
+      end
+      if (k_q == 6'(NS - 1)) begin
+        // Codewords of ZERO (rank 0 of its length) and ESC (after ZERO and REP of its length).
+        for (int c = 0; c < 2; c++) begin
+          logic [3:0] lz, le;
+          lz = tab_q.len[(c*NS+0)*4+:4];
+          le = tab_q.len[(c*NS+2)*4+:4];
+          zero_len_o[c*4+:4] <= (lz <= 4'd12) ? lz : 4'd0;
+          esc_len_o[c*4+:4]  <= (le <= 4'd12) ? le : 4'd0;
+          zero_cw_o[c*12+:12] <= (lz != 0 && lz <= 4'd12) ? fc_o[(c*12+32'(lz)-1)*12+:12] : '0;
+          esc_cw_o[c*12+:12] <= (le != 0 && le <= 4'd12) ?
+              fc_o[(c*12+32'(le)-1)*12+:12] + 12'(lz == le) +
+              12'(tab_q.len[(c*NS+1)*4+:4] == le) : '0;
+        end
+        bad_q <= range_bad || kraft_q[0] > 18'd4096 || kraft_q[1] > 18'd4096;
+      end
+    end
+  end
+
+  `SFP_ASSERT(NoRestart_A, !(busy_o && start_i))
+endmodule

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Version 2 decoder bench: drives chunk descriptors, lane words and plane words into a verilated
+// sfp2_decoder and compares every chunk's status and every value of each chunk whose status is
+// 0 with sfp::decode_chunk_v2, and the step framing (L_c values per beat), failing at the first
+// mismatch. Chunks may be corrupted at will: the model defines the expected status of any chunk.
+// The values of a failing chunk are not compared (the decoder emits them before its CRC and
+// end checks are known; a consumer drops them).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "ports.hpp"
+#include "sfp/codec.hpp"
+#include "sim.hpp"
+#include "stream.hpp"
+
+namespace sfp::tb {
+
+template <class Dut>
+struct Dec2Info;  // specialised per verilated parameter set (dec2_duts.hpp)
+
+// One chunk as the decoder sees it.
+struct Chunk2 {
+  std::vector<uint32_t> words;
+  uint64_t values = 0;
+  bool raw = false;
+  uint32_t crc = 0;
+};
+
+inline std::vector<uint8_t> bytes_of(const std::vector<uint32_t>& words) {
+  std::vector<uint8_t> b;
+  for (uint32_t w : words) {
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(w >> (8 * i)));
+  }
+  return b;
+}
+
+// CRC-32C of the mode byte and the chunk's words (Spec: "Chunk index and CRC").
+inline uint32_t chunk_crc(const Chunk2& c) {
+  const uint8_t mode = c.raw ? 1 : 0;
+  const auto b = bytes_of(c.words);
+  return crc32c(b.data(), b.size(), crc32c(&mode, 1));
+}
+
+// The chunks of a version 2 tensor.
+inline std::vector<Chunk2> split_chunks2(const Encoded& e) {
+  std::vector<Chunk2> out;
+  size_t at = 0;
+  for (size_t k = 0; k < e.chunk_words.size(); ++k) {
+    Chunk2 c;
+    c.values = std::min<uint64_t>(e.config.chunk, e.values - k * e.config.chunk);
+    c.raw = e.chunk_raw[k] != 0;
+    c.crc = e.chunk_crc[k];
+    for (uint32_t w = 0; w < e.chunk_words[k]; ++w, ++at) {
+      const uint8_t* p = e.payload.data() + 4 * at;
+      c.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
+                        uint32_t{p[3]} << 24);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// The RTL's table_t, packed: base[7:0], sign[9:8], ndist[15:10], two[16], lengths from bit 17.
+inline std::vector<uint32_t> table_limbs(const CodeTable& t) {
+  std::vector<uint32_t> l(14, 0);
+  const auto put = [&](unsigned at, uint32_t v, unsigned n) {
+    for (unsigned i = 0; i < n; ++i, ++at) l[at / 32] |= ((v >> i) & 1u) << (at % 32);
+  };
+  put(0, t.base, 8);
+  put(8, static_cast<unsigned>(t.sign), 2);
+  put(10, t.dist, 6);
+  put(16, t.two ? 1 : 0, 1);
+  for (unsigned c = 0; c < 2; ++c) {
+    for (unsigned s = 0; s < kMaxSymbols; ++s)
+      put(17 + (c * kMaxSymbols + s) * 4, t.lengths[c][s], 4);
+  }
+  return l;
+}
+
+template <class Dut>
+class Dec2Bench {
+ public:
+  using Top = typename Dec2Info<Dut>::Top;
+  static constexpr unsigned kL = Top::NumLanes, kC = Top::ChunkValues, kBW = Top::BeatWords;
+
+  struct DescBeat {
+    uint32_t words, values, crc;
+    bool raw, last;
+    uint8_t cfg;
+    std::vector<uint32_t> table;
+  };
+  struct WordsBeat {
+    std::vector<uint32_t> words;  // kBW limbs, junk past count
+    unsigned count;
+  };
+  struct ValuesBeat {
+    std::vector<uint32_t> lanes;
+    unsigned count;
+    bool last, chunk_end;
+  };
+  struct StatusBeat {
+    unsigned code;
+    bool last;
+  };
+  struct ExpChunk {
+    std::vector<uint32_t> values;
+    unsigned status, lanes;
+    bool last;
+    std::string what;
+  };
+
+  // words_per_beat 0: random 1..BeatWords per beat; otherwise exactly that many.
+  Dec2Bench(uint64_t seed, const std::string& name, double in_p, ReadyPattern out_ready,
+            unsigned words_per_beat = 0)
+      : words_per_beat_(words_per_beat),
+        sim_(seed, name),
+        desc_(
+            sim_.rng(), in_p, [this](const DescBeat* b) { put_desc(b); },
+            [this] { return sim_.dut().chunk_ready_o != 0; }),
+        lane_(
+            sim_.rng(), in_p, [this](const WordsBeat* b) { put_lane(b); },
+            [this] { return sim_.dut().lane_ready_o != 0; }),
+        plane_(
+            sim_.rng(), in_p, [this](const WordsBeat* b) { put_plane(b); },
+            [this] { return sim_.dut().plane_ready_o != 0; }),
+        values_(
+            sim_.rng(), out_ready, [this](bool r) { sim_.dut().values_ready_i = r; },
+            [this] { return sim_.dut().values_valid_o != 0; }, [this] { return read_values(); },
+            [this](const ValuesBeat& b) { check_values(b); }),
+        status_(
+            sim_.rng(), out_ready, [this](bool r) { sim_.dut().status_ready_i = r; },
+            [this] { return sim_.dut().status_valid_o != 0; }, [this] { return read_status(); },
+            [this](const StatusBeat& b) { check_status(b); }) {
+    REQUIRE(limbs_of<decltype(sim_.dut().lane_data_i)>() == kBW);
+    REQUIRE(limbs_of<decltype(sim_.dut().values_data_o)>() == kL);
+    for (Agent* a : std::initializer_list<Agent*>{&desc_, &lane_, &plane_, &values_, &status_}) {
+      sim_.add(a);
+    }
+    desc_.set_clock(sim_.cycle_ptr());
+    values_.set_clock(sim_.cycle_ptr());
+    sim_.reset();
+  }
+
+  Sim<Dut>& sim() { return sim_; }
+  std::mt19937_64& rng() { return sim_.rng(); }
+  uint64_t steps() const { return steps_; }
+  uint64_t chunks() const { return chunks_; }
+  uint64_t raw_chunks() const { return raw_chunks_; }
+  uint64_t first_in_cycle() const { return desc_.first_cycle(); }
+  uint64_t last_out_cycle() const { return values_.last_cycle(); }
+  const uint64_t* status_seen() const { return status_seen_; }
+
+  // The configuration of the DUT with the given per-tensor fields.
+  static Config config(Fp fp, unsigned m, Rounding r) {
+    Config c = Config::lossless(fp, 2);
+    c.man_bits = m;
+    c.rounding = r;
+    c.group = kL;
+    c.chunk = kC;
+    return c;
+  }
+
+  // Encodes values with the model and queues the tensor.
+  void add_tensor(const Config& c, const std::vector<uint32_t>& values, const std::string& what) {
+    Encoded e;
+    REQUIRE(encode(c, values.data(), values.size(), &e) == Status::kOk);
+    add_chunks(c, e.table, split_chunks2(e), what);
+  }
+
+  // Queues the chunks of one tensor (possibly corrupted, with any table) and the model's
+  // expectations for them.
+  void add_chunks(const Config& c, const CodeTable& t, const std::vector<Chunk2>& chunks,
+                  const std::string& what) {
+    const bool bad_table = check_table(t) != Status::kOk;
+    const uint8_t cfg = static_cast<uint8_t>((c.fp == Fp::kBf16 ? 1u : 0u) | (c.man_bits << 1) |
+                                             (c.rounding == Rounding::kNearestEven ? 1u << 6 : 0u));
+    const auto tl = table_limbs(t);
+    for (size_t k = 0; k < chunks.size(); ++k) {
+      const Chunk2& ch = chunks[k];
+      REQUIRE(!ch.words.empty());
+      REQUIRE(ch.words.size() <= kC);
+      const bool last = k + 1 == chunks.size();
+      desc_.push({static_cast<uint32_t>(ch.words.size()), static_cast<uint32_t>(ch.values), ch.crc,
+                  ch.raw, last, cfg, tl});
+      // Lane stream: words 0 .. min(N, W-1) of a coded chunk; plane: the rest.
+      size_t lane_words = 0;
+      if (!ch.raw) lane_words = 1 + std::min<uint64_t>(ch.words[0], ch.words.size() - 1);
+      push_words(lane_, ch.words, 0, lane_words);
+      push_words(plane_, ch.words, lane_words, ch.words.size());
+      ExpChunk x;
+      x.values.assign(ch.values, 0);
+      const auto b = bytes_of(ch.words);
+      Status st = decode_chunk_v2(c, t, ch.values, ch.raw, ch.crc, b.data(), ch.words.size(),
+                                  x.values.data());
+      if (bad_table) st = Status::kBadTable;
+      x.status = static_cast<unsigned>(st);
+      x.lanes = chunk_lanes(kL, ch.values);
+      x.last = last;
+      x.what = fmt::format("{} ({}), chunk {} of {}{}", what, to_string(c), k, chunks.size(),
+                           ch.raw ? ", raw" : "");
+      steps_ += (ch.values + x.lanes - 1) / x.lanes;
+      ++chunks_;
+      raw_chunks_ += ch.raw ? 1 : 0;
+      exp_.push_back(std::move(x));
+      exp_status_.push_back({exp_.back().status, last});
+    }
+  }
+
+  void run(uint64_t timeout_cycles = 0) {
+    if (timeout_cycles == 0) timeout_cycles = 20000 + 40 * steps_ + 300 * chunks_;
+    const bool done = sim_.run_until(
+        [this] {
+          return desc_.idle() && lane_.idle() && plane_.idle() && exp_.empty() &&
+                 exp_status_.empty();
+        },
+        timeout_cycles);
+    INFO(where());
+    INFO(exp_.size() << " chunks of values and " << exp_status_.size()
+                     << " statuses outstanding; descriptors "
+                     << (desc_.idle() ? "all taken" : "pending") << ", lane words "
+                     << (lane_.idle() ? "all taken" : "pending") << ", plane words "
+                     << (plane_.idle() ? "all taken" : "pending"));
+    REQUIRE(done);
+    for (int i = 0; i < 30; ++i) sim_.step();
+  }
+
+ private:
+  void push_words(StreamDriver<WordsBeat>& s, const std::vector<uint32_t>& w, size_t from,
+                  size_t to) {
+    while (from < to) {
+      unsigned n = words_per_beat_ ? words_per_beat_ : static_cast<unsigned>(1 + rng()() % kBW);
+      n = static_cast<unsigned>(std::min<size_t>(n, to - from));
+      WordsBeat b;
+      b.count = n;
+      b.words.resize(kBW);
+      for (unsigned i = 0; i < kBW; ++i) {
+        // Words past the count carry junk: the decoder must ignore them.
+        b.words[i] = i < n ? w[from + i] : static_cast<uint32_t>(rng()());
+      }
+      from += n;
+      s.push(std::move(b));
+    }
+  }
+
+  void put_desc(const DescBeat* b) {
+    Dut& d = sim_.dut();
+    d.chunk_valid_i = b != nullptr;
+    if (!b) return;
+    d.chunk_words_i = b->words;
+    d.chunk_values_i = b->values;
+    d.chunk_crc_i = b->crc;
+    d.chunk_raw_i = b->raw;
+    d.chunk_last_i = b->last;
+    d.cfg_i = b->cfg;
+    for (size_t i = 0; i < b->table.size(); ++i) set_limb(d.table_i, i, b->table[i]);
+  }
+  void put_words_port(const WordsBeat* b, bool lane) {
+    Dut& d = sim_.dut();
+    auto& data = lane ? d.lane_data_i : d.plane_data_i;
+    (lane ? d.lane_valid_i : d.plane_valid_i) = b != nullptr;
+    for (unsigned i = 0; i < kBW; ++i) {
+      set_limb(data, i, b ? b->words[i] : static_cast<uint32_t>(rng()()));
+    }
+    if (b) (lane ? d.lane_count_i : d.plane_count_i) = b->count;
+  }
+  void put_lane(const WordsBeat* b) { put_words_port(b, true); }
+  void put_plane(const WordsBeat* b) { put_words_port(b, false); }
+
+  ValuesBeat read_values() {
+    const Dut& d = sim_.dut();
+    ValuesBeat b;
+    b.lanes.resize(kL);
+    for (unsigned l = 0; l < kL; ++l) b.lanes[l] = get_limb(d.values_data_o, l);
+    b.count = d.values_lanes_o;
+    b.last = d.values_last_o != 0;
+    b.chunk_end = d.values_chunk_end_o != 0;
+    return b;
+  }
+  StatusBeat read_status() {
+    const Dut& d = sim_.dut();
+    return {d.status_code_o, d.status_last_o != 0};
+  }
+
+  std::string where() const {
+    return fmt::format("seed {} (replay: SEED={}), cycle {}", sim_.seed(), sim_.seed(),
+                       sim_.cycle());
+  }
+
+  void check_values(const ValuesBeat& b) {
+    if (exp_.empty()) FAIL(fmt::format("unexpected values beat; {}", where()));
+    ExpChunk& x = exp_.front();
+    const uint64_t first = at_;
+    const unsigned n = static_cast<unsigned>(std::min<uint64_t>(x.lanes, x.values.size() - first));
+    const bool end = first + n == x.values.size();
+    const std::string at = fmt::format("{}, values {}..", x.what, first);
+    if (b.count != n || b.chunk_end != end || b.last != (end && x.last)) {
+      FAIL(
+          fmt::format("framing mismatch at {}: lanes {} chunk_end {} last {}, expected lanes {} "
+                      "chunk_end {} last {}; {}",
+                      at, b.count, b.chunk_end, b.last, n, end, end && x.last, where()));
+    }
+    if (x.status == 0) {
+      for (unsigned l = 0; l < n; ++l) {
+        if (b.lanes[l] != x.values[first + l]) {
+          FAIL(fmt::format("value mismatch at {}, value {}: expected {:08x}, actual {:08x}; {}", at,
+                           first + l, x.values[first + l], b.lanes[l], where()));
+        }
+      }
+    }
+    at_ += n;
+    if (end) {
+      at_ = 0;
+      exp_.pop_front();
+    }
+  }
+  void check_status(const StatusBeat& b) {
+    if (exp_status_.empty()) FAIL(fmt::format("unexpected status beat; {}", where()));
+    const StatusBeat e = exp_status_.front();
+    const size_t k = status_count_++;
+    if (b.code != e.code || b.last != e.last) {
+      FAIL(fmt::format(
+          "status mismatch at chunk {} of the run: expected {} ({}) last {}, actual "
+          "{} last {}; {}",
+          k, e.code, status_name(static_cast<Status>(e.code)), e.last, b.code, b.last, where()));
+    }
+    ++status_seen_[b.code & 15];
+    exp_status_.pop_front();
+  }
+
+  unsigned words_per_beat_;
+  Sim<Dut> sim_;
+  StreamDriver<DescBeat> desc_;
+  StreamDriver<WordsBeat> lane_, plane_;
+  StreamSink<ValuesBeat> values_;
+  StreamSink<StatusBeat> status_;
+  std::deque<ExpChunk> exp_;
+  std::deque<StatusBeat> exp_status_;
+  uint64_t at_ = 0, steps_ = 0, chunks_ = 0, raw_chunks_ = 0, status_count_ = 0;
+  uint64_t status_seen_[16] = {};
+};
+
+}  // namespace sfp::tb

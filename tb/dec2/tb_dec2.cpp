@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sfp2_decoder against the golden model (sfp::decode_chunk_v2): every chunk status, every value
+// of the chunks that decode, and the step framing, for every set of rtl/param_sets_v2.txt, on
+// valid, corrupted and illegal-table streams, under random input gaps and output backpressure.
+#include <catch2/catch.hpp>
+
+#include "dec2_duts.hpp"
+#include "seed.hpp"
+#include "sfp/quantize.hpp"
+#include "stimulus.hpp"
+#include "traces.hpp"
+
+using namespace sfp;
+using namespace sfp::tb;
+
+namespace {
+
+template <class Dut>
+std::string name_of(const std::string& what) {
+  return std::string(Dec2Info<Dut>::kName) + "_" + what;
+}
+
+// Data kinds beyond tb/common/stimulus.hpp: zero runs and repeats (REP), FP specials.
+std::vector<uint32_t> runs_values(std::mt19937_64& rng, Fp fp, size_t n, bool zeros) {
+  std::vector<uint32_t> v = random_values(rng, fp, n, Mix::kStructured);
+  for (size_t i = 0; i < n;) {
+    const size_t len = 1 + rng() % 40;
+    const uint32_t x = zeros ? 0u : v[i];
+    for (size_t j = i; j < std::min(n, i + len); ++j) v[j] = x;
+    i += len + rng() % 30;
+  }
+  return v;
+}
+std::vector<uint32_t> special_values(std::mt19937_64& rng, Fp fp, size_t n) {
+  const auto corners = corner_values(fp);
+  std::vector<uint32_t> v = random_values(rng, fp, n, Mix::kEveryClass);
+  for (size_t i = 0; i < n; ++i) {
+    if (rng() % 2) v[i] = corners[rng() % corners.size()];
+  }
+  return v;
+}
+
+std::vector<uint32_t> values_of(std::mt19937_64& rng, Fp fp, size_t n, unsigned kind) {
+  switch (kind % 7) {
+    case 0:
+      return random_values(rng, fp, n, Mix::kEveryClass);
+    case 1:
+      return random_values(rng, fp, n, Mix::kStructured);
+    case 2:
+      return random_values(rng, fp, n, Mix::kIncompressible);
+    case 3:
+      return random_values(rng, fp, n, Mix::kSparse);
+    case 4:
+      return special_values(rng, fp, n);
+    case 5:
+      return runs_values(rng, fp, n, true);
+    default:
+      return runs_values(rng, fp, n, false);
+  }
+}
+const char* kind_name(unsigned kind) {
+  static const char* names[] = {"every-class", "structured", "incompressible", "sparse",
+                                "specials",    "zero runs",  "repeats"};
+  return names[kind % 7];
+}
+
+template <class Bench>
+Config random_v2_config(std::mt19937_64& rng) {
+  const Fp fp = (rng() & 1) ? Fp::kBf16 : Fp::kFp32;
+  const unsigned mm = fp_format(fp).man_bits;
+  const unsigned m = (rng() & 1) ? mm : static_cast<unsigned>(rng() % (mm + 1));
+  return Bench::config(fp, m, (rng() & 1) ? Rounding::kNearestEven : Rounding::kTruncate);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("dec2: random tensors of every kind under gaps and backpressure", "[dec2]",
+                   SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  const uint64_t seed = test_seed();
+  const ReadyPattern patterns[] = {ReadyPattern::always(), ReadyPattern::random(0.7),
+                                   ReadyPattern::alternate(), ReadyPattern::long_stall()};
+  for (const ReadyPattern& p : patterns) {
+    SECTION(p.name()) {
+      Bench b(seed, name_of<TestType>("random_" + p.name()), 0.8, p);
+      const unsigned C = Bench::kC;
+      const int tensors = 8 * test_scale();
+      for (int t = 0; t < tensors; ++t) {
+        const Config c = random_v2_config<Bench>(b.rng());
+        const unsigned kind = static_cast<unsigned>(b.rng()() % 7);
+        const size_t n = 1 + b.rng()() % (2 * C + C / 2);
+        b.add_tensor(c, values_of(b.rng(), c.fp, n, kind), kind_name(kind));
+      }
+      b.run();
+    }
+  }
+}
+
+TEMPLATE_TEST_CASE("dec2: every m of both formats, truncate and RNE", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("every_m"), 0.9, ReadyPattern::random(0.8));
+  const size_t n = std::min<size_t>(Bench::kC + 37, 3000);
+  for (Fp fp : {Fp::kFp32, Fp::kBf16}) {
+    for (unsigned m = 0; m <= fp_format(fp).man_bits; ++m) {
+      for (Rounding r : {Rounding::kTruncate, Rounding::kNearestEven}) {
+        const unsigned kind = static_cast<unsigned>(b.rng()() % 7);
+        b.add_tensor(Bench::config(fp, m, r), values_of(b.rng(), fp, n, kind), kind_name(kind));
+      }
+    }
+  }
+  b.run();
+}
+
+TEMPLATE_TEST_CASE("dec2: tiny tensors and chunk boundaries (fewer lanes)", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("tiny"), 0.7, ReadyPattern::random(0.6));
+  const size_t C = Bench::kC, L = Bench::kL;
+  const size_t lengths[] = {1,          2,      3,     31, 32,    33,     4 * 32 - 1, 4 * 32,
+                            32 * L - 1, 32 * L, C - 1, C,  C + 1, C + 32, 2 * C + 5};
+  for (size_t n : lengths) {
+    for (Fp fp : {Fp::kFp32, Fp::kBf16}) {
+      const unsigned kind = static_cast<unsigned>(b.rng()() % 7);
+      const Config c =
+          Bench::config(fp, fp_format(fp).man_bits - (b.rng()() % 3), Rounding::kNearestEven);
+      b.add_tensor(c, values_of(b.rng(), fp, n, kind), kind_name(kind));
+      b.add_tensor(Bench::config(fp, 0, Rounding::kTruncate), values_of(b.rng(), fp, n, 4),
+                   "specials m = 0");
+    }
+  }
+  b.run();
+}
+
+TEMPLATE_TEST_CASE("dec2: corrupted chunks", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  const uint64_t seed = test_seed();
+  Bench b(seed, name_of<TestType>("corrupt"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const unsigned C = Bench::kC;
+  const int tensors = 24 * test_scale();
+  for (int t = 0; t < tensors; ++t) {
+    const Config c = random_v2_config<Bench>(rng);
+    const unsigned kind = static_cast<unsigned>(rng() % 7);
+    const size_t n = 1 + rng() % (2 * C);
+    const auto v = values_of(rng, c.fp, n, kind);
+    Encoded e;
+    REQUIRE(encode(c, v.data(), v.size(), &e) == Status::kOk);
+    auto chunks = split_chunks2(e);
+    std::string what = kind_name(kind);
+    for (Chunk2& ch : chunks) {
+      const unsigned how = static_cast<unsigned>(rng() % 9);
+      bool fix_crc = true;
+      const size_t w = ch.words.size();
+      switch (how) {
+        case 0:  // a bit flip, CRC left: crc
+          ch.words[rng() % w] ^= 1u << (rng() % 32);
+          fix_crc = false;
+          break;
+        case 1:  // a bit flip with a matching CRC: whatever the structure says
+        case 2:
+          ch.words[rng() % w] ^= 1u << (rng() % 32);
+          break;
+        case 3:  // the index CRC
+          ch.crc ^= 1u << (rng() % 32);
+          fix_crc = false;
+          break;
+        case 4:  // N too large (truncated) or off by a few
+          if (!ch.raw)
+            ch.words[0] += (rng() & 1) ? static_cast<uint32_t>(1 + rng() % 3)
+                                       : static_cast<uint32_t>(w + rng() % 100);
+          else
+            ch.words[rng() % w] ^= 1u << (rng() % 32);
+          break;
+        case 5:  // N smaller
+          if (!ch.raw && ch.words[0] > 0) ch.words[0] -= 1;
+          break;
+        case 6:  // extra words
+          for (unsigned k = 1 + rng() % 3; k-- > 0 && ch.words.size() < C;) {
+            ch.words.push_back((rng() & 1) ? 0u : static_cast<uint32_t>(rng()));
+          }
+          break;
+        case 7:  // truncated chunk
+          if (w > 1) ch.words.resize(w - 1 - rng() % std::min<size_t>(w - 1, 3));
+          break;
+        default:  // untouched
+          fix_crc = false;
+          break;
+      }
+      if (fix_crc) ch.crc = chunk_crc(ch);
+    }
+    b.add_chunks(c, e.table, chunks, what + " corrupted");
+  }
+  b.run();
+  const uint64_t* seen = b.status_seen();
+  WARN("crc " << seen[9] << ", truncated " << seen[3] << ", bad_code " << seen[11] << ", exp_range "
+              << seen[5] << ", bad_padding " << seen[6] << ", length " << seen[7]);
+  CHECK(seen[0] > 0);
+  CHECK(seen[9] > 0);
+  CHECK(seen[3] > 0);
+  CHECK(seen[7] + seen[6] > 0);
+}
+
+// Flips bits of a chunk (CRC kept matching) until the model reports `want`; false if none of
+// `tries` attempts did.
+bool corrupt_to(std::mt19937_64& rng, const Config& c, const CodeTable& t, Chunk2* ch, Status want,
+                int tries) {
+  std::vector<uint32_t> out(ch->values);
+  for (int i = 0; i < tries; ++i) {
+    Chunk2 x = *ch;
+    const size_t first = x.raw ? 0 : 1;
+    if (x.words.size() <= first) return false;
+    for (unsigned k = 1 + rng() % 2; k-- > 0;) {
+      x.words[first + rng() % (x.words.size() - first)] ^= 1u << (rng() % 32);
+    }
+    x.crc = chunk_crc(x);
+    const auto bytes = bytes_of(x.words);
+    if (decode_chunk_v2(c, t, x.values, x.raw, x.crc, bytes.data(), x.words.size(), out.data()) ==
+        want) {
+      *ch = std::move(x);
+      return true;
+    }
+  }
+  return false;
+}
+
+TEMPLATE_TEST_CASE("dec2: hand-made tables, bad_code and exp_range", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("handmade"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const unsigned C = Bench::kC;
+  int hits[2] = {0, 0};
+  for (int t = 0; t < 16; ++t) {
+    const Fp fp = (t & 1) ? Fp::kBf16 : Fp::kFp32;
+    const unsigned m = (t & 2) ? 0 : fp_format(fp).man_bits;
+    const Config c = Bench::config(fp, m, Rounding::kTruncate);
+    // An incomplete code of equal lengths, distances past a small base (d > base decodes to
+    // exp_range), sometimes a second code, a sign mode from the values.
+    CodeTable tab;
+    tab.base = static_cast<unsigned>(rng() % 8);
+    tab.dist = 8 + static_cast<unsigned>(rng() % 30);
+    tab.two = (t % 4) >= 2;
+    unsigned len = 1;
+    while ((1u << len) < tab.symbols() + 1 + rng() % 8) ++len;
+    for (unsigned k = 0; k < tab.codes(); ++k) {
+      for (unsigned s = 0; s < tab.symbols(); ++s) {
+        tab.lengths[k][s] = static_cast<uint8_t>(rng() % 5 ? len : 0);
+      }
+      tab.lengths[k][kSymEsc] = static_cast<uint8_t>(len);
+    }
+    REQUIRE(check_table(tab) == Status::kOk);
+    const size_t n = 1 + rng() % (C + C / 2);
+    std::vector<uint32_t> v(n);
+    const FpFormat f = fp_format(fp);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t e = static_cast<uint32_t>(rng() % 4 ? rng() % (tab.base + 1) : rng() % 256);
+      v[i] = rng() % 5 == 0 ? 0u
+                            : make_value(fp, static_cast<uint32_t>(rng() & 1), e,
+                                         static_cast<uint32_t>(rng()) & f.man_mask());
+      v[i] = quantize(v[i], fp, m, Rounding::kTruncate);
+    }
+    std::vector<Chunk2> chunks;
+    for (size_t first = 0; first < n; first += C) {
+      const size_t len_c = std::min<size_t>(C, n - first);
+      const ChunkV2 e = encode_chunk_v2(c, tab, v.data() + first, len_c);
+      Chunk2 ch;
+      ch.values = len_c;
+      ch.raw = e.raw;
+      for (size_t w = 0; w < e.bytes.size() / 4; ++w) {
+        const uint8_t* p = e.bytes.data() + 4 * w;
+        ch.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
+                           uint32_t{p[3]} << 24);
+      }
+      ch.crc = chunk_crc(ch);
+      const int target = static_cast<int>(rng() % 3);
+      if (target < 2 &&
+          corrupt_to(rng, c, tab, &ch, target == 0 ? Status::kBadCode : Status::kExpRange, 200)) {
+        ++hits[target];
+      }
+      chunks.push_back(std::move(ch));
+    }
+    b.add_chunks(c, tab, chunks, "hand-made table");
+  }
+  b.run();
+  WARN("bad_code " << b.status_seen()[11] << ", exp_range " << b.status_seen()[5] << " (targeted "
+                   << hits[0] << ", " << hits[1] << ")");
+  CHECK(b.status_seen()[11] > 0);
+  CHECK(b.status_seen()[5] > 0);
+  CHECK(b.status_seen()[0] > 0);
+}
+
+TEMPLATE_TEST_CASE("dec2: illegal tables", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("bad_table"), 0.8, ReadyPattern::random(0.8));
+  std::mt19937_64& rng = b.rng();
+  for (int t = 0; t < 12; ++t) {
+    const Config c = random_v2_config<Bench>(rng);
+    const size_t n = 1 + rng() % (Bench::kC + 100);
+    const auto v = values_of(rng, c.fp, n, static_cast<unsigned>(rng() % 7));
+    Encoded e;
+    REQUIRE(encode(c, v.data(), v.size(), &e) == Status::kOk);
+    CodeTable tab = e.table;
+    switch (t % 6) {
+      case 0:
+        tab.sign = static_cast<SignMode>(3);
+        break;
+      case 1:
+        tab.dist = kMaxDistSymbols + 1 + static_cast<unsigned>(rng() % 10);
+        break;
+      case 2:
+        tab.lengths[0][rng() % tab.symbols()] = static_cast<uint8_t>(13 + rng() % 3);
+        break;
+      case 3:  // over-subscribed: every symbol of code 0 one bit long
+        for (unsigned s = 0; s < tab.symbols(); ++s) tab.lengths[0][s] = 1;
+        tab.lengths[0][0] = tab.lengths[0][1] = tab.lengths[0][2] = 1;
+        break;
+      case 4:  // a length for an absent symbol
+        if (tab.dist < kMaxDistSymbols)
+          tab.lengths[0][tab.symbols()] = 5;
+        else
+          tab.sign = static_cast<SignMode>(3);
+        break;
+      default:  // code 1 lengths with two = 0, or a broken code 1
+        if (!tab.two)
+          tab.lengths[1][0] = 3;
+        else
+          for (unsigned s = 0; s < 3; ++s) tab.lengths[1][s] = 1;
+        break;
+    }
+    REQUIRE(check_table(tab) != Status::kOk);
+    b.add_chunks(c, tab, split_chunks2(e), "illegal table");
+    // A valid tensor after each one: nothing of the illegal table stays.
+    const Config c2 = random_v2_config<Bench>(rng);
+    b.add_tensor(c2, values_of(rng, c2.fp, 1 + rng() % 300, 1), "after an illegal table");
+  }
+  b.run();
+  CHECK(b.status_seen()[10] > 0);
+}
+
+TEMPLATE_TEST_CASE("dec2: one step per cycle without backpressure", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("throughput"), 1.0, ReadyPattern::always(), Bench::kBW);
+  // Long tensors of compressible data (one table setup each), then incompressible (raw).
+  const size_t n = 6 * size_t{Bench::kC};
+  for (unsigned kind : {1u, 0u, 2u}) {
+    const Config c = Bench::config(Fp::kFp32, kManBitsFp32, Rounding::kTruncate);
+    b.add_tensor(c, values_of(b.rng(), c.fp, n, kind), kind_name(kind));
+  }
+  b.run();
+  const double cycles = static_cast<double>(b.last_out_cycle() - b.first_in_cycle());
+  const double per_step = cycles / static_cast<double>(b.steps());
+  WARN(
+      fmt::format("{}: {} steps in {} chunks of 3 tensors: {} cycles (first descriptor to last "
+                  "values), {:.4f} cycles/step",
+                  Dec2Info<TestType>::kName, b.steps(), b.chunks(), cycles, per_step));
+  CHECK(b.raw_chunks() > 0);  // the incompressible tensor
+  // One step per cycle, plus per tensor the table setup (63 cycles) and per chunk a switch of a
+  // few cycles.
+  CHECK(cycles <=
+        1.02 * static_cast<double>(b.steps()) + 80.0 * 3 + 8.0 * static_cast<double>(b.chunks()));
+}
+
+TEMPLATE_TEST_CASE("dec2: training snapshots (SFP_TB_TRACES)", "[dec2][traces]", SFP_TB_DEC2) {
+  const std::string path = traces_path();
+  if (path.empty()) {
+    SUCCEED("SFP_TB_TRACES not set");
+    return;
+  }
+  using Dut = TestType;
+  using Bench = Dec2Bench<Dut>;
+  Bench b(test_seed(), name_of<Dut>("traces"), 0.9, ReadyPattern::random(0.9));
+  for (const TraceTensor& t : read_safetensors(path, 4 * Bench::kC)) {
+    const unsigned mm = fp_format(t.fp).man_bits;
+    const unsigned m = t.man_bits >= 0 ? std::min<unsigned>(t.man_bits, mm) : mm;
+    b.add_tensor(Bench::config(t.fp, m, Rounding::kNearestEven), t.values, t.name);
+  }
+  b.run();
+  WARN(path << ": " << b.chunks() << " chunks, " << b.steps() << " steps, " << b.status_seen()[0]
+            << " ok");
+  CHECK(b.status_seen()[0] == b.chunks());
+}
