@@ -13,3 +13,10 @@ rtl/sfp_dec_parse.sv
 rtl/sfp_dec_split.sv
 rtl/sfp_dec_build.sv
 rtl/sfp_decoder.sv
+rtl/sfp_ram.sv
+rtl/sfp2_enc_table.sv
+rtl/sfp2_enc_front.sv
+rtl/sfp2_enc_sym.sv
+rtl/sfp2_enc_pack.sv
+rtl/sfp2_enc_out.sv
+rtl/sfp2_encoder.sv
