@@ -248,7 +248,9 @@ TEMPLATE_TEST_CASE("v2 encoder cycles per step on each kind of data", "[sim][enc
   const uint64_t seed = test_seed();
   INFO("dut " << Enc2Info<TestType>::kName << ", data " << kind_name(kind) << ", seed " << seed);
   const Config p = enc2_params<TestType>();
-  const uint64_t chunk_steps = p.chunk / p.group;
+  // A chunk is read as steps of L_c values (fewer than L when C < 32 L).
+  const unsigned lanes = chunk_lanes(p.group, p.chunk);
+  const uint64_t chunk_steps = p.chunk / lanes;
   // Lossless FP32 (the widest raw form) in whole chunks, input every cycle, output always ready.
   // Two runs of k and 3k chunks: the difference of their cycle counts over the difference of
   // their steps is the sustained cycles per step, without the fill and drain latency.
@@ -261,7 +263,7 @@ TEMPLATE_TEST_CASE("v2 encoder cycles per step on each kind of data", "[sim][enc
     const Config c = Config::lossless(Fp::kFp32, 2);
     bench.add_tensor(c, make_values(bench.rng(), c.fp, chunks * p.chunk, kind));
     bench.run();
-    return Run{bench.beats(), bench.last_out_cycle() - bench.first_in_cycle() + 1,
+    return Run{bench.values() / lanes, bench.last_out_cycle() - bench.first_in_cycle() + 1,
                bench.last_in_cycle() - bench.first_in_cycle() + 1, bench.chunks_checked(),
                bench.raw_chunks()};
   };
@@ -270,13 +272,33 @@ TEMPLATE_TEST_CASE("v2 encoder cycles per step on each kind of data", "[sim][enc
   const double per_step =
       static_cast<double>(b.cycles - a.cycles) / static_cast<double>(b.steps - a.steps);
   WARN(Enc2Info<TestType>::kName << " v2 encoder, " << kind_name(kind) << ": " << per_step
-                                 << " cycles/step sustained (" << b.steps << " steps of " << p.group
+                                 << " cycles/step sustained (" << b.steps << " steps of " << lanes
                                  << " values in " << b.cycles << " cycles, " << a.steps << " in "
                                  << a.cycles << "); " << b.raw << " of " << b.chunks
                                  << " chunks raw; chunk of " << chunk_steps << " steps");
   // One step per cycle but for the chunk-end flush (about 4 to 6 cycles a chunk); the bound
   // leaves room for the difference of the last chunks' drain in the two runs.
   REQUIRE(per_step <= 1.0 + 12.0 / static_cast<double>(chunk_steps));
+}
+
+TEMPLATE_TEST_CASE("v2 encoder cycles per tensor on tiny tensors", "[sim][enc2][perf]",
+                   SFP_TB_ENC2) {
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc2Info<TestType>::kName << ", seed " << seed);
+  Enc2Bench<TestType> bench(seed, name_of<TestType>("tiny"), 1.0, ReadyPattern::always(),
+                            ReadyPattern::always());
+  auto& rng = bench.rng();
+  const int tensors = 64;
+  for (int t = 0; t < tensors; ++t) {
+    const Config c = random_config2(rng);
+    bench.add_tensor(c, make_values(rng, c.fp, 1 + rng() % bench.params().group, kKinds[t % 6]));
+  }
+  bench.run();
+  const double per_tensor =
+      static_cast<double>(bench.last_out_cycle() - bench.first_in_cycle() + 1) / tensors;
+  WARN(Enc2Info<TestType>::kName << ": " << per_tensor << " cycles per tensor of one beat");
+  // The table setup (51 cycles), the pipeline and the chunk-end flush.
+  REQUIRE(per_tensor < 100);
 }
 
 TEMPLATE_TEST_CASE("v2 encoder matches the model on training snapshots (SFP_TB_TRACES)",
@@ -291,12 +313,17 @@ TEMPLATE_TEST_CASE("v2 encoder matches the model on training snapshots (SFP_TB_T
   Enc2Bench<TestType> bench(seed, name_of<TestType>("traces"), 0.9, ReadyPattern::random(0.8),
                             ReadyPattern::always());
   auto& rng = bench.rng();
+  size_t tensors = 0;
   for (const TraceTensor& t : read_safetensors(path, 1u << 16)) {
     if (t.values.empty()) continue;
     Config c = random_config2(rng);
     c.fp = t.fp;
     c.man_bits = std::min(c.man_bits, fp_format(t.fp).man_bits);
     bench.add_tensor(c, t.values);
+    ++tensors;
   }
   bench.run();
+  WARN(Enc2Info<TestType>::kName << ": " << tensors << " tensors, " << bench.values() << " values, "
+                                 << bench.words_checked() << " words and " << bench.chunks_checked()
+                                 << " index entries compared (" << bench.raw_chunks() << " raw)");
 }
