@@ -133,18 +133,18 @@ module sfp2_encoder #(
     .out_tlast_o(y_tlast)
   );
 
-  logic                       wbuf;
-  logic [1:0]                 full_q, free;
-  logic [BeatWords-1:0]       sw_we;
-  logic [BeatWords*SRowW-1:0] sw_row;
-  logic [BeatWords*32-1:0]    sw_data;
-  logic                       pw_we, rw_we;
-  logic [PRowW-1:0]           pw_row;
-  logic [RRowW-1:0]           rw_row;
-  logic [RowW-1:0]            pw_data, rw_data;
-  logic                       d_done, d_raw, d_tlast;
-  logic [SlotW-1:0]           d_n;
-  logic [WordsW-1:0]          d_p, d_r;
+  logic                         wbuf, fbuf;
+  logic [1:0]                   full_q, free;
+  logic [2*BeatWords-1:0]       sw_we;
+  logic [2*BeatWords*SRowW-1:0] sw_row;
+  logic [2*BeatWords*32-1:0]    sw_data;
+  logic                         pw_we, rw_we, pf_we, rf_we;
+  logic [PRowW-1:0]             pw_row, pf_row;
+  logic [RRowW-1:0]             rw_row, rf_row;
+  logic [RowW-1:0]              pw_data, rw_data, pf_data, rf_data;
+  logic                         d_done, d_raw, d_tlast;
+  logic [SlotW-1:0]             d_n;
+  logic [WordsW-1:0]            d_p, d_r;
 
   sfp2_enc_pack #(.NumLanes(NumLanes), .ChunkValues(ChunkValues), .BeatWords(BeatWords)) u_pack (
     .clk_i, .rst_ni,
@@ -152,10 +152,13 @@ module sfp2_encoder #(
     .in_plane_i(y_plane), .in_plen_i(y_plen), .in_raw_i(y_raw), .in_rlen_i(y_rlen),
     .in_count_i(y_count), .in_bad_i(y_bad), .in_first_i(y_first), .in_end_i(y_end),
     .in_tlast_i(y_tlast),
-    .wbuf_o(wbuf), .buf_full_i(full_q),
+    .buf_full_i(full_q),
     .sw_we_o(sw_we), .sw_row_o(sw_row), .sw_data_o(sw_data),
+    .wbuf_o(wbuf), .fbuf_o(fbuf),
     .pw_we_o(pw_we), .pw_row_o(pw_row), .pw_data_o(pw_data),
     .rw_we_o(rw_we), .rw_row_o(rw_row), .rw_data_o(rw_data),
+    .pf_we_o(pf_we), .pf_row_o(pf_row), .pf_data_o(pf_data),
+    .rf_we_o(rf_we), .rf_row_o(rf_row), .rf_data_o(rf_data),
     .done_o(d_done), .done_n_o(d_n), .done_p_o(d_p), .done_r_o(d_r), .done_raw_o(d_raw),
     .done_tlast_o(d_tlast)
   );
@@ -170,18 +173,18 @@ module sfp2_encoder #(
       full_q <= '0;
     end else begin
       for (int b = 0; b < 2; b++) begin
-        if (d_done && wbuf == b[0]) full_q[b] <= 1'b1;
+        if (d_done && fbuf == b[0]) full_q[b] <= 1'b1;
         else if (free[b]) full_q[b] <= 1'b0;
       end
     end
   end
   always_ff @(posedge clk_i) begin
     if (d_done) begin
-      desc_n_q[wbuf*SlotW+:SlotW]    <= d_n;
-      desc_p_q[wbuf*WordsW+:WordsW]  <= d_p;
-      desc_r_q[wbuf*WordsW+:WordsW]  <= d_r;
-      desc_raw_q[wbuf]               <= d_raw;
-      desc_tlast_q[wbuf]             <= d_tlast;
+      desc_n_q[fbuf*SlotW+:SlotW]    <= d_n;
+      desc_p_q[fbuf*WordsW+:WordsW]  <= d_p;
+      desc_r_q[fbuf*WordsW+:WordsW]  <= d_r;
+      desc_raw_q[fbuf]               <= d_raw;
+      desc_tlast_q[fbuf]             <= d_tlast;
     end
   end
 
@@ -191,23 +194,30 @@ module sfp2_encoder #(
   logic [RRowW-1:0]  r_row;
   logic [2*RowW-1:0] s_rdata, p_rdata, r_rdata;
 
+  // Each buffer's plane and raw RAMs take the row port of the chunk being coded, or the flush
+  // port of the chunk before (never the same buffer in one cycle).
   for (genvar b = 0; b < 2; b++) begin : g_buf
+    logic pf_here, rf_here;
+    assign pf_here = pf_we && fbuf == b[0];
+    assign rf_here = rf_we && fbuf == b[0];
     for (genvar w = 0; w < BeatWords; w++) begin : g_bank
       sfp_ram #(.Width(32), .Depth(SlotRows)) u_slot (
         .clk_i, .rst_ni,
-        .we_i(sw_we[w] && wbuf == b[0]), .waddr_i(sw_row[w*SRowW+:SRowW]),
-        .wdata_i(sw_data[w*32+:32]),
+        .we_i(sw_we[b*BeatWords+w]), .waddr_i(sw_row[(b*BeatWords+w)*SRowW+:SRowW]),
+        .wdata_i(sw_data[(b*BeatWords+w)*32+:32]),
         .re_i(s_re[b]), .raddr_i(s_row), .rdata_o(s_rdata[b*RowW+w*32+:32])
       );
     end
     sfp_ram #(.Width(RowW), .Depth(PlaneRows)) u_plane (
       .clk_i, .rst_ni,
-      .we_i(pw_we && wbuf == b[0]), .waddr_i(pw_row), .wdata_i(pw_data),
+      .we_i((pw_we && wbuf == b[0]) || pf_here), .waddr_i(pf_here ? pf_row : pw_row),
+      .wdata_i(pf_here ? pf_data : pw_data),
       .re_i(p_re[b]), .raddr_i(p_row), .rdata_o(p_rdata[b*RowW+:RowW])
     );
     sfp_ram #(.Width(RowW), .Depth(RawRows)) u_raw (
       .clk_i, .rst_ni,
-      .we_i(rw_we && wbuf == b[0]), .waddr_i(rw_row), .wdata_i(rw_data),
+      .we_i((rw_we && wbuf == b[0]) || rf_here), .waddr_i(rf_here ? rf_row : rw_row),
+      .wdata_i(rf_here ? rf_data : rw_data),
       .re_i(r_re[b]), .raddr_i(r_row), .rdata_o(r_rdata[b*RowW+:RowW])
     );
   end
@@ -231,7 +241,8 @@ module sfp2_encoder #(
   `SFP_ASSERT_INIT(ParamBeat_A, BeatWords >= NumLanes && BeatWords <= 64 &&
                                 (BeatWords & (BeatWords - 1)) == 0)
   `SFP_ASSERT_INIT(Layout_A, sfp_pkg::layout_ok() && sfp2_pkg::v2_layout_ok())
-  `SFP_ASSERT(FullFree_A, !(d_done && full_q[wbuf]))
+  `SFP_ASSERT(FullFree_A, !(d_done && full_q[fbuf]))
+  `SFP_ASSERT(RowPorts_A, !(pw_we && pf_we && wbuf == fbuf) && !(rw_we && rf_we && wbuf == fbuf))
   `SFP_ASSUME_STABLE(TensorStable_M, tensor_valid_i, tensor_ready_o,
                      {tensor_data_i, tensor_lanes_i, tensor_last_i})
   `SFP_ASSUME(TensorLanes_M, tensor_valid_i |-> tensor_lanes_i != '0 &&
