@@ -202,6 +202,19 @@ TEMPLATE_TEST_CASE("v2 encoder matches the model on every kind and every m and r
   bench.run();
 }
 
+TEMPLATE_TEST_CASE("v2 encoder index stream may stall on its own", "[sim][enc2]", SFP_TB_ENC2) {
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc2Info<TestType>::kName << ", seed " << seed);
+  Enc2Bench<TestType> bench(seed, name_of<TestType>("index_stall"), 1.0, ReadyPattern::always(),
+                            ReadyPattern::long_stall());
+  auto& rng = bench.rng();
+  for (int t = 0; t < 4; ++t) {
+    const Config c = random_config2(rng);
+    bench.add_tensor(c, make_values(rng, c.fp, 3 * bench.params().chunk + 5, kKinds[t]));
+  }
+  bench.run();
+}
+
 TEMPLATE_TEST_CASE("v2 encoder takes any legal table and goes raw on a missing codeword",
                    "[sim][enc2]", SFP_TB_ENC2) {
   const uint64_t seed = test_seed();
