@@ -5,9 +5,10 @@
 // first[n] + (number of symbols before s with length n), first[1] = 0 and
 // first[n] = (first[n-1] + count[n-1]) << 1, which is the spec's loop written per length. The
 // counts and first codewords are combinational from the held table; one symbol of each code is
-// assigned per cycle, so the setup takes NumSyms cycles after start_i. Each codeword is kept
-// bit-reversed in the low `length` bits (LSB first, the order the lanes append bits in):
-// cw_o[(k * NumSyms + s) * 12 +: 12]. Symbols absent from a code get 0.
+// assigned per cycle, so the setup takes 3 + dist cycles (at most NumSyms) after start_i.
+// Each codeword is kept bit-reversed in the low `length` bits (LSB first, the order the lanes
+// append bits in): cw_o[(k * NumSyms + s) * 12 +: 12]. Symbols absent from a code get 0;
+// symbols from 3 + dist on are left unwritten (a value's symbol is always below 3 + dist).
 // Paths: none (cw_o, done_o registered).
 `include "sfp_assert.svh"
 
@@ -59,7 +60,8 @@ module sfp2_enc_table (
       sym_q  <= '0;
     end else if (busy_q) begin
       sym_q <= sym_q + 6'd1;
-      if (sym_q == 6'(NS - 1)) begin
+      // Symbols from 3 + dist on are never coded: their codewords are not needed.
+      if (32'(sym_q) + 1 >= 3 + 32'(tab_i.ndist)) begin
         busy_q <= 1'b0;
         done_o <= 1'b1;
       end
