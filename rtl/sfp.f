@@ -18,3 +18,10 @@ rtl/sfp2_dec_lanes.sv
 rtl/sfp2_dec_build.sv
 rtl/sfp2_dec_crc.sv
 rtl/sfp2_decoder.sv
+rtl/sfp_ram.sv
+rtl/sfp2_enc_table.sv
+rtl/sfp2_enc_front.sv
+rtl/sfp2_enc_sym.sv
+rtl/sfp2_enc_pack.sv
+rtl/sfp2_enc_out.sv
+rtl/sfp2_encoder.sv

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// v2 encoder, phase 2: sends each staged chunk in stored order, BeatWords words per beat, with
+// its CRC-32C, and writes its index entry. A coded chunk is the header word N, the slot rows
+// (slots 0 .. N-1) and the plane rows (P words); a raw chunk is its raw rows (R words). The
+// rows are read one per cycle (sfp_ram, one cycle latency) and pushed through a word funnel
+// that starts each chunk with the header and emits a beat whenever BeatWords words are
+// gathered; a chunk's last beat holds the rest (1 .. BeatWords words; a beat never holds words
+// of two chunks). The CRC-32C starts from the mode byte and takes each beat's words in order.
+// Spec: docs/format.md, "Coded chunk", "Raw chunk", "Chunk index and CRC".
+// Paths: words_* and index_* registered (skid stages); ready inputs reach no output.
+`include "sfp_assert.svh"
+
+module sfp2_enc_out #(
+  parameter  int unsigned NumLanes    = 16,
+  parameter  int unsigned ChunkValues = 16384,
+  parameter  int unsigned BeatWords   = 16,
+  localparam int unsigned RowW        = BeatWords * 32,
+  localparam int unsigned SlotMax     = (21 * ChunkValues + 62 * NumLanes) / 32 + 1,
+  localparam int unsigned SlotW       = $clog2(SlotMax + 1),
+  localparam int unsigned SlotRows    = ((SlotMax + BeatWords - 1) / BeatWords < 2) ? 2 :
+                                        (SlotMax + BeatWords - 1) / BeatWords,
+  localparam int unsigned SRowW       = $clog2(SlotRows),
+  localparam int unsigned PlaneRows   = ((ChunkValues * 24 + RowW - 1) / RowW < 2) ? 2 :
+                                        (ChunkValues * 24 + RowW - 1) / RowW,
+  localparam int unsigned PRowW       = $clog2(PlaneRows),
+  localparam int unsigned RawRows     = (ChunkValues * 32 / RowW < 2) ? 2 : ChunkValues * 32 / RowW,
+  localparam int unsigned RRowW       = $clog2(RawRows),
+  localparam int unsigned WordsW      = $clog2(ChunkValues + 1),
+  localparam int unsigned CountW      = $clog2(BeatWords + 1)
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  // Staged chunks: buffer b holds one while buf_full_i[b]; free_o[b] releases it.
+  input  logic [1:0]            buf_full_i,
+  input  logic [2*SlotW-1:0]    desc_n_i,
+  input  logic [2*WordsW-1:0]   desc_p_i,
+  input  logic [2*WordsW-1:0]   desc_r_i,
+  input  logic [1:0]            desc_raw_i,
+  input  logic [1:0]            desc_tlast_i,
+  output logic [1:0]            free_o,
+  // Staging read ports (both buffers; the row address is shared).
+  output logic [1:0]            s_re_o,
+  output logic [1:0]            p_re_o,
+  output logic [1:0]            r_re_o,
+  output logic [SRowW-1:0]      s_row_o,
+  output logic [PRowW-1:0]      p_row_o,
+  output logic [RRowW-1:0]      r_row_o,
+  input  logic [2*RowW-1:0]     s_rdata_i,
+  input  logic [2*RowW-1:0]     p_rdata_i,
+  input  logic [2*RowW-1:0]     r_rdata_i,
+  // Payload words and the chunk index.
+  output logic                  words_valid_o,
+  input  logic                  words_ready_i,
+  output logic [RowW-1:0]       words_data_o,
+  output logic [CountW-1:0]     words_count_o,
+  output logic                  words_last_o,
+  output logic                  index_valid_o,
+  input  logic                  index_ready_i,
+  output logic [WordsW-1:0]     index_words_o,
+  output logic                  index_raw_o,
+  output logic [31:0]           index_crc_o,
+  output logic                  index_last_o
+);
+  localparam int unsigned BW = BeatWords;
+  localparam int unsigned RC = $clog2(SlotRows + PlaneRows + RawRows + 1);  // row counters
+
+  typedef enum logic [1:0] {
+    KSlot  = 2'd0,
+    KPlane = 2'd1,
+    KRaw   = 2'd2
+  } kind_e;
+
+  // Issue side: the rows of chunk in buffer cur_q //
+  logic            cur_q;
+  logic            seg_q;         // coded chunk: 0 slot rows, 1 plane rows
+  logic [RC-1:0]   row_q;         // row within the segment
+  logic [SlotW-1:0] c_n;
+  logic [WordsW-1:0] c_p, c_r;
+  logic            c_raw, c_tlast;
+  logic [RC-1:0]   ns_rows, np_rows, nr_rows;
+  assign c_n     = desc_n_i[cur_q*SlotW+:SlotW];
+  assign c_p     = desc_p_i[cur_q*WordsW+:WordsW];
+  assign c_r     = desc_r_i[cur_q*WordsW+:WordsW];
+  assign c_raw   = desc_raw_i[cur_q];
+  assign c_tlast = desc_tlast_i[cur_q];
+  assign ns_rows = RC'((32'(c_n) + BW - 1) / BW);
+  assign np_rows = RC'((32'(c_p) + BW - 1) / BW);
+  assign nr_rows = RC'((32'(c_r) + BW - 1) / BW);
+
+  logic            issue, can_issue, consume;
+  kind_e           i_kind;
+  logic [CountW-1:0] i_k;
+  logic            i_first, i_last;
+  logic [RC-1:0]   seg_rows;
+  logic [31:0]     seg_words;
+  always_comb begin
+    if (c_raw) begin
+      i_kind = KRaw;
+      seg_rows = nr_rows;
+      seg_words = 32'(c_r);
+    end else if (!seg_q) begin
+      i_kind = KSlot;
+      seg_rows = ns_rows;
+      seg_words = 32'(c_n);
+    end else begin
+      i_kind = KPlane;
+      seg_rows = np_rows;
+      seg_words = 32'(c_p);
+    end
+    i_k = (seg_words - 32'(row_q) * BW >= BW) ? CountW'(BW) :
+                                                CountW'(seg_words - 32'(row_q) * BW);
+    i_first = row_q == '0 && !seg_q;
+    i_last  = row_q + RC'(1) == seg_rows && (c_raw || seg_q || c_p == '0);
+  end
+  assign issue = buf_full_i[cur_q] && can_issue;
+
+  always_comb begin
+    s_re_o = '0;
+    p_re_o = '0;
+    r_re_o = '0;
+    if (issue) begin
+      s_re_o[cur_q] = i_kind == KSlot;
+      p_re_o[cur_q] = i_kind == KPlane;
+      r_re_o[cur_q] = i_kind == KRaw;
+    end
+    free_o = '0;
+    free_o[cur_q] = issue && i_last;
+  end
+  assign s_row_o = SRowW'(row_q);
+  assign p_row_o = PRowW'(row_q);
+  assign r_row_o = RRowW'(row_q);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cur_q <= 1'b0;
+      seg_q <= 1'b0;
+      row_q <= '0;
+    end else if (issue) begin
+      if (i_last) begin
+        cur_q <= !cur_q;
+        seg_q <= 1'b0;
+        row_q <= '0;
+      end else if (row_q + RC'(1) == seg_rows) begin
+        seg_q <= 1'b1;
+        row_q <= '0;
+      end else begin
+        row_q <= row_q + RC'(1);
+      end
+    end
+  end
+
+  // The row in flight (in the RAM read registers) //
+  logic              rv_q, r_first, r_last, r_buf, r_raw, r_tlast;
+  kind_e             r_kind;
+  logic [CountW-1:0] r_k;
+  logic [31:0]       r_hdr;
+  logic [WordsW-1:0] r_words;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) rv_q <= 1'b0;
+    else if (issue) rv_q <= 1'b1;
+    else if (consume) rv_q <= 1'b0;
+  end
+  always_ff @(posedge clk_i) begin
+    if (issue) begin
+      r_first <= i_first;
+      r_last  <= i_last;
+      r_buf   <= cur_q;
+      r_raw   <= c_raw;
+      r_tlast <= c_tlast;
+      r_kind  <= i_kind;
+      r_k     <= i_k;
+      r_hdr   <= 32'(c_n);
+      r_words <= c_raw ? c_r : WordsW'(32'd1 + 32'(c_n) + 32'(c_p));
+    end
+  end
+
+  logic [RowW-1:0] r_row;
+  always_comb begin
+    case (r_kind)
+      KSlot:   r_row = s_rdata_i[r_buf*RowW+:RowW];
+      KPlane:  r_row = p_rdata_i[r_buf*RowW+:RowW];
+      default: r_row = r_rdata_i[r_buf*RowW+:RowW];
+    endcase
+    for (int w = 0; w < BW; w++) begin
+      if (w >= 32'(r_k)) r_row[w*32+:32] = '0;
+    end
+  end
+
+  // Funnel and CRC //
+  logic [RowW-1:0]   acc_q;
+  logic [CountW-1:0] cnt_q;        // words in acc_q, < BeatWords
+  logic              flush_q;      // acc_q holds the chunk's last words
+  logic [31:0]       crc_q;
+  logic              f_raw_q, f_tlast_q;
+  logic [WordsW-1:0] f_words_q;
+
+  logic [2*RowW-1:0] comb;
+  logic [CountW:0]   ccnt;
+  logic [RowW-1:0]   base;
+  logic [CountW-1:0] bcnt;
+  logic              emit, final_beat, w_in_ready, i_in_ready, go;
+  logic [RowW-1:0]   e_data;
+  logic [CountW-1:0] e_count;
+  logic [31:0]       crc_in, crc_out;
+  logic              e_raw, e_tlast;
+  logic [WordsW-1:0] e_words;
+
+  always_comb begin
+    base = acc_q;
+    bcnt = cnt_q;
+    if (r_first) begin
+      base = r_raw ? '0 : RowW'(r_hdr);
+      bcnt = r_raw ? '0 : CountW'(1);
+    end
+    comb = (2 * RowW)'(base) | ((2 * RowW)'(r_row) << (32 * 32'(bcnt)));
+    ccnt = (CountW + 1)'(bcnt) + (CountW + 1)'(r_k);
+    if (flush_q) begin
+      emit = 1'b1;
+      final_beat = 1'b1;
+      e_data = acc_q;
+      e_count = cnt_q;
+      crc_in = crc_q;
+      e_raw = f_raw_q;
+      e_tlast = f_tlast_q;
+      e_words = f_words_q;
+    end else begin
+      emit = rv_q && (ccnt >= (CountW + 1)'(BW) || r_last);
+      final_beat = r_last && ccnt <= (CountW + 1)'(BW);
+      e_data = comb[RowW-1:0];
+      e_count = (ccnt >= (CountW + 1)'(BW)) ? CountW'(BW) : CountW'(ccnt);
+      crc_in = r_first ? sfp2_pkg::crc32c_byte(sfp2_pkg::CrcInit, {7'd0, r_raw}) : crc_q;
+      e_raw = r_raw;
+      e_tlast = r_tlast;
+      e_words = r_words;
+    end
+    crc_out = crc_in;
+    for (int w = 0; w < BW; w++) begin
+      if (w < 32'(e_count)) crc_out = sfp2_pkg::crc32c_word(crc_out, e_data[w*32+:32]);
+    end
+  end
+  assign go = (flush_q || rv_q) && (!emit || (w_in_ready && (!final_beat || i_in_ready)));
+  assign consume = !flush_q && rv_q && go;
+  assign can_issue = !rv_q || consume;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cnt_q   <= '0;
+      flush_q <= 1'b0;
+    end else if (go) begin
+      if (flush_q) begin
+        flush_q <= 1'b0;
+        cnt_q   <= '0;
+      end else if (emit) begin
+        cnt_q   <= (ccnt > (CountW + 1)'(BW)) ? CountW'(ccnt - (CountW + 1)'(BW)) : '0;
+        flush_q <= r_last && ccnt > (CountW + 1)'(BW);
+      end else begin
+        cnt_q <= CountW'(ccnt);
+      end
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (go && !flush_q) begin
+      acc_q     <= emit ? comb[2*RowW-1:RowW] : comb[RowW-1:0];
+      f_raw_q   <= r_raw;
+      f_tlast_q <= r_tlast;
+      f_words_q <= r_words;
+    end
+    if (go) crc_q <= emit ? crc_out : crc_in;
+  end
+
+  sfp_stage #(.Width(RowW + CountW + 1), .Spill(1)) u_words (
+    .clk_i, .rst_ni,
+    .in_valid_i(go && emit), .in_ready_o(w_in_ready),
+    .in_data_i({e_tlast && final_beat, e_count, e_data}),
+    .out_valid_o(words_valid_o), .out_ready_i(words_ready_i),
+    .out_data_o({words_last_o, words_count_o, words_data_o})
+  );
+  sfp_stage #(.Width(WordsW + 1 + 32 + 1), .Spill(1)) u_index (
+    .clk_i, .rst_ni,
+    .in_valid_i(go && emit && final_beat), .in_ready_o(i_in_ready),
+    .in_data_i({e_tlast, e_raw, crc_out ^ sfp2_pkg::CrcInit, e_words}),
+    .out_valid_o(index_valid_o), .out_ready_i(index_ready_i),
+    .out_data_o({index_last_o, index_raw_o, index_crc_o, index_words_o})
+  );
+
+  `SFP_ASSERT_INIT(ParamBeat_A, BeatWords >= 1 && (BeatWords & (BeatWords - 1)) == 0)
+  // A coded chunk has at least one lane word (every value has a codeword of 1 bit or more).
+  `SFP_ASSERT(CodedHasLanes_A, issue && !c_raw |-> c_n != '0)
+  `SFP_ASSERT(RowK_A, rv_q |-> r_k != '0)
+  `SFP_ASSERT(Flush_A, flush_q |-> cnt_q != '0)
+  `SFP_ASSERT(SlotRow_A, issue && i_kind == KSlot |-> 32'(row_q) < SlotRows)
+  `SFP_ASSERT(PlaneRow_A, issue && i_kind == KPlane |-> 32'(row_q) < PlaneRows)
+  `SFP_ASSERT(RawRow_A, issue && i_kind == KRaw |-> 32'(row_q) < RawRows)
+endmodule

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sfp2_encoder against the golden model (sfp::encode, format version 2): every payload word and
+// every chunk index entry (length, mode, CRC-32C), for every set of rtl/param_sets_v2.txt, under
+// random input gaps and output backpressure.
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "enc2_bench.hpp"
+#include "enc2_duts.hpp"
+#include "seed.hpp"
+#include "stimulus.hpp"
+#include "traces.hpp"
+
+using namespace sfp;
+using namespace sfp::tb;
+
+namespace {
+
+// Data kinds of the v2 bench.
+enum class Kind { kRandom, kStructured, kIncompressible, kSpecials, kZeroRuns, kRepeats };
+constexpr Kind kKinds[] = {Kind::kRandom,   Kind::kStructured, Kind::kIncompressible,
+                           Kind::kSpecials, Kind::kZeroRuns,   Kind::kRepeats};
+
+const char* kind_name(Kind k) {
+  switch (k) {
+    case Kind::kRandom:
+      return "random";
+    case Kind::kStructured:
+      return "structured";
+    case Kind::kIncompressible:
+      return "incompressible";
+    case Kind::kSpecials:
+      return "specials";
+    case Kind::kZeroRuns:
+      return "zero runs";
+    case Kind::kRepeats:
+      return "repeats";
+  }
+  return "?";
+}
+
+std::vector<uint32_t> make_values(std::mt19937_64& rng, Fp fp, size_t n, Kind k) {
+  const FpFormat f = fp_format(fp);
+  switch (k) {
+    case Kind::kRandom:
+      return random_values(rng, fp, n, Mix::kEveryClass);
+    case Kind::kStructured:
+      return random_values(rng, fp, n, Mix::kStructured);
+    case Kind::kIncompressible:
+      return random_values(rng, fp, n, Mix::kIncompressible);
+    case Kind::kSpecials: {
+      // NaN (quiet, signalling, payloads), +-Inf, +-0, subnormals, the FP corners.
+      const std::vector<uint32_t> corners = corner_values(fp);
+      std::vector<uint32_t> v(n);
+      for (auto& x : v) {
+        const uint32_t r = static_cast<uint32_t>(rng());
+        switch (r % 5) {
+          case 0:
+            x = corners[(r >> 8) % corners.size()];
+            break;
+          case 1:
+            x = make_value(fp, r >> 31, 255, (r >> 3) & 1 ? (r >> 7) | 1 : 0);
+            break;
+          case 2:
+            x = make_value(fp, (r >> 30) & 1, 0, (r >> 4) & 1 ? 0 : r >> 9);
+            break;
+          case 3:
+            x = 0;
+            break;
+          default:
+            x = make_value(fp, r >> 31, 1 + (r >> 11) % 254, r >> 5);
+        }
+        x &= fp == Fp::kFp32 ? 0xFFFFFFFFu : 0xFFFFu;
+      }
+      (void)f;
+      return v;
+    }
+    case Kind::kZeroRuns: {
+      std::vector<uint32_t> v = random_values(rng, fp, n, Mix::kEveryClass);
+      for (size_t i = 0; i < n;) {
+        const size_t run = 1 + rng() % 300;
+        if (rng() % 2) std::fill(v.begin() + i, v.begin() + std::min(n, i + run), 0u);
+        i += run;
+      }
+      return v;
+    }
+    case Kind::kRepeats: {
+      std::vector<uint32_t> v = random_values(rng, fp, n, Mix::kStructured);
+      for (size_t i = 0; i < n;) {
+        const size_t run = 1 + rng() % 40;
+        for (size_t j = i + 1; j < std::min(n, i + run); ++j) v[j] = v[i];
+        i += run;
+      }
+      return v;
+    }
+  }
+  return {};
+}
+
+// A per-tensor configuration: FP32 m 0..23 or BF16 m 0..7, RNE or truncation.
+Config random_config2(std::mt19937_64& rng) {
+  Config c = Config::lossless((rng() & 1) ? Fp::kBf16 : Fp::kFp32, 2);
+  const unsigned man = fp_format(c.fp).man_bits;
+  c.man_bits = (rng() & 1) ? man - static_cast<unsigned>(rng() % 2)
+                           : static_cast<unsigned>(rng() % (man + 1));
+  c.rounding = (rng() & 1) ? Rounding::kNearestEven : Rounding::kTruncate;
+  return c;
+}
+
+// Tensor lengths: tiny, around a chunk, a short last chunk (fewer lanes), several chunks.
+size_t random_length(std::mt19937_64& rng, const Config& p, size_t cap) {
+  const size_t l = p.group, c = p.chunk;
+  size_t n = 1;
+  switch (rng() % 5) {
+    case 0:
+      n = 1 + rng() % (2 * l);
+      break;
+    case 1:
+      n = c + rng() % 3 - 1;
+      break;
+    case 2:
+      n = c * (1 + rng() % 2) + 1 + rng() % (32 * l);  // a short last chunk
+      break;
+    default:
+      n = 1 + rng() % (3 * c);
+  }
+  return std::max<size_t>(1, std::min(n, cap));
+}
+
+template <class Dut>
+std::string name_of(const std::string& what) {
+  return std::string(Enc2Info<Dut>::kName) + "_" + what;
+}
+
+// Values per test case, so that the default set (16384-value chunks) stays within seconds.
+template <class Dut>
+size_t budget() {
+  return std::max<size_t>(40000, 8 * enc2_params<Dut>().chunk) * test_scale();
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("v2 encoder matches the model on random tensors under backpressure",
+                   "[sim][enc2]", SFP_TB_ENC2) {
+  const double in_p = GENERATE(1.0, 0.5);
+  const ReadyPattern out =
+      GENERATE(ReadyPattern::always(), ReadyPattern::random(0.5), ReadyPattern::long_stall());
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc2Info<TestType>::kName << ", input valid p " << in_p << ", ready " << out.name()
+              << ", seed " << seed);
+  Enc2Bench<TestType> bench(seed, name_of<TestType>("random"), in_p, out,
+                            ReadyPattern::random(0.7));
+  auto& rng = bench.rng();
+  size_t total = 0;
+  for (int t = 0; total < budget<TestType>(); ++t) {
+    const Config c = random_config2(rng);
+    const Kind k = kKinds[t % 6];
+    const size_t n = random_length(rng, bench.params(), budget<TestType>() / 3);
+    bench.add_tensor(c, make_values(rng, c.fp, n, k));
+    total += n;
+  }
+  bench.run();
+}
+
+TEMPLATE_TEST_CASE("v2 encoder matches the model on every kind and every m and rounding",
+                   "[sim][enc2]", SFP_TB_ENC2) {
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc2Info<TestType>::kName << ", seed " << seed);
+  Enc2Bench<TestType> bench(seed, name_of<TestType>("corners"), 0.9, ReadyPattern::random(0.8),
+                            ReadyPattern::always());
+  auto& rng = bench.rng();
+  const Config& p = bench.params();
+  for (Fp fp : {Fp::kFp32, Fp::kBf16}) {
+    const unsigned man = fp_format(fp).man_bits;
+    for (unsigned m = 0; m <= man; ++m) {
+      for (Rounding r : {Rounding::kTruncate, Rounding::kNearestEven}) {
+        Config c = Config::lossless(fp, 2);
+        c.man_bits = m;
+        c.rounding = r;
+        const Kind k = kKinds[(m * 2 + (r == Rounding::kNearestEven)) % 6];
+        bench.add_tensor(c, make_values(rng, fp, 1 + rng() % (3 * p.group), k));
+      }
+    }
+    Config c = Config::lossless(fp, 2);
+    // Every kind at m = 0 and m = M, a full chunk and a short last chunk.
+    for (Kind k : kKinds) {
+      for (unsigned m : {0u, man}) {
+        c.man_bits = m;
+        bench.add_tensor(c, make_values(rng, fp, p.chunk + 1 + rng() % (32 * p.group), k));
+      }
+    }
+    // All zeros, one value, one value per lane, lengths around the lane-count thresholds.
+    bench.add_tensor(c, std::vector<uint32_t>(p.chunk + p.group + 1, 0u));
+    bench.add_tensor(c, std::vector<uint32_t>(1, 0u));
+    bench.add_tensor(c, make_values(rng, fp, 1, Kind::kRandom));
+    for (size_t n : {p.group - 1, p.group, p.group + 1, 32 * p.group - 1, 32 * p.group,
+                     32 * p.group + 1, 64 * p.group + 3}) {
+      bench.add_tensor(c, make_values(rng, fp, std::min<size_t>(n, 3 * p.chunk), Kind::kRandom));
+    }
+  }
+  bench.run();
+}
+
+TEMPLATE_TEST_CASE("v2 encoder index stream may stall on its own", "[sim][enc2]", SFP_TB_ENC2) {
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc2Info<TestType>::kName << ", seed " << seed);
+  Enc2Bench<TestType> bench(seed, name_of<TestType>("index_stall"), 1.0, ReadyPattern::always(),
+                            ReadyPattern::long_stall());
+  auto& rng = bench.rng();
+  for (int t = 0; t < 4; ++t) {
+    const Config c = random_config2(rng);
+    bench.add_tensor(c, make_values(rng, c.fp, 3 * bench.params().chunk + 5, kKinds[t]));
+  }
+  bench.run();
+}
+
+TEMPLATE_TEST_CASE("v2 encoder takes any legal table and goes raw on a missing codeword",
+                   "[sim][enc2]", SFP_TB_ENC2) {
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc2Info<TestType>::kName << ", seed " << seed);
+  Enc2Bench<TestType> bench(seed, name_of<TestType>("tables"), 0.8, ReadyPattern::random(0.7),
+                            ReadyPattern::random(0.5));
+  auto& rng = bench.rng();
+  const Config& p = bench.params();
+  size_t total = 0;
+  for (int t = 0; total < budget<TestType>() / 2; ++t) {
+    const Config c = bench.with_params(random_config2(rng));
+    const size_t n = random_length(rng, p, budget<TestType>() / 6);
+    const std::vector<uint32_t> v = make_values(rng, c.fp, n, kKinds[t % 6]);
+    std::vector<uint32_t> q(n);
+    quantize(v.data(), q.data(), n, c.fp, c.man_bits, c.rounding);
+    CodeTable tab;
+    if (t % 2 == 0) {
+      // The table of other values: some symbols of these have no codeword.
+      const std::vector<uint32_t> o = make_values(rng, c.fp, 1 + rng() % 200, kKinds[rng() % 6]);
+      std::vector<uint32_t> oq(o.size());
+      quantize(o.data(), oq.data(), o.size(), c.fp, c.man_bits, c.rounding);
+      tab = build_table(c, oq.data(), oq.size());
+    } else {
+      // The values' own table under another rule: no REP, one code, short codewords.
+      TableOptions o;
+      o.rep = rng() & 1;
+      o.contexts = rng() & 1;
+      o.max_code_bits = 6 + static_cast<unsigned>(rng() % 7);  // 2^6 >= 51 symbols
+      tab = build_table(c, q.data(), q.size(), o);
+    }
+    bench.add_tensor_with_table(c, tab, v);
+    total += n;
+  }
+  bench.run();
+  WARN(Enc2Info<TestType>::kName << ": " << bench.chunks_checked() << " chunks, "
+                                 << bench.raw_chunks() << " raw");
+  REQUIRE(bench.raw_chunks() > 0);
+}
+
+TEMPLATE_TEST_CASE("v2 encoder cycles per step on each kind of data", "[sim][enc2][perf]",
+                   SFP_TB_ENC2) {
+  const Kind kind = GENERATE(Kind::kRandom, Kind::kStructured, Kind::kIncompressible,
+                             Kind::kSpecials, Kind::kZeroRuns, Kind::kRepeats);
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc2Info<TestType>::kName << ", data " << kind_name(kind) << ", seed " << seed);
+  const Config p = enc2_params<TestType>();
+  // A chunk is read as steps of L_c values (fewer than L when C < 32 L).
+  const unsigned lanes = chunk_lanes(p.group, p.chunk);
+  const uint64_t chunk_steps = p.chunk / lanes;
+  // Lossless FP32 (the widest raw form) in whole chunks, input every cycle, output always ready.
+  // Two runs of k and 3k chunks: the difference of their cycle counts over the difference of
+  // their steps is the sustained cycles per step, without the fill and drain latency.
+  struct Run {
+    uint64_t steps, cycles, in_cycles, chunks, raw;
+  };
+  const auto run = [&](size_t chunks) {
+    Enc2Bench<TestType> bench(seed, name_of<TestType>("throughput"), 1.0, ReadyPattern::always(),
+                              ReadyPattern::always());
+    const Config c = Config::lossless(Fp::kFp32, 2);
+    bench.add_tensor(c, make_values(bench.rng(), c.fp, chunks * p.chunk, kind));
+    bench.run();
+    return Run{bench.values() / lanes, bench.last_out_cycle() - bench.first_in_cycle() + 1,
+               bench.last_in_cycle() - bench.first_in_cycle() + 1, bench.chunks_checked(),
+               bench.raw_chunks()};
+  };
+  const size_t k = std::max<size_t>(4, 4096 / chunk_steps);
+  const Run a = run(k), b = run(3 * k);
+  const double per_step =
+      static_cast<double>(b.cycles - a.cycles) / static_cast<double>(b.steps - a.steps);
+  WARN(Enc2Info<TestType>::kName << " v2 encoder, " << kind_name(kind) << ": " << per_step
+                                 << " cycles/step sustained (" << b.steps << " steps of " << lanes
+                                 << " values in " << b.cycles << " cycles, " << a.steps << " in "
+                                 << a.cycles << "); " << b.raw << " of " << b.chunks
+                                 << " chunks raw; chunk of " << chunk_steps << " steps");
+  // One step per cycle but for the chunk-end flush (about 4 to 6 cycles a chunk); the bound
+  // leaves room for the difference of the last chunks' drain in the two runs.
+  REQUIRE(per_step <= 1.0 + 12.0 / static_cast<double>(chunk_steps));
+}
+
+TEMPLATE_TEST_CASE("v2 encoder cycles per tensor on tiny tensors", "[sim][enc2][perf]",
+                   SFP_TB_ENC2) {
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc2Info<TestType>::kName << ", seed " << seed);
+  Enc2Bench<TestType> bench(seed, name_of<TestType>("tiny"), 1.0, ReadyPattern::always(),
+                            ReadyPattern::always());
+  auto& rng = bench.rng();
+  const int tensors = 64;
+  for (int t = 0; t < tensors; ++t) {
+    const Config c = random_config2(rng);
+    bench.add_tensor(c, make_values(rng, c.fp, 1 + rng() % bench.params().group, kKinds[t % 6]));
+  }
+  bench.run();
+  const double per_tensor =
+      static_cast<double>(bench.last_out_cycle() - bench.first_in_cycle() + 1) / tensors;
+  WARN(Enc2Info<TestType>::kName << ": " << per_tensor << " cycles per tensor of one beat");
+  // The table setup (51 cycles), the pipeline and the chunk-end flush.
+  REQUIRE(per_tensor < 100);
+}
+
+TEMPLATE_TEST_CASE("v2 encoder matches the model on training snapshots (SFP_TB_TRACES)",
+                   "[sim][enc2][traces]", SFP_TB_ENC2) {
+  const std::string path = traces_path();
+  if (path.empty()) {
+    WARN("SFP_TB_TRACES is not set: no training snapshot to run");
+    return;
+  }
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc2Info<TestType>::kName << ", traces " << path << ", seed " << seed);
+  Enc2Bench<TestType> bench(seed, name_of<TestType>("traces"), 0.9, ReadyPattern::random(0.8),
+                            ReadyPattern::always());
+  auto& rng = bench.rng();
+  size_t tensors = 0;
+  for (const TraceTensor& t : read_safetensors(path, 1u << 16)) {
+    if (t.values.empty()) continue;
+    Config c = random_config2(rng);
+    c.fp = t.fp;
+    c.man_bits = std::min(c.man_bits, fp_format(t.fp).man_bits);
+    bench.add_tensor(c, t.values);
+    ++tensors;
+  }
+  bench.run();
+  WARN(Enc2Info<TestType>::kName << ": " << tensors << " tensors, " << bench.values() << " values, "
+                                 << bench.words_checked() << " words and " << bench.chunks_checked()
+                                 << " index entries compared (" << bench.raw_chunks() << " raw)");
+}
