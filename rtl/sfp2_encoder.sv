@@ -10,7 +10,7 @@
 // L_c) -> sym (symbols, lane bits, plane entries, raw fields) -> pack (refill rule, slots,
 // staging writes, N, raw-or-coded) -> two staging buffers (sfp_ram) -> out (stored order,
 // CRC-32C, index). Phase 1 (front .. pack) codes chunk k+1 into one buffer while phase 2 (out)
-// sends chunk k from the other (docs/rtl_v2_encoder.md).
+// sends chunk k from the other (docs/architecture.md, "Version 2 encoder").
 // Per tensor: cfg_i and table_i are sampled with the tensor's first beat; that beat waits until
 // the previous tensor has left phase 1 (then the codewords are built).
 // Paths: tensor_ready_o, words_*, index_* registered.
