@@ -19,6 +19,7 @@
 #include "sfp/baselines.hpp"
 #include "sfp/codec.hpp"
 #include "sfp/io/file.hpp"
+#include "sfp/io/snapshot.hpp"
 #include "sfp/quantize.hpp"
 
 namespace sfp::cli {
@@ -293,14 +294,16 @@ int run_eval(const EvalOptions& o) {
     const io::TensorFile& f = files.back();
     std::string network = "unknown", policy = "unknown";
     Rounding rounding = Rounding::kTruncate;
-    ojson info = ojson::object();
     for (const auto& [k, v] : f.metadata) {
       if (k == "network") network = v;
       if (k == "policy") policy = v;
       if (k == "rounding") rounding = v == "rne" ? Rounding::kNearestEven : Rounding::kTruncate;
-      if (k == "tensors") info = ojson::parse(v, nullptr, false);
     }
-    if (info.is_discarded() || !info.is_object()) info = ojson::object();
+    io::TensorInfoMap info;  // none when the metadata has no valid "tensors"
+    try {
+      info = io::parse_tensor_info(f.metadata).value_or(io::TensorInfoMap{});
+    } catch (const io::Error&) {
+    }
     std::map<std::string, const io::Tensor*> by_name;
     for (const io::Tensor& t : f.tensors) by_name[t.name] = &t;
     for (const io::Tensor& t : f.tensors) {
@@ -312,12 +315,9 @@ int run_eval(const EvalOptions& o) {
       it.tensor = &t;
       const size_t slash = t.name.find('/');
       it.kind = slash == std::string::npos ? "tensor" : t.name.substr(0, slash);
-      if (info.contains(t.name) && info[t.name].is_object()) {
-        const ojson& ti = info[t.name];
-        if (ti.contains("kind") && ti["kind"].is_string()) it.kind = ti["kind"].get<std::string>();
-        if (ti.contains("man_bits") && ti["man_bits"].is_number_unsigned()) {
-          it.man_bits = ti["man_bits"].get<unsigned>();
-        }
+      if (const auto ti = info.find(t.name); ti != info.end()) {
+        if (!ti->second.kind.empty()) it.kind = ti->second.kind;
+        if (ti->second.man_bits) it.man_bits = static_cast<unsigned>(*ti->second.man_bits);
       }
       if (it.kind == "weight" && slash != std::string::npos) {
         const auto m = by_name.find("master/" + t.name.substr(slash + 1));

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -17,9 +19,10 @@
 #include <stdexcept>
 
 #include "data.hpp"
-#include "sfp/train/io.hpp"
+#include "sfp/io/file.hpp"
+#include "sfp/io/safetensors.hpp"
+#include "sfp/io/snapshot.hpp"
 #include "sfp/train/quant.hpp"
-#include "sfp/train/safetensors.hpp"
 #include "sfp/train/train.hpp"
 #include "stash.hpp"
 
@@ -123,14 +126,34 @@ json options_json(const Options& o, sfp::Rounding rounding) {
   return j;
 }
 
-std::vector<float> to_vector(const torch::Tensor& t) {
-  torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
-  const float* p = c.data_ptr<float>();
-  return std::vector<float>(p, p + c.numel());
+// A stored tensor for sfp::io: its FP32 values as bit patterns, row-major.
+io::Tensor io_tensor(const std::string& name, const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+  io::Tensor out;
+  out.name = name;
+  out.dtype = Fp::kFp32;
+  out.shape.assign(c.sizes().begin(), c.sizes().end());
+  out.values.resize(static_cast<size_t>(c.numel()));
+  std::memcpy(out.values.data(), c.data_ptr<float>(), out.values.size() * sizeof(float));
+  return out;
 }
 
-std::vector<int64_t> shape_of(const torch::Tensor& t) {
-  return std::vector<int64_t>(t.sizes().begin(), t.sizes().end());
+// An output file of the run written through sfp::io (a temporary file renamed into place);
+// write(out) writes it. Throws std::runtime_error naming the file.
+void write_output(const std::string& path, const std::function<void(io::OutputFile&)>& write) {
+  try {
+    io::OutputFile out(path);
+    write(out);
+    out.commit();
+  } catch (const io::Error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  write_output(path, [&](io::OutputFile& out) {
+    out.write(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  });
 }
 
 // Accuracy and mean loss on a dataset, with the policy's quantizers in place.
@@ -173,14 +196,16 @@ class JsonLines {
 
 void write_snapshot(const std::string& path, const Options& o, const Stash& stash,
                     const std::vector<Capture>& caps, int64_t step, int64_t epoch) {
-  std::vector<StTensor> tensors;
-  json meta_tensors = json::object();
+  io::TensorFile file;
+  io::TensorInfoMap info;
   auto add = [&](const std::string& name, const std::string& kind, const Slot& slot, unsigned bits,
                  const torch::Tensor& t) {
-    tensors.push_back({name, shape_of(t), to_vector(t)});
-    json info = {{"kind", kind}, {"layer", slot.layer}, {"man_bits", bits}};
-    if (slot.qm_index >= 0 && (kind == "act" || kind == "weight")) info["n"] = stash.qm_value(slot);
-    meta_tensors[name] = info;
+    file.tensors.push_back(io_tensor(name, t));
+    io::TensorInfo& i = info[name];
+    i.kind = kind;
+    i.layer = slot.layer;
+    i.man_bits = bits;
+    if (slot.qm_index >= 0 && (kind == "act" || kind == "weight")) i.n = stash.qm_value(slot);
   };
   const auto& slots = stash.slots();
   // Stored values: Q_k of the raw value with the bits charged for the tensor (for QM,
@@ -219,9 +244,12 @@ void write_snapshot(const std::string& path, const Options& o, const Stash& stas
       {"epoch", std::to_string(epoch)},
       {"seed", std::to_string(o.seed)},
       {"value_format", "fp32"},
-      {"tensors", meta_tensors.dump()},
+      {io::kTensorInfoKey, io::write_tensor_info(info)},
   };
-  write_safetensors(path, tensors, meta);
+  file.metadata.assign(meta.begin(), meta.end());  // in key order
+  // Header entries with their fields sorted, as the snapshots have always been written.
+  const std::vector<uint8_t> bytes = io::write_safetensors(file, io::EntryOrder::kOffsetsFirst);
+  write_output(path, [&](io::OutputFile& out) { out.write(bytes); });
 }
 
 std::set<int64_t> snapshot_steps(const Options& o, int64_t total) {
@@ -332,7 +360,7 @@ Summary run(const Options& options) {
                       {"learned", s.qm_index >= 0}});
   }
   config["stored_tensors"] = stored;
-  write_text_atomic((fs::path(o.out) / "config.json").string(), config.dump(2) + "\n");
+  write_text((fs::path(o.out) / "config.json").string(), config.dump(2) + "\n");
 
   JsonLines steps_log((fs::path(o.out) / "steps.jsonl").string());
   JsonLines epochs_log((fs::path(o.out) / "epochs.jsonl").string());
@@ -577,7 +605,7 @@ Summary run(const Options& options) {
                       {"bitlength_parameters", bp.parameter_count()},
                       {"tensors", bp.describe()}};
   }
-  write_text_atomic((fs::path(o.out) / "summary.json").string(), sj.dump(2) + "\n");
+  write_text((fs::path(o.out) / "summary.json").string(), sj.dump(2) + "\n");
   return sum;
 }
 
