@@ -105,6 +105,9 @@ TEST_CASE("a short QM run on the CNN learns and writes the run folder", "[smoke]
   CHECK(summary.contains("footprint_reduction_end"));
   CHECK(summary.contains("footprint_reduction_avg"));
   CHECK(summary.contains("time_per_step_s"));
+  // conv1, conv2, fc1 and fc2 of one 28x28 image (mac_ops()); scripts/report.py reads it.
+  CHECK(summary["forward_macs_per_sample"] ==
+        28 * 28 * 16 * 9 + 14 * 14 * 32 * 16 * 9 + 1568 * 128 + 128 * 10);
 
   const fs::path snap = dir.path / "snapshots" / "step_000005.safetensors";
   REQUIRE(fs::exists(snap));

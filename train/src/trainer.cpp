@@ -156,6 +156,13 @@ void write_text(const std::string& path, const std::string& text) {
   });
 }
 
+// Multiply-accumulates of one sample's forward pass (the network's mac_ops()).
+int64_t forward_macs(const Network& net) {
+  int64_t n = 0;
+  for (const MacOp& op : net.mac_ops()) n += op.macs;
+  return n;
+}
+
 // Accuracy and mean loss on a dataset, with the policy's quantizers in place.
 std::pair<double, double> evaluate(Network& net, Stash& stash, const torch::Tensor& x,
                                    const torch::Tensor& y) {
@@ -567,6 +574,7 @@ Summary run(const Options& options) {
              {"time_per_step_s", sum.time_per_step},
              {"time_per_step_median_s", sum.time_per_step_median},
              {"values_per_step", stash.values_per_step()},
+             {"forward_macs_per_sample", forward_macs(*net)},
              {"final_bits", sum.final_bits},
              {"wall_time_s", std::chrono::duration<double>(Clock::now() - run_start).count()}};
   if (!stash.qm_bits().empty()) {
