@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from mdtable import table  # noqa: E402
 
 M = 23  # FP32 mantissa bits
 
@@ -75,12 +76,6 @@ def load_runs(out):
     if not runs:
         sys.exit(f"report.py: {out}/runs holds no runs")
     return runs
-
-
-def table(head, rows):
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
 
 
 def plot_accuracy(out, runs, net):
