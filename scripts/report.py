@@ -374,21 +374,9 @@ def rtl_section(out):
     return md
 
 
-def main():
-    out = pathlib.Path(sys.argv[1])
-    runs = load_runs(out)
-    ev = json.loads((out / "eval.json").read_text())
-    nets = sorted({n for n, _ in runs})
-    md = ["# sfp report", ""]
-    cfg0 = next(iter(runs.values()))["summary"]
-    md += [
-        f"Fashion-MNIST, {cfg0['epochs']} epoch(s) per run, seed {cfg0['seed']}; every number "
-        "below was measured by this run of `make report` (scripts/report.sh).",
-        "",
-    ]
-
-    # Accuracy and mantissa footprint.
-    md += ["## Accuracy and mantissa footprint", ""]
+def accuracy_section(out, runs, nets):
+    """Test accuracy, mantissa bits and footprint reduction per run, with the plots."""
+    md = ["## Accuracy and mantissa footprint", ""]
     rows = []
     for (net, pol), r in sorted(runs.items()):
         s = r["summary"]
@@ -413,9 +401,12 @@ def main():
             name = plot_bits(out, r, net, pol)
             if name:
                 md.append(f"![bits {net} {pol}]({name})\n")
+    return md
 
-    # Footprint over training.
-    md += ["## Footprint over training", ""]
+
+def footprint_section(out, runs, nets):
+    """Every snapshot's stashed tensors at their stored bitlengths, with the plots."""
+    md = ["## Footprint over training", ""]
     rows = []
     for (net, pol), r in sorted(runs.items()):
         v1 = dict(snapshot_stats(r, ".stats_v1.json"))
@@ -437,9 +428,12 @@ def main():
             name = plot_footprint(out, runs, net)
             if name:
                 md.append(f"![footprint {net}]({name})\n")
+    return md
 
-    # Footprint breakdown with the trained bits.
-    md += ["## Container footprint by field (trained mantissa bits, format 2 beside format 1)", ""]
+
+def container_section(runs, ev):
+    """The container by field: at the trained bitlengths (sfp eval), and lossless (FP32 runs)."""
+    md = ["## Container footprint by field (trained mantissa bits, format 2 beside format 1)", ""]
     rows = []
     for c in ev.get("containers", []):
         rows.append([c["network"], c["policy"], c["kind"], c["values"],
@@ -481,9 +475,12 @@ def main():
         md.append(table(["network", "kind", "values", "zeros", "sign", "ZERO", "REP",
                          "codes+escapes", "table", "headers", "mantissa", "padding+index+CRC",
                          "total", "v1 total"], rows))
+    return md
 
-    # Paper versus ours.
-    md += ["## Published claims beside this run", ""]
+
+def claims_section(runs, ev):
+    """The published claims (CLAIMS) beside this run's figures."""
+    md = ["## Published claims beside this run", ""]
     rows = []
     groups = {(g["network"], g["kind"]): g for g in ev.get("groups", [])}
     exp, cq = CLAIMS["exponent"], CLAIMS["container_qm"]
@@ -518,16 +515,19 @@ def main():
     md.append("The papers report ImageNet-scale networks trained to convergence; this run trains "
               "small Fashion-MNIST networks for a few epochs on 2 CPU cores, so the figures are "
               "indicative of the method, not a reproduction of the papers' setting.\n")
+    return md
 
-    md += traffic_section(runs, out)
-    md += rtl_section(out)
-    md += synth_section(out)
 
-    # Eval tables.
-    md += ["## Exponents and baselines (sfp eval)", ""]
+def eval_section(out):
+    """The tables of sfp eval."""
+    md = ["## Exponents and baselines (sfp eval)", ""]
     md.append((out / "eval.md").read_text())
+    return md
 
-    # Benchmark.
+
+def bench_section(out):
+    """The model benchmark of this run, if it ran."""
+    md = []
     bench = out / "bench.json"
     if bench.exists():
         b = json.loads(bench.read_text())
@@ -540,7 +540,12 @@ def main():
         md.append("Data 0: post-ReLU-like activations, 1: normal weights; format 1 or 2; threads "
                   "coding chunks in parallel (bench/sfp_bench.cpp). Wall-clock rates on a shared "
                   "machine: compare rows of one run, not runs.\n")
+    return md
 
+
+def run_time_section(out):
+    """Seconds per stage of scripts/report.sh."""
+    md = []
     times = out / "stage_seconds.txt"
     if times.exists():
         rows = [line.split() for line in times.read_text().splitlines() if line.strip()]
@@ -549,6 +554,32 @@ def main():
                                                         sum(int(r[1]) for r in rows)]]))
         md.append("Wall-clock seconds on this machine, build excluded (`make report` builds "
                   "first).\n")
+    return md
+
+
+def main():
+    out = pathlib.Path(sys.argv[1])
+    runs = load_runs(out)
+    ev = json.loads((out / "eval.json").read_text())
+    nets = sorted({n for n, _ in runs})
+    md = ["# sfp report", ""]
+    cfg0 = next(iter(runs.values()))["summary"]
+    md += [
+        f"Fashion-MNIST, {cfg0['epochs']} epoch(s) per run, seed {cfg0['seed']}; every number "
+        "below was measured by this run of `make report` (scripts/report.sh).",
+        "",
+    ]
+
+    md += accuracy_section(out, runs, nets)
+    md += footprint_section(out, runs, nets)
+    md += container_section(runs, ev)
+    md += claims_section(runs, ev)
+    md += traffic_section(runs, out)
+    md += rtl_section(out)
+    md += synth_section(out)
+    md += eval_section(out)
+    md += bench_section(out)
+    md += run_time_section(out)
 
     (out / "report.md.tmp").write_text("\n".join(md), encoding="utf-8")
 
