@@ -289,6 +289,91 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The network, with the FP32 weights of an earlier run of the same network (--init).
+std::shared_ptr<Network> load_network(const Options& o) {
+  std::shared_ptr<Network> net = make_network(o.net);
+  if (!o.init.empty()) {
+    if (!fs::exists(o.init)) throw std::runtime_error(o.init + ": no such checkpoint (--init)");
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(o.init);
+      net->load(archive);
+    } catch (const c10::Error& e) {
+      throw std::runtime_error(o.init + ": not a checkpoint of the " + to_string(o.net) +
+                               " network (--init): " + e.what_without_backtrace());
+    }
+  }
+  return net;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Options& o, Network& net) {
+  if (o.optim == Optim::kSgd) {
+    return std::make_unique<torch::optim::SGD>(
+        net.parameters(),
+        torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+  }
+  return std::make_unique<torch::optim::AdamW>(
+      net.parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+}
+
+// config.json: the options, the network and the stored tensors.
+json run_config(const Options& o, const TrainPolicy& policy, Network& net, const Data& data,
+                int64_t steps_per_epoch, const Stash& stash) {
+  json config = options_json(o, policy.rounding());
+  config["network"] = net.describe();
+  int64_t n_params = 0;
+  for (const auto& p : net.parameters()) n_params += p.numel();
+  config["parameters"] = n_params;
+  config["train_images"] = data.train_x.size(0);
+  config["test_images"] = data.test_x.size(0);
+  config["steps_per_epoch"] = steps_per_epoch;
+  json stored = json::array();
+  for (const Slot& s : stash.slots()) {
+    stored.push_back({{"name", s.name},
+                      {"kind", s.kind == Kind::kAct ? "act" : "weight"},
+                      {"layer", s.layer},
+                      {"values_per_step", s.numel},
+                      {"learned", s.qm_index >= 0}});
+  }
+  config["stored_tensors"] = stored;
+  return config;
+}
+
+// The FP32 master weights (model.pt), through a temporary file.
+void write_model(Network& net, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  net.save(archive);
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error(path + ": cannot rename: " + ec.message());
+}
+
+// summary.json.
+json summary_json(const Options& o, const TrainPolicy& policy, const Network& net,
+                  const Stash& stash, const Summary& sum, Clock::time_point run_start) {
+  json sj = {{"network", to_string(o.net)},
+             {"policy", to_string(o.policy)},
+             {"seed", o.seed},
+             {"epochs", o.epochs},
+             {"steps", sum.steps},
+             {"test_accuracy", sum.test_accuracy},
+             {"test_accuracy_per_epoch", sum.test_accuracy_per_epoch},
+             {"mean_bits_end", sum.mean_bits_end},
+             {"mean_bits_avg", sum.mean_bits_avg},
+             {"footprint_reduction_end", sum.reduction_end},
+             {"footprint_reduction_avg", sum.reduction_avg},
+             {"time_per_step_s", sum.time_per_step},
+             {"time_per_step_median_s", sum.time_per_step_median},
+             {"values_per_step", stash.values_per_step()},
+             {"forward_macs_per_sample", forward_macs(net)},
+             {"final_bits", sum.final_bits},
+             {"wall_time_s", std::chrono::duration<double>(Clock::now() - run_start).count()}};
+  policy.summary_json(stash.slots(), sum, &sj);
+  return sj;
+}
+
 }  // namespace
 
 Summary run(const Options& options) {
@@ -309,18 +394,7 @@ Summary run(const Options& options) {
   const int64_t total_steps = steps_per_epoch * o.epochs;
   const std::set<int64_t> snaps = snapshot_steps(o, total_steps);
 
-  std::shared_ptr<Network> net = make_network(o.net);
-  if (!o.init.empty()) {  // FP32 weights of an earlier run of the same network
-    if (!fs::exists(o.init)) throw std::runtime_error(o.init + ": no such checkpoint (--init)");
-    try {
-      torch::serialize::InputArchive archive;
-      archive.load_from(o.init);
-      net->load(archive);
-    } catch (const c10::Error& e) {
-      throw std::runtime_error(o.init + ": not a checkpoint of the " + to_string(o.net) +
-                               " network (--init): " + e.what_without_backtrace());
-    }
-  }
+  std::shared_ptr<Network> net = load_network(o);
   const std::unique_ptr<TrainPolicy> policy = make_policy(o);
   policy->attach(*net);
   Stash stash(*policy);
@@ -330,33 +404,8 @@ Summary run(const Options& options) {
     net->forward(data.train_x.slice(0, 0, std::min(o.batch, n_train)), stash);
     stash.end_forward();
   }
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (o.optim == Optim::kSgd) {
-    opt = std::make_unique<torch::optim::SGD>(
-        net->parameters(),
-        torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
-  } else {
-    opt = std::make_unique<torch::optim::AdamW>(
-        net->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
-  }
-
-  json config = options_json(o, policy->rounding());
-  config["network"] = net->describe();
-  int64_t n_params = 0;
-  for (const auto& p : net->parameters()) n_params += p.numel();
-  config["parameters"] = n_params;
-  config["train_images"] = n_train;
-  config["test_images"] = data.test_x.size(0);
-  config["steps_per_epoch"] = steps_per_epoch;
-  json stored = json::array();
-  for (const Slot& s : stash.slots()) {
-    stored.push_back({{"name", s.name},
-                      {"kind", s.kind == Kind::kAct ? "act" : "weight"},
-                      {"layer", s.layer},
-                      {"values_per_step", s.numel},
-                      {"learned", s.qm_index >= 0}});
-  }
-  config["stored_tensors"] = stored;
+  const std::unique_ptr<torch::optim::Optimizer> opt = make_optimizer(o, *net);
+  const json config = run_config(o, *policy, *net, data, steps_per_epoch, stash);
   write_text((fs::path(o.out) / "config.json").string(), config.dump(2) + "\n");
 
   JsonLines steps_log((fs::path(o.out) / "steps.jsonl").string());
@@ -483,15 +532,7 @@ Summary run(const Options& options) {
   steps_log.close();
   epochs_log.close();
 
-  {  // FP32 master weights.
-    torch::serialize::OutputArchive archive;
-    net->save(archive);
-    const std::string path = (fs::path(o.out) / "model.pt").string();
-    const std::string tmp = path + ".tmp";
-    archive.save_to(tmp);
-    fs::rename(tmp, path, ec);
-    if (ec) throw std::runtime_error(path + ": cannot rename: " + ec.message());
-  }
+  write_model(*net, (fs::path(o.out) / "model.pt").string());
 
   sum.test_accuracy = sum.test_accuracy_per_epoch.back();
   sum.steps = step;
@@ -504,24 +545,7 @@ Summary run(const Options& options) {
   sum.time_per_step_median = median(step_times);
   policy->finish(ctx, stash.slots());
 
-  json sj = {{"network", to_string(o.net)},
-             {"policy", to_string(o.policy)},
-             {"seed", o.seed},
-             {"epochs", o.epochs},
-             {"steps", sum.steps},
-             {"test_accuracy", sum.test_accuracy},
-             {"test_accuracy_per_epoch", sum.test_accuracy_per_epoch},
-             {"mean_bits_end", sum.mean_bits_end},
-             {"mean_bits_avg", sum.mean_bits_avg},
-             {"footprint_reduction_end", sum.reduction_end},
-             {"footprint_reduction_avg", sum.reduction_avg},
-             {"time_per_step_s", sum.time_per_step},
-             {"time_per_step_median_s", sum.time_per_step_median},
-             {"values_per_step", stash.values_per_step()},
-             {"forward_macs_per_sample", forward_macs(*net)},
-             {"final_bits", sum.final_bits},
-             {"wall_time_s", std::chrono::duration<double>(Clock::now() - run_start).count()}};
-  policy->summary_json(stash.slots(), sum, &sj);
+  const json sj = summary_json(o, *policy, *net, stash, sum, run_start);
   write_text((fs::path(o.out) / "summary.json").string(), sj.dump(2) + "\n");
   return sum;
 }
