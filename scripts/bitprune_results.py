@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from mdtable import table  # noqa: E402
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
@@ -82,10 +83,7 @@ def net_section(net, base, runs, main_reg, main_lambda, img, rel):
     out.append(f"FP32 ({base['config']['epochs']} epochs): **{fp:.2f} %**." if base else
                "No FP32 run.")
     out.append("")
-    out.append("| regularizer | λ | accuracy, integer network | vs FP32 | right after freeze | "
-               "avg weight bits | avg activation bits | avg bits (all layers) | "
-               "bit-operations vs 8 bits | memory vs 8 bits |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    rows = []
     order = {"bops": 0, "bits": 1, "memory": 2}
     for r in sorted(runs, key=lambda r: (order.get(r["config"]["bitprune"]["reg"], 9),
                                          r["config"]["bitprune"]["lambda"])):
@@ -94,11 +92,14 @@ def net_section(net, base, runs, main_reg, main_lambda, img, rel):
         acc = 100 * b["test_accuracy"]
         ok = acc >= fp - 1.0 and max(b["avg_weight_bits"], b["avg_act_bits"]) <= 4.0
         mark = " ✓" if ok else ""
-        out.append(f"| {label(r)} | {cfg['lambda']:g} | {acc:.2f} %{mark} | {acc - fp:+.2f} | "
-                   f"{100 * b['frozen_test_accuracy']:.2f} % | {b['avg_weight_bits']:.2f} | "
-                   f"{b['avg_act_bits']:.2f} | {avg_bits(b):.2f} | {100 * b['bops_ratio']:.1f} % | "
-                   f"{100 * b['memory_ratio']:.1f} % |")
-    out.append("")
+        rows.append([label(r), f"{cfg['lambda']:g}", f"{acc:.2f} %{mark}", f"{acc - fp:+.2f}",
+                     f"{100 * b['frozen_test_accuracy']:.2f} %", f"{b['avg_weight_bits']:.2f}",
+                     f"{b['avg_act_bits']:.2f}", f"{avg_bits(b):.2f}",
+                     f"{100 * b['bops_ratio']:.1f} %", f"{100 * b['memory_ratio']:.1f} %"])
+    out.append(table(["regularizer", "λ", "accuracy, integer network", "vs FP32",
+                      "right after freeze", "avg weight bits", "avg activation bits",
+                      "avg bits (all layers)", "bit-operations vs 8 bits", "memory vs 8 bits"],
+                     rows))
     out.append("✓: at most 4 bits average per layer for weights and for activations, within 1 "
                "point of FP32.")
     out.append("")
@@ -108,33 +109,29 @@ def net_section(net, base, runs, main_reg, main_lambda, img, rel):
         b = main[0]["summary"]["bitprune"]
         out.append(f"Per-layer bitlengths of the main run ({main_reg}, λ {main_lambda:g}):")
         out.append("")
-        out.append("| layer | weight bits | activation | activation bits |")
-        out.append("|---|---|---|---|")
         w = list(b["weight_bits"].items())
         a = list(b["act_bits"].items())
+        rows = []
         for i in range(max(len(w), len(a))):
             wl, wv = w[i] if i < len(w) else ("", None)
             al, av = a[i] if i < len(a) else ("", None)
-            out.append(f"| {wl} | {'' if wv is None else f'{wv:g}'} | {al} | "
-                       f"{'' if av is None else f'{av:g}'} |")
-        out.append("")
+            rows.append([wl, "" if wv is None else f"{wv:g}", al, "" if av is None else f"{av:g}"])
+        out.append(table(["layer", "weight bits", "activation", "activation bits"], rows))
     out.append("Charged bits per tensor (channel mean of ⌈n⌉) in every run:")
     out.append("")
     srt = sorted(runs, key=lambda r: (r["config"]["bitprune"]["reg"] != main_reg,
                                       not is_default(r),
                                       r["config"]["bitprune"]["reg"],
                                       r["config"]["bitprune"]["lambda"]))
-    out.append("| tensor | " + " | ".join(
-        f"{label(r)} λ {r['config']['bitprune']['lambda']:g}" for r in srt)
-        + " |")
-    out.append("|---|" + "---|" * len(srt))
     names = list(srt[0]["summary"]["bitprune"]["tensors"].keys())
     names = [n for n in names if n.startswith("weight/")] + \
         [n for n in names if n.startswith("act/")]
+    rows = []
     for n in names:
         vals = [r["summary"]["bitprune"]["tensors"].get(n, {}).get("bits") for r in srt]
-        out.append(f"| {n} | " + " | ".join("" if v is None else f"{v:g}" for v in vals) + " |")
-    out.append("")
+        rows.append([n] + ["" if v is None else f"{v:g}" for v in vals])
+    out.append(table(["tensor"] + [f"{label(r)} λ {r['config']['bitprune']['lambda']:g}"
+                                   for r in srt], rows))
     path = plot(net, fp, runs, img)
     out.append(f"![{os.path.basename(path)}]({rel}/{os.path.basename(path)})")
     out.append("")

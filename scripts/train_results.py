@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from mdtable import table  # noqa: E402
 
 ORDER = ["fp32", "bf16", "qm", "bitchop"]
 
@@ -60,22 +61,22 @@ def flags_of(config):
     return " ".join(parts)
 
 
-def table(nets):
+def policy_tables(nets):
     out = []
     for net, runs in nets.items():
         base = runs.get("fp32")
         out.append(f"### {net}\n")
-        out.append("| policy | test accuracy | vs FP32 | mantissa footprint reduction, end | "
-                   "reduction, averaged over training | mean bits, end | mean bits, average |")
-        out.append("|---|---|---|---|---|---|---|")
+        rows = []
         for p in sorted(runs, key=policy_key):
             s = runs[p]["summary"]
             acc = 100 * s["test_accuracy"]
             dacc = f"{acc - 100 * base['summary']['test_accuracy']:+.2f}" if base else "n/a"
-            out.append(f"| {p} | {acc:.2f} % | {dacc} | {100 * s['footprint_reduction_end']:.1f} % | "
-                       f"{100 * s['footprint_reduction_avg']:.1f} % | {s['mean_bits_end']:.2f} | "
-                       f"{s['mean_bits_avg']:.2f} |")
-        out.append("")
+            rows.append([p, f"{acc:.2f} %", dacc, f"{100 * s['footprint_reduction_end']:.1f} %",
+                         f"{100 * s['footprint_reduction_avg']:.1f} %", f"{s['mean_bits_end']:.2f}",
+                         f"{s['mean_bits_avg']:.2f}"])
+        out.append(table(["policy", "test accuracy", "vs FP32", "mantissa footprint reduction, end",
+                          "reduction, averaged over training", "mean bits, end",
+                          "mean bits, average"], rows))
         out.append("Commands:\n")
         out.append("```")
         for p in sorted(runs, key=policy_key):
@@ -175,7 +176,7 @@ def main():
           "(activations kept for backward and the read copy of the weights). Step times are in "
           "each run's summary.json; they depend on the load of the machine, so the QM-vs-FP32 "
           "step time is measured separately, side by side (docs/training.md).", ""]
-    md.append(table(nets))
+    md.append(policy_tables(nets))
     rel = os.path.relpath(args.img, os.path.dirname(args.md) or ".")
     for net, runs in nets.items():
         md.append(f"### {net}: plots\n")

@@ -68,6 +68,18 @@ TEST_CASE("safetensors writer puts metadata first with contiguous offsets and a 
   const Bytes data(b.begin() + 8 + static_cast<long>(n), b.end());
   CHECK(data == Bytes{0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0x80,  // F32 little-endian
                       0x80, 0x3F, 0x80, 0xFF, 0x01, 0x00});            // BF16 little-endian
+
+  // The training snapshots' layout: each entry's fields sorted, everything else the same.
+  const Bytes s = write_safetensors(f, io::EntryOrder::kOffsetsFirst);
+  REQUIRE(s.size() == b.size());
+  CHECK(get_le(s, 0, 8) == n);
+  CHECK(std::string(s.begin() + 8, s.begin() + 8 + static_cast<long>(n)).substr(0, end + 1) ==
+        R"({"__metadata__":{"m":"v"},"z":{"data_offsets":[0,8],"dtype":"F32","shape":[2]},)"
+        R"("a":{"data_offsets":[8,14],"dtype":"BF16","shape":[3]}})");
+  CHECK(Bytes(s.begin() + 8 + static_cast<long>(n), s.end()) == data);
+  const io::TensorFile g = parse_safetensors(s.data(), s.size());
+  REQUIRE(g.tensors.size() == 2);
+  CHECK(g.tensors[1].values == f.tensors[1].values);
 }
 
 TEST_CASE("safetensors parser reads a hand-built file in data order", "[safetensors]") {

@@ -8,12 +8,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
+#include "sfp/io/file.hpp"
+#include "sfp/io/safetensors.hpp"
+#include "sfp/io/snapshot.hpp"
 #include "sfp/quantize.hpp"
-#include "sfp/train/safetensors.hpp"
 #include "sfp/train/train.hpp"
 
 namespace fs = std::filesystem;
@@ -44,21 +47,19 @@ std::vector<json> read_lines(const fs::path& p) {
   return out;
 }
 
-// One tensor of a snapshot, values as bit patterns.
-std::vector<uint32_t> tensor_bits(const fs::path& file, const json& header,
-                                  const std::string& name) {
-  const auto& e = header.at(name);
-  const uint64_t b = e["data_offsets"][0], end = e["data_offsets"][1];
-  std::ifstream in(file, std::ios::binary);
-  unsigned char len[8];
-  in.read(reinterpret_cast<char*>(len), 8);
-  uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | len[i];
-  in.seekg(static_cast<std::streamoff>(8 + n + b));
-  std::vector<uint32_t> v((end - b) / 4);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(end - b));
-  REQUIRE(in);
-  return v;
+// A snapshot as sfp::io reads it: values as bit patterns by tensor name, and the metadata.
+struct Snapshot {
+  std::map<std::string, std::vector<uint32_t>> values;
+  std::map<std::string, std::string> meta;
+};
+
+Snapshot read_snapshot(const fs::path& file) {
+  const std::vector<uint8_t> bytes = sfp::io::read_file(file.string());
+  const sfp::io::TensorFile f = sfp::io::parse_safetensors(bytes.data(), bytes.size());
+  Snapshot s;
+  for (const sfp::io::Tensor& t : f.tensors) s.values[t.name] = t.values;
+  s.meta.insert(f.metadata.begin(), f.metadata.end());
+  return s;
 }
 
 sfp::train::Options small_run(sfp::train::Net net, const std::string& policy, const fs::path& out) {
@@ -104,12 +105,15 @@ TEST_CASE("a short QM run on the CNN learns and writes the run folder", "[smoke]
   CHECK(summary.contains("footprint_reduction_end"));
   CHECK(summary.contains("footprint_reduction_avg"));
   CHECK(summary.contains("time_per_step_s"));
+  // conv1, conv2, fc1 and fc2 of one 28x28 image (mac_ops()); scripts/report.py reads it.
+  CHECK(summary["forward_macs_per_sample"] ==
+        28 * 28 * 16 * 9 + 14 * 14 * 32 * 16 * 9 + 1568 * 128 + 128 * 10);
 
   const fs::path snap = dir.path / "snapshots" / "step_000005.safetensors";
   REQUIRE(fs::exists(snap));
-  const json header = json::parse(sfp::train::read_safetensors_header(snap.string()));
+  const Snapshot sn = read_snapshot(snap);
   std::set<std::string> names;
-  for (const auto& [k, v] : header.items()) names.insert(k);
+  for (const auto& [k, v] : sn.values) names.insert(k);
   for (const char* layer : {"conv1", "conv2", "fc1"}) {
     for (const char* prefix : {"act/", "weight/", "grad/", "master/"}) {
       INFO(prefix << layer);
@@ -119,19 +123,21 @@ TEST_CASE("a short QM run on the CNN learns and writes the run folder", "[smoke]
   CHECK(names.count("weight/fc2") == 1);
   CHECK(names.count("grad/fc2.bias") == 1);
   CHECK(names.count("act/fc2") == 0);  // logits are consumed by the loss, not stored
-  const json& meta = header["__metadata__"];
-  CHECK(meta["network"] == "cnn");
-  CHECK(meta["policy"] == "qm");
-  CHECK(meta["step"] == "5");
-  CHECK(meta["epoch"] == "1");
-  const json tensors = json::parse(meta["tensors"].get<std::string>());
-  CHECK(tensors["act/conv1"]["kind"] == "act");
-  CHECK(tensors["act/conv1"]["layer"] == "conv1");
-  CHECK(tensors["weight/conv2"]["kind"] == "weight");
-  CHECK(tensors["grad/conv2"]["kind"] == "grad");
+  const std::map<std::string, std::string>& meta = sn.meta;
+  CHECK(meta.at("network") == "cnn");
+  CHECK(meta.at("policy") == "qm");
+  CHECK(meta.at("step") == "5");
+  CHECK(meta.at("epoch") == "1");
+  const auto tensors = sfp::io::parse_tensor_info({{"tensors", meta.at("tensors")}})
+                           .value_or(sfp::io::TensorInfoMap{});
+  CHECK(tensors.at("act/conv1").kind == "act");
+  CHECK(tensors.at("act/conv1").layer == "conv1");
+  CHECK(tensors.at("weight/conv2").kind == "weight");
+  CHECK(tensors.at("grad/conv2").kind == "grad");
   // Stored values carry no more mantissa bits than the tensor is charged.
-  const unsigned k = tensors["act/conv1"]["man_bits"];
-  for (uint32_t v : tensor_bits(snap, header, "act/conv1")) {
+  REQUIRE(tensors.at("act/conv1").man_bits);
+  const auto k = static_cast<unsigned>(*tensors.at("act/conv1").man_bits);
+  for (uint32_t v : sn.values.at("act/conv1")) {
     REQUIRE(sfp::quantize(v, sfp::Fp::kFp32, k, sfp::Rounding::kTruncate) == v);
   }
 }
@@ -149,15 +155,15 @@ TEST_CASE("fixed-bit snapshot weights are sfp::quantize of the master weights", 
   CHECK(fs::exists(dir.path / "snapshots" / "step_000004.safetensors"));
   const fs::path snap = dir.path / "snapshots" / "step_000008.safetensors";
   REQUIRE(fs::exists(snap));
-  const json header = json::parse(sfp::train::read_safetensors_header(snap.string()));
+  const Snapshot sn = read_snapshot(snap);
   for (const char* name : {"act/embed", "act/block0.attn", "act/block1.gelu", "act/head.ln",
                            "weight/block0.qkv", "weight/pos.cls", "grad/block1.fc2"}) {
     INFO(name);
-    CHECK(header.contains(name));
+    CHECK(sn.values.count(name) == 1);
   }
   for (const std::string layer : {"block0.qkv", "block1.fc1", "embed", "head"}) {
-    const auto w = tensor_bits(snap, header, "weight/" + layer);
-    const auto m = tensor_bits(snap, header, "master/" + layer);
+    const auto& w = sn.values.at("weight/" + layer);
+    const auto& m = sn.values.at("master/" + layer);
     REQUIRE(w.size() == m.size());
     size_t mismatches = 0;
     for (size_t i = 0; i < w.size(); ++i) {
@@ -166,7 +172,7 @@ TEST_CASE("fixed-bit snapshot weights are sfp::quantize of the master weights", 
     INFO(layer);
     CHECK(mismatches == 0);
   }
-  for (uint32_t v : tensor_bits(snap, header, "act/block0.ln2")) {
+  for (uint32_t v : sn.values.at("act/block0.ln2")) {
     REQUIRE(sfp::quantize(v, sfp::Fp::kFp32, 5, sfp::Rounding::kTruncate) == v);
   }
 }

@@ -19,6 +19,7 @@
 #include "sfp/baselines.hpp"
 #include "sfp/codec.hpp"
 #include "sfp/io/file.hpp"
+#include "sfp/io/snapshot.hpp"
 #include "sfp/quantize.hpp"
 
 namespace sfp::cli {
@@ -278,29 +279,31 @@ struct Table {
   }
 };
 
-int run_eval(const EvalOptions& o) {
-  // Load every file and classify its tensors.
-  std::vector<io::TensorFile> files;
-  files.reserve(o.files.size());
-  std::vector<Item> items;
-  for (const std::string& path : o.files) {
+// Every file's tensors with what the trainer recorded about them. The items point into *files.
+// Returns 0, or fail()'s status for a file that cannot be read.
+int load_items(const std::vector<std::string>& paths, std::vector<io::TensorFile>* files,
+               std::vector<Item>* items) {
+  files->reserve(paths.size());
+  for (const std::string& path : paths) {
     try {
       const auto bytes = io::read_file(path);
-      files.push_back(parse_tensor_file(path, bytes, false));
+      files->push_back(parse_tensor_file(path, bytes, false));
     } catch (const std::exception& e) {
       return fail(path, e);
     }
-    const io::TensorFile& f = files.back();
+    const io::TensorFile& f = files->back();
     std::string network = "unknown", policy = "unknown";
     Rounding rounding = Rounding::kTruncate;
-    ojson info = ojson::object();
     for (const auto& [k, v] : f.metadata) {
       if (k == "network") network = v;
       if (k == "policy") policy = v;
       if (k == "rounding") rounding = v == "rne" ? Rounding::kNearestEven : Rounding::kTruncate;
-      if (k == "tensors") info = ojson::parse(v, nullptr, false);
     }
-    if (info.is_discarded() || !info.is_object()) info = ojson::object();
+    io::TensorInfoMap info;  // none when the metadata has no valid "tensors"
+    try {
+      info = io::parse_tensor_info(f.metadata).value_or(io::TensorInfoMap{});
+    } catch (const io::Error&) {
+    }
     std::map<std::string, const io::Tensor*> by_name;
     for (const io::Tensor& t : f.tensors) by_name[t.name] = &t;
     for (const io::Tensor& t : f.tensors) {
@@ -312,35 +315,49 @@ int run_eval(const EvalOptions& o) {
       it.tensor = &t;
       const size_t slash = t.name.find('/');
       it.kind = slash == std::string::npos ? "tensor" : t.name.substr(0, slash);
-      if (info.contains(t.name) && info[t.name].is_object()) {
-        const ojson& ti = info[t.name];
-        if (ti.contains("kind") && ti["kind"].is_string()) it.kind = ti["kind"].get<std::string>();
-        if (ti.contains("man_bits") && ti["man_bits"].is_number_unsigned()) {
-          it.man_bits = ti["man_bits"].get<unsigned>();
-        }
+      if (const auto ti = info.find(t.name); ti != info.end()) {
+        if (!ti->second.kind.empty()) it.kind = ti->second.kind;
+        if (ti->second.man_bits) it.man_bits = static_cast<unsigned>(*ti->second.man_bits);
       }
       if (it.kind == "weight" && slash != std::string::npos) {
         const auto m = by_name.find("master/" + t.name.substr(slash + 1));
         if (m != by_name.end()) it.master = m->second;
       }
-      items.push_back(it);
+      items->push_back(it);
     }
   }
+  return 0;
+}
 
-  // Exponent and lossless figures per (network, kind) over snapshots of lossless runs (or all
-  // runs when none is lossless), and the whole container per (network, policy, kind).
+// What sfp eval measures: exponent and lossless figures per (network, kind) over snapshots of
+// lossless runs (or all runs when none is lossless), and the whole container per (network,
+// policy, kind).
+struct Measured {
   std::map<std::pair<std::string, std::string>, Group> groups;
   std::map<std::tuple<std::string, std::string, std::string>, Container> containers;
+  // The formats beside the container (those of the first container; every container has them).
+  std::vector<std::string> format_names() const {
+    std::vector<std::string> names;
+    for (const auto& c : containers) {
+      for (const auto& f : c.second.formats) names.push_back(f.first);
+      break;
+    }
+    return names;
+  }
+};
+
+// Returns 0, or fail()'s status for a tensor that cannot be measured.
+int measure(const std::vector<Item>& items, int zstd_level, Measured* m) {
   size_t done = 0;
   const bool progress = isatty(STDERR_FILENO);
   for (const Item& it : items) {
     if (it.kind == "master") continue;
     try {
       if (it.policy == "fp32" || it.policy == "unknown") {
-        add_to_group(it, o.zstd_level, &groups[{it.network, it.kind}]);
+        add_to_group(it, zstd_level, &m->groups[{it.network, it.kind}]);
       }
       if ((it.kind == "act" || it.kind == "weight") && it.policy != "fp32") {
-        add_to_container(it, &containers[{it.network, it.policy, it.kind}]);
+        add_to_container(it, &m->containers[{it.network, it.policy, it.kind}]);
       }
     } catch (const std::exception& e) {
       return fail(it.name, e);
@@ -350,38 +367,36 @@ int run_eval(const EvalOptions& o) {
       if (done == items.size()) fmt::print(stderr, "\n");
     }
   }
+  return 0;
+}
 
-  Table exp{{"network", "kind", "values", "zeros", "H0", "H1", "v2", "v2 - H0", "v1 Gecko",
-             "best v1 sweep", "Huffman", "ZVC", "zstd exp", "lz4 exp"},
-            {}};
-  Table whole{{"network", "kind", "sfp v2", "sfp v1", "zstd", "lz4", "zstd planes", "lz4 planes",
-               "ZVC", "v2 sign"},
-              {}};
+// The configuration of the v1 sweep with the fewest exponent bits (the first of equals).
+std::pair<std::string, uint64_t> best_config(const Group& g) {
+  std::string best_label;
+  uint64_t best = ~0ull;
+  for (const auto& [label, bits] : g.sweep) {
+    if (bits < best) best = bits, best_label = label;
+  }
+  return {best_label, best};
+}
+
+double container_bits(const Container& c, const BitCounts& b) {
+  return c.values ? static_cast<double>(b.total()) / c.values : 0;
+}
+
+// Per-format bits per value and relative L2 error of a container.
+std::pair<double, double> format_figures(const Container& c, const std::string& name) {
+  const auto& [fb, fe] = c.formats.at(name);
+  const double den = c.format_den.at(name);
+  return {fb / c.values, den > 0 ? std::sqrt(fe / den) : 0};
+}
+
+ojson eval_json(const Measured& m) {
   ojson doc = ojson::object();
   doc["groups"] = ojson::array();
-  std::map<std::string, std::vector<std::string>> sweep_cells, v2_cells;
-  std::vector<std::string> sweep_head{"configuration"};
-  std::vector<std::string> v2_head{"candidate"};
-  for (const auto& [key, g] : groups) {
-    std::string best_label;
-    uint64_t best = ~0ull;
-    for (const auto& [label, bits] : g.sweep) {
-      if (bits < best) best = bits, best_label = label;
-      sweep_cells[label].push_back(f2(g.per(bits)));
-    }
-    sweep_head.push_back(key.first + " " + key.second);
-    v2_head.push_back(key.first + " " + key.second);
-    for (const auto& [label, bits] : g.v2_sweep) v2_cells[label].push_back(f2(g.per(bits)));
+  for (const auto& [key, g] : m.groups) {
+    const auto [best_label, best] = best_config(g);
     const double zf = g.values ? static_cast<double>(g.zeros) / g.values : 0;
-    const double h0 = g.values ? g.h0 / g.values : 0;
-    exp.rows.push_back({key.first, key.second, std::to_string(g.values), pct(zf), f2(h0),
-                        f2(g.values ? g.h1 / g.values : 0), f2(g.per(g.v2_exp)),
-                        fmt::format("{:+.2f}", g.per(g.v2_exp) - h0), f2(g.per(g.gecko_exp)),
-                        f2(g.per(best)) + " (" + best_label + ")", f2(g.per(g.huffman)),
-                        f2(g.per(g.zvc_exp)), f2(g.per(g.zstd_exp)), f2(g.per(g.lz4_exp))});
-    whole.rows.push_back({key.first, key.second, f2(g.per(g.v2_total)), f2(g.per(g.gecko_total)),
-                          f2(g.per(g.zstd_raw)), f2(g.per(g.lz4_raw)), f2(g.per(g.zstd_planes)),
-                          f2(g.per(g.lz4_planes)), f2(g.per(g.zvc_total)), f2(g.per(g.v2_sign))});
     ojson j = {{"network", key.first},
                {"kind", key.second},
                {"values", g.values},
@@ -412,60 +427,95 @@ int run_eval(const EvalOptions& o) {
     j["sweep"] = sw;
     doc["groups"].push_back(j);
   }
-  Table v2_table{v2_head, {}};
-  for (auto& [label, cells] : v2_cells) {
-    std::vector<std::string> r{label};
-    r.insert(r.end(), cells.begin(), cells.end());
-    v2_table.rows.push_back(r);
-  }
-  Table sweep{sweep_head, {}};
-  for (auto& [label, cells] : sweep_cells) {
-    std::vector<std::string> r{label};
-    r.insert(r.end(), cells.begin(), cells.end());
-    sweep.rows.push_back(r);
-  }
-
-  std::vector<std::string> fmt_names;
-  for (const auto& c : containers) {
-    for (const auto& f : c.second.formats) fmt_names.push_back(f.first);
-    break;
-  }
-  std::vector<std::string> head{"network",     "policy",      "kind",     "values",
-                                "sfp v2 bits", "sfp v1 bits", "sfp error"};
-  for (const auto& n : fmt_names) head.push_back(n);
-  Table cont{head, {}};
+  const std::vector<std::string> fmt_names = m.format_names();
   doc["containers"] = ojson::array();
-  for (const auto& [key, c] : containers) {
+  for (const auto& [key, c] : m.containers) {
     const auto& [net, pol, kind] = key;
-    const double bits = c.values ? static_cast<double>(c.bits.total()) / c.values : 0;
-    const double bits2 = c.values ? static_cast<double>(c.bits_v2.total()) / c.values : 0;
-    const std::string err = c.has_master && c.sfp_err_den > 0
-                                ? fmt::format("{:.2e}", std::sqrt(c.sfp_err_num / c.sfp_err_den))
-                                : "0 (stashed)";
-    std::vector<std::string> r{net, pol, kind, std::to_string(c.values), f2(bits2), f2(bits), err};
     ojson j = {{"network", net},
                {"policy", pol},
                {"kind", kind},
                {"values", c.values},
-               {"sfp_bits", bits},
+               {"sfp_bits", container_bits(c, c.bits)},
                {"sfp_sign_bits", static_cast<double>(c.bits.sign) / c.values},
                {"sfp_exp_bits", static_cast<double>(c.bits.exponent()) / c.values},
                {"sfp_man_bits", static_cast<double>(c.bits.mantissa) / c.values},
                {"sfp_overhead_bits", static_cast<double>(c.bits.overhead()) / c.values},
-               {"sfp_v2_bits", bits2},
+               {"sfp_v2_bits", container_bits(c, c.bits_v2)},
                {"sfp_v2_sign_bits", static_cast<double>(c.bits_v2.sign) / c.values},
                {"sfp_v2_exp_bits", static_cast<double>(c.bits_v2.exponent()) / c.values},
                {"sfp_v2_man_bits", static_cast<double>(c.bits_v2.mantissa) / c.values},
                {"sfp_v2_overhead_bits", static_cast<double>(c.bits_v2.overhead()) / c.values}};
     for (const auto& n : fmt_names) {
-      const auto& [fb, fe] = c.formats.at(n);
-      const double den = c.format_den.at(n);
-      const double rel = den > 0 ? std::sqrt(fe / den) : 0;
-      r.push_back(fmt::format("{:.2f} b, {:.1e}", fb / c.values, rel));
-      j["formats"][n] = {{"bits", fb / c.values}, {"rel_l2_error", rel}};
+      const auto [bits, rel] = format_figures(c, n);
+      j["formats"][n] = {{"bits", bits}, {"rel_l2_error", rel}};
+    }
+    doc["containers"].push_back(j);
+  }
+  return doc;
+}
+
+// One row per label, one column per group.
+Table label_table(std::vector<std::string> head,
+                  const std::map<std::string, std::vector<std::string>>& cells) {
+  Table t{std::move(head), {}};
+  for (const auto& [label, row] : cells) {
+    std::vector<std::string> r{label};
+    r.insert(r.end(), row.begin(), row.end());
+    t.rows.push_back(r);
+  }
+  return t;
+}
+
+std::string eval_markdown(const Measured& m, int zstd_level) {
+  Table exp{{"network", "kind", "values", "zeros", "H0", "H1", "v2", "v2 - H0", "v1 Gecko",
+             "best v1 sweep", "Huffman", "ZVC", "zstd exp", "lz4 exp"},
+            {}};
+  Table whole{{"network", "kind", "sfp v2", "sfp v1", "zstd", "lz4", "zstd planes", "lz4 planes",
+               "ZVC", "v2 sign"},
+              {}};
+  std::map<std::string, std::vector<std::string>> sweep_cells, v2_cells;
+  std::vector<std::string> sweep_head{"configuration"};
+  std::vector<std::string> v2_head{"candidate"};
+  for (const auto& [key, g] : m.groups) {
+    const auto [best_label, best] = best_config(g);
+    for (const auto& [label, bits] : g.sweep) sweep_cells[label].push_back(f2(g.per(bits)));
+    sweep_head.push_back(key.first + " " + key.second);
+    v2_head.push_back(key.first + " " + key.second);
+    for (const auto& [label, bits] : g.v2_sweep) v2_cells[label].push_back(f2(g.per(bits)));
+    const double zf = g.values ? static_cast<double>(g.zeros) / g.values : 0;
+    const double h0 = g.values ? g.h0 / g.values : 0;
+    exp.rows.push_back({key.first, key.second, std::to_string(g.values), pct(zf), f2(h0),
+                        f2(g.values ? g.h1 / g.values : 0), f2(g.per(g.v2_exp)),
+                        fmt::format("{:+.2f}", g.per(g.v2_exp) - h0), f2(g.per(g.gecko_exp)),
+                        f2(g.per(best)) + " (" + best_label + ")", f2(g.per(g.huffman)),
+                        f2(g.per(g.zvc_exp)), f2(g.per(g.zstd_exp)), f2(g.per(g.lz4_exp))});
+    whole.rows.push_back({key.first, key.second, f2(g.per(g.v2_total)), f2(g.per(g.gecko_total)),
+                          f2(g.per(g.zstd_raw)), f2(g.per(g.lz4_raw)), f2(g.per(g.zstd_planes)),
+                          f2(g.per(g.lz4_planes)), f2(g.per(g.zvc_total)), f2(g.per(g.v2_sign))});
+  }
+
+  const std::vector<std::string> fmt_names = m.format_names();
+  std::vector<std::string> head{"network",     "policy",      "kind",     "values",
+                                "sfp v2 bits", "sfp v1 bits", "sfp error"};
+  for (const auto& n : fmt_names) head.push_back(n);
+  Table cont{head, {}};
+  for (const auto& [key, c] : m.containers) {
+    const auto& [net, pol, kind] = key;
+    const std::string err = c.has_master && c.sfp_err_den > 0
+                                ? fmt::format("{:.2e}", std::sqrt(c.sfp_err_num / c.sfp_err_den))
+                                : "0 (stashed)";
+    std::vector<std::string> r{net,
+                               pol,
+                               kind,
+                               std::to_string(c.values),
+                               f2(container_bits(c, c.bits_v2)),
+                               f2(container_bits(c, c.bits)),
+                               err};
+    for (const auto& n : fmt_names) {
+      const auto [bits, rel] = format_figures(c, n);
+      r.push_back(fmt::format("{:.2f} b, {:.1e}", bits, rel));
     }
     cont.rows.push_back(r);
-    doc["containers"].push_back(j);
   }
 
   std::ostringstream md;
@@ -479,30 +529,42 @@ int run_eval(const EvalOptions& o) {
      << "), exponent fields plus zero information, bases, widths, chunk padding and index. "
         "Huffman: per-tensor code with its table. ZVC: zero bitmask plus 8-bit exponents. "
         "zstd/lz4 exp: the exponent byte plane compressed (zstd level "
-     << o.zstd_level << ").\n\n"
+     << zstd_level << ").\n\n"
      << exp.str() << "\n## Lossless, whole values: bits per value\n\n"
      << "v2 sign: sign bits per value in the v2 streams (0 on tensors of one sign).\n\n"
      << whole.str() << "\n## Version 2 candidates: exponent bits per value incl. metadata\n\n"
-     << v2_table.str() << "\n## Gecko sweep: exponent bits per value incl. metadata\n\n"
-     << sweep.str() << "\n## Whole container with the trained mantissa bits\n\n"
+     << label_table(v2_head, v2_cells).str()
+     << "\n## Gecko sweep: exponent bits per value incl. metadata\n\n"
+     << label_table(sweep_head, sweep_cells).str()
+     << "\n## Whole container with the trained mantissa bits\n\n"
      << "sfp bits: sign + exponent + mantissa + metadata with each tensor's mantissa bits from "
         "the snapshot, in format version 2 and 1; sfp error: relative L2 error of Q_m on the FP32 "
         "master weights (the "
         "stashed activations are Q_m already). Other formats: bits per value, relative L2 error "
         "on the stashed tensors.\n\n"
      << cont.str();
+  return md.str();
+}
+
+int run_eval(const EvalOptions& o) {
+  std::vector<io::TensorFile> files;
+  std::vector<Item> items;
+  if (const int rc = load_items(o.files, &files, &items)) return rc;
+  Measured m;
+  if (const int rc = measure(items, o.zstd_level, &m)) return rc;
+
+  const std::string md = eval_markdown(m, o.zstd_level);
   if (!o.markdown.empty()) {
     try {
-      const std::string s = md.str();
-      io::write_file_atomic(o.markdown, std::vector<uint8_t>(s.begin(), s.end()));
+      io::write_file_atomic(o.markdown, std::vector<uint8_t>(md.begin(), md.end()));
     } catch (const std::exception& e) {
       return fail(o.markdown, e);
     }
   }
   if (o.json) {
-    fmt::print("{}\n", doc.dump(2));
+    fmt::print("{}\n", eval_json(m).dump(2));
   } else {
-    fmt::print("{}", md.str());
+    fmt::print("{}", md);
   }
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "sfp/codec.hpp"
 #include "sfp/io/container.hpp"
 #include "sfp/io/file.hpp"
+#include "sfp/io/snapshot.hpp"
 #include "sfp/quantize.hpp"
 
 namespace sfp::cli {
@@ -73,23 +74,18 @@ struct Row {
 // The mantissa bits a training snapshot stored each tensor with: the "man_bits" of each entry of
 // the "tensors" metadata that sfp train writes. Throws io::Error if the file has none.
 std::map<std::string, unsigned> stored_man_bits(const io::TensorFile& file) {
-  for (const auto& [key, value] : file.metadata) {
-    if (key != "tensors") continue;
-    const nlohmann::json info = nlohmann::json::parse(value, nullptr, false);
-    if (!info.is_object()) throw io::Error("metadata 'tensors' is not a JSON object");
-    std::map<std::string, unsigned> bits;
-    for (auto it = info.begin(); it != info.end(); ++it) {
-      const nlohmann::json& m = it.value();
-      if (m.is_object() && m.contains("man_bits") && m["man_bits"].is_number_unsigned() &&
-          m["man_bits"].get<uint64_t>() <= kManBitsFp32) {
-        bits[it.key()] = m["man_bits"].get<unsigned>();
-      } else {
-        throw io::Error("metadata 'tensors': " + io::quote(it.key()) + " has no valid man_bits");
-      }
-    }
-    return bits;
+  const std::optional<io::TensorInfoMap> info = io::parse_tensor_info(file.metadata);
+  if (!info) {
+    throw io::Error("no 'tensors' metadata (--stored-bits needs a snapshot written by sfp train)");
   }
-  throw io::Error("no 'tensors' metadata (--stored-bits needs a snapshot written by sfp train)");
+  std::map<std::string, unsigned> bits;
+  for (const auto& [name, t] : *info) {
+    if (!t.man_bits || *t.man_bits > kManBitsFp32) {
+      throw io::Error("metadata 'tensors': " + io::quote(name) + " has no valid man_bits");
+    }
+    bits[name] = static_cast<unsigned>(*t.man_bits);
+  }
+  return bits;
 }
 
 // Rows of one tensor file: each tensor encoded with the flags' configuration, or with the

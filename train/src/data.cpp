@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "sfp/train/io.hpp"
+#include "sfp/io/file.hpp"
 
 namespace sfp::train {
 
@@ -22,18 +22,21 @@ void gunzip(const std::string& src, const std::string& dst) {
   gzFile in = gzopen(src.c_str(), "rb");
   if (in == nullptr) throw std::runtime_error(src + ": cannot open");
   try {
-    write_file_atomic(dst, [&](std::ofstream& out) {
-      std::vector<char> buf(1 << 16);
-      for (;;) {
-        const int got = gzread(in, buf.data(), static_cast<unsigned>(buf.size()));
-        if (got < 0) {
-          int err = 0;
-          throw std::runtime_error(src + ": corrupt gzip data (" + gzerror(in, &err) + ")");
-        }
-        if (got == 0) break;
-        out.write(buf.data(), got);
+    io::OutputFile out(dst);
+    std::vector<uint8_t> buf(1 << 16);
+    for (;;) {
+      const int got = gzread(in, buf.data(), static_cast<unsigned>(buf.size()));
+      if (got < 0) {
+        int err = 0;
+        throw std::runtime_error(src + ": corrupt gzip data (" + gzerror(in, &err) + ")");
       }
-    });
+      if (got == 0) break;
+      out.write(buf.data(), static_cast<size_t>(got));
+    }
+    out.commit();
+  } catch (const io::Error& e) {
+    gzclose(in);
+    throw std::runtime_error(dst + ": " + e.what());
   } catch (...) {
     gzclose(in);
     throw;

@@ -3,55 +3,22 @@
 // The stored-tensor bookkeeping (Stash) and the two networks.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
-#include "sfp/train/quant.hpp"
 #include "stash.hpp"
 
 namespace sfp::train {
 
-constexpr unsigned kM = sfp::kManBitsFp32;
-
 // Stash //
-
-Stash::Stash(const Options& options)
-    : options_(options),
-      rounding_(options.policy.kind == PolicyKind::kBf16 ? sfp::Rounding::kNearestEven
-                                                         : options.rounding),
-      bitchop_bits_(options.bitchop.init_bits) {}
-
-bool Stash::applies(Kind kind) const {
-  if (options_.policy.kind == PolicyKind::kFp32) return false;
-  switch (options_.apply) {
-    case Apply::kBoth:
-      return true;
-    case Apply::kWeights:
-      return kind == Kind::kWeight;
-    case Apply::kActs:
-      return kind == Kind::kAct;
-  }
-  return true;
-}
 
 size_t Stash::slot_for(const std::string& layer, Kind kind) {
   const std::string name = (kind == Kind::kAct ? "act/" : "weight/") + layer;
   auto it = index_.find(name);
   if (it != index_.end()) return it->second;
   Slot s{name, layer, kind, 0, -1};
-  if (options_.policy.kind == PolicyKind::kQm && applies(kind)) {
-    const std::string key = options_.qm.share ? layer : name;
-    auto k = qm_key_.find(key);
-    if (k == qm_key_.end()) {
-      const double init = kind == Kind::kAct ? options_.qm.init_acts : options_.qm.init_weights;
-      qm_n_.push_back(torch::full({}, std::clamp(init, 0.0, double(kM)),
-                                  torch::TensorOptions().dtype(torch::kFloat32))
-                          .requires_grad_(true));
-      qm_kind_.push_back(kind);
-      k = qm_key_.emplace(key, static_cast<int>(qm_n_.size() - 1)).first;
-    }
-    s.qm_index = k->second;
-  }
+  policy_.add_slot(s);
   slots_.push_back(s);
   step_numel_.push_back(0);
   index_.emplace(name, slots_.size() - 1);
@@ -72,52 +39,17 @@ void Stash::begin_step(bool training, bool capture) {
   captures_.clear();
 }
 
-unsigned Stash::bits(const Slot& s) const {
-  if (!applies(s.kind)) return kM;
-  switch (options_.policy.kind) {
-    case PolicyKind::kFp32:
-      return kM;
-    case PolicyKind::kBf16:
-      return sfp::kManBitsBf16;
-    case PolicyKind::kFixed:
-      return options_.policy.fixed_bits;
-    case PolicyKind::kBitChop:
-      return bitchop_bits_;
-    case PolicyKind::kQm:
-      return qm_charged_bits(qm_value(s), kM);
-    case PolicyKind::kBitPrune:
-      return kM;  // integer bits are reported by the pruner
-  }
-  return kM;
-}
-
-double Stash::qm_value(const Slot& s) const {
-  if (s.qm_index < 0) return kM;
-  return qm_n_[static_cast<size_t>(s.qm_index)].item<double>();
-}
-
-void Stash::set_mac_ops(std::vector<MacOp> ops) {
-  pruner_ = std::make_unique<BitPruner>(options_.bp, std::move(ops));
-}
-
-torch::Tensor Stash::apply(size_t i, const torch::Tensor& x) {
+torch::Tensor Stash::apply(size_t i, const std::string& suffix, const torch::Tensor& x) {
   const Slot& s = slots_[i];
   if (training_) step_numel_[i] += x.numel();
-  if (!applies(s.kind) || bypass_) return x;
-  if (options_.policy.kind == PolicyKind::kBitPrune) {
-    if (!pruner_) throw std::logic_error("bitprune: no MAC operations set");
-    return pruner_->act(s.name, x, training_);
-  }
-  if (s.qm_index >= 0) {
-    return quantize_qm(x, qm_n_[static_cast<size_t>(s.qm_index)], kM, rounding_);
-  }
-  return quantize_ste(x, bits(s), rounding_);
+  if (!policy_.applies(s.kind) || bypass_) return x;
+  return policy_.quantize(s, suffix, x, training_);
 }
 
 torch::Tensor Stash::act(const std::string& layer, const torch::Tensor& x) {
   const size_t i = slot_for(layer, Kind::kAct);
   if (capture_) captures_.push_back({slots_[i].name, i, x.detach().clone(), torch::Tensor()});
-  return apply(i, x);
+  return apply(i, "", x);
 }
 
 torch::Tensor Stash::weight(const std::string& layer, const std::string& suffix,
@@ -127,107 +59,13 @@ torch::Tensor Stash::weight(const std::string& layer, const std::string& suffix,
     const std::string name = slots_[i].name + (suffix.empty() ? "" : "." + suffix);
     captures_.push_back({name, i, master.detach().clone(), master});
   }
-  if (options_.policy.kind == PolicyKind::kBitPrune) {
-    // Only the main weight of a MAC layer is quantized; biases, LayerNorm parameters and the
-    // position and class embeddings stay FP32.
-    if (training_) step_numel_[i] += master.numel();
-    if (!applies(Kind::kWeight) || bypass_ || !suffix.empty() || !pruner_ ||
-        !pruner_->quantizes_weight(slots_[i].name)) {
-      return master;
-    }
-    return pruner_->weight(slots_[i].name, master);
-  }
-  return apply(i, master);
-}
-
-double Stash::mean_bits() const {
-  if (pruner_ && options_.policy.kind == PolicyKind::kBitPrune) {
-    // Integer bits of the quantized tensors, weighted by the elements they store per step.
-    double num = 0, den = 0;
-    for (const std::string& n : pruner_->names()) {
-      const auto it = index_.find(n);
-      const double e = pruner_->is_weight(n) ? double(pruner_->elements(n))
-                       : it != index_.end()  ? double(slots_[it->second].numel)
-                                             : 0.0;
-      num += e * pruner_->charged_bits(n);
-      den += e;
-    }
-    return den > 0 ? num / den : 32.0;
-  }
-  double num = 0, den = 0;
-  for (const Slot& s : slots_) {
-    num += static_cast<double>(s.numel) * bits(s);
-    den += static_cast<double>(s.numel);
-  }
-  return den > 0 ? num / den : kM;
+  return apply(i, suffix, master);
 }
 
 int64_t Stash::values_per_step() const {
   int64_t v = 0;
   for (const Slot& s : slots_) v += s.numel;
   return v;
-}
-
-torch::Tensor Stash::regularizer() const {
-  if (pruner_ && options_.policy.kind == PolicyKind::kBitPrune) return pruner_->regularizer();
-  if (qm_n_.empty()) return torch::Tensor();
-  double total = 0;
-  for (const Slot& s : slots_) total += static_cast<double>(s.numel);
-  torch::Tensor reg = torch::zeros({});
-  for (const Slot& s : slots_) {
-    if (s.qm_index < 0 || s.numel == 0) continue;
-    reg = reg +
-          qm_n_[static_cast<size_t>(s.qm_index)] * (static_cast<double>(s.numel) / (kM * total));
-  }
-  return reg * options_.qm.lambda;
-}
-
-void Stash::update_bitlengths() {
-  if (pruner_) pruner_->step();
-  torch::NoGradGuard no_grad;
-  if (qm_n_.empty()) return;
-  std::vector<double> share(qm_n_.size(), 0.0);
-  double total = 0;
-  for (const Slot& s : slots_) total += static_cast<double>(s.numel);
-  for (const Slot& s : slots_) {
-    if (s.qm_index >= 0 && total > 0) share[static_cast<size_t>(s.qm_index)] += s.numel / total;
-  }
-  constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kEps = 1e-12;
-  adam_m_.resize(qm_n_.size(), 0.0);
-  adam_v_.resize(qm_n_.size(), 0.0);
-  ++adam_t_;
-  for (size_t j = 0; j < qm_n_.size(); ++j) {
-    torch::Tensor& n = qm_n_[j];
-    const double lr = qm_kind_[j] == Kind::kAct ? options_.qm.lr_acts : options_.qm.lr_weights;
-    const double g = n.grad().defined() ? n.grad().item<double>() : 0.0;
-    double step = 0;
-    switch (options_.qm.optim) {
-      case QmOptim::kAdam: {
-        adam_m_[j] = kBeta1 * adam_m_[j] + (1 - kBeta1) * g;
-        adam_v_[j] = kBeta2 * adam_v_[j] + (1 - kBeta2) * g * g;
-        const double mh = adam_m_[j] / (1 - std::pow(kBeta1, double(adam_t_)));
-        const double vh = adam_v_[j] / (1 - std::pow(kBeta2, double(adam_t_)));
-        step = lr * mh / (std::sqrt(vh) + kEps);
-        break;
-      }
-      case QmOptim::kSgd:
-        step = lr * g;
-        break;
-      case QmOptim::kSgdShare:
-        step = share[j] > 0 ? lr * g / share[j] : 0.0;
-        break;
-    }
-    n.sub_(step);
-    if (n.grad().defined()) n.mutable_grad().zero_();
-    n.clamp_(0.0, static_cast<double>(kM));
-  }
-}
-
-void Stash::zero_bitlength_grads() {
-  if (pruner_) pruner_->zero_grads();
-  for (torch::Tensor& n : qm_n_) {
-    if (n.grad().defined()) n.mutable_grad().zero_();
-  }
 }
 
 std::vector<Capture> Stash::take_captures() {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // The stored tensors of a network (activations kept for backward, read copies of the weights):
-// their policy, bitlengths, per-step sizes and snapshot captures. Internal to the trainer.
+// their per-step sizes and snapshot captures, each stored value as the policy makes it.
+// Internal to the trainer.
 #pragma once
 
 #include <torch/torch.h>
@@ -11,20 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "policy.hpp"
 #include "pruner.hpp"
 #include "sfp/train/train.hpp"
 
 namespace sfp::train {
-
-enum class Kind : uint8_t { kAct, kWeight };
-
-struct Slot {
-  std::string name;  // "act/<layer>" or "weight/<layer>"
-  std::string layer;
-  Kind kind;
-  int64_t numel = 0;  // elements stored in one training step (weights: all tensors of the layer)
-  int qm_index = -1;  // index of its bitlength in Stash::qm_bits(), -1: not learned
-};
 
 // One tensor recorded for a snapshot during the captured step.
 struct Capture {
@@ -36,7 +28,7 @@ struct Capture {
 
 class Stash {
  public:
-  explicit Stash(const Options& options);
+  explicit Stash(TrainPolicy& policy) : policy_(policy) {}
 
   // Activation `layer` as stored for backward: returns the quantized tensor used from here on.
   torch::Tensor act(const std::string& layer, const torch::Tensor& x);
@@ -50,52 +42,25 @@ class Stash {
   // Ends the forward pass: in training, the sizes just recorded become the slots' sizes.
   void end_forward();
 
-  void set_bitchop_bits(unsigned bits) { bitchop_bits_ = bits; }
-  // Bits charged for a slot in the current state (QM: ceil(n)).
-  unsigned bits(const Slot& s) const;
-  // Footprint-weighted mean mantissa bits over all stored tensors.
-  double mean_bits() const;
+  // Footprint-weighted mean bits over all stored tensors (the policy's).
+  double mean_bits() const { return policy_.mean_bits(slots_); }
   int64_t values_per_step() const;
-  // QM regularizer lambda * sum(|t| n_t) / (M * sum |t|); undefined tensor for other policies.
-  torch::Tensor regularizer() const;
-  // One optimizer step on the bitlengths (QmConfig::optim), then clamp to [0, 23]; zeroes
-  // their gradients.
-  void update_bitlengths();
-  void zero_bitlength_grads();
-
   const std::vector<Slot>& slots() const { return slots_; }
-  const std::vector<torch::Tensor>& qm_bits() const { return qm_n_; }
-  double qm_value(const Slot& s) const;
   std::vector<Capture> take_captures();
-  sfp::Rounding rounding() const { return rounding_; }
-
-  // BitPruning: the network's MAC operations (creates the pruner), its state, and a switch that
-  // turns every quantizer off (the FP32 evaluation of a loaded checkpoint).
-  void set_mac_ops(std::vector<MacOp> ops);
-  BitPruner* pruner() { return pruner_.get(); }
-  const BitPruner* pruner() const { return pruner_.get(); }
+  // Turns every quantizer off (BitPruning's FP32 evaluation of a loaded checkpoint).
   void set_bypass(bool bypass) { bypass_ = bypass; }
 
  private:
   size_t slot_for(const std::string& layer, Kind kind);
-  torch::Tensor apply(size_t slot, const torch::Tensor& x);
-  bool applies(Kind kind) const;
+  torch::Tensor apply(size_t slot, const std::string& suffix, const torch::Tensor& x);
 
-  Options options_;
-  sfp::Rounding rounding_;
+  TrainPolicy& policy_;
   std::vector<Slot> slots_;
   std::map<std::string, size_t> index_;
-  std::vector<torch::Tensor> qm_n_;
-  std::vector<Kind> qm_kind_;
-  std::vector<double> adam_m_, adam_v_;
-  int64_t adam_t_ = 0;
-  std::map<std::string, int> qm_key_;
-  unsigned bitchop_bits_ = 23;
   bool training_ = false;
   bool capture_ = false;
   std::vector<int64_t> step_numel_;
   std::vector<Capture> captures_;
-  std::unique_ptr<BitPruner> pruner_;
   bool bypass_ = false;
 };
 

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -17,9 +19,10 @@
 #include <stdexcept>
 
 #include "data.hpp"
-#include "sfp/train/io.hpp"
+#include "sfp/io/file.hpp"
+#include "sfp/io/safetensors.hpp"
+#include "sfp/io/snapshot.hpp"
 #include "sfp/train/quant.hpp"
-#include "sfp/train/safetensors.hpp"
 #include "sfp/train/train.hpp"
 #include "stash.hpp"
 
@@ -123,14 +126,41 @@ json options_json(const Options& o, sfp::Rounding rounding) {
   return j;
 }
 
-std::vector<float> to_vector(const torch::Tensor& t) {
-  torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
-  const float* p = c.data_ptr<float>();
-  return std::vector<float>(p, p + c.numel());
+// A stored tensor for sfp::io: its FP32 values as bit patterns, row-major.
+io::Tensor io_tensor(const std::string& name, const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+  io::Tensor out;
+  out.name = name;
+  out.dtype = Fp::kFp32;
+  out.shape.assign(c.sizes().begin(), c.sizes().end());
+  out.values.resize(static_cast<size_t>(c.numel()));
+  std::memcpy(out.values.data(), c.data_ptr<float>(), out.values.size() * sizeof(float));
+  return out;
 }
 
-std::vector<int64_t> shape_of(const torch::Tensor& t) {
-  return std::vector<int64_t>(t.sizes().begin(), t.sizes().end());
+// An output file of the run written through sfp::io (a temporary file renamed into place);
+// write(out) writes it. Throws std::runtime_error naming the file.
+void write_output(const std::string& path, const std::function<void(io::OutputFile&)>& write) {
+  try {
+    io::OutputFile out(path);
+    write(out);
+    out.commit();
+  } catch (const io::Error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  write_output(path, [&](io::OutputFile& out) {
+    out.write(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  });
+}
+
+// Multiply-accumulates of one sample's forward pass (the network's mac_ops()).
+int64_t forward_macs(const Network& net) {
+  int64_t n = 0;
+  for (const MacOp& op : net.mac_ops()) n += op.macs;
+  return n;
 }
 
 // Accuracy and mean loss on a dataset, with the policy's quantizers in place.
@@ -171,33 +201,36 @@ class JsonLines {
   std::ofstream out_;
 };
 
-void write_snapshot(const std::string& path, const Options& o, const Stash& stash,
-                    const std::vector<Capture>& caps, int64_t step, int64_t epoch) {
-  std::vector<StTensor> tensors;
-  json meta_tensors = json::object();
+void write_snapshot(const std::string& path, const Options& o, const TrainPolicy& policy,
+                    const Stash& stash, const std::vector<Capture>& caps, int64_t step,
+                    int64_t epoch) {
+  io::TensorFile file;
+  io::TensorInfoMap info;
   auto add = [&](const std::string& name, const std::string& kind, const Slot& slot, unsigned bits,
                  const torch::Tensor& t) {
-    tensors.push_back({name, shape_of(t), to_vector(t)});
-    json info = {{"kind", kind}, {"layer", slot.layer}, {"man_bits", bits}};
-    if (slot.qm_index >= 0 && (kind == "act" || kind == "weight")) info["n"] = stash.qm_value(slot);
-    meta_tensors[name] = info;
+    file.tensors.push_back(io_tensor(name, t));
+    io::TensorInfo& i = info[name];
+    i.kind = kind;
+    i.layer = slot.layer;
+    i.man_bits = bits;
+    if (kind == "act" || kind == "weight") i.n = policy.learned_bits(slot);
   };
   const auto& slots = stash.slots();
   // Stored values: Q_k of the raw value with the bits charged for the tensor (for QM,
   // Q_ceil(n): what a container with ceil(n) mantissa bits holds).
   auto stored = [&](const Capture& c) {
-    const unsigned bits = stash.bits(slots[c.slot]);
-    return bits >= kM ? c.raw : quantize_tensor(c.raw, bits, stash.rounding());
+    const unsigned bits = policy.bits(slots[c.slot]);
+    return bits >= kM ? c.raw : quantize_tensor(c.raw, bits, policy.rounding());
   };
   for (const Capture& c : caps) {
     if (slots[c.slot].kind == Kind::kAct)
-      add(c.name, "act", slots[c.slot], stash.bits(slots[c.slot]), stored(c));
+      add(c.name, "act", slots[c.slot], policy.bits(slots[c.slot]), stored(c));
   }
   for (const Capture& c : caps) {
     if (slots[c.slot].kind == Kind::kWeight)
-      add(c.name, "weight", slots[c.slot], stash.bits(slots[c.slot]), stored(c));
+      add(c.name, "weight", slots[c.slot], policy.bits(slots[c.slot]), stored(c));
   }
-  if (o.policy.kind != PolicyKind::kFp32) {
+  if (policy.stores_master()) {
     for (const Capture& c : caps) {
       if (slots[c.slot].kind != Kind::kWeight) continue;
       add("master/" + c.name.substr(std::string("weight/").size()), "master", slots[c.slot], kM,
@@ -214,14 +247,17 @@ void write_snapshot(const std::string& path, const Options& o, const Stash& stas
       {"format_version", "1"},
       {"network", to_string(o.net)},
       {"policy", to_string(o.policy)},
-      {"rounding", rounding_name(stash.rounding())},
+      {"rounding", rounding_name(policy.rounding())},
       {"step", std::to_string(step)},
       {"epoch", std::to_string(epoch)},
       {"seed", std::to_string(o.seed)},
       {"value_format", "fp32"},
-      {"tensors", meta_tensors.dump()},
+      {io::kTensorInfoKey, io::write_tensor_info(info)},
   };
-  write_safetensors(path, tensors, meta);
+  file.metadata.assign(meta.begin(), meta.end());  // in key order
+  // Header entries with their fields sorted, as the snapshots have always been written.
+  const std::vector<uint8_t> bytes = io::write_safetensors(file, io::EntryOrder::kOffsetsFirst);
+  write_output(path, [&](io::OutputFile& out) { out.write(bytes); });
 }
 
 std::set<int64_t> snapshot_steps(const Options& o, int64_t total) {
@@ -253,18 +289,96 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The network, with the FP32 weights of an earlier run of the same network (--init).
+std::shared_ptr<Network> load_network(const Options& o) {
+  std::shared_ptr<Network> net = make_network(o.net);
+  if (!o.init.empty()) {
+    if (!fs::exists(o.init)) throw std::runtime_error(o.init + ": no such checkpoint (--init)");
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(o.init);
+      net->load(archive);
+    } catch (const c10::Error& e) {
+      throw std::runtime_error(o.init + ": not a checkpoint of the " + to_string(o.net) +
+                               " network (--init): " + e.what_without_backtrace());
+    }
+  }
+  return net;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const Options& o, Network& net) {
+  if (o.optim == Optim::kSgd) {
+    return std::make_unique<torch::optim::SGD>(
+        net.parameters(),
+        torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+  }
+  return std::make_unique<torch::optim::AdamW>(
+      net.parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+}
+
+// config.json: the options, the network and the stored tensors.
+json run_config(const Options& o, const TrainPolicy& policy, Network& net, const Data& data,
+                int64_t steps_per_epoch, const Stash& stash) {
+  json config = options_json(o, policy.rounding());
+  config["network"] = net.describe();
+  int64_t n_params = 0;
+  for (const auto& p : net.parameters()) n_params += p.numel();
+  config["parameters"] = n_params;
+  config["train_images"] = data.train_x.size(0);
+  config["test_images"] = data.test_x.size(0);
+  config["steps_per_epoch"] = steps_per_epoch;
+  json stored = json::array();
+  for (const Slot& s : stash.slots()) {
+    stored.push_back({{"name", s.name},
+                      {"kind", s.kind == Kind::kAct ? "act" : "weight"},
+                      {"layer", s.layer},
+                      {"values_per_step", s.numel},
+                      {"learned", s.qm_index >= 0}});
+  }
+  config["stored_tensors"] = stored;
+  return config;
+}
+
+// The FP32 master weights (model.pt), through a temporary file.
+void write_model(Network& net, const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  net.save(archive);
+  const std::string tmp = path + ".tmp";
+  archive.save_to(tmp);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error(path + ": cannot rename: " + ec.message());
+}
+
+// summary.json.
+json summary_json(const Options& o, const TrainPolicy& policy, const Network& net,
+                  const Stash& stash, const Summary& sum, Clock::time_point run_start) {
+  json sj = {{"network", to_string(o.net)},
+             {"policy", to_string(o.policy)},
+             {"seed", o.seed},
+             {"epochs", o.epochs},
+             {"steps", sum.steps},
+             {"test_accuracy", sum.test_accuracy},
+             {"test_accuracy_per_epoch", sum.test_accuracy_per_epoch},
+             {"mean_bits_end", sum.mean_bits_end},
+             {"mean_bits_avg", sum.mean_bits_avg},
+             {"footprint_reduction_end", sum.reduction_end},
+             {"footprint_reduction_avg", sum.reduction_avg},
+             {"time_per_step_s", sum.time_per_step},
+             {"time_per_step_median_s", sum.time_per_step_median},
+             {"values_per_step", stash.values_per_step()},
+             {"forward_macs_per_sample", forward_macs(net)},
+             {"final_bits", sum.final_bits},
+             {"wall_time_s", std::chrono::duration<double>(Clock::now() - run_start).count()}};
+  policy.summary_json(stash.slots(), sum, &sj);
+  return sj;
+}
+
 }  // namespace
 
 Summary run(const Options& options) {
   Options o = options;
-  const bool bitprune = o.policy.kind == PolicyKind::kBitPrune;
-  if (bitprune) {
-    o.epochs = o.bp.learn_epochs + o.bp.finetune_epochs;
-    if (o.epochs == 0) throw std::runtime_error("bitprune: no learning and no fine-tuning epochs");
-    if (!o.snapshot_steps.empty() || o.snapshot_every > 0) {
-      throw std::runtime_error("bitprune: snapshots are not supported (integer quantizers)");
-    }
-  }
+  prepare_options(&o);
   if (o.out.empty()) throw std::runtime_error("no run folder given (--out)");
   if (o.batch <= 0) throw std::runtime_error("batch size must be positive");
   if (o.epochs == 0) throw std::runtime_error("epochs must be at least 1");
@@ -280,59 +394,19 @@ Summary run(const Options& options) {
   const int64_t total_steps = steps_per_epoch * o.epochs;
   const std::set<int64_t> snaps = snapshot_steps(o, total_steps);
 
-  std::shared_ptr<Network> net = make_network(o.net);
-  if (!o.init.empty()) {  // FP32 weights of an earlier run of the same network
-    if (!fs::exists(o.init)) throw std::runtime_error(o.init + ": no such checkpoint (--init)");
-    try {
-      torch::serialize::InputArchive archive;
-      archive.load_from(o.init);
-      net->load(archive);
-    } catch (const c10::Error& e) {
-      throw std::runtime_error(o.init + ": not a checkpoint of the " + to_string(o.net) +
-                               " network (--init): " + e.what_without_backtrace());
-    }
-  }
-  Stash stash(o);
-  if (bitprune) stash.set_mac_ops(net->mac_ops());
+  std::shared_ptr<Network> net = load_network(o);
+  const std::unique_ptr<TrainPolicy> policy = make_policy(o);
+  policy->attach(*net);
+  Stash stash(*policy);
   {  // Register the stored tensors and their per-step sizes with one full batch.
     torch::NoGradGuard no_grad;
     stash.begin_step(true, false);
     net->forward(data.train_x.slice(0, 0, std::min(o.batch, n_train)), stash);
     stash.end_forward();
   }
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (o.optim == Optim::kSgd) {
-    opt = std::make_unique<torch::optim::SGD>(
-        net->parameters(),
-        torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
-  } else {
-    opt = std::make_unique<torch::optim::AdamW>(
-        net->parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
-  }
-  std::unique_ptr<BitChop> chop;
-  if (o.policy.kind == PolicyKind::kBitChop) {
-    chop = std::make_unique<BitChop>(o.bitchop);
-    stash.set_bitchop_bits(chop->bits());
-  }
-
-  json config = options_json(o, stash.rounding());
-  config["network"] = net->describe();
-  int64_t n_params = 0;
-  for (const auto& p : net->parameters()) n_params += p.numel();
-  config["parameters"] = n_params;
-  config["train_images"] = n_train;
-  config["test_images"] = data.test_x.size(0);
-  config["steps_per_epoch"] = steps_per_epoch;
-  json stored = json::array();
-  for (const Slot& s : stash.slots()) {
-    stored.push_back({{"name", s.name},
-                      {"kind", s.kind == Kind::kAct ? "act" : "weight"},
-                      {"layer", s.layer},
-                      {"values_per_step", s.numel},
-                      {"learned", s.qm_index >= 0}});
-  }
-  config["stored_tensors"] = stored;
-  write_text_atomic((fs::path(o.out) / "config.json").string(), config.dump(2) + "\n");
+  const std::unique_ptr<torch::optim::Optimizer> opt = make_optimizer(o, *net);
+  const json config = run_config(o, *policy, *net, data, steps_per_epoch, stash);
+  write_text((fs::path(o.out) / "config.json").string(), config.dump(2) + "\n");
 
   JsonLines steps_log((fs::path(o.out) / "steps.jsonl").string());
   JsonLines epochs_log((fs::path(o.out) / "epochs.jsonl").string());
@@ -342,27 +416,16 @@ Summary run(const Options& options) {
   std::iota(order.begin(), order.end(), 0);
 
   Summary sum;
-  if (bitprune) {  // the starting point without quantizers
-    net->eval();
-    stash.set_bypass(true);
-    sum.fp32_test_accuracy = evaluate(*net, stash, data.test_x, data.test_y).first;
-    stash.set_bypass(false);
-    if (!o.quiet) {
-      fmt::print(stderr, "train {}/bitprune: FP32 test accuracy of the starting network {:.2f} %\n",
-                 to_string(o.net), 100.0 * sum.fp32_test_accuracy);
-    }
-    if (o.bp.learn_epochs == 0) {  // fixed 8-bit (init) quantizers from the start
-      stash.pruner()->freeze();
-      sum.frozen_test_accuracy = evaluate(*net, stash, data.test_x, data.test_y).first;
-    }
-  }
-  auto phase = [&](unsigned epoch) { return epoch <= o.bp.learn_epochs ? "learn" : "finetune"; };
+  const std::string tag = to_string(o.net) + "/" + to_string(o.policy);
+  RunContext ctx{o,     *net,
+                 stash, [&] { return evaluate(*net, stash, data.test_x, data.test_y).first; },
+                 sum,   tag};
+  policy->begin(ctx);
   std::vector<double> step_times;
   double bits_total = 0;
   int64_t step = 0;
   auto last_progress = Clock::now();
   const auto run_start = Clock::now();
-  const std::string tag = to_string(o.net) + "/" + to_string(o.policy);
 
   for (unsigned epoch = 1; epoch <= o.epochs; ++epoch) {
     net->train();
@@ -387,41 +450,30 @@ Summary run(const Options& options) {
       stash.end_forward();
       torch::Tensor task = torch::cross_entropy_loss(logits, yb);
       torch::Tensor loss = task;
-      torch::Tensor reg = stash.regularizer();
+      torch::Tensor reg = policy->regularizer(stash.slots());
       if (reg.defined()) loss = loss + reg;
       opt->zero_grad();
-      stash.zero_bitlength_grads();
+      policy->zero_grads();
       loss.backward();
 
       // Bits in force during this step (before the bitlengths move).
       json bits_j = json::object(), n_j = json::object();
-      if (bitprune) {  // integer bits (mean over channels) of the quantized tensors
-        for (const std::string& name : stash.pruner()->names()) {
-          bits_j[name] = stash.pruner()->charged_bits(name);
-          if (!stash.pruner()->frozen()) n_j[name] = stash.pruner()->mean_n(name);
-        }
-      } else {
-        for (const Slot& s : stash.slots()) {
-          bits_j[s.name] = stash.bits(s);
-          if (s.qm_index >= 0) n_j[s.name] = stash.qm_value(s);
-        }
-      }
+      policy->step_bits(stash.slots(), &bits_j, &n_j);
       const double mean_bits = stash.mean_bits();
       double snapshot_s = 0;
       if (capture) {  // weights as read, activations and gradients of this step (not timed)
         const auto s0 = Clock::now();
         char name[48];
         std::snprintf(name, sizeof name, "step_%06lld.safetensors", static_cast<long long>(step));
-        write_snapshot((fs::path(o.out) / "snapshots" / name).string(), o, stash,
+        write_snapshot((fs::path(o.out) / "snapshots" / name).string(), o, *policy, stash,
                        stash.take_captures(), step, epoch);
         snapshot_s = std::chrono::duration<double>(Clock::now() - s0).count();
       }
 
       opt->step();
-      stash.update_bitlengths();
       const double task_loss = task.item<double>();
+      policy->update(stash.slots(), task_loss);
       const double dt = std::chrono::duration<double>(Clock::now() - t0).count() - snapshot_s;
-      if (chop) stash.set_bitchop_bits(chop->observe(task_loss));
 
       step_times.push_back(dt);
       bits_total += mean_bits;
@@ -433,7 +485,7 @@ Summary run(const Options& options) {
                    {"mean_bits", mean_bits}, {"bits", bits_j}, {"time_s", dt}};
       if (reg.defined()) line["reg"] = reg.item<double>();
       if (!n_j.empty()) line["n"] = n_j;
-      if (bitprune) line["phase"] = phase(epoch);
+      policy->annotate(epoch, &line);
       steps_log.write(line);
 
       const auto now = Clock::now();
@@ -464,120 +516,37 @@ Summary run(const Options& options) {
                   {"test_loss", test_loss},
                   {"train_loss", epoch_loss / epoch_steps},
                   {"mean_bits", ebits},
-                  {"footprint_reduction", 1.0 - ebits / (bitprune ? 32.0 : kM)},
+                  {"footprint_reduction", 1.0 - ebits / policy->full_bits()},
                   {"mean_bits_end", sum.mean_bits_end},
                   {"elapsed_s", std::chrono::duration<double>(Clock::now() - run_start).count()}};
-    if (bitprune) eline["phase"] = phase(epoch);
-    if (bitprune && epoch == o.bp.learn_epochs) {
-      // Learning ends: freeze ceil(n) and evaluate the integer network before fine-tuning.
-      stash.pruner()->freeze();
-      sum.frozen_test_accuracy = evaluate(*net, stash, data.test_x, data.test_y).first;
-      eline["test_accuracy_frozen"] = sum.frozen_test_accuracy;
-      eline["mean_bits_frozen"] = stash.mean_bits();
-    }
+    policy->annotate(epoch, &eline);
+    const std::string note = policy->end_epoch(epoch, ctx, &eline);
     epochs_log.write(eline);
     if (!o.quiet) {
       fmt::print(stderr, "train {} epoch {}/{} test accuracy {:.2f} % mean bits {:.2f}\n", tag,
                  epoch, o.epochs, 100.0 * acc, ebits);
-      if (bitprune && epoch == o.bp.learn_epochs) {
-        fmt::print(stderr, "train {} bitlengths frozen: test accuracy {:.2f} % mean bits {:.2f}\n",
-                   tag, 100.0 * sum.frozen_test_accuracy, stash.mean_bits());
-      }
+      if (!note.empty()) fmt::print(stderr, "{}", note);
     }
   }
 
   steps_log.close();
   epochs_log.close();
 
-  {  // FP32 master weights.
-    torch::serialize::OutputArchive archive;
-    net->save(archive);
-    const std::string path = (fs::path(o.out) / "model.pt").string();
-    const std::string tmp = path + ".tmp";
-    archive.save_to(tmp);
-    fs::rename(tmp, path, ec);
-    if (ec) throw std::runtime_error(path + ": cannot rename: " + ec.message());
-  }
+  write_model(*net, (fs::path(o.out) / "model.pt").string());
 
   sum.test_accuracy = sum.test_accuracy_per_epoch.back();
-  // BitPruning without fine-tuning: the result is the integer network right after the freeze.
-  if (bitprune && o.bp.finetune_epochs == 0) sum.test_accuracy = sum.frozen_test_accuracy;
   sum.steps = step;
   sum.mean_bits_avg = bits_total / double(step);
-  const double full_bits = bitprune ? 32.0 : kM;
+  const double full_bits = policy->full_bits();
   sum.reduction_end = 1.0 - sum.mean_bits_end / full_bits;
   sum.reduction_avg = 1.0 - sum.mean_bits_avg / full_bits;
   sum.time_per_step =
       std::accumulate(step_times.begin(), step_times.end(), 0.0) / double(step_times.size());
   sum.time_per_step_median = median(step_times);
-  if (bitprune) {
-    const BitPruner& bp = *stash.pruner();
-    double wsum = 0, asum = 0;
-    int wn = 0, an = 0;
-    for (const std::string& name : bp.names()) {
-      sum.final_bits[name] = bp.charged_bits(name);
-      (bp.is_weight(name) ? wsum : asum) += bp.charged_bits(name);
-      ++(bp.is_weight(name) ? wn : an);
-    }
-    sum.avg_weight_bits = wn > 0 ? wsum / wn : 0;
-    sum.avg_act_bits = an > 0 ? asum / an : 0;
-  } else {
-    for (const Slot& s : stash.slots()) sum.final_bits[s.name] = stash.bits(s);
-  }
+  policy->finish(ctx, stash.slots());
 
-  json sj = {{"network", to_string(o.net)},
-             {"policy", to_string(o.policy)},
-             {"seed", o.seed},
-             {"epochs", o.epochs},
-             {"steps", sum.steps},
-             {"test_accuracy", sum.test_accuracy},
-             {"test_accuracy_per_epoch", sum.test_accuracy_per_epoch},
-             {"mean_bits_end", sum.mean_bits_end},
-             {"mean_bits_avg", sum.mean_bits_avg},
-             {"footprint_reduction_end", sum.reduction_end},
-             {"footprint_reduction_avg", sum.reduction_avg},
-             {"time_per_step_s", sum.time_per_step},
-             {"time_per_step_median_s", sum.time_per_step_median},
-             {"values_per_step", stash.values_per_step()},
-             {"final_bits", sum.final_bits},
-             {"wall_time_s", std::chrono::duration<double>(Clock::now() - run_start).count()}};
-  if (!stash.qm_bits().empty()) {
-    json fn = json::object();
-    for (const Slot& s : stash.slots()) {
-      if (s.qm_index >= 0) fn[s.name] = stash.qm_value(s);
-    }
-    sj["final_n"] = fn;
-  }
-  if (bitprune) {
-    const BitPruner& bp = *stash.pruner();
-    json wb = json::object(), ab = json::object();
-    double wsum = 0, asum = 0, esum = 0, ewsum = 0;
-    for (const std::string& name : bp.names()) {
-      const bool w = bp.is_weight(name);
-      (w ? wb : ab)[name.substr(name.find('/') + 1)] = bp.charged_bits(name);
-      const double e = double(bp.elements(name));
-      (w ? wsum : asum) += e * bp.charged_bits(name);
-      (w ? ewsum : esum) += e;
-    }
-    sj["bitprune"] = {{"fp32_test_accuracy", sum.fp32_test_accuracy},
-                      {"frozen_test_accuracy", sum.frozen_test_accuracy},
-                      {"test_accuracy", sum.test_accuracy},
-                      {"weight_bits", wb},
-                      {"act_bits", ab},
-                      {"avg_weight_bits", sum.avg_weight_bits},
-                      {"avg_act_bits", sum.avg_act_bits},
-                      {"avg_bits", (sum.avg_weight_bits * double(wb.size()) +
-                                    sum.avg_act_bits * double(ab.size())) /
-                                       std::max<double>(1.0, double(wb.size() + ab.size()))},
-                      {"weight_bits_per_element", ewsum > 0 ? wsum / ewsum : 0.0},
-                      {"act_bits_per_element", esum > 0 ? asum / esum : 0.0},
-                      {"bits_ratio", bp.charged_ratio(BpReg::kBits)},
-                      {"memory_ratio", bp.charged_ratio(BpReg::kMemory)},
-                      {"bops_ratio", bp.charged_ratio(BpReg::kBops)},
-                      {"bitlength_parameters", bp.parameter_count()},
-                      {"tensors", bp.describe()}};
-  }
-  write_text_atomic((fs::path(o.out) / "summary.json").string(), sj.dump(2) + "\n");
+  const json sj = summary_json(o, *policy, *net, stash, sum, run_start);
+  write_text((fs::path(o.out) / "summary.json").string(), sj.dump(2) + "\n");
   return sum;
 }
 

@@ -188,7 +188,7 @@ TensorFile parse_safetensors(const uint8_t* data, size_t size) {
   return file;
 }
 
-std::vector<uint8_t> write_safetensors(const TensorFile& file) {
+std::vector<uint8_t> write_safetensors(const TensorFile& file, EntryOrder order) {
   // The header is written as text: a JSON library's insertion-ordered object looks each key up
   // in a list, which is O(n^2) for n tensors.
   std::string text = "{";
@@ -229,8 +229,13 @@ std::vector<uint8_t> write_safetensors(const TensorFile& file) {
     const uint64_t bytes = n * dtype_bytes(t.dtype);
     if (text.back() != '{') text += ',';
     text += detail::json_string(t.name, "tensor name");
-    text += fmt::format(R"(:{{"dtype":"{}","shape":[{}],"data_offsets":[{},{}]}})",
-                        dtype_name(t.dtype), fmt::join(t.shape, ","), at, at + bytes);
+    if (order == EntryOrder::kDtypeFirst) {
+      text += fmt::format(R"(:{{"dtype":"{}","shape":[{}],"data_offsets":[{},{}]}})",
+                          dtype_name(t.dtype), fmt::join(t.shape, ","), at, at + bytes);
+    } else {
+      text += fmt::format(R"(:{{"data_offsets":[{},{}],"dtype":"{}","shape":[{}]}})", at,
+                          at + bytes, dtype_name(t.dtype), fmt::join(t.shape, ","));
+    }
     at += bytes;
   }
   text += '}';

@@ -22,10 +22,17 @@ inline constexpr uint64_t kMaxSafetensorsHeader = 100ull << 20;
 // or gaps). Tensors are returned in data order. Throws Error.
 TensorFile parse_safetensors(const uint8_t* data, size_t size);
 
+// The order of the fields in each tensor's header entry.
+enum class EntryOrder : uint8_t {
+  kDtypeFirst,    // dtype, shape, data_offsets (as the safetensors library writes them)
+  kOffsetsFirst,  // data_offsets, dtype, shape (sorted, as sfp train writes its snapshots)
+};
+
 // Writes `__metadata__` (if not empty) and then the tensors in the given order, with contiguous
 // data offsets; the header is padded with spaces to a multiple of 8 bytes. Throws Error if a
 // tensor's value count does not match its shape, a name is empty, repeated or "__metadata__",
 // or a string is not valid UTF-8.
-std::vector<uint8_t> write_safetensors(const TensorFile& file);
+std::vector<uint8_t> write_safetensors(const TensorFile& file,
+                                       EntryOrder order = EntryOrder::kDtypeFirst);
 
 }  // namespace sfp::io
