@@ -66,6 +66,7 @@ module sfp2_dec_build #(
   localparam int unsigned B1W   = L * 13;
   localparam int unsigned PB    = 32 * (NumLanes + BeatWords);  // plane buffer bits
   localparam int unsigned PfW   = $clog2(PB + 1);
+  localparam int unsigned UseW  = $clog2(32 * NumLanes + 1);  // plane bits of one step
   localparam int unsigned PposW = $clog2(ChunkValues * 32 + 1) + 1;
 
   // Stage 1: symbols //
@@ -153,12 +154,12 @@ module sfp2_dec_build #(
 
   logic               o_ready, fire, exhausted, enough, p_ack;
   logic [L-1:0]       act, ent;
-  logic [9:0]         used;        // plane bits of this step (<= 32 * NumLanes)
+  logic [UseW-1:0]    used;        // plane bits of this step (<= 32 * NumLanes)
   logic [L*43-1:0]    flds;        // per lane {field, quiet, exp, kind} for the value stage
   logic [3:0]         step_err;
   always_comb begin
     logic [LaneCntW-1:0] k;
-    logic [9:0]  at;
+    logic [UseW-1:0] at;
     logic [31:0] f;
     logic [1:0]  kind, err;
     logic [7:0]  exp;
@@ -169,7 +170,7 @@ module sfp2_dec_build #(
       {err, quiet, exp, kind} = s_lanes[l*13+:13];
       act[l] = LaneCntW'(l) < s_cnt;
       ent[l] = act[l] && (s_raw || (kind[1] && pw_q != 6'd0));
-      at     = s_raw ? 10'(l) * 10'(rbits_q) : 10'(k) * 10'(pw_q);
+      at     = s_raw ? UseW'(l) * UseW'(rbits_q) : UseW'(k) * UseW'(pw_q);
       f      = 32'(pbuf_q >> at) & (s_raw ? rmask_q : pmask_q);
       if (ent[l]) k = k + LaneCntW'(1);
       if (act[l] && step_err == 4'd0) begin
@@ -181,7 +182,7 @@ module sfp2_dec_build #(
       end
       flds[l*43+:43] = {f, quiet, exp, kind};
     end
-    used = s_raw ? 10'(s_cnt) * 10'(rbits_q) : 10'(k) * 10'(pw_q);
+    used = s_raw ? UseW'(s_cnt) * UseW'(rbits_q) : UseW'(k) * UseW'(pw_q);
   end
 
   assign exhausted = prcv_q == p_q;
