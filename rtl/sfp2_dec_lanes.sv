@@ -4,14 +4,17 @@
 // the lane words), keeps the lane words in a queue and runs the L_c lanes of the chunk, one step
 // (one value per lane) per cycle. Spec: "Lanes of a chunk", "Refill rule", "Lane symbols".
 // The loop holds only what the next lane state needs: the 12 peeked bits X against the
-// canonical limits of the lane's code (length), a parallel compare with ESC's codeword (+8, +9
-// when m = 0) and with ZERO's (the next context), and the shift of the lane buffer; the refill
-// word (queue word number prefix-count of the refilling lanes before it) is merged beside the
-// compare. Words past the chunk's lane words read as zero (the queue holds zeros beyond its
-// count once the stream of the chunk is exhausted). A lane that matches no codeword consumes
-// nothing (its chunk fails with bad_code). Everything else (symbol, value, plane, errors) is
-// done downstream from the step record this block emits: per lane {quiet, exp, code, len, X}, and per step its lane count, first/last step, the chunk's mode, plane length, header
-// error, and on the last step the end checks of the lanes (bad_padding, length).
+// canonical limits of the lane's code (a thermometer code whose one-hot edge is the length and
+// selects the shifted buffer and the new fill), a parallel compare with ESC's codeword (then 8
+// more bits, 9 when m = 0) and with ZERO's (the next context). The refill word (queue word
+// number prefix-count of the refilling lanes before it) is merged beside the compare and enters
+// it only as X's least significant bit (a lane at 11 bits). Words past the chunk's lane words
+// read as zero (the queue holds zeros beyond its count once the stream of the chunk is
+// exhausted). A lane that matches no codeword consumes nothing (its chunk fails with bad_code).
+// Everything else (symbol, value, plane, errors) is done downstream from the step record this
+// block emits: per lane {after, code, len, X}, and per step its lane count, first/last step,
+// the chunk's mode, plane length, header error, and on the last step the end checks of the
+// lanes (bad_padding, length).
 // A raw chunk steps without lanes. A beat of a chunk is accepted only while the chunk is the
 // current one (one beat of bubble at a chunk switch); after the last step the rest of the
 // chunk's lane words (an over-long N) are drained.
@@ -65,7 +68,11 @@ module sfp2_dec_lanes #(
   output logic [RecBits-1:0]            out_data_o
 );
   localparam int unsigned L      = NumLanes;
-  localparam int unsigned QW     = NumLanes + BeatWords;  // queue words
+  // Queue words: a step runs when the queue holds a word for every lane of the chunk (or the
+  // chunk's lane words are all in) and a beat is taken while it holds at most 2L words, both
+  // decided from registers; the L words of slack keep one step per cycle at the stream's rate
+  // (BeatWords >= NumLanes).
+  localparam int unsigned QW     = 2 * NumLanes + BeatWords;
   localparam int unsigned QCntW  = $clog2(QW + 1);
   localparam int unsigned StepW  = $clog2(ChunkValues + 1);
   localparam int unsigned TakenW = $clog2(ChunkValues + NumLanes + 1) + 1;
@@ -84,6 +91,7 @@ module sfp2_dec_lanes #(
   logic [StepW-1:0]    steps_q, r_q;
   logic [LaneCntW-1:0] lc_q, last_cnt_q, cnt_q;  // lanes of the chunk, of its last step, now
   logic                last_q;                     // this step is the chunk's last
+  logic                first_q;                    // this step is the chunk's first
   logic [WordsW-1:0]   words_q, nl_q;
   logic [WordsW:0]     rcv_q, expect_q;
   logic                raw_q, tlast_q, bad_q;
@@ -152,7 +160,7 @@ module sfp2_dec_lanes #(
   end
 
   logic st_ready;
-  assign words_ok = raw_q || exhausted || QCntW'(nref) <= qcnt_q;
+  assign words_ok = raw_q || exhausted || qcnt_q >= QCntW'(lc_q);
   assign step_go  = in_step && st_ready && words_ok;
 
   // Descriptor: a tensor's first chunk waits for the table setup, which waits until the blocks
@@ -167,68 +175,125 @@ module sfp2_dec_lanes #(
 
   assign lane_ready_o = lane_ok_i && (state_q == SHdr ||
                         ((state_q == SStep || state_q == SDrain) && rcv_q != expect_q &&
-                         (state_q == SDrain || qbase <= QCntW'(L))));
+                         (state_q == SDrain || qcnt_q <= QCntW'(2 * L))));
   assign beat_ack = lane_valid_i && lane_ready_o;
 
-  // The lanes: refill, codeword length, escape, context, shift.
+  // Per-tensor constants of the loop, registered with each chunk (the table is final by then):
+  // ESC's and ZERO's codewords left-aligned in 12 bits with their masks, and the bits an
+  // escaped value takes (its codeword and 8 bits, 9 when m = 0).
+  logic [11:0] esc_al_q [2], esc_mask_q [2], zero_al_q [2], zero_mask_q [2];
+  logic [4:0]  esc_used_q [2];
+  always_ff @(posedge clk_i) begin
+    if (load) begin
+      for (int c = 0; c < 2; c++) begin
+        logic [3:0] el, zl;
+        el = esc_len_i[c*4+:4];
+        zl = zero_len_i[c*4+:4];
+        esc_al_q[c]   <= esc_cw_i[c*12+:12] << (4'd12 - el);
+        esc_mask_q[c] <= (el == 4'd0) ? 12'd0 : 12'hfff << (4'd12 - el);
+        zero_al_q[c]   <= zero_cw_i[c*12+:12] << (4'd12 - zl);
+        zero_mask_q[c] <= (zl == 4'd0) ? 12'd0 : 12'hfff << (4'd12 - zl);
+        esc_used_q[c] <= 5'(el) + (m0 ? 5'd9 : 5'd8);
+      end
+    end
+  end
+
+  // The lanes: refill, codeword length, escape, context, shift. The loop is compare -> length
+  // -> shift: the limits' comparisons form a thermometer code (canonical limits never
+  // decrease), whose one-hot edge selects the shifted buffer and the new fill directly; the
+  // refill word reaches the compare only as the 12th peeked bit (a lane at 11 bits), the least
+  // significant bit of X, resolved in the last level of each comparison.
   logic [L*64-1:0]     buf_d;
   logic [L*7-1:0]      fill_d;
   logic [L-1:0]        ctx_d;
   logic [L*LR-1:0]     lrec;
   logic                pad_err;
+  logic [L-1:0]        pad_l;
   always_comb begin
     for (int unsigned l = 0; l < L; l++) begin
-      logic [63:0] b;
-      logic [6:0]  f;
+      logic [63:0] bq, b, b_len, b_esc;
+      logic [6:0]  f, fp, f_len;
       logic [31:0] w;
-      logic [11:0] x, pk;
+      logic [10:0] pk;
+      logic        x0, tp, code, esc, zero, nomatch, e_hi, z_hi;
+      logic [11:0] xh, lo;  // X with its least significant bit cleared; the limit's high part
       logic [12:0] lim;
-      logic        code, esc, zero, nomatch;
-      logic [3:0]  len, elen, zlen;
-      logic [4:0]  used;
+      logic [11:0] t, oh;   // t[k]: X >= lim[k]; oh[k]: the codeword is k + 1 bits long
+      logic [3:0]  len;
       logic [8:0]  after;
-      b = buf_q[l*64+:64];
-      f = fill_q[l*7+:7];
-      w = q_q[32*32'(pre[l])+:32];
-      if (need[l]) begin
-        b = b | (64'(w) << f);
-        f = f + 7'd32;
+      logic        pad;
+      bq = buf_q[l*64+:64];
+      f  = fill_q[l*7+:7];
+      // Lane l takes queue word pre[l] <= l.
+      w = '0;
+      for (int unsigned j = 0; j <= l && j < QW; j++) begin
+        w = w | ({32{pre[l] == LaneCntW'(j)}} & q_q[j*32+:32]);
       end
-      // The 12 peeked bits without waiting for the merge: a lane holds 0 bits (chunk start) or
-      // at least 11, so only bit 11 at fill = 11, or all at fill = 0, come from the refill word.
-      pk = buf_q[l*64+:12];
-      if (fill_q[l*7+:7] == 7'd0) pk = w[11:0];
-      else if (fill_q[l*7+:7] == 7'd11) pk[11] = w[0];
-      for (int i = 0; i < 12; i++) x[11-i] = pk[i];
-      code = two_i && ctx_q[l];
-      len  = 4'd1;
-      for (int k = 0; k < 11; k++) begin
-        lim = lim_i[(32'(code)*12+k)*13+:13];
-        if (13'(x) >= lim) len = len + 4'd1;
-      end
-      nomatch = 13'(x) >= lim_i[(32'(code)*12+11)*13+:13];
-      elen = esc_len_i[32'(code)*4+:4];
-      zlen = zero_len_i[32'(code)*4+:4];
-      esc  = !nomatch && elen != 4'd0 && (x >> (4'd12 - elen)) == esc_cw_i[32'(code)*12+:12];
-      zero = !nomatch && zlen != 4'd0 && (x >> (4'd12 - zlen)) == zero_cw_i[32'(code)*12+:12];
-      used = nomatch ? 5'd0 : 5'(len) + (esc ? (m0 ? 5'd9 : 5'd8) : 5'd0);
-      after = 9'(b >> len);
-      if (act[l]) begin
-        buf_d[l*64+:64] = b >> used;
-        fill_d[l*7+:7]  = f - 7'(used);
-        ctx_d[l]        = zero;
-        lrec[l*LR+:LR]  = {after, code, nomatch ? 4'd0 : len, x};
+      b  = need[l] ? bq | (64'(w) << f) : bq;
+      fp = need[l] ? f + 7'd32 : f;
+      // The peeked bits: a lane holds 0 bits (the chunk's first step: its word is queue word l)
+      // or at least 11, so only bit 11 at fill = 11 comes from the refill word.
+      if (first_q) begin
+        pk = q_q[l*32+:11];
+        x0 = q_q[l*32+11];
       end else begin
-        buf_d[l*64+:64] = buf_q[l*64+:64];
-        fill_d[l*7+:7]  = fill_q[l*7+:7];
+        pk = bq[10:0];
+        x0 = (f == 7'd11) ? w[0] : bq[11];
+      end
+      for (int i = 0; i < 11; i++) xh[11-i] = pk[i];
+      xh[0] = 1'b0;
+      code = two_i && ctx_q[l];
+      for (int k = 0; k < 12; k++) begin
+        lim   = lim_i[(32'(code)*12+k)*13+:13];
+        lo    = lim[12:1];
+        // X >= lim: X[11:1] above lim[12:1], or equal and X[0] >= lim[0].
+        t[k]  = ({1'b0, xh[11:1]} > lo) || ({1'b0, xh[11:1]} == lo && (x0 || !lim[0]));
+      end
+      nomatch = t[11];
+      tp = 1'b1;
+      for (int k = 0; k < 12; k++) begin
+        oh[k] = tp && !t[k];
+        tp    = t[k];
+      end
+      e_hi = ((xh ^ esc_al_q[code]) & esc_mask_q[code] & 12'hffe) == '0;
+      z_hi = ((xh ^ zero_al_q[code]) & zero_mask_q[code] & 12'hffe) == '0;
+      esc  = !nomatch && esc_mask_q[code] != '0 && e_hi &&
+             (!esc_mask_q[code][0] || x0 == esc_al_q[code][0]);
+      zero = !nomatch && zero_mask_q[code] != '0 && z_hi &&
+             (!zero_mask_q[code][0] || x0 == zero_al_q[code][0]);
+      b_len = '0;
+      f_len = '0;
+      len   = '0;
+      after = '0;
+      for (int k = 0; k < 12; k++) begin
+        b_len = b_len | ({64{oh[k]}} & (b >> (k + 1)));
+        f_len = f_len | ({7{oh[k]}} & (fp - 7'(k + 1)));
+        len   = len | ({4{oh[k]}} & 4'(k + 1));
+        after = after | ({9{oh[k]}} & 9'(b >> (k + 1)));
+      end
+      b_esc = b >> esc_used_q[code];
+      // Padding (checked on the last step): a lane's bits after its value, b >> used, must be
+      // zero. A value takes at most 21 bits, so bits 22 .. 63 are checked whatever the length
+      // and the one-hot length selects only the check of bits used .. 21.
+      pad = b[63:22] != '0;
+      for (int k = 0; k < 12; k++) pad = pad | (oh[k] && (b[21:0] >> (k + 1)) != '0);
+      if (nomatch) pad = b != '0;
+      else if (esc) pad = b_esc != '0;
+      // A lane of the chunk with no value in the last step keeps its bits: all padding.
+      pad_l[l] = act[l] ? pad : LaneCntW'(l) < lc_q && bq != '0;
+      if (act[l]) begin
+        buf_d[l*64+:64] = nomatch ? b : esc ? b_esc : b_len;
+        fill_d[l*7+:7]  = nomatch ? fp : esc ? fp - 7'(esc_used_q[code]) : f_len;
+        ctx_d[l]        = zero;
+        lrec[l*LR+:LR]  = {after, code, len, xh[11:1], x0};
+      end else begin
+        buf_d[l*64+:64] = bq;
+        fill_d[l*7+:7]  = f;
         ctx_d[l]        = ctx_q[l];
         lrec[l*LR+:LR]  = '0;
       end
     end
-    pad_err = 1'b0;
-    for (int unsigned l = 0; l < L; l++) begin
-      if (LaneCntW'(l) < lc_q && buf_d[l*64+:64] != '0) pad_err = 1'b1;
-    end
+    pad_err = pad_l != '0;
   end
 
   logic [TakenW-1:0] taken_d;
@@ -295,6 +360,7 @@ module sfp2_dec_lanes #(
       last_cnt_q <= '0;
       cnt_q      <= '0;
       last_q     <= 1'b0;
+      first_q    <= 1'b0;
       words_q    <= '0;
       nl_q       <= '0;
       rcv_q      <= '0;
@@ -314,6 +380,7 @@ module sfp2_dec_lanes #(
         last_cnt_q <= d_last_cnt;
         cnt_q      <= (d_steps == StepW'(1)) ? d_last_cnt : LaneCntW'(d_lc);
         last_q     <= d_steps == StepW'(1);
+        first_q    <= 1'b1;
         words_q    <= desc_words_i;
         nl_q       <= '0;
         rcv_q      <= '0;
@@ -336,6 +403,7 @@ module sfp2_dec_lanes #(
           taken_q <= taken_d;
           cnt_q   <= next_cnt;
           last_q  <= next_last;
+          first_q <= 1'b0;
         end
         qcnt_q <= qcnt_d;
       end
@@ -364,7 +432,7 @@ module sfp2_dec_lanes #(
   sfp_stage #(.Width(RecBits), .Spill(1)) u_out (
     .clk_i, .rst_ni,
     .in_valid_i (step_go), .in_ready_o(st_ready),
-    .in_data_i  ({lrec, cnt_r, r_q == '0, last_step, raw_q, tlast_q, bad_q, head_err_q,
+    .in_data_i  ({lrec, cnt_r, first_q, last_step, raw_q, tlast_q, bad_q, head_err_q,
                   last_step && !raw_q && pad_err, last_step && !raw_q && len_err, plane_words}),
     .out_valid_o, .out_ready_i, .out_data_o
   );

@@ -11,6 +11,10 @@
 // and checks the table (bad_table: sign 3, dist > 48, a length > 12, a length of an absent
 // symbol or of code 1 when two = 0, Kraft sum over 2^12). Sequential: 12 cycles over the
 // lengths, then 51 cycles over the symbols; start_i must not rise while busy_o.
+// The symbol pass keeps its paths short: the lengths rotate by one symbol per cycle (symbol k
+// is always at position 0; 51 rotations restore them), and each length has a register holding
+// the next free position of its symbols (its offset, then + 1 per symbol), so a cycle is a
+// 12-way select and a 51-way write decode.
 // Paths: none (all outputs registered).
 `include "sfp_assert.svh"
 
@@ -48,8 +52,8 @@ module sfp2_dec_table (
   logic [5:0]  off_run_q [2];
   logic [5:0]  cnt_prev_q [2];
   logic [17:0] kraft_q [2];
-  logic [5:0]  seen_q [2][12];
-  logic        bad_q;
+  logic [5:0]  next_q [2][12];  // next position of a symbol of length k + 1 in sym_o
+  logic        bad_q, range_bad_q;
 
   assign busy_o = state_q != SIdle;
   assign bad_o  = bad_q;
@@ -111,9 +115,9 @@ module sfp2_dec_table (
         off_run_q[c]  <= '0;
         cnt_prev_q[c] <= '0;
         kraft_q[c]    <= '0;
-        for (int k = 0; k < 12; k++) seen_q[c][k] <= '0;
       end
     end
+    if (state_q == SLens) range_bad_q <= range_bad;  // tab_q.len still in place
     if (state_q == SLens) begin
       for (int c = 0; c < 2; c++) begin
         logic [12:0] fc;
@@ -126,6 +130,7 @@ module sfp2_dec_table (
         kraft_q[c]    <= kraft_q[c] + (18'(cnt[c]) << (6'd12 - k_q));
         fc_o[(c*12+32'(k_q)-1)*12+:12]  <= fc[11:0];
         off_o[(c*12+32'(k_q)-1)*6+:6]   <= off;
+        next_q[c][4'(k_q-6'd1)]         <= off;
         lim_o[(c*12+32'(k_q)-1)*13+:13] <= 13'((fc + 13'(cnt[c])) << (6'd12 - k_q));
       end
     end
@@ -133,27 +138,29 @@ module sfp2_dec_table (
       for (int c = 0; c < 2; c++) begin
         logic [3:0] l;
         logic [5:0] pos;
-        l = tab_q.len[(c*NS+32'(k_q))*4+:4];
+        l = tab_q.len[c*NS*4+:4];  // symbol k_q's length (position 0 after k_q rotations)
+        tab_q.len[c*NS*4+:NS*4] <= {l, tab_q.len[c*NS*4+4+:(NS-1)*4]};
         if (l != 4'd0 && l <= 4'd12) begin
-          pos = off_o[(c*12+32'(l)-1)*6+:6] + seen_q[c][l-4'd1];
+          pos = next_q[c][l-4'd1];
           if (pos < 6'(NS)) sym_o[(c*51+32'(pos))*6+:6] <= k_q;
-          seen_q[c][l-4'd1] <= seen_q[c][l-4'd1] + 6'd1;
+          next_q[c][l-4'd1] <= pos + 6'd1;
         end
       end
       if (k_q == 6'(NS - 1)) begin
         // Codewords of ZERO (rank 0 of its length) and ESC (after ZERO and REP of its length).
+        // After 50 rotations symbols 0, 1, 2 sit at positions 1, 2, 3.
         for (int c = 0; c < 2; c++) begin
-          logic [3:0] lz, le;
-          lz = tab_q.len[(c*NS+0)*4+:4];
-          le = tab_q.len[(c*NS+2)*4+:4];
+          logic [3:0] lz, lr, le;
+          lz = tab_q.len[(c*NS+1)*4+:4];
+          lr = tab_q.len[(c*NS+2)*4+:4];
+          le = tab_q.len[(c*NS+3)*4+:4];
           zero_len_o[c*4+:4] <= (lz <= 4'd12) ? lz : 4'd0;
           esc_len_o[c*4+:4]  <= (le <= 4'd12) ? le : 4'd0;
           zero_cw_o[c*12+:12] <= (lz != 0 && lz <= 4'd12) ? fc_o[(c*12+32'(lz)-1)*12+:12] : '0;
           esc_cw_o[c*12+:12] <= (le != 0 && le <= 4'd12) ?
-              fc_o[(c*12+32'(le)-1)*12+:12] + 12'(lz == le) +
-              12'(tab_q.len[(c*NS+1)*4+:4] == le) : '0;
+              fc_o[(c*12+32'(le)-1)*12+:12] + 12'(lz == le) + 12'(lr == le) : '0;
         end
-        bad_q <= range_bad || kraft_q[0] > 18'd4096 || kraft_q[1] > 18'd4096;
+        bad_q <= range_bad_q || kraft_q[0] > 18'd4096 || kraft_q[1] > 18'd4096;
       end
     end
   end
