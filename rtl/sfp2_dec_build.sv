@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Decoder value build, after the lane loop, two stages per step:
+// Decoder value build, after the lane loop, three stages per step:
 //   1. symbol: the canonical index off[len] + X[11 -: len] - fc[len] into the code's sorted
 //      symbols; ZERO / REP / ESC / D_d; the exponent (base - d, or the escaped 8 bits); the
 //      lane's error (no codeword or m = 0 escape with its mantissa bit on an exponent below
 //      255: bad_code; d > base: exp_range).
+//   1b. the start of each lane's plane entry or raw field in the step's plane bits.
 //   2. plane and values: the step's plane entries (s + m bits, in lane order, prefix count over
 //      the lanes with one) or raw fields (9 + max(m,1) bits per value) from a bit buffer fed by
 //      the plane stream; value = {sign, exp, mantissa}, REP copies the value before it (the lane
@@ -109,13 +110,57 @@ module sfp2_dec_build #(
     end
   end
 
-  logic             s_valid, s_ready;
-  logic [B1W-1:0]   s_lanes;
-  logic [SideW-1:0] s_side;
+  logic             s1_valid, s1_ready;
+  logic [B1W-1:0]   s1_lanes;
+  logic [SideW-1:0] s1_side;
   sfp_stage #(.Width(B1W + SideW), .Spill(1)) u_sym (
     .clk_i, .rst_ni,
     .in_valid_i, .in_ready_o, .in_data_i({b1_lanes, in_side}),
-    .out_valid_o(s_valid), .out_ready_i(s_ready), .out_data_o({s_lanes, s_side})
+    .out_valid_o(s1_valid), .out_ready_i(s1_ready), .out_data_o({s1_lanes, s1_side})
+  );
+
+  // Entry widths of the tensor (registered: the configuration and table hold for the tensor,
+  // and the setup before it takes many cycles).
+  logic [5:0]  pw_q, rbits_q;
+  logic [31:0] pmask_q, rmask_q;
+  logic        sbits;
+  assign sbits = sign_i == sfp2_pkg::SignMixed;
+  always_ff @(posedge clk_i) begin
+    pw_q    <= 6'(sbits) + 6'(man_bits_i);
+    rbits_q <= 6'd9 + (m0 ? 6'd1 : 6'(man_bits_i));
+    pmask_q <= ~(32'hFFFFFFFF << (6'(sbits) + 6'(man_bits_i)));
+    rmask_q <= ~(32'hFFFFFFFF << (6'd9 + (m0 ? 6'd1 : 6'(man_bits_i))));
+  end
+
+  // Stage 1b: where each lane's plane entry or raw field starts in the step's plane bits (the
+  // prefix count of the lanes with an entry times the entry width), and the step's plane bits;
+  // registered so that stage 2 only selects from its bit buffer.
+  logic [L*UseW-1:0] b1_at;
+  logic [UseW-1:0]   b1_used;
+  always_comb begin
+    logic [LaneCntW-1:0] k, cnt;
+    logic                raw;
+    logic                dist_or_esc;  // kind 2 or 3: the lane has a plane entry
+    cnt = s1_side[SideW-1-:LaneCntW];
+    raw = s1_side[SideW-LaneCntW-3];
+    k   = '0;
+    for (int unsigned l = 0; l < L; l++) begin
+      dist_or_esc = s1_lanes[l*13+1];
+      b1_at[l*UseW+:UseW] = raw ? UseW'(l) * UseW'(rbits_q) : UseW'(k) * UseW'(pw_q);
+      if (LaneCntW'(l) < cnt && (raw || (dist_or_esc && pw_q != 6'd0))) k = k + LaneCntW'(1);
+    end
+    b1_used = raw ? UseW'(cnt) * UseW'(rbits_q) : UseW'(k) * UseW'(pw_q);
+  end
+
+  logic              s_valid, s_ready;
+  logic [B1W-1:0]    s_lanes;
+  logic [SideW-1:0]  s_side;
+  logic [L*UseW-1:0] s_at;
+  logic [UseW-1:0]   s_used;
+  sfp_stage #(.Width(B1W + SideW + L * UseW + UseW), .Spill(1)) u_at (
+    .clk_i, .rst_ni,
+    .in_valid_i (s1_valid), .in_ready_o(s1_ready), .in_data_i({s1_lanes, s1_side, b1_at, b1_used}),
+    .out_valid_o(s_valid), .out_ready_i(s_ready), .out_data_o({s_lanes, s_side, s_at, s_used})
   );
 
   logic [LaneCntW-1:0] s_cnt;
@@ -139,40 +184,21 @@ module sfp2_dec_build #(
   logic              bad_q, tlast_q, lpad_q, llen_q;
   logic [PB-1:0]     pbuf_q;
 
-  // Entry widths of the tensor (registered: the configuration and table hold for the tensor,
-  // and the setup before it takes many cycles).
-  logic [5:0]  pw_q, rbits_q;
-  logic [31:0] pmask_q, rmask_q;
-  logic        sbits;
-  assign sbits = sign_i == sfp2_pkg::SignMixed;
-  always_ff @(posedge clk_i) begin
-    pw_q    <= 6'(sbits) + 6'(man_bits_i);
-    rbits_q <= 6'd9 + (m0 ? 6'd1 : 6'(man_bits_i));
-    pmask_q <= ~(32'hFFFFFFFF << (6'(sbits) + 6'(man_bits_i)));
-    rmask_q <= ~(32'hFFFFFFFF << (6'd9 + (m0 ? 6'd1 : 6'(man_bits_i))));
-  end
-
   logic               o_ready, fire, exhausted, enough, p_ack;
-  logic [L-1:0]       act, ent;
+  logic [L-1:0]       act;
   logic [UseW-1:0]    used;        // plane bits of this step (<= 32 * NumLanes)
   logic [L*43-1:0]    flds;        // per lane {field, quiet, exp, kind} for the value stage
   logic [3:0]         step_err;
   always_comb begin
-    logic [LaneCntW-1:0] k;
-    logic [UseW-1:0] at;
     logic [31:0] f;
     logic [1:0]  kind, err;
     logic [7:0]  exp;
     logic        quiet;
-    k        = '0;
     step_err = 4'd0;
     for (int unsigned l = 0; l < L; l++) begin
       {err, quiet, exp, kind} = s_lanes[l*13+:13];
       act[l] = LaneCntW'(l) < s_cnt;
-      ent[l] = act[l] && (s_raw || (kind[1] && pw_q != 6'd0));
-      at     = s_raw ? UseW'(l) * UseW'(rbits_q) : UseW'(k) * UseW'(pw_q);
-      f      = 32'(pbuf_q >> at) & (s_raw ? rmask_q : pmask_q);
-      if (ent[l]) k = k + LaneCntW'(1);
+      f      = 32'(pbuf_q >> s_at[l*UseW+:UseW]) & (s_raw ? rmask_q : pmask_q);
       if (act[l] && step_err == 4'd0) begin
         if (s_raw) begin
           if (m0 && f[8:1] != 8'hFF && f[9]) step_err = sfp2_pkg::St2BadCode;
@@ -182,8 +208,8 @@ module sfp2_dec_build #(
       end
       flds[l*43+:43] = {f, quiet, exp, kind};
     end
-    used = s_raw ? UseW'(s_cnt) * UseW'(rbits_q) : UseW'(k) * UseW'(pw_q);
   end
+  assign used = s_used;
 
   assign exhausted = prcv_q == p_q;
   assign enough    = exhausted || PfW'(used) <= pfill_q;
@@ -376,7 +402,7 @@ module sfp2_dec_build #(
   );
 
   // The value stage reads the configuration and the table too.
-  assign idle_o = cst_q == CIdle && !s_valid && !v_valid;
+  assign idle_o = cst_q == CIdle && !s1_valid && !s_valid && !v_valid;
 
   `SFP_ASSUME(PlaneCount_M, plane_valid_i |-> plane_count_i != '0 &&
               plane_count_i <= CountW'(BeatWords))
