@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Decoder value build, after the lane loop, three stages per step:
-//   1. symbol: the canonical index off[len] + X[11 -: len] - fc[len] into the code's sorted
-//      symbols; ZERO / REP / ESC / D_d; the exponent (base - d, or the escaped 8 bits); the
-//      lane's error (no codeword or m = 0 escape with its mantissa bit on an exponent below
-//      255: bad_code; d > base: exp_range).
+// Decoder value build, after the lane loop, four stages per step:
+//   1a. the canonical index off[len] + X[11 -: len] - fc[len] into the code's sorted symbols.
+//   1. symbol: the symbol at that index; ZERO / REP / ESC / D_d; the exponent (base - d, or
+//      the escaped 8 bits); the lane's error (no codeword or m = 0 escape with its mantissa
+//      bit on an exponent below 255: bad_code; d > base: exp_range).
 //   1b. the start of each lane's plane entry or raw field in the step's plane bits.
 //   2. plane and values: the step's plane entries (s + m bits, in lane order, prefix count over
 //      the lanes with one) or raw fields (9 + max(m,1) bits per value) from a bit buffer fed by
@@ -70,41 +70,69 @@ module sfp2_dec_build #(
   localparam int unsigned UseW  = $clog2(32 * NumLanes + 1);  // plane bits of one step
   localparam int unsigned PposW = $clog2(ChunkValues * 32 + 1) + 1;
 
-  // Stage 1: symbols //
-  logic [B1W-1:0] b1_lanes;
+  // Stage 1a: symbol index //
+  // The canonical index off[len] + X[11 -: len] - fc[len], with off - fc per code and length
+  // held in registers (the table holds for the tensor). Per lane {quiet, eexp, no codeword,
+  // code, index}.
+  localparam int unsigned IW = 17;
   logic [SideW-1:0] in_side;
   logic m0;
+  logic [5:0] offc_q [2][12];
+  logic [8:0] base3_q;  // base + 3: a distance symbol s gives the exponent base + 3 - s
   assign in_side = in_data_i[SideW-1:0];
   assign m0      = man_bits_i == 5'd0;
+  always_ff @(posedge clk_i) begin
+    for (int c = 0; c < 2; c++) begin
+      for (int k = 0; k < 12; k++) begin
+        offc_q[c][k] <= off_i[(c*12+k)*6+:6] - 6'(fc_i[(c*12+k)*12+:12]);
+      end
+    end
+    base3_q <= 9'(base_i) + 9'd3;
+  end
+  logic [L*IW-1:0] ia_lanes;
   always_comb begin
     for (int unsigned l = 0; l < L; l++) begin
       logic [25:0] r;
-      logic [11:0] x, j;
+      logic [11:0] x;
+      logic [5:0]  j;  // the low bits of X[11 -: len] (the index is 6 bits)
       logic [3:0]  len;
-      logic        code, quiet;
+      logic        code;
+      logic [5:0]  idx;
+      r    = in_data_i[SideW+l*26+:26];
+      x    = r[11:0];
+      len  = r[15:12];
+      code = r[16];
+      j    = 6'(x >> (4'd12 - len));
+      idx  = (len == 4'd0) ? 6'd0 : offc_q[code][len-4'd1] + j;
+      ia_lanes[l*IW+:IW] = {r[25:17], len == 4'd0, code, idx};
+    end
+  end
+
+  logic             i_valid, i_ready;
+  logic [L*IW-1:0]  i_lanes;
+  logic [SideW-1:0] i_side;
+  sfp_stage #(.Width(L * IW + SideW), .Spill(1)) u_idx (
+    .clk_i, .rst_ni,
+    .in_valid_i, .in_ready_o, .in_data_i({ia_lanes, in_side}),
+    .out_valid_o(i_valid), .out_ready_i(i_ready), .out_data_o({i_lanes, i_side})
+  );
+
+  // Stage 1: symbols //
+  // The symbol; ZERO / REP / ESC / D_d; the exponent; the lane's error.
+  logic [B1W-1:0] b1_lanes;
+  always_comb begin
+    for (int unsigned l = 0; l < L; l++) begin
+      logic        code, quiet, nocw;
       logic [7:0]  eexp, exp;
-      logic [5:0]  idx, sym, d;
+      logic [5:0]  idx, sym;
       logic [1:0]  kind, err;
-      r     = in_data_i[SideW+l*26+:26];
-      x     = r[11:0];
-      len   = r[15:12];
-      code  = r[16];
-      eexp  = r[24:17];
-      quiet = r[25];
-      idx   = '0;
-      j     = '0;
-      if (len != 4'd0) begin
-        j   = x >> (4'd12 - len);
-        idx = off_i[(32'(code)*12+32'(len)-1)*6+:6] +
-              6'(j - fc_i[(32'(code)*12+32'(len)-1)*12+:12]);
-      end
+      {quiet, eexp, nocw, code, idx} = i_lanes[l*IW+:IW];
       sym  = (idx < 6'd51) ? sym_i[(32'(code)*51+32'(idx))*6+:6] : 6'd0;
-      d    = sym - 6'd3;
       kind = (sym < 6'd3) ? sym[1:0] : 2'd3;  // 0 ZERO, 1 REP, 2 ESC, 3 distance
-      exp  = (kind == 2'd2) ? eexp : base_i - 8'(d);
+      exp  = (kind == 2'd2) ? eexp : 8'(base3_q - 9'(sym));
       err  = 2'd0;
-      if (len == 4'd0) err = 2'd1;
-      else if (kind == 2'd3 && 8'(d) > base_i) err = 2'd2;
+      if (nocw) err = 2'd1;
+      else if (kind == 2'd3 && 9'(sym) > base3_q) err = 2'd2;  // d = sym - 3 > base
       else if (kind == 2'd2 && m0 && quiet && eexp != 8'hFF) err = 2'd1;
       b1_lanes[l*13+:13] = {err, quiet, exp, kind};
     end
@@ -115,7 +143,7 @@ module sfp2_dec_build #(
   logic [SideW-1:0] s1_side;
   sfp_stage #(.Width(B1W + SideW), .Spill(1)) u_sym (
     .clk_i, .rst_ni,
-    .in_valid_i, .in_ready_o, .in_data_i({b1_lanes, in_side}),
+    .in_valid_i (i_valid), .in_ready_o(i_ready), .in_data_i({b1_lanes, i_side}),
     .out_valid_o(s1_valid), .out_ready_i(s1_ready), .out_data_o({s1_lanes, s1_side})
   );
 
@@ -402,7 +430,7 @@ module sfp2_dec_build #(
   );
 
   // The value stage reads the configuration and the table too.
-  assign idle_o = cst_q == CIdle && !s1_valid && !s_valid && !v_valid;
+  assign idle_o = cst_q == CIdle && !i_valid && !s1_valid && !s_valid && !v_valid;
 
   `SFP_ASSUME(PlaneCount_M, plane_valid_i |-> plane_count_i != '0 &&
               plane_count_i <= CountW'(BeatWords))
