@@ -9,8 +9,9 @@
 //   sym[c][i]   the i-th present symbol in canonical order (length, then symbol number)
 //   ZERO's and ESC's codewords and lengths (the lane loop compares them in parallel)
 // and checks the table (bad_table: sign 3, dist > 48, a length > 12, a length of an absent
-// symbol or of code 1 when two = 0, Kraft sum over 2^12). Sequential: 12 cycles over the
-// lengths, then 51 cycles over the symbols; start_i must not rise while busy_o.
+// symbol or of code 1 when two = 0, Kraft sum over 2^12). Sequential: 13 cycles over the
+// lengths (the count of each length is registered, then used a cycle later), then 51 cycles
+// over the symbols; start_i must not rise while busy_o.
 // The symbol pass keeps its paths short: the lengths rotate by one symbol per cycle (symbol k
 // is always at position 0; 51 rotations restore them), and each length has a register holding
 // the next free position of its symbols (its offset, then + 1 per symbol), so a cycle is a
@@ -45,7 +46,9 @@ module sfp2_dec_table (
     SSyms
   } state_e;
   state_e state_q;
-  logic [5:0] k_q;  // length 1..12 (SLens), symbol 0..50 (SSyms)
+  logic [5:0] k_q;  // length 1..13 (SLens), symbol 0..50 (SSyms)
+  logic [5:0] kd_q;  // the length whose count is in cnt_q (0: none yet)
+  logic [5:0] cnt_q [2];
 
   sfp2_pkg::table_t tab_q;
   logic [12:0] fc_run_q [2];
@@ -96,8 +99,8 @@ module sfp2_dec_table (
           k_q     <= 6'd1;
         end
         SLens: begin
-          k_q     <= (k_q == 6'd12) ? 6'd0 : k_q + 6'd1;
-          state_q <= (k_q == 6'd12) ? SSyms : SLens;
+          k_q     <= (k_q == 6'd13) ? 6'd0 : k_q + 6'd1;
+          state_q <= (k_q == 6'd13) ? SSyms : SLens;
         end
         default: begin
           k_q     <= k_q + 6'd1;
@@ -118,20 +121,22 @@ module sfp2_dec_table (
       end
     end
     if (state_q == SLens) range_bad_q <= range_bad;  // tab_q.len still in place
-    if (state_q == SLens) begin
+    kd_q <= (state_q == SLens && k_q <= 6'd12) ? k_q : 6'd0;
+    for (int c = 0; c < 2; c++) cnt_q[c] <= cnt[c];
+    if (state_q == SLens && kd_q != 6'd0) begin
       for (int c = 0; c < 2; c++) begin
         logic [12:0] fc;
         logic [5:0]  off;
-        fc  = (k_q == 6'd1) ? 13'd0 : (fc_run_q[c] + 13'(cnt_prev_q[c])) << 1;
+        fc  = (kd_q == 6'd1) ? 13'd0 : (fc_run_q[c] + 13'(cnt_prev_q[c])) << 1;
         off = off_run_q[c] + cnt_prev_q[c];
         fc_run_q[c]   <= fc;
         off_run_q[c]  <= off;
-        cnt_prev_q[c] <= cnt[c];
-        kraft_q[c]    <= kraft_q[c] + (18'(cnt[c]) << (6'd12 - k_q));
-        fc_o[(c*12+32'(k_q)-1)*12+:12]  <= fc[11:0];
-        off_o[(c*12+32'(k_q)-1)*6+:6]   <= off;
-        next_q[c][4'(k_q-6'd1)]         <= off;
-        lim_o[(c*12+32'(k_q)-1)*13+:13] <= 13'((fc + 13'(cnt[c])) << (6'd12 - k_q));
+        cnt_prev_q[c] <= cnt_q[c];
+        kraft_q[c]    <= kraft_q[c] + (18'(cnt_q[c]) << (6'd12 - kd_q));
+        fc_o[(c*12+32'(kd_q)-1)*12+:12]  <= fc[11:0];
+        off_o[(c*12+32'(kd_q)-1)*6+:6]   <= off;
+        next_q[c][4'(kd_q-6'd1)]         <= off;
+        lim_o[(c*12+32'(kd_q)-1)*13+:13] <= 13'((fc + 13'(cnt_q[c])) << (6'd12 - kd_q));
       end
     end
     if (state_q == SSyms) begin

@@ -11,7 +11,7 @@
 //   both streams     -> sfp2_dec_crc (CRC-32C of lanes and plane, combined per chunk)
 //   sfp2_dec_table   per tensor: canonical limits, offsets, sorted symbols, table check
 // cfg_i and table_i are sampled with the tensor's first descriptor (a second tensor's first
-// descriptor waits until the table of the one before has been taken); the setup takes 63 cycles
+// descriptor waits until the table of the one before has been taken); the setup takes 64 cycles
 // once the previous tensor has left the lanes and build blocks. Steady state: one step per
 // cycle when both streams deliver BeatWords words per beat; a chunk switch costs a few cycles.
 // status_code_o: 0 ok, else the spec's code; 10 for every chunk of a tensor whose table is

@@ -378,3 +378,63 @@ TEMPLATE_TEST_CASE("dec2: training snapshots (SFP_TB_TRACES)", "[dec2][traces]",
             << " ok");
   CHECK(b.status_seen()[0] == b.chunks());
 }
+
+// 12-bit codewords at every lane fill: the only codewords whose last bit a lane at 11 bits
+// takes from this step's refill word (the loop reads it as X's least significant bit). A
+// hand-made table gives the distances lengths up to 12 and ZERO a 1-bit codeword, so that with
+// many zeros, repeats and escapes the chunks stay coded and the lanes pass through every fill.
+TEMPLATE_TEST_CASE("dec2: 12-bit codewords at every lane fill", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("long_codes"), 0.9, ReadyPattern::random(0.8));
+  std::mt19937_64& rng = b.rng();
+  const unsigned C = Bench::kC;
+  size_t coded = 0;
+  for (int t = 0; t < 8; ++t) {
+    const Fp fp = (t & 1) ? Fp::kBf16 : Fp::kFp32;
+    const unsigned m = (t & 2) ? 2 : 0;
+    const Config c = Bench::config(fp, m, Rounding::kTruncate);
+    CodeTable tab;
+    tab.base = 60 + static_cast<unsigned>(rng() % 100);
+    tab.dist = kMaxDistSymbols;
+    tab.sign = SignMode::kPositive;
+    tab.two = (t & 4) != 0;
+    for (unsigned k = 0; k < tab.codes(); ++k) {
+      tab.lengths[k][kSymZero] = 1;
+      tab.lengths[k][kSymRep] = 3;
+      tab.lengths[k][kSymEsc] = 4;
+      for (unsigned d = 0; d < tab.dist; ++d) {
+        tab.lengths[k][kSymDist0 + d] = static_cast<uint8_t>(d < 7 ? 5 + d : 12);
+      }
+    }
+    REQUIRE(check_table(tab) == Status::kOk);
+    const size_t n = C + rng() % (2 * C);
+    std::vector<uint32_t> v(n);
+    for (size_t i = 0; i < n; ++i) {
+      const unsigned r = static_cast<unsigned>(rng() % 20);
+      const uint32_t e = r == 0 ? static_cast<uint32_t>(rng() % 256)  // an escape, mostly
+                                : tab.base - static_cast<uint32_t>(rng() % tab.dist);
+      const uint32_t x = make_value(fp, 0, e, static_cast<uint32_t>(rng()));
+      v[i] = r < 11 ? 0u : (r < 13 && i > 0) ? v[i - 1] : quantize(x, fp, m, Rounding::kTruncate);
+    }
+    std::vector<Chunk2> chunks;
+    for (size_t first = 0; first < n; first += C) {
+      const size_t len_c = std::min<size_t>(C, n - first);
+      const ChunkV2 e = encode_chunk_v2(c, tab, v.data() + first, len_c);
+      Chunk2 ch;
+      ch.values = len_c;
+      ch.raw = e.raw;
+      coded += e.raw ? 0 : 1;
+      for (size_t w = 0; w < e.bytes.size() / 4; ++w) {
+        const uint8_t* p = e.bytes.data() + 4 * w;
+        ch.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
+                           uint32_t{p[3]} << 24);
+      }
+      ch.crc = chunk_crc(ch);
+      chunks.push_back(std::move(ch));
+    }
+    b.add_chunks(c, tab, chunks, "12-bit codewords");
+  }
+  b.run();
+  CHECK(coded > 0);
+  CHECK(b.status_seen()[0] == b.chunks());
+}
