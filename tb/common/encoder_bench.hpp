@@ -143,7 +143,7 @@ class EncoderBench {
     const auto t0 = std::chrono::steady_clock::now();
     const bool done = sim_.run_until(
         [this] { return drv_.idle() && exp_words_.empty() && exp_index_.empty(); }, timeout_cycles);
-    INFO("seed " << sim_.seed() << " (replay: SEED=" << sim_.seed() << "), cycle " << sim_.cycle());
+    INFO(sim_.where());
     INFO(exp_words_.size() << " words and " << exp_index_.size() << " index entries outstanding, "
                            << (drv_.idle() ? "all input taken" : "input pending"));
     REQUIRE(done);
@@ -178,10 +178,7 @@ class EncoderBench {
     return b;
   }
 
-  std::string where() const {
-    return fmt::format("seed {} (replay: SEED={}), cycle {}", sim_.seed(), sim_.seed(),
-                       sim_.cycle());
-  }
+  std::string where() const { return sim_.where(); }
 
   void check_bits(const BitsBeat& b) {
     const size_t limbs = params_.word_bits / 32;
