@@ -127,18 +127,6 @@ Config v2_config(Fp fp = Fp::kFp32, unsigned m = kManBitsFp32, Rounding r = Roun
   return c;
 }
 
-// A per-tensor configuration for a set's parameters: FP32 m 0..23 or BF16 m 0..7 (half of
-// them lossless or nearly), RNE or truncation.
-inline Config random_config2(std::mt19937_64& rng, const Config& params) {
-  Config c = params;
-  c.fp = (rng() & 1) ? Fp::kBf16 : Fp::kFp32;
-  const unsigned man = fp_format(c.fp).man_bits;
-  c.man_bits = (rng() & 1) ? man - static_cast<unsigned>(rng() % 2)
-                           : static_cast<unsigned>(rng() % (man + 1));
-  c.rounding = (rng() & 1) ? Rounding::kNearestEven : Rounding::kTruncate;
-  return c;
-}
-
 // Tensor lengths: tiny, around a chunk, a short last chunk (fewer lanes), several chunks.
 inline size_t random_length2(std::mt19937_64& rng, const Config& params, size_t cap) {
   const size_t l = params.group, c = params.chunk;
@@ -226,6 +214,30 @@ WordsBeat2 read_words2(const Dut& d, size_t beat_words) {
 template <class Dut>
 IndexBeat2 read_index2(const Dut& d) {
   return {d.index_words_o, d.index_raw_o != 0, d.index_crc_o, d.index_last_o != 0};
+}
+
+// A beat of words [from, to) of a chunk for a v2 decoder's lane or plane stream: BW limbs, those
+// past the count junk the decoder must ignore (part of the beat, so stable until taken).
+inline WordsBeat2 words_beat2(const uint32_t* words, unsigned count, size_t beat_words,
+                              std::mt19937_64& rng) {
+  WordsBeat2 b;
+  b.count = count;
+  b.words.resize(beat_words);
+  for (size_t i = 0; i < beat_words; ++i) {
+    b.words[i] = i < count ? words[i] : static_cast<uint32_t>(rng());
+  }
+  return b;
+}
+
+// Drives a v2 decoder's lane or plane stream with a beat (nullptr: valid low, junk on the bus).
+template <class Dut>
+void put_words2(Dut& d, const WordsBeat2* b, bool lane, std::mt19937_64& rng, size_t beat_words) {
+  auto& data = lane ? d.lane_data_i : d.plane_data_i;
+  (lane ? d.lane_valid_i : d.plane_valid_i) = b != nullptr;
+  for (size_t i = 0; i < beat_words; ++i) {
+    set_limb(data, i, b ? b->words[i] : static_cast<uint32_t>(rng()));
+  }
+  if (b) (lane ? d.lane_count_i : d.plane_count_i) = b->count;
 }
 
 // What a v2 encoder must write, in order: every payload word (with its chunk and tensor, the
@@ -422,6 +434,21 @@ inline std::vector<uint32_t> make_values(std::mt19937_64& rng, Fp fp, size_t n, 
     }
   }
   return {};
+}
+
+// Random tensors of every kind back to back, about `values` values in all, each with random
+// per-tensor fields (stimulus.hpp's random_config) and a length of random_length2 up to cap.
+inline std::vector<TensorCase> random_tensors2(std::mt19937_64& rng, const Config& params,
+                                               size_t values, size_t cap) {
+  std::vector<TensorCase> out;
+  for (size_t t = 0, total = 0; total < values; ++t) {
+    const Config c = random_config(rng, params);
+    const DataKind k = kDataKinds[t % kNumDataKinds];
+    const size_t n = random_length2(rng, params, cap);
+    out.push_back({c, make_values(rng, c.fp, n, k), kind_name(k)});
+    total += n;
+  }
+  return out;
 }
 
 }  // namespace sfp::tb

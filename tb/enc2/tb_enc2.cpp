@@ -41,14 +41,9 @@ TEMPLATE_TEST_CASE("v2 encoder matches the model on random tensors under backpre
               << ", seed " << seed);
   Enc2Bench<TestType> bench(seed, name_of<TestType>("random"), in_p, out,
                             ReadyPattern::random(0.7));
-  auto& rng = bench.rng();
-  size_t total = 0;
-  for (int t = 0; total < budget<TestType>(); ++t) {
-    const Config c = random_config2(rng, bench.params());
-    const DataKind k = kDataKinds[t % kNumDataKinds];
-    const size_t n = random_length2(rng, bench.params(), budget<TestType>() / 3);
-    bench.add_tensor(c, make_values(rng, c.fp, n, k));
-    total += n;
+  for (const TensorCase& t :
+       random_tensors2(bench.rng(), bench.params(), budget<TestType>(), budget<TestType>() / 3)) {
+    bench.add_tensor(t.config, t.values);
   }
   bench.run();
 }
@@ -100,7 +95,7 @@ TEMPLATE_TEST_CASE("v2 encoder index stream may stall on its own", "[sim][enc2]"
                             ReadyPattern::long_stall());
   auto& rng = bench.rng();
   for (int t = 0; t < 4; ++t) {
-    const Config c = random_config2(rng, bench.params());
+    const Config c = random_config(rng, bench.params());
     bench.add_tensor(c, make_values(rng, c.fp, 3 * bench.params().chunk + 5, kDataKinds[t]));
   }
   bench.run();
@@ -116,7 +111,7 @@ TEMPLATE_TEST_CASE("v2 encoder takes any legal table and goes raw on a missing c
   const Config& p = bench.params();
   size_t total = 0;
   for (int t = 0; total < budget<TestType>() / 2; ++t) {
-    const Config c = bench.with_params(random_config2(rng, bench.params()));
+    const Config c = bench.with_params(random_config(rng, bench.params()));
     const size_t n = random_length2(rng, p, budget<TestType>() / 6);
     const std::vector<uint32_t> v = make_values(rng, c.fp, n, kDataKinds[t % kNumDataKinds]);
     std::vector<uint32_t> q(n);
@@ -196,7 +191,7 @@ TEMPLATE_TEST_CASE("v2 encoder cycles per tensor on tiny tensors", "[sim][enc2][
   auto& rng = bench.rng();
   const int tensors = 64;
   for (int t = 0; t < tensors; ++t) {
-    const Config c = random_config2(rng, bench.params());
+    const Config c = random_config(rng, bench.params());
     bench.add_tensor(
         c, make_values(rng, c.fp, 1 + rng() % bench.params().group, kDataKinds[t % kNumDataKinds]));
   }
@@ -218,7 +213,7 @@ TEMPLATE_TEST_CASE("v2 encoder matches the model on training snapshots (SFP_TB_T
                             ReadyPattern::always());
   auto& rng = bench.rng();
   for (const TraceTensor& t : tensors) {
-    bench.add_tensor(snapshot_config(t, random_config2(rng, bench.params())), t.values);
+    bench.add_tensor(snapshot_config(t, random_config(rng, bench.params())), t.values);
   }
   bench.run();
   WARN(Enc2Info<TestType>::kName << ": " << tensors.size() << " tensors, " << bench.values()

@@ -105,10 +105,12 @@ class Loop2Bench {
             dec_.rng(), t.read_p, [this](const DescBeat* b) { put_desc(b); },
             [this] { return dec_.dut().chunk_ready_o != 0; }),
         rd_lane_(
-            dec_.rng(), t.read_p, [this](const WordsBeat2* b) { put_words(b, true); },
+            dec_.rng(), t.read_p,
+            [this](const WordsBeat2* b) { put_words2(dec_.dut(), b, true, dec_.rng(), kBW); },
             [this] { return dec_.dut().lane_ready_o != 0; }),
         rd_plane_(
-            dec_.rng(), t.read_p, [this](const WordsBeat2* b) { put_words(b, false); },
+            dec_.rng(), t.read_p,
+            [this](const WordsBeat2* b) { put_words2(dec_.dut(), b, false, dec_.rng(), kBW); },
             [this] { return dec_.dut().plane_ready_o != 0; }),
         values_(
             dec_.rng(), t.out, [this](bool r) { dec_.dut().values_ready_i = r; },
@@ -294,16 +296,9 @@ class Loop2Bench {
       const unsigned want =
           timing_.full_beats ? kBW : 1 + static_cast<unsigned>(dec_.rng()() % kBW);
       const unsigned n = static_cast<unsigned>(std::min<uint64_t>(want, to - p.at));
-      WordsBeat2 b;
-      b.count = n;
-      b.words.resize(kBW);
-      for (unsigned i = 0; i < kBW; ++i) {
-        // Words past the count carry junk: the decoder must ignore them.
-        b.words[i] = i < n ? mem_[c.start + p.at + i] : static_cast<uint32_t>(dec_.rng()());
-      }
+      s.push(words_beat2(mem_.data() + c.start + p.at, n, kBW, dec_.rng()));
       p.at += n;
       delivered_words_ += n;
-      s.push(std::move(b));
       return;
     }
   }
@@ -321,16 +316,6 @@ class Loop2Bench {
     d.cfg_i = cfg_bits(t.config);
     write_limbs(d.table_i, t.table);
   }
-  void put_words(const WordsBeat2* b, bool lane) {
-    Dec& d = dec_.dut();
-    auto& data = lane ? d.lane_data_i : d.plane_data_i;
-    (lane ? d.lane_valid_i : d.plane_valid_i) = b != nullptr;
-    for (unsigned i = 0; i < kBW; ++i) {
-      set_limb(data, i, b ? b->words[i] : static_cast<uint32_t>(dec_.rng()()));
-    }
-    if (b) (lane ? d.lane_count_i : d.plane_count_i) = b->count;
-  }
-
   // The decoder's values: a step of L_c values a beat, each Q_m of its input, unused lanes 0.
   void check_values(const ValuesBeat& b) {
     if (out_tensor_ >= tensors_.size()) {

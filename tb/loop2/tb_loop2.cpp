@@ -48,14 +48,9 @@ TEMPLATE_TEST_CASE("loop2 returns Q_m of random tensors of every kind", "[sim][l
   const uint64_t seed = test_seed();
   INFO("set " << TestType::kName << ", " << timing.name() << ", seed " << seed);
   Loop2Bench<TestType> bench(seed, name_of<TestType>("random"), timing);
-  auto& rng = bench.rng();
-  size_t total = 0;
-  for (size_t t = 0; total < budget<TestType>(); ++t) {
-    const Config c = random_config2(rng, bench.params());
-    const DataKind k = kDataKinds[t % kNumDataKinds];
-    const size_t n = random_length2(rng, bench.params(), budget<TestType>() / 3);
-    bench.add_tensor(c, make_values(rng, c.fp, n, k), kind_name(k));
-    total += n;
+  for (const TensorCase& t :
+       random_tensors2(bench.rng(), bench.params(), budget<TestType>(), budget<TestType>() / 3)) {
+    bench.add_tensor(t.config, t.values, t.what);
   }
   bench.run();
 }
@@ -126,7 +121,7 @@ TEMPLATE_TEST_CASE("loop2 returns Q_m of training snapshots (SFP_TB_TRACES)",
   Loop2Bench<TestType> bench(seed, name_of<TestType>("traces"), Loop2Timing::random_gaps(0.8));
   auto& rng = bench.rng();
   for (const TraceTensor& t : tensors) {
-    bench.add_tensor(snapshot_config(t, random_config2(rng, bench.params())), t.values, t.name);
+    bench.add_tensor(snapshot_config(t, random_config(rng, bench.params())), t.values, t.name);
   }
   bench.run();
   WARN(fmt::format("{}: {} tensors, {} values, {} chunks ({} raw) back with status 0",
