@@ -240,6 +240,37 @@ void put_words2(Dut& d, const WordsBeat2* b, bool lane, std::mt19937_64& rng, si
   if (b) (lane ? d.lane_count_i : d.plane_count_i) = b->count;
 }
 
+// A v2 decoder's chunk descriptor (the chunk's index entry, its values, the tensor's last
+// chunk) with its tensor's cfg_i; table_i comes from the tensor.
+struct Desc2 {
+  uint32_t words = 0, values = 0, crc = 0;
+  bool raw = false, last = false;
+  uint8_t cfg = 0;
+  size_t tensor = 0;
+};
+template <class Dut>
+void put_desc2(Dut& d, const Desc2* b, const std::vector<uint32_t>& table) {
+  d.chunk_valid_i = b != nullptr;
+  if (!b) return;
+  d.chunk_words_i = b->words;
+  d.chunk_values_i = b->values;
+  d.chunk_crc_i = b->crc;
+  d.chunk_raw_i = b->raw;
+  d.chunk_last_i = b->last;
+  d.cfg_i = b->cfg;
+  write_limbs(d.table_i, table);
+}
+
+// A v2 decoder's chunk status.
+struct StatusBeat2 {
+  unsigned code = 0;
+  bool last = false;
+};
+template <class Dut>
+StatusBeat2 read_status2(const Dut& d) {
+  return {d.status_code_o, d.status_last_o != 0};
+}
+
 // What a v2 encoder must write, in order: every payload word (with its chunk and tensor, the
 // beat framing and words_last_o) and every index entry (length, mode, CRC-32C, last), from the
 // model's chunks. Fails the test at the first difference.

@@ -69,16 +69,6 @@ class Loop2Bench {
   static_assert(Set::EncTop::NumLanes == kL && Set::EncTop::ChunkValues == kC &&
                 Set::EncTop::BeatWords == kBW);
 
-  struct DescBeat {
-    uint32_t words, values, crc;
-    bool raw, last;
-    size_t tensor;
-  };
-  struct StatusBeat {
-    unsigned code;
-    bool last;
-  };
-
   Loop2Bench(uint64_t seed, const std::string& name, const Loop2Timing& t)
       : params_(v2_config<Top>()),
         timing_(t),
@@ -102,7 +92,10 @@ class Loop2Bench {
             [this] { return read_index2(enc_.dut()); },
             [this](const IndexBeat2& b) { store_index(b); }),
         rd_desc_(
-            dec_.rng(), t.read_p, [this](const DescBeat* b) { put_desc(b); },
+            dec_.rng(), t.read_p,
+            [this](const Desc2* b) {
+              put_desc2(dec_.dut(), b, b ? tensors_[b->tensor].table : no_table_);
+            },
             [this] { return dec_.dut().chunk_ready_o != 0; }),
         rd_lane_(
             dec_.rng(), t.read_p,
@@ -120,10 +113,8 @@ class Loop2Bench {
         status_(
             dec_.rng(), t.out, [this](bool r) { dec_.dut().status_ready_i = r; },
             [this] { return dec_.dut().status_valid_o != 0; },
-            [this] {
-              return StatusBeat{dec_.dut().status_code_o, dec_.dut().status_last_o != 0};
-            },
-            [this](const StatusBeat& b) { check_status(b); }) {
+            [this] { return read_status2(dec_.dut()); },
+            [this](const StatusBeat2& b) { check_status(b); }) {
     REQUIRE(limbs_of<decltype(enc_.dut().words_data_o)>() == kBW);
     REQUIRE(limbs_of<decltype(dec_.dut().lane_data_i)>() == kBW);
     REQUIRE(limbs_of<decltype(dec_.dut().values_data_o)>() == kL);
@@ -273,7 +264,7 @@ class Loop2Bench {
       const Chunk2& ch = tensors_[r.tensor].chunks[r.chunk];
       s.lane_end = s.entry.raw ? 0 : 1 + std::min<uint64_t>(mem_[s.start], s.entry.words - 1);
       rd_desc_.push({s.entry.words, static_cast<uint32_t>(ch.values), s.entry.crc, s.entry.raw,
-                     s.entry.last, r.tensor});
+                     s.entry.last, cfg_bits(tensors_[r.tensor].config), r.tensor});
       readable_words_ += s.entry.words;
       ++readable_;
     }
@@ -303,19 +294,6 @@ class Loop2Bench {
     }
   }
 
-  void put_desc(const DescBeat* b) {
-    Dec& d = dec_.dut();
-    d.chunk_valid_i = b != nullptr;
-    if (!b) return;
-    const Tensor& t = tensors_[b->tensor];
-    d.chunk_words_i = b->words;
-    d.chunk_values_i = b->values;
-    d.chunk_crc_i = b->crc;
-    d.chunk_raw_i = b->raw;
-    d.chunk_last_i = b->last;
-    d.cfg_i = cfg_bits(t.config);
-    write_limbs(d.table_i, t.table);
-  }
   // The decoder's values: a step of L_c values a beat, each Q_m of its input, unused lanes 0.
   void check_values(const ValuesBeat& b) {
     if (out_tensor_ >= tensors_.size()) {
@@ -352,7 +330,7 @@ class Loop2Bench {
     }
   }
 
-  void check_status(const StatusBeat& b) {
+  void check_status(const StatusBeat2& b) {
     if (status_chunk_ >= order_.size()) {
       FAIL(fmt::format("unexpected status {} after the last chunk; {}", b.code, enc_.where()));
     }
@@ -378,10 +356,10 @@ class Loop2Bench {
   StreamDriver<InBeat2> in_;
   StreamSink<WordsBeat2> wr_words_;
   StreamSink<IndexBeat2> wr_index_;
-  StreamDriver<DescBeat> rd_desc_;
+  StreamDriver<Desc2> rd_desc_;
   StreamDriver<WordsBeat2> rd_lane_, rd_plane_;
   StreamSink<ValuesBeat> values_;
-  StreamSink<StatusBeat> status_;
+  StreamSink<StatusBeat2> status_;
   std::vector<Tensor> tensors_;
   std::vector<ChunkRef> order_;  // every chunk of every tensor, in stream order
   std::vector<uint32_t> mem_;    // the payload words as written
