@@ -224,7 +224,7 @@ class DecoderBench {
       }
       return;
     }
-    for (size_t i = 0; i < b->limbs.size(); ++i) set_limb(d.words_data_i, i, b->limbs[i]);
+    write_limbs(d.words_data_i, b->limbs);
     d.words_count_i = b->count;
   }
 

@@ -162,7 +162,7 @@ class EncoderBench {
         set_limb(d.tensor_data_i, l, static_cast<uint32_t>(rng()()));
       return;
     }
-    for (size_t l = 0; l < params_.group; ++l) set_limb(d.tensor_data_i, l, b->lanes[l]);
+    write_limbs(d.tensor_data_i, b->lanes);
     d.tensor_lanes_i = b->count;
     d.tensor_last_i = b->last;
     d.cfg_i = b->cfg;
@@ -171,8 +171,7 @@ class EncoderBench {
   BitsBeat read_bits() {
     const Dut& d = sim_.dut();
     BitsBeat b;
-    b.limbs.resize(beat_words_ * params_.word_bits / 32);
-    for (size_t i = 0; i < b.limbs.size(); ++i) b.limbs[i] = get_limb(d.bits_data_o, i);
+    b.limbs = read_limbs(d.bits_data_o, beat_words_ * params_.word_bits / 32);
     b.count = d.bits_count_o;
     b.last = d.bits_last_o != 0;
     return b;

@@ -184,8 +184,7 @@ class LoopbackBench {
   BitsBeat read_bits() {
     const Enc& e = enc_.dut();
     BitsBeat b;
-    b.limbs.resize(limbs_of<decltype(e.bits_data_o)>());
-    for (size_t k = 0; k < b.limbs.size(); ++k) b.limbs[k] = get_limb(e.bits_data_o, k);
+    b.limbs = read_limbs(e.bits_data_o, limbs_of<decltype(e.bits_data_o)>());
     b.count = e.bits_count_o;
     return b;
   }
@@ -205,7 +204,7 @@ class LoopbackBench {
     Dec& d = dec_.dut();
     d.words_valid_i = b != nullptr;
     if (!b) return;
-    for (size_t k = 0; k < b->limbs.size(); ++k) set_limb(d.words_data_i, k, b->limbs[k]);
+    write_limbs(d.words_data_i, b->limbs);
     d.words_count_i = b->count;
   }
   void put_chunk(const ChunkBeat* b) {
@@ -222,7 +221,7 @@ class LoopbackBench {
     Enc& d = enc_.dut();
     d.tensor_valid_i = b != nullptr;
     if (!b) return;
-    for (size_t l = 0; l < params_.group; ++l) set_limb(d.tensor_data_i, l, b->lanes[l]);
+    write_limbs(d.tensor_data_i, b->lanes);
     d.tensor_lanes_i = b->count;
     d.tensor_last_i = b->last;
     d.cfg_i = b->cfg;
