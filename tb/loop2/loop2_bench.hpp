@@ -30,13 +30,13 @@
 namespace sfp::tb {
 
 // How the loopback's streams behave: values into the encoder (valid with probability in_p), the
-// memory's write side (ready of the encoder's outputs), its read side (valid of the decoder's
-// inputs with probability read_p; full beats of BW words, or 1 .. BW at random) and the
-// consumer of the decoder's outputs.
+// memory's write side (ready of the encoder's outputs), its read side (valid of the descriptor,
+// lane and plane streams with probability read_p, lane_p and plane_p; full beats of BW words,
+// or 1 .. BW at random) and the consumer of the decoder's outputs.
 struct Loop2Timing {
   double in_p = 1.0;
   ReadyPattern write = ReadyPattern::always();
-  double read_p = 1.0;
+  double read_p = 1.0, lane_p = 1.0, plane_p = 1.0;
   bool full_beats = true;
   ReadyPattern out = ReadyPattern::always();
 
@@ -45,15 +45,21 @@ struct Loop2Timing {
   static Loop2Timing stream_rate() { return {}; }
   // Random gaps on every input and random backpressure on every output.
   static Loop2Timing random_gaps(double p) {
-    return {p, ReadyPattern::random(p), p, false, ReadyPattern::random(p)};
+    return {p, ReadyPattern::random(p), p, p, p, false, ReadyPattern::random(p)};
   }
   // Long stalls of the memory's writes and of the consumer.
   static Loop2Timing long_stalls() {
-    return {0.9, ReadyPattern::long_stall(), 0.9, false, ReadyPattern::long_stall()};
+    return {0.9, ReadyPattern::long_stall(), 0.9, 0.9, 0.9, false, ReadyPattern::long_stall()};
+  }
+  // One read position far behind the other: the lane stream (lane) or the plane stream at a
+  // fifth of its rate in partial beats, the other at full rate.
+  static Loop2Timing skewed(bool lane) {
+    return {1.0,   ReadyPattern::always(), 1.0, lane ? 0.2 : 1.0, lane ? 1.0 : 0.2,
+            false, ReadyPattern::always()};
   }
   std::string name() const {
-    return fmt::format("in {} write {} read {}{} out {}", in_p, write.name(), read_p,
-                       full_beats ? " full" : "", out.name());
+    return fmt::format("in {} write {} read {} lane {} plane {}{} out {}", in_p, write.name(),
+                       read_p, lane_p, plane_p, full_beats ? " full" : "", out.name());
   }
 };
 
@@ -98,11 +104,11 @@ class Loop2Bench {
             },
             [this] { return dec_.dut().chunk_ready_o != 0; }),
         rd_lane_(
-            dec_.rng(), t.read_p,
+            dec_.rng(), t.lane_p,
             [this](const WordsBeat2* b) { put_words2(dec_.dut(), b, true, dec_.rng(), kBW); },
             [this] { return dec_.dut().lane_ready_o != 0; }),
         rd_plane_(
-            dec_.rng(), t.read_p,
+            dec_.rng(), t.plane_p,
             [this](const WordsBeat2* b) { put_words2(dec_.dut(), b, false, dec_.rng(), kBW); },
             [this] { return dec_.dut().plane_ready_o != 0; }),
         values_(
@@ -135,6 +141,11 @@ class Loop2Bench {
   uint64_t chunks() const { return order_.size(); }
   uint64_t raw_chunks() const { return expect_.raw_chunks(); }
   uint64_t cycles() const { return enc_.cycle(); }
+  // Cycles from the first values in to the first values out: the decoder starts a chunk once
+  // it is written whole, so this is about a chunk's steps plus both pipelines.
+  uint64_t latency() const {
+    return tensors_.empty() ? 0 : tensors_.front().first_out - in_.first_cycle();
+  }
   double seconds() const { return seconds_; }
   // Cycles without values inside a tensor's output, and those of them in which the decoder had
   // every word written so far (it waited for the encoder).

@@ -43,8 +43,9 @@ double step_bound(unsigned chunk_steps) {
 
 TEMPLATE_TEST_CASE("loop2 returns Q_m of random tensors of every kind", "[sim][loop2]",
                    SFP_TB_LOOP2) {
-  const Loop2Timing timing = GENERATE(Loop2Timing::stream_rate(), Loop2Timing::random_gaps(0.6),
-                                      Loop2Timing::long_stalls());
+  const Loop2Timing timing =
+      GENERATE(Loop2Timing::stream_rate(), Loop2Timing::random_gaps(0.6),
+               Loop2Timing::long_stalls(), Loop2Timing::skewed(true), Loop2Timing::skewed(false));
   const uint64_t seed = test_seed();
   INFO("set " << TestType::kName << ", " << timing.name() << ", seed " << seed);
   Loop2Bench<TestType> bench(seed, name_of<TestType>("random"), timing);
@@ -146,11 +147,11 @@ TEMPLATE_TEST_CASE("loop2 sustains one step per cycle at the streams' rate", "[s
   const double per_step = bench.cycles_per_step();
   WARN(fmt::format(
       "{} loop2, {}: {:.4f} cycles/step from the first values out to the last ({} steps in "
-      "{} chunks of {} steps, {} raw; {} gap cycles, {} waiting for the encoder; {} cycles in "
-      "all); {:.0f} values/s simulated",
+      "{} chunks of {} steps, {} raw; {} gap cycles, {} waiting for the encoder; latency {} "
+      "cycles, {} in all); {:.0f} values/s simulated",
       TestType::kName, kind_name(kind), per_step, bench.steps(), bench.chunks(), chunk_steps,
-      bench.raw_chunks(), bench.gap_cycles(), bench.starved_cycles(), bench.cycles(),
-      static_cast<double>(bench.values()) / bench.seconds()));
+      bench.raw_chunks(), bench.gap_cycles(), bench.starved_cycles(), bench.latency(),
+      bench.cycles(), static_cast<double>(bench.values()) / bench.seconds()));
   REQUIRE(per_step >= 1.0);
   REQUIRE(per_step <= step_bound(chunk_steps));
 }
