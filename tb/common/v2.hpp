@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // What the format version 2 benches share: the chunks of a tensor as 32-bit words with their
-// mode and CRC-32C, the packed table_i input, the model configuration of a v2 parameter set and
-// the data kinds, lengths and per-tensor configurations of the v2 stimulus.
+// mode and CRC-32C, the packed table_i input, the model configuration of a v2 parameter set;
+// the encoder's input beats, output beats and their scoreboard (Enc2Expect); the decoder's
+// descriptor, word and status ports; the data kinds, lengths and tensors of the v2 stimulus.
 #pragma once
 
 #include <fmt/format.h>
@@ -216,8 +217,8 @@ IndexBeat2 read_index2(const Dut& d) {
   return {d.index_words_o, d.index_raw_o != 0, d.index_crc_o, d.index_last_o != 0};
 }
 
-// A beat of words [from, to) of a chunk for a v2 decoder's lane or plane stream: BW limbs, those
-// past the count junk the decoder must ignore (part of the beat, so stable until taken).
+// A beat of a v2 decoder's lane or plane stream holding words[0 .. count): BW limbs, those past
+// the count junk the decoder must ignore (part of the beat, so stable until it is taken).
 inline WordsBeat2 words_beat2(const uint32_t* words, unsigned count, size_t beat_words,
                               std::mt19937_64& rng) {
   WordsBeat2 b;
