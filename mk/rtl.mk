@@ -30,7 +30,7 @@ rtl_v2_set_params = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf
                       rtl/param_sets_v2.txt)
 VERILATOR_LINT := verilator --lint-only -Wall --assert -Irtl $(RTL_VLT) $(RTL_FILES)
 SIM_ENV := $(if $(SEED),SEED=$(SEED)) $(if $(TRACE),TRACE=$(TRACE))
-SIM_TARGETS := tb_encoder tb_decoder tb_loopback tb_enc2 tb_dec2
+SIM_TARGETS := tb_encoder tb_decoder tb_loopback tb_enc2 tb_dec2 tb_loop2
 
 .PHONY: lint-rtl sim cov deps-sim deps-synth
 .PHONY: $(addprefix lint-rtl-,$(RTL_MODULES)) \

@@ -70,12 +70,6 @@ class DecoderBench {
     std::vector<uint32_t> limbs;
     unsigned count;
   };
-  struct ValuesBeat {
-    std::vector<uint32_t> lanes;
-    unsigned count;
-    bool last, chunk_end;
-    unsigned status;
-  };
   struct Expected {
     ValuesBeat beat;
     size_t tensor, chunk, group;
@@ -96,7 +90,8 @@ class DecoderBench {
             [this] { return sim_.dut().words_ready_o != 0; }),
         values_(
             sim_.rng(), out_ready, [this](bool r) { sim_.dut().values_ready_i = r; },
-            [this] { return sim_.dut().values_valid_o != 0; }, [this] { return read_values(); },
+            [this] { return sim_.dut().values_valid_o != 0; },
+            [this] { return read_values_beat(sim_.dut(), params_.group); },
             [this](const ValuesBeat& b) { check(b); }) {
     REQUIRE(limbs_of<decltype(sim_.dut().words_data_i)>() * 32 == beat_words_ * params_.word_bits);
     REQUIRE(limbs_of<decltype(sim_.dut().values_data_o)>() == params_.group);
@@ -176,7 +171,7 @@ class DecoderBench {
     if (timeout_cycles == 0) timeout_cycles = 4000 + 200 * groups_ + 4 * words_total_;
     const bool done = sim_.run_until(
         [this] { return chunks_.idle() && words_.idle() && expected_.empty(); }, timeout_cycles);
-    INFO("seed " << sim_.seed() << " (replay: SEED=" << sim_.seed() << "), cycle " << sim_.cycle());
+    INFO(sim_.where());
     INFO(expected_.size() << " groups outstanding; descriptors "
                           << (chunks_.idle() ? "all taken" : "pending") << ", words "
                           << (words_.idle() ? "all taken" : "pending"));
@@ -229,25 +224,11 @@ class DecoderBench {
       }
       return;
     }
-    for (size_t i = 0; i < b->limbs.size(); ++i) set_limb(d.words_data_i, i, b->limbs[i]);
+    write_limbs(d.words_data_i, b->limbs);
     d.words_count_i = b->count;
   }
-  ValuesBeat read_values() {
-    const Dut& d = sim_.dut();
-    ValuesBeat b;
-    b.lanes.resize(params_.group);
-    for (size_t l = 0; l < params_.group; ++l) b.lanes[l] = get_limb(d.values_data_o, l);
-    b.count = d.values_lanes_o;
-    b.last = d.values_last_o != 0;
-    b.chunk_end = d.values_chunk_end_o != 0;
-    b.status = d.values_status_o;
-    return b;
-  }
 
-  std::string where() const {
-    return fmt::format("seed {} (replay: SEED={}), cycle {}", sim_.seed(), sim_.seed(),
-                       sim_.cycle());
-  }
+  std::string where() const { return sim_.where(); }
 
   void check(const ValuesBeat& b) {
     const uint64_t n = beats_++;

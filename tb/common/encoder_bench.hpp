@@ -143,7 +143,7 @@ class EncoderBench {
     const auto t0 = std::chrono::steady_clock::now();
     const bool done = sim_.run_until(
         [this] { return drv_.idle() && exp_words_.empty() && exp_index_.empty(); }, timeout_cycles);
-    INFO("seed " << sim_.seed() << " (replay: SEED=" << sim_.seed() << "), cycle " << sim_.cycle());
+    INFO(sim_.where());
     INFO(exp_words_.size() << " words and " << exp_index_.size() << " index entries outstanding, "
                            << (drv_.idle() ? "all input taken" : "input pending"));
     REQUIRE(done);
@@ -162,7 +162,7 @@ class EncoderBench {
         set_limb(d.tensor_data_i, l, static_cast<uint32_t>(rng()()));
       return;
     }
-    for (size_t l = 0; l < params_.group; ++l) set_limb(d.tensor_data_i, l, b->lanes[l]);
+    write_limbs(d.tensor_data_i, b->lanes);
     d.tensor_lanes_i = b->count;
     d.tensor_last_i = b->last;
     d.cfg_i = b->cfg;
@@ -171,17 +171,13 @@ class EncoderBench {
   BitsBeat read_bits() {
     const Dut& d = sim_.dut();
     BitsBeat b;
-    b.limbs.resize(beat_words_ * params_.word_bits / 32);
-    for (size_t i = 0; i < b.limbs.size(); ++i) b.limbs[i] = get_limb(d.bits_data_o, i);
+    b.limbs = read_limbs(d.bits_data_o, beat_words_ * params_.word_bits / 32);
     b.count = d.bits_count_o;
     b.last = d.bits_last_o != 0;
     return b;
   }
 
-  std::string where() const {
-    return fmt::format("seed {} (replay: SEED={}), cycle {}", sim_.seed(), sim_.seed(),
-                       sim_.cycle());
-  }
+  std::string where() const { return sim_.where(); }
 
   void check_bits(const BitsBeat& b) {
     const size_t limbs = params_.word_bits / 32;

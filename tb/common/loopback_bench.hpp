@@ -36,12 +36,6 @@ class LoopbackBench {
     bool last;
     uint8_t cfg;
   };
-  struct OutBeat {
-    std::vector<uint32_t> lanes;
-    unsigned count;
-    bool last, chunk_end;
-    unsigned status;
-  };
 
   struct BitsBeat {
     std::vector<uint32_t> limbs;
@@ -85,8 +79,9 @@ class LoopbackBench {
             [this] { return dec_.dut().chunk_ready_o != 0; }),
         sink_(
             dec_.rng(), out_ready, [this](bool r) { dec_.dut().values_ready_i = r; },
-            [this] { return dec_.dut().values_valid_o != 0; }, [this] { return read(); },
-            [this](const OutBeat& b) { check(b); }) {
+            [this] { return dec_.dut().values_valid_o != 0; },
+            [this] { return read_values_beat(dec_.dut(), params_.group); },
+            [this](const ValuesBeat& b) { check(b); }) {
     static_assert(sizeof(enc_.dut().bits_data_o) == sizeof(dec_.dut().words_data_i));
     REQUIRE(params_config<Dec>().group == params_.group);
     drv_.set_clock(enc_.cycle_ptr());
@@ -129,7 +124,7 @@ class LoopbackBench {
       b.last = i + params_.group >= values.size();
       b.cfg = cfg_bits(c);
       drv_.push(b);
-      OutBeat e;
+      ValuesBeat e;
       e.count = b.count;
       e.lanes.assign(params_.group, 0);
       for (unsigned l = 0; l < b.count; ++l) {
@@ -151,7 +146,7 @@ class LoopbackBench {
     uint64_t i = 0;
     for (; i < timeout_cycles && !(drv_.idle() && expected_.empty()); ++i) step();
     seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    INFO("seed " << enc_.seed() << " (replay: SEED=" << enc_.seed() << "), cycle " << enc_.cycle());
+    INFO(enc_.where());
     INFO(expected_.size() << " groups outstanding");
     REQUIRE((drv_.idle() && expected_.empty()));
     REQUIRE(mem_words_.empty());
@@ -161,7 +156,7 @@ class LoopbackBench {
 
  private:
   struct Expected {
-    OutBeat beat;
+    ValuesBeat beat;
     size_t tensor, first_value;
   };
   struct Desc {
@@ -171,14 +166,7 @@ class LoopbackBench {
 
   // One cycle of both DUTs in the Sim order: drive, settle, sample, clock.
   void step() {
-    enc_.drive();
-    dec_.drive();
-    enc_.eval();
-    dec_.eval();
-    enc_.sample();
-    dec_.sample();
-    enc_.tick();
-    dec_.tick();
+    step_lockstep(enc_, dec_);
     // The memory's read side: whatever has been written is readable from the next cycle.
     if (rd_words_.idle() && !mem_words_.empty()) {
       BitsBeat b;
@@ -196,8 +184,7 @@ class LoopbackBench {
   BitsBeat read_bits() {
     const Enc& e = enc_.dut();
     BitsBeat b;
-    b.limbs.resize(limbs_of<decltype(e.bits_data_o)>());
-    for (size_t k = 0; k < b.limbs.size(); ++k) b.limbs[k] = get_limb(e.bits_data_o, k);
+    b.limbs = read_limbs(e.bits_data_o, limbs_of<decltype(e.bits_data_o)>());
     b.count = e.bits_count_o;
     return b;
   }
@@ -217,7 +204,7 @@ class LoopbackBench {
     Dec& d = dec_.dut();
     d.words_valid_i = b != nullptr;
     if (!b) return;
-    for (size_t k = 0; k < b->limbs.size(); ++k) set_limb(d.words_data_i, k, b->limbs[k]);
+    write_limbs(d.words_data_i, b->limbs);
     d.words_count_i = b->count;
   }
   void put_chunk(const ChunkBeat* b) {
@@ -234,30 +221,16 @@ class LoopbackBench {
     Enc& d = enc_.dut();
     d.tensor_valid_i = b != nullptr;
     if (!b) return;
-    for (size_t l = 0; l < params_.group; ++l) set_limb(d.tensor_data_i, l, b->lanes[l]);
+    write_limbs(d.tensor_data_i, b->lanes);
     d.tensor_lanes_i = b->count;
     d.tensor_last_i = b->last;
     d.cfg_i = b->cfg;
   }
-  OutBeat read() {
-    const Dec& d = dec_.dut();
-    OutBeat b;
-    b.lanes.resize(params_.group);
-    for (size_t l = 0; l < params_.group; ++l) b.lanes[l] = get_limb(d.values_data_o, l);
-    b.count = d.values_lanes_o;
-    b.last = d.values_last_o != 0;
-    b.chunk_end = d.values_chunk_end_o != 0;
-    b.status = d.values_status_o;
-    return b;
-  }
-  std::string where() const {
-    return fmt::format("seed {} (replay: SEED={}), cycle {}", enc_.seed(), enc_.seed(),
-                       enc_.cycle());
-  }
-  void check(const OutBeat& b) {
+  std::string where() const { return enc_.where(); }
+  void check(const ValuesBeat& b) {
     if (expected_.empty()) FAIL("loopback: unexpected output group; " << where());
     const Expected& x = expected_.front();
-    const OutBeat& e = x.beat;
+    const ValuesBeat& e = x.beat;
     const std::string at = fmt::format("tensor {} ({}), values {}..", x.tensor,
                                        to_string(configs_[x.tensor]), x.first_value);
     if (b.count != e.count || b.chunk_end != e.chunk_end || b.last != e.last || b.status != 0) {
@@ -286,7 +259,7 @@ class LoopbackBench {
   StreamSink<IndexBeat> mem_index_;
   StreamDriver<BitsBeat> rd_words_;
   StreamDriver<ChunkBeat> rd_chunks_;
-  StreamSink<OutBeat> sink_;
+  StreamSink<ValuesBeat> sink_;
   std::deque<std::vector<uint32_t>> mem_words_;
   std::vector<Config> configs_;
   std::deque<Desc> chunks_;

@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace sfp::tb {
@@ -39,6 +41,42 @@ inline void set_limb(IData& p, std::size_t i, uint32_t v) {
 template <class P>
 constexpr std::size_t limbs_of() {
   return (sizeof(P) + 3) / 4;
+}
+
+// The first n limbs of a port, and a port set from limbs.
+template <class P>
+std::vector<uint32_t> read_limbs(const P& port, std::size_t n) {
+  std::vector<uint32_t> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = get_limb(port, i);
+  return v;
+}
+template <class P>
+void write_limbs(P& port, const std::vector<uint32_t>& v) {
+  for (std::size_t i = 0; i < v.size(); ++i) set_limb(port, i, v[i]);
+}
+
+// One beat of a decoder's values stream (both format versions): the lanes, how many hold
+// values, the chunk's and the tensor's end, and (version 1 only) the chunk status.
+struct ValuesBeat {
+  std::vector<uint32_t> lanes;
+  unsigned count = 0;
+  bool last = false, chunk_end = false;
+  unsigned status = 0;
+};
+template <class Dut, class = void>
+struct HasValuesStatus : std::false_type {};
+template <class Dut>
+struct HasValuesStatus<Dut, std::void_t<decltype(std::declval<Dut&>().values_status_o)>>
+    : std::true_type {};
+template <class Dut>
+ValuesBeat read_values_beat(const Dut& d, std::size_t lanes) {
+  ValuesBeat b;
+  b.lanes = read_limbs(d.values_data_o, lanes);
+  b.count = d.values_lanes_o;
+  b.last = d.values_last_o != 0;
+  b.chunk_end = d.values_chunk_end_o != 0;
+  if constexpr (HasValuesStatus<Dut>::value) b.status = d.values_status_o;
+  return b;
 }
 
 // Hex of a little-endian limb vector, most significant limb first.

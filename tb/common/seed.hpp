@@ -18,6 +18,12 @@ inline uint64_t test_seed() {
   return Catch::rngSeed();
 }
 
+// What every failure message ends with: the seed, how to replay it, and the cycle.
+inline std::string replay_note(uint64_t seed, uint64_t cycle) {
+  return "seed " + std::to_string(seed) + " (replay: SEED=" + std::to_string(seed) + "), cycle " +
+         std::to_string(cycle);
+}
+
 // Multiplies the amount of random stimulus (SFP_TB_SCALE=<n>, default 1) for longer soak runs.
 inline int test_scale() {
   if (const char* s = std::getenv("SFP_TB_SCALE")) {

@@ -92,6 +92,8 @@ class Sim {
   uint64_t cycle() const { return cycle_; }
   const uint64_t* cycle_ptr() const { return &cycle_; }
   const std::string& trace_path() const { return trace_path_; }
+  // The seed, how to replay it and the current cycle, for failure messages.
+  std::string where() const { return replay_note(seed_, cycle_); }
   void add(Agent* a) { agents_.push_back(a); }
 
   // Asynchronous reset for `cycles` clock cycles; agents are not run.
@@ -123,8 +125,7 @@ class Sim {
   void tick() {
     clock();
     if (ctx_->gotError()) {
-      FAIL("SVA assertion failed (message above) at cycle " << cycle_ << ", seed " << seed_
-                                                            << " (replay: SEED=" << seed_ << ")");
+      FAIL("SVA assertion failed (message above); " << where());
     }
   }
 
@@ -186,5 +187,19 @@ class Sim {
   std::vector<Agent*> agents_;
   uint64_t cycle_ = 0;
 };
+
+// One cycle of two DUTs in lockstep (a loopback), in the order of Sim::step: both drive, both
+// settle, both sample, both clock.
+template <class A, class B>
+void step_lockstep(Sim<A>& a, Sim<B>& b) {
+  a.drive();
+  b.drive();
+  a.eval();
+  b.eval();
+  a.sample();
+  b.sample();
+  a.tick();
+  b.tick();
+}
 
 }  // namespace sfp::tb

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -75,6 +76,30 @@ inline std::vector<TraceTensor> read_safetensors(const std::string& path, size_t
     out.push_back(std::move(tt));
   }
   return out;
+}
+
+// The tensors holding values of the snapshot SFP_TB_TRACES names (at most max_values each), in
+// name order; none, with a note in the test's output, when it is unset: a snapshot test then
+// passes without running anything.
+inline std::vector<TraceTensor> snapshot_tensors(size_t max_values) {
+  const std::string path = traces_path();
+  if (path.empty()) {
+    WARN("SFP_TB_TRACES is not set: no training snapshot to run");
+    return {};
+  }
+  std::vector<TraceTensor> t = read_safetensors(path, max_values);
+  t.erase(std::remove_if(t.begin(), t.end(), [](const TraceTensor& x) { return x.values.empty(); }),
+          t.end());
+  return t;
+}
+
+// c for a snapshot tensor: the tensor's format and c's mantissa bits, or (stored) the bits the
+// tensor was stored with when its metadata says; at most the format's.
+inline Config snapshot_config(const TraceTensor& t, Config c, bool stored = false) {
+  c.fp = t.fp;
+  if (stored && t.man_bits >= 0) c.man_bits = static_cast<unsigned>(t.man_bits);
+  c.man_bits = std::min(c.man_bits, fp_format(t.fp).man_bits);
+  return c;
 }
 
 }  // namespace sfp::tb

@@ -11,122 +11,12 @@
 #include "seed.hpp"
 #include "stimulus.hpp"
 #include "traces.hpp"
+#include "v2.hpp"
 
 using namespace sfp;
 using namespace sfp::tb;
 
 namespace {
-
-// Data kinds of the v2 bench.
-enum class Kind { kRandom, kStructured, kIncompressible, kSpecials, kZeroRuns, kRepeats };
-constexpr Kind kKinds[] = {Kind::kRandom,   Kind::kStructured, Kind::kIncompressible,
-                           Kind::kSpecials, Kind::kZeroRuns,   Kind::kRepeats};
-
-const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::kRandom:
-      return "random";
-    case Kind::kStructured:
-      return "structured";
-    case Kind::kIncompressible:
-      return "incompressible";
-    case Kind::kSpecials:
-      return "specials";
-    case Kind::kZeroRuns:
-      return "zero runs";
-    case Kind::kRepeats:
-      return "repeats";
-  }
-  return "?";
-}
-
-std::vector<uint32_t> make_values(std::mt19937_64& rng, Fp fp, size_t n, Kind k) {
-  const FpFormat f = fp_format(fp);
-  switch (k) {
-    case Kind::kRandom:
-      return random_values(rng, fp, n, Mix::kEveryClass);
-    case Kind::kStructured:
-      return random_values(rng, fp, n, Mix::kStructured);
-    case Kind::kIncompressible:
-      return random_values(rng, fp, n, Mix::kIncompressible);
-    case Kind::kSpecials: {
-      // NaN (quiet, signalling, payloads), +-Inf, +-0, subnormals, the FP corners.
-      const std::vector<uint32_t> corners = corner_values(fp);
-      std::vector<uint32_t> v(n);
-      for (auto& x : v) {
-        const uint32_t r = static_cast<uint32_t>(rng());
-        switch (r % 5) {
-          case 0:
-            x = corners[(r >> 8) % corners.size()];
-            break;
-          case 1:
-            x = make_value(fp, r >> 31, 255, (r >> 3) & 1 ? (r >> 7) | 1 : 0);
-            break;
-          case 2:
-            x = make_value(fp, (r >> 30) & 1, 0, (r >> 4) & 1 ? 0 : r >> 9);
-            break;
-          case 3:
-            x = 0;
-            break;
-          default:
-            x = make_value(fp, r >> 31, 1 + (r >> 11) % 254, r >> 5);
-        }
-        x &= fp == Fp::kFp32 ? 0xFFFFFFFFu : 0xFFFFu;
-      }
-      (void)f;
-      return v;
-    }
-    case Kind::kZeroRuns: {
-      std::vector<uint32_t> v = random_values(rng, fp, n, Mix::kEveryClass);
-      for (size_t i = 0; i < n;) {
-        const size_t run = 1 + rng() % 300;
-        if (rng() % 2) std::fill(v.begin() + i, v.begin() + std::min(n, i + run), 0u);
-        i += run;
-      }
-      return v;
-    }
-    case Kind::kRepeats: {
-      std::vector<uint32_t> v = random_values(rng, fp, n, Mix::kStructured);
-      for (size_t i = 0; i < n;) {
-        const size_t run = 1 + rng() % 40;
-        for (size_t j = i + 1; j < std::min(n, i + run); ++j) v[j] = v[i];
-        i += run;
-      }
-      return v;
-    }
-  }
-  return {};
-}
-
-// A per-tensor configuration: FP32 m 0..23 or BF16 m 0..7, RNE or truncation.
-Config random_config2(std::mt19937_64& rng) {
-  Config c = Config::lossless((rng() & 1) ? Fp::kBf16 : Fp::kFp32, 2);
-  const unsigned man = fp_format(c.fp).man_bits;
-  c.man_bits = (rng() & 1) ? man - static_cast<unsigned>(rng() % 2)
-                           : static_cast<unsigned>(rng() % (man + 1));
-  c.rounding = (rng() & 1) ? Rounding::kNearestEven : Rounding::kTruncate;
-  return c;
-}
-
-// Tensor lengths: tiny, around a chunk, a short last chunk (fewer lanes), several chunks.
-size_t random_length(std::mt19937_64& rng, const Config& p, size_t cap) {
-  const size_t l = p.group, c = p.chunk;
-  size_t n = 1;
-  switch (rng() % 5) {
-    case 0:
-      n = 1 + rng() % (2 * l);
-      break;
-    case 1:
-      n = c + rng() % 3 - 1;
-      break;
-    case 2:
-      n = c * (1 + rng() % 2) + 1 + rng() % (32 * l);  // a short last chunk
-      break;
-    default:
-      n = 1 + rng() % (3 * c);
-  }
-  return std::max<size_t>(1, std::min(n, cap));
-}
 
 template <class Dut>
 std::string name_of(const std::string& what) {
@@ -151,14 +41,9 @@ TEMPLATE_TEST_CASE("v2 encoder matches the model on random tensors under backpre
               << ", seed " << seed);
   Enc2Bench<TestType> bench(seed, name_of<TestType>("random"), in_p, out,
                             ReadyPattern::random(0.7));
-  auto& rng = bench.rng();
-  size_t total = 0;
-  for (int t = 0; total < budget<TestType>(); ++t) {
-    const Config c = random_config2(rng);
-    const Kind k = kKinds[t % 6];
-    const size_t n = random_length(rng, bench.params(), budget<TestType>() / 3);
-    bench.add_tensor(c, make_values(rng, c.fp, n, k));
-    total += n;
+  for (const TensorCase& t :
+       random_tensors2(bench.rng(), bench.params(), budget<TestType>(), budget<TestType>() / 3)) {
+    bench.add_tensor(t.config, t.values);
   }
   bench.run();
 }
@@ -178,13 +63,13 @@ TEMPLATE_TEST_CASE("v2 encoder matches the model on every kind and every m and r
         Config c = Config::lossless(fp, 2);
         c.man_bits = m;
         c.rounding = r;
-        const Kind k = kKinds[(m * 2 + (r == Rounding::kNearestEven)) % 6];
+        const DataKind k = kDataKinds[(m * 2 + (r == Rounding::kNearestEven)) % kNumDataKinds];
         bench.add_tensor(c, make_values(rng, fp, 1 + rng() % (3 * p.group), k));
       }
     }
     Config c = Config::lossless(fp, 2);
     // Every kind at m = 0 and m = M, a full chunk and a short last chunk.
-    for (Kind k : kKinds) {
+    for (DataKind k : kDataKinds) {
       for (unsigned m : {0u, man}) {
         c.man_bits = m;
         bench.add_tensor(c, make_values(rng, fp, p.chunk + 1 + rng() % (32 * p.group), k));
@@ -193,10 +78,11 @@ TEMPLATE_TEST_CASE("v2 encoder matches the model on every kind and every m and r
     // All zeros, one value, one value per lane, lengths around the lane-count thresholds.
     bench.add_tensor(c, std::vector<uint32_t>(p.chunk + p.group + 1, 0u));
     bench.add_tensor(c, std::vector<uint32_t>(1, 0u));
-    bench.add_tensor(c, make_values(rng, fp, 1, Kind::kRandom));
+    bench.add_tensor(c, make_values(rng, fp, 1, DataKind::kRandom));
     for (size_t n : {p.group - 1, p.group, p.group + 1, 32 * p.group - 1, 32 * p.group,
                      32 * p.group + 1, 64 * p.group + 3}) {
-      bench.add_tensor(c, make_values(rng, fp, std::min<size_t>(n, 3 * p.chunk), Kind::kRandom));
+      bench.add_tensor(c,
+                       make_values(rng, fp, std::min<size_t>(n, 3 * p.chunk), DataKind::kRandom));
     }
   }
   bench.run();
@@ -209,8 +95,8 @@ TEMPLATE_TEST_CASE("v2 encoder index stream may stall on its own", "[sim][enc2]"
                             ReadyPattern::long_stall());
   auto& rng = bench.rng();
   for (int t = 0; t < 4; ++t) {
-    const Config c = random_config2(rng);
-    bench.add_tensor(c, make_values(rng, c.fp, 3 * bench.params().chunk + 5, kKinds[t]));
+    const Config c = random_config(rng, bench.params());
+    bench.add_tensor(c, make_values(rng, c.fp, 3 * bench.params().chunk + 5, kDataKinds[t]));
   }
   bench.run();
 }
@@ -225,15 +111,16 @@ TEMPLATE_TEST_CASE("v2 encoder takes any legal table and goes raw on a missing c
   const Config& p = bench.params();
   size_t total = 0;
   for (int t = 0; total < budget<TestType>() / 2; ++t) {
-    const Config c = bench.with_params(random_config2(rng));
-    const size_t n = random_length(rng, p, budget<TestType>() / 6);
-    const std::vector<uint32_t> v = make_values(rng, c.fp, n, kKinds[t % 6]);
+    const Config c = bench.with_params(random_config(rng, bench.params()));
+    const size_t n = random_length2(rng, p, budget<TestType>() / 6);
+    const std::vector<uint32_t> v = make_values(rng, c.fp, n, kDataKinds[t % kNumDataKinds]);
     std::vector<uint32_t> q(n);
     quantize(v.data(), q.data(), n, c.fp, c.man_bits, c.rounding);
     CodeTable tab;
     if (t % 2 == 0) {
       // The table of other values: some symbols of these have no codeword.
-      const std::vector<uint32_t> o = make_values(rng, c.fp, 1 + rng() % 200, kKinds[rng() % 6]);
+      const std::vector<uint32_t> o =
+          make_values(rng, c.fp, 1 + rng() % 200, kDataKinds[rng() % kNumDataKinds]);
       std::vector<uint32_t> oq(o.size());
       quantize(o.data(), oq.data(), o.size(), c.fp, c.man_bits, c.rounding);
       tab = build_table(c, oq.data(), oq.size());
@@ -256,8 +143,9 @@ TEMPLATE_TEST_CASE("v2 encoder takes any legal table and goes raw on a missing c
 
 TEMPLATE_TEST_CASE("v2 encoder cycles per step on each kind of data", "[sim][enc2][perf]",
                    SFP_TB_ENC2) {
-  const Kind kind = GENERATE(Kind::kRandom, Kind::kStructured, Kind::kIncompressible,
-                             Kind::kSpecials, Kind::kZeroRuns, Kind::kRepeats);
+  const DataKind kind =
+      GENERATE(DataKind::kRandom, DataKind::kStructured, DataKind::kIncompressible,
+               DataKind::kSpecials, DataKind::kZeroRuns, DataKind::kRepeats);
   const uint64_t seed = test_seed();
   INFO("dut " << Enc2Info<TestType>::kName << ", data " << kind_name(kind) << ", seed " << seed);
   const Config p = enc2_params<TestType>();
@@ -303,8 +191,9 @@ TEMPLATE_TEST_CASE("v2 encoder cycles per tensor on tiny tensors", "[sim][enc2][
   auto& rng = bench.rng();
   const int tensors = 64;
   for (int t = 0; t < tensors; ++t) {
-    const Config c = random_config2(rng);
-    bench.add_tensor(c, make_values(rng, c.fp, 1 + rng() % bench.params().group, kKinds[t % 6]));
+    const Config c = random_config(rng, bench.params());
+    bench.add_tensor(
+        c, make_values(rng, c.fp, 1 + rng() % bench.params().group, kDataKinds[t % kNumDataKinds]));
   }
   bench.run();
   const double per_tensor =
@@ -316,27 +205,19 @@ TEMPLATE_TEST_CASE("v2 encoder cycles per tensor on tiny tensors", "[sim][enc2][
 
 TEMPLATE_TEST_CASE("v2 encoder matches the model on training snapshots (SFP_TB_TRACES)",
                    "[sim][enc2][traces]", SFP_TB_ENC2) {
-  const std::string path = traces_path();
-  if (path.empty()) {
-    WARN("SFP_TB_TRACES is not set: no training snapshot to run");
-    return;
-  }
+  const auto tensors = snapshot_tensors(1u << 16);
+  if (tensors.empty()) return;
   const uint64_t seed = test_seed();
-  INFO("dut " << Enc2Info<TestType>::kName << ", traces " << path << ", seed " << seed);
+  INFO("dut " << Enc2Info<TestType>::kName << ", traces " << traces_path() << ", seed " << seed);
   Enc2Bench<TestType> bench(seed, name_of<TestType>("traces"), 0.9, ReadyPattern::random(0.8),
                             ReadyPattern::always());
   auto& rng = bench.rng();
-  size_t tensors = 0;
-  for (const TraceTensor& t : read_safetensors(path, 1u << 16)) {
-    if (t.values.empty()) continue;
-    Config c = random_config2(rng);
-    c.fp = t.fp;
-    c.man_bits = std::min(c.man_bits, fp_format(t.fp).man_bits);
-    bench.add_tensor(c, t.values);
-    ++tensors;
+  for (const TraceTensor& t : tensors) {
+    bench.add_tensor(snapshot_config(t, random_config(rng, bench.params())), t.values);
   }
   bench.run();
-  WARN(Enc2Info<TestType>::kName << ": " << tensors << " tensors, " << bench.values() << " values, "
-                                 << bench.words_checked() << " words and " << bench.chunks_checked()
-                                 << " index entries compared (" << bench.raw_chunks() << " raw)");
+  WARN(Enc2Info<TestType>::kName << ": " << tensors.size() << " tensors, " << bench.values()
+                                 << " values, " << bench.words_checked() << " words and "
+                                 << bench.chunks_checked() << " index entries compared ("
+                                 << bench.raw_chunks() << " raw)");
 }

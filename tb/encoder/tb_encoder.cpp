@@ -107,21 +107,15 @@ TEMPLATE_TEST_CASE("encoder sustains one group per cycle on any data", "[sim][en
 
 TEMPLATE_TEST_CASE("encoder matches the model on training snapshots (SFP_TB_TRACES)",
                    "[sim][encoder][traces]", SFP_TB_ENCODERS) {
-  const std::string path = traces_path();
-  if (path.empty()) {
-    WARN("SFP_TB_TRACES is not set: no training snapshot to run");
-    return;
-  }
+  const auto tensors = snapshot_tensors(1u << 16);
+  if (tensors.empty()) return;
   const uint64_t seed = test_seed();
-  INFO("dut " << DutInfo<TestType>::kName << ", traces " << path << ", seed " << seed);
+  INFO("dut " << DutInfo<TestType>::kName << ", traces " << traces_path() << ", seed " << seed);
   EncoderBench<TestType> bench(seed, name_of<TestType>("traces"), 0.9, ReadyPattern::random(0.8),
                                ReadyPattern::always());
   auto& rng = bench.rng();
-  for (const TraceTensor& t : read_safetensors(path, 1u << 16)) {
-    Config c = random_config(rng, bench.params());
-    c.fp = t.fp;
-    c.man_bits = std::min(c.man_bits, fp_format(t.fp).man_bits);
-    bench.add_tensor(c, t.values);
+  for (const TraceTensor& t : tensors) {
+    bench.add_tensor(snapshot_config(t, random_config(rng, bench.params())), t.values);
   }
   bench.run();
 }

@@ -83,22 +83,15 @@ TEMPLATE_TEST_CASE("loopback returns Q_m of training snapshots (SFP_TB_TRACES)",
                    "[sim][loopback][traces]", PairG16, PairG8, PairG4, PairG32) {
   using Enc = typename TestType::Enc;
   using Dec = typename TestType::Dec;
-  const std::string path = traces_path();
-  if (path.empty()) {
-    WARN("SFP_TB_TRACES is not set: no training snapshot to run");
-    return;
-  }
+  const auto tensors = snapshot_tensors(1u << 16);
+  if (tensors.empty()) return;
   const uint64_t seed = test_seed();
-  INFO("pair " << DutInfo<Enc>::kName << ", traces " << path << ", seed " << seed);
+  INFO("pair " << DutInfo<Enc>::kName << ", traces " << traces_path() << ", seed " << seed);
   LoopbackBench<Enc, Dec> bench(seed, std::string(DutInfo<Enc>::kName) + "_loop_traces", 1.0,
                                 ReadyPattern::random(0.8));
   auto& rng = bench.rng();
-  for (const TraceTensor& t : read_safetensors(path, 1u << 16)) {
-    if (t.values.empty()) continue;
-    Config c = random_config(rng, bench.params());
-    c.fp = t.fp;
-    c.man_bits = std::min(c.man_bits, fp_format(t.fp).man_bits);
-    bench.add_tensor(c, t.values);
+  for (const TraceTensor& t : tensors) {
+    bench.add_tensor(snapshot_config(t, random_config(rng, bench.params())), t.values);
   }
   bench.run();
 }
