@@ -379,11 +379,13 @@ TEMPLATE_TEST_CASE("dec2: training snapshots (SFP_TB_TRACES)", "[dec2][traces]",
   CHECK(b.status_seen()[0] == b.chunks());
 }
 
-// 12-bit codewords at every lane fill: the only codewords whose last bit a lane at 11 bits
-// takes from this step's refill word (the loop reads it as X's least significant bit). A
-// hand-made table gives the distances lengths up to 12 and ZERO a 1-bit codeword, so that with
-// many zeros, repeats and escapes the chunks stay coded and the lanes pass through every fill.
-TEMPLATE_TEST_CASE("dec2: 12-bit codewords at every lane fill", "[dec2]", SFP_TB_DEC2) {
+// 12-bit codewords at a lane fill of 11 bits: the only case where a lane takes its codeword's
+// last bit from this step's refill word (the loop reads it as X's least significant bit). A lane
+// holds at least 32 bits before a step and a value takes at most 21, an m = 0 escape with a
+// 12-bit ESC codeword, so fill 11 follows exactly such an escape from 32 bits. A hand-made table
+// gives ESC and most distances 12-bit codewords and ZERO a 1-bit one: with many zeros the chunks
+// stay coded, and the mix of lengths brings the lanes to 32 bits before an escape.
+TEMPLATE_TEST_CASE("dec2: 12-bit codewords at a lane fill of 11 bits", "[dec2]", SFP_TB_DEC2) {
   using Bench = Dec2Bench<TestType>;
   Bench b(test_seed(), name_of<TestType>("long_codes"), 0.9, ReadyPattern::random(0.8));
   std::mt19937_64& rng = b.rng();
@@ -391,30 +393,31 @@ TEMPLATE_TEST_CASE("dec2: 12-bit codewords at every lane fill", "[dec2]", SFP_TB
   size_t coded = 0;
   for (int t = 0; t < 8; ++t) {
     const Fp fp = (t & 1) ? Fp::kBf16 : Fp::kFp32;
-    const unsigned m = (t & 2) ? 2 : 0;
-    const Config c = Bench::config(fp, m, Rounding::kTruncate);
+    const Config c = Bench::config(fp, 0, Rounding::kTruncate);
     CodeTable tab;
     tab.base = 60 + static_cast<unsigned>(rng() % 100);
     tab.dist = kMaxDistSymbols;
     tab.sign = SignMode::kPositive;
-    tab.two = (t & 4) != 0;
+    tab.two = (t & 2) != 0;
     for (unsigned k = 0; k < tab.codes(); ++k) {
       tab.lengths[k][kSymZero] = 1;
       tab.lengths[k][kSymRep] = 3;
-      tab.lengths[k][kSymEsc] = 4;
+      tab.lengths[k][kSymEsc] = 12;
       for (unsigned d = 0; d < tab.dist; ++d) {
-        tab.lengths[k][kSymDist0 + d] = static_cast<uint8_t>(d < 7 ? 5 + d : 12);
+        tab.lengths[k][kSymDist0 + d] = static_cast<uint8_t>(d < 7 ? 4 + d : 12);
       }
     }
     REQUIRE(check_table(tab) == Status::kOk);
-    const size_t n = C + rng() % (2 * C);
+    const size_t n = 2 * C + rng() % (2 * C);
     std::vector<uint32_t> v(n);
     for (size_t i = 0; i < n; ++i) {
       const unsigned r = static_cast<unsigned>(rng() % 20);
-      const uint32_t e = r == 0 ? static_cast<uint32_t>(rng() % 256)  // an escape, mostly
+      // r < 10: +0; r < 11: a repeat; r < 14: an escape (an exponent above the base); else a
+      // distance.
+      const uint32_t e = r < 14 ? tab.base + 1 + static_cast<uint32_t>(rng() % (254 - tab.base))
                                 : tab.base - static_cast<uint32_t>(rng() % tab.dist);
       const uint32_t x = make_value(fp, 0, e, static_cast<uint32_t>(rng()));
-      v[i] = r < 11 ? 0u : (r < 13 && i > 0) ? v[i - 1] : quantize(x, fp, m, Rounding::kTruncate);
+      v[i] = r < 10 ? 0u : (r < 11 && i > 0) ? v[i - 1] : quantize(x, fp, 0, Rounding::kTruncate);
     }
     std::vector<Chunk2> chunks;
     for (size_t first = 0; first < n; first += C) {
