@@ -378,3 +378,161 @@ TEMPLATE_TEST_CASE("dec2: training snapshots (SFP_TB_TRACES)", "[dec2][traces]",
             << " ok");
   CHECK(b.status_seen()[0] == b.chunks());
 }
+
+namespace {
+
+// Queues one tensor's chunks with the `last` flag of chunk `wrong` inverted (none when wrong is
+// out of range).
+template <class Bench>
+void send_flagged(Bench& b, const Config& c, const CodeTable& t, const std::vector<Chunk2>& chunks,
+                  size_t wrong, const std::string& what) {
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    const bool last = (k + 1 == chunks.size()) != (k == wrong);
+    b.add_desc(chunks[k], last, c, t,
+               fmt::format("{} ({}), chunk {} of {}{}", what, to_string(c), k, chunks.size(),
+                           k == wrong ? (last ? ", last set" : ", last cleared") : ""));
+  }
+}
+
+// Random tensor: its configuration, encoding and chunks.
+struct Tensor2 {
+  Config c;
+  Encoded e;
+  std::vector<Chunk2> chunks;
+};
+template <class Bench>
+Tensor2 random_tensor(std::mt19937_64& rng, size_t n) {
+  Tensor2 t;
+  t.c = random_v2_config<Bench>(rng);
+  const auto v = values_of(rng, t.c.fp, n, static_cast<unsigned>(rng() % 7));
+  REQUIRE(encode(t.c, v.data(), v.size(), &t.e) == Status::kOk);
+  t.chunks = split_chunks2(t.e);
+  return t;
+}
+
+// Values of one or two chunks for the tests that need a tensor's chunks to be C: a full chunk
+// and a few more on small C, else a short tensor.
+template <class Bench>
+size_t some_values(std::mt19937_64& rng) {
+  const size_t C = Bench::kC;
+  return C + 1 + rng() % std::min<size_t>(C, 1500);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("dec2: descriptors no valid index gives and m above the width", "[dec2]",
+                   SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("bad_desc"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC;
+  for (int t = 0; t < 28; ++t) {
+    const unsigned how = static_cast<unsigned>(t % 7);
+    // Two chunks or more where the case needs a chunk before the last, else one or two.
+    const size_t n = (how == 4 || rng() % 2) ? some_values<Bench>(rng) : 1 + rng() % C;
+    Tensor2 x = random_tensor<Bench>(rng, n);
+    CodeTable tab = x.e.table;
+    Config cd = x.c;  // on cfg_i
+    const size_t k = how == 4 ? rng() % (x.chunks.size() - 1) : rng() % x.chunks.size();
+    Chunk2& ch = x.chunks[k];
+    std::string what;
+    switch (how) {
+      case 0:  // W = 0: nothing on either stream
+        ch.words.clear();
+        what = "W = 0";
+        break;
+      case 1: {  // W above the largest chunk length of the tensor's m: junk words after the chunk
+        const size_t wmax = max_chunk_bits(x.c, C) / kV2WordBits;
+        const size_t w = std::min<size_t>(2 * C - 1, wmax + 1 + rng() % 4);
+        while (ch.words.size() < w) ch.words.push_back(static_cast<uint32_t>(rng()));
+        if (rng() % 2) ch.crc = chunk_crc(ch);
+        what = "W above the largest chunk";
+        break;
+      }
+      case 2:
+        ch.values = 0;
+        what = "values 0";
+        break;
+      case 3:
+        ch.values = C + 1 + rng() % (C - 1);
+        what = "values above C";
+        break;
+      case 4:  // a chunk before the tensor's last with fewer than C values
+        ch.values = 1 + rng() % (C - 1);
+        what = "short chunk before the last";
+        break;
+      case 5:  // m above the format's width: every chunk bad_config, also with an illegal table
+        cd.man_bits = fp_format(cd.fp).man_bits + 1 + static_cast<unsigned>(rng() % 8);
+        if (rng() % 2) tab.sign = static_cast<SignMode>(3);
+        if (rng() % 2) ch.values = 0;
+        what = "m above the width";
+        break;
+      default:  // an illegal table wins over a bad descriptor
+        tab.sign = static_cast<SignMode>(3);
+        ch.words.clear();
+        what = "illegal table and W = 0";
+        break;
+    }
+    b.add_chunks(cd, tab, x.chunks, what);
+    // A valid tensor after each: nothing of the bad one stays.
+    if (rng() % 2) {
+      Tensor2 y = random_tensor<Bench>(rng, 1 + rng() % 500);
+      b.add_chunks(y.c, y.e.table, y.chunks, "after a bad descriptor");
+    }
+  }
+  b.run();
+  const uint64_t* seen = b.status_seen();
+  WARN("ok " << seen[0] << ", bad_config " << seen[1] << ", bad_index " << seen[2] << ", bad_table "
+             << seen[10]);
+  CHECK(seen[0] > 0);
+  CHECK(seen[1] > 0);
+  CHECK(seen[2] >= 20);
+  CHECK(seen[10] > 0);
+}
+
+TEMPLATE_TEST_CASE("dec2: wrong last flags", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("wrong_last"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC;
+  for (int t = 0; t < 12; ++t) {
+    const unsigned how = static_cast<unsigned>(t % 4);
+    // A: a tensor of two chunks or more (how 0, 3) or one (a full or a short chunk).
+    const size_t na = (how == 0 || how == 3) ? some_values<Bench>(rng)
+                      : how == 1             ? C
+                                             : 1 + rng() % (C - 1);
+    Tensor2 a = random_tensor<Bench>(rng, na);
+    Tensor2 x = random_tensor<Bench>(rng, (rng() % 2) ? some_values<Bench>(rng) : 1 + rng() % C);
+    switch (how) {
+      case 0:  // `last` set on a chunk before the last: the next chunk starts a tensor
+        send_flagged(b, a.c, a.e.table, a.chunks, 0, "A");
+        send_flagged(b, x.c, x.e.table, x.chunks, ~size_t{0}, "B");
+        break;
+      case 1:  // `last` cleared on a full last chunk: B continues A (A's m and table)
+      case 2:  // `last` cleared on a short last chunk: bad_index, then B continues A
+        send_flagged(b, a.c, a.e.table, a.chunks, a.chunks.size() - 1, "A");
+        send_flagged(b, x.c, x.e.table, x.chunks, ~size_t{0}, "B");
+        break;
+      default:  // both in one run: A set early, B's last cleared, C continues B's tensor
+        send_flagged(b, a.c, a.e.table, a.chunks, 0, "A");
+        send_flagged(b, x.c, x.e.table, x.chunks, x.chunks.size() - 1, "B");
+        {
+          Tensor2 y = random_tensor<Bench>(rng, 1 + rng() % 700);
+          send_flagged(b, y.c, y.e.table, y.chunks, ~size_t{0}, "C");
+        }
+        break;
+    }
+    REQUIRE(!b.in_tensor());
+    // A correctly flagged tensor after: decodes exactly.
+    Tensor2 z = random_tensor<Bench>(rng, 1 + rng() % (C + 300));
+    b.add_chunks(z.c, z.e.table, z.chunks, "after wrong flags");
+    for (size_t k = 0; k < z.chunks.size(); ++k) {
+      CHECK(b.expect(z.chunks[k], k + 1 == z.chunks.size()).status == 0);
+    }
+  }
+  b.run();
+  const uint64_t* seen = b.status_seen();
+  WARN("ok " << seen[0] << ", bad_index " << seen[2]);
+  CHECK(seen[0] > 0);
+  CHECK(seen[2] > 0);
+}
