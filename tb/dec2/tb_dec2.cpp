@@ -536,3 +536,97 @@ TEMPLATE_TEST_CASE("dec2: wrong last flags", "[dec2]", SFP_TB_DEC2) {
   CHECK(seen[0] > 0);
   CHECK(seen[2] > 0);
 }
+
+TEMPLATE_TEST_CASE("dec2: reset in a chunk or a table setup or under backpressure", "[dec2]",
+                   SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("reset"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC;
+  int resets[3] = {0, 0, 0};
+  for (int r = 0; r < 15; ++r) {
+    for (int i = 0; i < 3; ++i) {
+      Tensor2 x = random_tensor<Bench>(rng, 1 + rng() % std::min<size_t>(C + C / 2, 3000));
+      b.add_chunks(x.c, x.e.table, x.chunks, "cut by a reset");
+    }
+    const uint64_t v0 = b.values_received(), d0 = b.descs_sent();
+    const unsigned how = static_cast<unsigned>(r % 3);
+    bool cut = false;
+    switch (how) {
+      case 0:  // in a chunk, values going out
+      {
+        const uint64_t at = v0 + rng() % 8;
+        cut = b.step_until([&] { return b.values_received() > at; }, 200000);
+      }
+        b.step(rng() % 4);
+        break;
+      case 1:  // in the table setup of the first tensor (63 cycles after its first descriptor)
+        cut = b.step_until([&] { return b.descs_sent() > d0; }, 200000);
+        b.step(1 + rng() % 60);
+        break;
+      default:  // values and status held by the consumer, the decoder stalled full
+        b.block_outputs(true);
+        b.step(100 + rng() % 1500);
+        cut = b.sim().dut().values_valid_o != 0;
+        break;
+    }
+    if (!cut) continue;  // the tensors were done before the cut: nothing to test this round
+    ++resets[how];
+    b.reset_midstream(1 + static_cast<unsigned>(rng() % 3));
+    b.block_outputs(false);
+    for (int i = 0; i < 2; ++i) {
+      Tensor2 x = random_tensor<Bench>(rng, 1 + rng() % std::min<size_t>(C + C / 2, 3000));
+      b.add_chunks(x.c, x.e.table, x.chunks, "after a reset");
+    }
+    b.run();
+  }
+  WARN("resets in a chunk " << resets[0] << ", in a setup " << resets[1] << ", under backpressure "
+                            << resets[2]);
+  CHECK(resets[0] >= 3);
+  CHECK(resets[1] >= 3);
+  CHECK(resets[2] >= 3);
+  CHECK(b.status_seen()[0] > 0);
+}
+
+TEMPLATE_TEST_CASE("dec2: words withheld (starved_o) then late or missing", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("starved"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC;
+  const uint64_t hold = 3000;
+  for (int r = 0; r < 8; ++r) {
+    const bool lane = r % 2 == 0, late = r < 6;
+    // Compressible values with mantissas: lane and plane words in every chunk.
+    const Config c =
+        Bench::config((r / 2) % 2 ? Fp::kBf16 : Fp::kFp32, r % 3 ? 7 : 5, Rounding::kTruncate);
+    const size_t n = std::min<size_t>(2 * C + rng() % C, 8000);
+    b.add_tensor(c, values_of(rng, c.fp, n, 1), "withheld");
+    const uint64_t v0 = b.values_received();
+    REQUIRE(b.step_until(
+        [&] {
+          return b.values_received() > v0 + 1 && (lane ? b.lane_pending() : b.plane_pending());
+        },
+        200000));
+    b.hold(lane, !lane);
+    b.step(hold);
+    // The decoder waits with the flag up and emits nothing more.
+    INFO((lane ? "lane" : "plane") << " stream withheld, cycle " << b.sim().cycle());
+    CHECK(b.starved_run() >= hold / 2);
+    const uint64_t vh = b.values_received(), sh = b.statuses_received();
+    b.step(hold / 2);
+    CHECK(b.values_received() == vh);
+    CHECK(b.statuses_received() == sh);
+    CHECK(b.starved_run() >= hold);
+    if (late) {  // the words come late: exact decode
+      b.release();
+      b.run();
+      CHECK(b.starved_run() == 0);
+    } else {  // the words never come: a reset recovers
+      b.reset_midstream(2);
+      b.release();
+      b.add_tensor(c, values_of(rng, c.fp, 1 + rng() % 2000, 0), "after missing words");
+      b.run();
+    }
+  }
+  CHECK(b.status_seen()[0] > 0);
+}
