@@ -57,6 +57,41 @@ inline uint32_t chunk_crc(const Chunk2& c) {
   return crc32c(b.data(), b.size(), crc32c(&mode, 1));
 }
 
+// A chunk from the model's ChunkV2 (with the CRC of its words).
+inline Chunk2 chunk_of(const ChunkV2& e, uint64_t values) {
+  Chunk2 ch;
+  ch.values = values;
+  ch.raw = e.raw;
+  for (size_t w = 0; w < e.bytes.size() / 4; ++w) {
+    const uint8_t* p = e.bytes.data() + 4 * w;
+    ch.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
+                       uint32_t{p[3]} << 24);
+  }
+  ch.crc = chunk_crc(ch);
+  return ch;
+}
+
+// The raw form of values q[0..n) (already quantized; Spec: "Raw chunk"), whatever the encoder
+// would choose: sign, exponent and the top max(m, 1) mantissa bits per value, LSB first.
+inline Chunk2 raw_chunk_of(const Config& c, const uint32_t* q, size_t n) {
+  const FpFormat f = fp_format(c.fp);
+  const unsigned mm = std::max(c.man_bits, 1u), drop = f.man_bits - mm, vb = 9 + mm;
+  Chunk2 ch;
+  ch.values = n;
+  ch.raw = true;
+  ch.words.assign((n * vb + 31) / 32, 0u);
+  uint64_t at = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t x = q[i], sign = x >> (f.width() - 1), exp = (x >> f.man_bits) & 0xFFu;
+    const uint64_t v = sign | (exp << 1) | (uint64_t{(x & f.man_mask()) >> drop} << 9);
+    for (unsigned b = 0; b < vb; ++b, ++at) {
+      ch.words[at / 32] |= static_cast<uint32_t>((v >> b) & 1u) << (at % 32);
+    }
+  }
+  ch.crc = chunk_crc(ch);
+  return ch;
+}
+
 // The chunks of a version 2 tensor.
 inline std::vector<Chunk2> split_chunks2(const Encoded& e) {
   std::vector<Chunk2> out;

@@ -261,16 +261,7 @@ TEMPLATE_TEST_CASE("dec2: hand-made tables, bad_code and exp_range", "[dec2]", S
     std::vector<Chunk2> chunks;
     for (size_t first = 0; first < n; first += C) {
       const size_t len_c = std::min<size_t>(C, n - first);
-      const ChunkV2 e = encode_chunk_v2(c, tab, v.data() + first, len_c);
-      Chunk2 ch;
-      ch.values = len_c;
-      ch.raw = e.raw;
-      for (size_t w = 0; w < e.bytes.size() / 4; ++w) {
-        const uint8_t* p = e.bytes.data() + 4 * w;
-        ch.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
-                           uint32_t{p[3]} << 24);
-      }
-      ch.crc = chunk_crc(ch);
+      Chunk2 ch = chunk_of(encode_chunk_v2(c, tab, v.data() + first, len_c), len_c);
       const int target = static_cast<int>(rng() % 3);
       if (target < 2 &&
           corrupt_to(rng, c, tab, &ch, target == 0 ? Status::kBadCode : Status::kExpRange, 200)) {
@@ -629,4 +620,148 @@ TEMPLATE_TEST_CASE("dec2: words withheld (starved_o) then late or missing", "[de
     }
   }
   CHECK(b.status_seen()[0] > 0);
+}
+
+namespace {
+
+// Table kinds of the corruption sweep: one or two codes, with and without a ZERO codeword, an
+// ESC codeword or none, and values on one side of base (distances only, base the largest
+// exponent) or on both (exponents above base escape).
+struct TableKind {
+  bool two, zero, esc, two_sided;
+  std::string name() const {
+    return fmt::format("{} code{}, {}ZERO, {}ESC, {}-sided", two ? 2 : 1, two ? "s" : "",
+                       zero ? "" : "no ", esc ? "" : "no ", two_sided ? "two" : "one");
+  }
+};
+
+// A legal table of kind k: random code lengths (package-merge over a random histogram of the
+// present symbols, sometimes one length made longer: an incomplete code), REP at random.
+CodeTable kind_table(std::mt19937_64& rng, const TableKind& k, unsigned base, unsigned dist,
+                     SignMode sign) {
+  CodeTable t;
+  t.base = base;
+  t.dist = dist;
+  t.two = k.two;
+  t.sign = sign;
+  const bool rep = rng() % 2;
+  for (unsigned c = 0; c < t.codes(); ++c) {
+    std::vector<uint64_t> hist(t.symbols(), 0);
+    for (unsigned s = 0; s < t.symbols(); ++s) {
+      const bool present = s == kSymZero  ? k.zero
+                           : s == kSymRep ? rep
+                           : s == kSymEsc ? k.esc
+                                          : true;
+      if (present) hist[s] = 1 + rng() % 1000;
+    }
+    const auto len = limited_code_lengths(hist, kMaxCodeBits);
+    for (unsigned s = 0; s < t.symbols(); ++s) t.lengths[c][s] = static_cast<uint8_t>(len[s]);
+    if (rng() % 2) {
+      const unsigned s = static_cast<unsigned>(rng() % t.symbols());
+      if (t.lengths[c][s] != 0 && t.lengths[c][s] < kMaxCodeBits) ++t.lengths[c][s];
+    }
+  }
+  REQUIRE(check_table(t) == Status::kOk);
+  return t;
+}
+
+// n quantized values that table t codes: +0 only with a ZERO codeword, repeats, exponents
+// base - d for d < dist, and with ESC also exponents above base (two-sided), 255 and below the
+// distances; signs as the table's sign mode says.
+std::vector<uint32_t> kind_values(std::mt19937_64& rng, const Config& c, const CodeTable& t,
+                                  const TableKind& k, size_t n) {
+  const FpFormat f = fp_format(c.fp);
+  std::vector<uint32_t> v(n);
+  uint32_t prev = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned r = static_cast<unsigned>(rng() % 100);
+    uint32_t x;
+    if (k.zero && r < 15) {
+      x = 0;
+    } else if (r < 25 && prev != 0) {
+      x = prev;
+    } else {
+      unsigned e = t.base - static_cast<unsigned>(rng() % std::min(t.dist, t.base + 1));
+      if (k.esc && r < 32) {
+        e = (rng() % 2) ? 255u : static_cast<unsigned>(rng() % 256);
+      } else if (k.two_sided && r < 55 && t.base < 254) {
+        e = t.base + 1 + static_cast<unsigned>(rng() % (254 - t.base));
+      }
+      const uint32_t s = t.sign == SignMode::kMixed      ? static_cast<uint32_t>(rng() & 1)
+                         : t.sign == SignMode::kNegative ? 1u
+                                                         : 0u;
+      x = make_value(c.fp, s, e, static_cast<uint32_t>(rng()) & f.man_mask());
+      x = quantize(x, c.fp, c.man_bits, Rounding::kTruncate);
+      if (x == 0 && !k.zero) x = make_value(c.fp, s, t.base, 0);  // +0 needs ZERO
+    }
+    v[i] = x;
+    prev = x;
+  }
+  return v;
+}
+
+// Flips 1 to 3 bits of a chunk; with fix_crc the index CRC follows (the lanes see the flips).
+void flip_bits(std::mt19937_64& rng, Chunk2* ch, bool fix_crc) {
+  for (unsigned i = 1 + static_cast<unsigned>(rng() % 3); i-- > 0;) {
+    ch->words[rng() % ch->words.size()] ^= 1u << (rng() % 32);
+  }
+  if (fix_crc) ch->crc = chunk_crc(*ch);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("dec2: corruption across table kinds and formats and m (coded and raw)",
+                   "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("kinds"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC, L = Bench::kL;
+  uint64_t coded = 0, raw = 0;
+  std::vector<uint32_t> out;
+  for (Fp fp : {Fp::kBf16, Fp::kFp32}) {
+    const unsigned mm = fp_format(fp).man_bits;
+    for (unsigned m : {0u, mm / 2, mm}) {
+      const Config c = Bench::config(fp, m, Rounding::kTruncate);
+      for (unsigned kk = 0; kk < 16; ++kk) {
+        const TableKind k{(kk & 1) != 0, (kk & 2) != 0, (kk & 4) != 0, (kk & 8) != 0};
+        if (k.two_sided && !k.esc) continue;  // values above base need ESC
+        // A small base sometimes: distances past it decode to exp_range.
+        const unsigned base = k.two_sided      ? 60 + static_cast<unsigned>(rng() % 60)
+                              : rng() % 4 == 0 ? static_cast<unsigned>(rng() % 6)
+                                               : 100 + static_cast<unsigned>(rng() % 27);
+        const unsigned dist = 2 + static_cast<unsigned>(rng() % 24);
+        const SignMode sign = static_cast<SignMode>(rng() % 3);
+        const CodeTable t = kind_table(rng, k, base, dist, sign);
+        const size_t n = 1 + rng() % std::min<size_t>(C, 40 * L);
+        const auto q = kind_values(rng, c, t, k, n);
+        const Chunk2 chunks[2] = {chunk_of(encode_chunk_v2(c, t, q.data(), n), n),
+                                  raw_chunk_of(c, q.data(), n)};
+        for (const Chunk2& clean : chunks) {
+          out.assign(n, 0);
+          const auto bytes = bytes_of(clean.words);
+          REQUIRE(decode_chunk_v2(c, t, n, clean.raw, clean.crc, bytes.data(), clean.words.size(),
+                                  out.data()) == Status::kOk);
+          REQUIRE(out == q);
+          (clean.raw ? raw : coded) += 1;
+          const std::string what = k.name() + (clean.raw ? ", raw" : ", coded");
+          b.add_chunks(c, t, {clean}, what);
+          for (bool fix : {true, false}) {
+            Chunk2 ch = clean;
+            flip_bits(rng, &ch, fix);
+            b.add_chunks(c, t, {ch}, what + (fix ? ", flips, CRC fixed" : ", flips"));
+          }
+        }
+      }
+    }
+  }
+  b.run();
+  const uint64_t* seen = b.status_seen();
+  WARN("coded " << coded << ", raw " << raw << "; ok " << seen[0] << ", crc " << seen[9]
+                << ", truncated " << seen[3] << ", bad_code " << seen[11] << ", exp_range "
+                << seen[5] << ", bad_padding " << seen[6] << ", length " << seen[7]);
+  CHECK(coded >= 36);
+  CHECK(raw >= 36);
+  CHECK(seen[0] > 0);
+  CHECK(seen[9] > 0);
+  CHECK(seen[3] + seen[5] + seen[6] + seen[7] + seen[11] > 0);
 }
