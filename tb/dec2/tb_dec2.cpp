@@ -428,8 +428,9 @@ TEMPLATE_TEST_CASE("dec2: descriptors no valid index gives and m above the width
     Chunk2& ch = x.chunks[k];
     std::string what;
     switch (how) {
-      case 0:  // W = 0: nothing on either stream
+      case 0:  // W = 0: nothing on either stream; coded and raw in turn
         ch.words.clear();
+        ch.raw = (t / 7) % 2 != 0;
         what = "W = 0";
         break;
       case 1: {  // W above the largest chunk length of the tensor's m: junk words after the chunk
