@@ -13,8 +13,9 @@
 // exhausted). A lane that matches no codeword consumes nothing (its chunk fails with bad_code).
 // Everything else (symbol, value, plane, errors) is done downstream from the step record this
 // block emits: per lane {after, code, len, X}, and per step its lane count, first/last step,
-// the chunk's mode, plane length, header error, and on the last step the end checks of the
-// lanes (bad_padding, length).
+// the chunk's mode, plane length, the chunk's first error (the descriptor's, bad_config or
+// bad_index from sfp2_decoder's check, else the header's), and on the last step the end checks
+// of the lanes (bad_padding, length).
 // A raw chunk steps without lanes. A beat of a chunk is accepted only while the chunk is the
 // current one (one beat of bubble at a chunk switch); after the last step the rest of the
 // chunk's lane words (an over-long N) are drained.
@@ -30,7 +31,7 @@ module sfp2_dec_lanes #(
   localparam int unsigned WordsW      = $clog2(ChunkValues + 1),
   localparam int unsigned CountW      = $clog2(BeatWords + 1),
   localparam int unsigned LaneRecBits = 26,
-  // Step record: lanes, then count, first, last, raw, tensor last, bad table, header error,
+  // Step record: lanes, then count, first, last, raw, tensor last, bad table, first error,
   // lane padding error, lane length error, plane words.
   localparam int unsigned RecBits     = NumLanes * LaneRecBits + LaneCntW + 5 + 4 + 2 + WordsW
 ) (
@@ -45,6 +46,7 @@ module sfp2_dec_lanes #(
   input  logic                          desc_raw_i,
   input  logic                          desc_last_i,
   input  logic                          desc_first_i,  // the tensor's first chunk
+  input  logic [3:0]                    desc_err_i,    // the descriptor's error (0 = none)
   // Table setup (sfp2_dec_table) and the emptiness of the blocks after this one.
   output logic                          setup_start_o,
   input  logic                          setup_busy_i,
@@ -94,8 +96,8 @@ module sfp2_dec_lanes #(
   logic                first_q;                    // this step is the chunk's first
   logic [WordsW-1:0]   words_q, nl_q;
   logic [WordsW:0]     rcv_q, expect_q;
-  logic                raw_q, tlast_q, bad_q;
-  logic [3:0]          head_err_q;
+  logic                raw_q, tlast_q, bad_q, derr_q;
+  logic [3:0]          head_err_q;  // the descriptor's error, else the header's
   logic [TakenW-1:0]   taken_q;
   logic [QCntW-1:0]    qcnt_q;
   // Queue and lanes (payload: loaded at the chunk start, then every step).
@@ -368,6 +370,7 @@ module sfp2_dec_lanes #(
       raw_q      <= 1'b0;
       tlast_q    <= 1'b0;
       bad_q      <= 1'b0;
+      derr_q     <= 1'b0;
       head_err_q <= '0;
       taken_q    <= '0;
       qcnt_q     <= '0;
@@ -388,7 +391,8 @@ module sfp2_dec_lanes #(
         raw_q      <= desc_raw_i;
         tlast_q    <= desc_last_i;
         bad_q      <= table_bad_i;
-        head_err_q <= d_head_err;
+        derr_q     <= desc_err_i != 4'd0;
+        head_err_q <= (desc_err_i != 4'd0) ? desc_err_i : d_head_err;
         taken_q    <= '0;
         qcnt_q     <= '0;
       end else begin
@@ -396,7 +400,7 @@ module sfp2_dec_lanes #(
         if (beat_ack && state_q == SHdr) begin
           nl_q       <= hdr_nl;
           expect_q   <= (WordsW + 1)'(hdr_nl) + (WordsW + 1)'(1);
-          head_err_q <= (hdr_n >= 32'(words_q)) ? sfp2_pkg::St2Truncated : 4'd0;
+          if (!derr_q) head_err_q <= (hdr_n >= 32'(words_q)) ? sfp2_pkg::St2Truncated : 4'd0;
         end
         if (step_go) begin
           r_q     <= r_q + StepW'(1);

@@ -14,13 +14,21 @@
 // descriptor waits until the table of the one before has been taken); the setup takes 64 cycles
 // once the previous tensor has left the lanes and build blocks. Steady state: one step per
 // cycle when both streams deliver BeatWords words per beat; a chunk switch costs a few cycles.
-// status_code_o: 0 ok, else the spec's code; 10 for every chunk of a tensor whose table is
-// illegal (its values are +0). The status of a chunk comes after its last values (the CRC is
-// known only then). Values of a failing chunk are +0 from the step where the error is found
-// on; a CRC, padding or length error is found after the values went out, so a consumer drops
-// every chunk whose status is not 0.
+// status_code_o: 0 ok, else the spec's code; 1 (bad_config) for every chunk of a tensor whose m
+// is above its format's width, 10 for every chunk of a tensor whose table is illegal, 2
+// (bad_index) for a descriptor no valid index gives (W = 0 or above the largest chunk length of
+// the tensor's m, values 0 or above C, a chunk before the tensor's last with values != C); the
+// values of such chunks are +0. Descriptor contract (docs/architecture.md, "Version 2
+// decoder"): every chunk, good or bad, takes exactly the W words its descriptor announces,
+// split between the streams as for a valid chunk (W = 0: none), so the chunks after it decode;
+// a chunk with values 0 or above C emits max(1, min(values, C)) values. The status of a chunk
+// comes after its last values (the CRC is known only then). Values of a failing chunk are +0
+// from the step where the error is found on; a CRC, padding or length error is found after the
+// values went out, so a consumer drops every chunk whose status is not 0. The decoder waits
+// for words it was promised (it cannot tell late words from missing ones): starved_o says an
+// accepted chunk owes words on a stream that offers none, for a host watchdog (then reset).
 // Paths: lane_ready_o, plane_ready_o from registers only; chunk_ready_o registered (FIFO,
-//        pending-table flag); values_* and status_* registered.
+//        pending-table flag); values_*, status_* and starved_o registered.
 `include "sfp_assert.svh"
 
 module sfp2_decoder #(
@@ -39,10 +47,10 @@ module sfp2_decoder #(
   // Chunk descriptors (the chunk index), one per chunk.
   input  logic                          chunk_valid_i,
   output logic                          chunk_ready_o,
-  input  logic [WordsW-1:0]             chunk_words_i,   // W, 1 .. the largest chunk
+  input  logic [WordsW-1:0]             chunk_words_i,   // W (bad_index: 0, above the largest)
   input  logic                          chunk_raw_i,
   input  logic [31:0]                   chunk_crc_i,
-  input  logic [ValCntW-1:0]            chunk_values_i,  // 1 .. ChunkValues
+  input  logic [ValCntW-1:0]            chunk_values_i,  // 1 .. ChunkValues (else bad_index)
   input  logic                          chunk_last_i,    // the tensor's last chunk
   // Lane stream: a coded chunk's words 0 .. min(N, W-1); 1..BeatWords words per beat, word 0
   // in the LSBs, a beat never spans two chunks.
@@ -66,14 +74,18 @@ module sfp2_decoder #(
   output logic                          status_valid_o,
   input  logic                          status_ready_i,
   output logic [3:0]                    status_code_o,
-  output logic                          status_last_o
+  output logic                          status_last_o,
+  // An accepted chunk owes words on the lane or plane stream, which offers none (registered:
+  // the last cycle's lane_ready_o && !lane_valid_i || plane_ready_o && !plane_valid_i).
+  output logic                          starved_o
 );
   // Descriptors, the pending table and configuration //
   logic             in_tensor_q, pend_q, desc_ack, first;
   logic             fa_ready, fb_ready;
   sfp2_pkg::table_t pend_table_q;
-  logic [4:0]       pend_man_q;
+  logic [4:0]       pend_man_q;   // the tensor's m, clamped to its format's width
   logic             pend_bf16_q;
+  logic             pend_cfg_bad_q;  // the tensor's m is above its format's width
   logic [4:0]       man_q;  // the decoder uses m and the format of the configuration
   logic             bf16_q;
   logic             setup_start;
@@ -81,6 +93,32 @@ module sfp2_decoder #(
   assign first         = !in_tensor_q;
   assign chunk_ready_o = fa_ready && fb_ready && !(first && pend_q);
   assign desc_ack      = chunk_valid_i && chunk_ready_o;
+
+  // Descriptor check, beside the FIFOs (nothing of it reaches the lane loop). The tensor's m
+  // and format: the configuration at its first descriptor, else the registers sampled then (a
+  // tensor's later descriptors come before the next tensor's first). A chunk no valid index
+  // gives still takes its W words, split as for any chunk; the lanes process it with values
+  // clamped to 1 .. C, and as raw when W = 0 (no header word comes), and its values are +0.
+  logic               d_cfg_bad, d_idx_bad, d_raw;
+  logic [4:0]         d_man;
+  logic [ValCntW-1:0] d_values;
+  logic [3:0]         d_err;
+  always_comb begin
+    logic [5:0]  rb;
+    logic [31:0] wmax;
+    d_cfg_bad = first ? cfg_i.man_bits > sfp_pkg::man_bits(cfg_i.bf16) : pend_cfg_bad_q;
+    d_man     = first ? sfp_pkg::eff_man_bits(cfg_i.man_bits, cfg_i.bf16) : pend_man_q;
+    // The largest chunk length of the tensor's m: ceil(C * (9 + max(m, 1)) / 32) words.
+    rb   = 6'd9 + ((d_man == 5'd0) ? 6'd1 : 6'(d_man));
+    wmax = (32'(ChunkValues) * 32'(rb) + 32'd31) >> 5;
+    d_idx_bad = chunk_words_i == '0 || 32'(chunk_words_i) > wmax || chunk_values_i == '0 ||
+                32'(chunk_values_i) > ChunkValues ||
+                (!chunk_last_i && 32'(chunk_values_i) != ChunkValues);
+    d_values  = (chunk_values_i == '0) ? ValCntW'(1) :
+                (32'(chunk_values_i) > ChunkValues) ? ValCntW'(ChunkValues) : chunk_values_i;
+    d_raw     = chunk_raw_i || chunk_words_i == '0;
+    d_err     = d_cfg_bad ? sfp2_pkg::St2BadConfig : d_idx_bad ? sfp2_pkg::St2BadIndex : 4'd0;
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -94,9 +132,10 @@ module sfp2_decoder #(
   end
   always_ff @(posedge clk_i) begin
     if (desc_ack && first) begin
-      pend_table_q <= table_i;
-      pend_man_q   <= cfg_i.man_bits;
-      pend_bf16_q  <= cfg_i.bf16;
+      pend_table_q   <= table_i;
+      pend_man_q     <= d_man;
+      pend_bf16_q    <= cfg_i.bf16;
+      pend_cfg_bad_q <= d_cfg_bad;
     end
     if (setup_start) begin
       man_q  <= pend_man_q;
@@ -107,20 +146,21 @@ module sfp2_decoder #(
   logic               da_valid, da_ready, da_raw, da_last, da_first;
   logic [ValCntW-1:0] da_values;
   logic [WordsW-1:0]  da_words;
-  sfp_fifo #(.Depth(2), .Width(ValCntW + WordsW + 3)) u_desc_a (
+  logic [3:0]         da_err;
+  sfp_fifo #(.Depth(2), .Width(ValCntW + WordsW + 7)) u_desc_a (
     .clk_i, .rst_ni,
-    .in_valid_i (chunk_valid_i && chunk_ready_o), .in_ready_o(fa_ready),
-    .in_data_i  ({chunk_values_i, chunk_words_i, chunk_raw_i, chunk_last_i, first}),
+    .in_valid_i (desc_ack), .in_ready_o(fa_ready),
+    .in_data_i  ({d_values, chunk_words_i, d_raw, chunk_last_i, first, d_err}),
     .out_valid_o(da_valid), .out_ready_i(da_ready),
-    .out_data_o ({da_values, da_words, da_raw, da_last, da_first})
+    .out_data_o ({da_values, da_words, da_raw, da_last, da_first, da_err})
   );
   logic              db_valid, db_ready, db_raw;
   logic [WordsW-1:0] db_words;
   logic [31:0]       db_crc;
   sfp_fifo #(.Depth(4), .Width(WordsW + 33)) u_desc_b (
     .clk_i, .rst_ni,
-    .in_valid_i (chunk_valid_i && chunk_ready_o), .in_ready_o(fb_ready),
-    .in_data_i  ({chunk_raw_i, chunk_words_i, chunk_crc_i}),
+    .in_valid_i (desc_ack), .in_ready_o(fb_ready),
+    .in_data_i  ({d_raw, chunk_words_i, chunk_crc_i}),
     .out_valid_o(db_valid), .out_ready_i(db_ready), .out_data_o({db_raw, db_words, db_crc})
   );
 
@@ -151,7 +191,7 @@ module sfp2_decoder #(
     .clk_i, .rst_ni, .man_bits_i(man_q),
     .desc_valid_i(da_valid), .desc_ready_o(da_ready), .desc_values_i(da_values),
     .desc_words_i(da_words), .desc_raw_i(da_raw), .desc_last_i(da_last),
-    .desc_first_i(da_first),
+    .desc_first_i(da_first), .desc_err_i(da_err),
     .setup_start_o(setup_start), .setup_busy_i(t_busy),
     .pipe_empty_i(!rec_valid && b_idle && !t_busy), .table_bad_i(t_bad), .two_i(t_two),
     .lim_i(t_lim), .zero_cw_i(t_zero_cw), .zero_len_i(t_zero_len), .esc_cw_i(t_esc_cw),
@@ -188,10 +228,17 @@ module sfp2_decoder #(
     .ok_valid_o(ok_valid), .ok_ready_i(ok_ready), .ok_o(ok)
   );
 
-  // Status: table, then CRC, then the chunk's first error //
+  // Status: configuration, table, index, then CRC, then the chunk's first error (the
+  // descriptor's error reaches res as the chunk's first error) //
   logic       st_ready;
   logic [3:0] code;
-  assign code      = res[1] ? sfp2_pkg::St2BadTable : !ok ? sfp2_pkg::St2Crc : res[5:2];
+  always_comb begin
+    if (res[5:2] == sfp2_pkg::St2BadConfig) code = sfp2_pkg::St2BadConfig;
+    else if (res[1]) code = sfp2_pkg::St2BadTable;
+    else if (res[5:2] == sfp2_pkg::St2BadIndex) code = sfp2_pkg::St2BadIndex;
+    else if (!ok) code = sfp2_pkg::St2Crc;
+    else code = res[5:2];
+  end
   assign res_ready = st_ready && ok_valid;
   assign ok_ready  = st_ready && res_valid;
   sfp_stage #(.Width(5), .Spill(0)) u_status (
@@ -201,15 +248,24 @@ module sfp2_decoder #(
     .out_data_o ({status_code_o, status_last_o})
   );
 
+  // Starvation: a stream the decoder is ready on (it is ready only for words that an accepted
+  // chunk still owes) offers no beat.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) starved_o <= 1'b0;
+    else starved_o <= (lane_ready_o && !lane_valid_i) || (plane_ready_o && !plane_valid_i);
+  end
+
   // Assertions //
   `SFP_ASSERT_INIT(Layout_A, sfp2_pkg::v2_layout_ok())
   `SFP_ASSERT_INIT(ParamLanes_A, sfp_pkg::pow2_in(NumLanes, 1 << sfp_fmt_pkg::V2MinLanesLog2,
                                                   1 << sfp_fmt_pkg::V2MaxLanesLog2))
   `SFP_ASSERT_INIT(ParamChunk_A, sfp_pkg::pow2_in(ChunkValues, NumLanes, 1 << 16))
   `SFP_ASSERT_INIT(ParamBeat_A, BeatWords >= 1 && BeatWords <= 64)
-  `SFP_ASSUME(CfgMan_M, chunk_valid_i && first |-> cfg_i.man_bits <= sfp_pkg::man_bits(cfg_i.bf16))
-  `SFP_ASSUME(ChunkValues_M, chunk_valid_i |-> chunk_values_i != '0 &&
-              32'(chunk_values_i) <= ChunkValues && chunk_words_i != '0)
+  // The descriptor check leaves the blocks only what they handle: values 1 .. C, a coded chunk
+  // of at least its header word, m within the format.
+  `SFP_ASSERT(DescValues_A, da_valid |-> da_values != '0 && 32'(da_values) <= ChunkValues &&
+              (da_raw || da_words != '0))
+  `SFP_ASSERT(SetupMan_A, setup_start |-> pend_man_q <= sfp_pkg::man_bits(pend_bf16_q))
   `SFP_ASSUME_STABLE(ChunkStable_M, chunk_valid_i, chunk_ready_o,
                      {chunk_words_i, chunk_raw_i, chunk_crc_i, chunk_values_i, chunk_last_i})
   `SFP_ASSUME_STABLE(LaneStable_M, lane_valid_i, lane_ready_o, {lane_data_i, lane_count_i})

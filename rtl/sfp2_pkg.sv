@@ -53,6 +53,8 @@ package sfp2_pkg;
   // Decoder status codes of version 2 (Spec: "Version 2 decoder errors"; 0 = ok).
   typedef enum logic [3:0] {
     St2Ok        = 4'd0,
+    St2BadConfig = 4'd1,
+    St2BadIndex  = 4'd2,
     St2Truncated = 4'd3,
     St2ExpRange  = 4'd5,
     St2BadPad    = 4'd6,

@@ -24,6 +24,11 @@ class StreamDriver : public Agent {
       : rng_(rng), p_(p), put_(std::move(put)), ready_(std::move(ready)) {}
 
   void push(Beat b) { beats_.push_back(std::move(b)); }
+  // Drops every beat not yet taken, the one presented too (a reset of the DUT).
+  void clear() {
+    beats_.clear();
+    presenting_ = false;
+  }
   bool idle() const { return beats_.empty(); }
   uint64_t sent() const { return sent_; }
   // Cycle (Sim::cycle at the edge) of the first and the last transfer.

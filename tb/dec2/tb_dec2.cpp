@@ -261,16 +261,7 @@ TEMPLATE_TEST_CASE("dec2: hand-made tables, bad_code and exp_range", "[dec2]", S
     std::vector<Chunk2> chunks;
     for (size_t first = 0; first < n; first += C) {
       const size_t len_c = std::min<size_t>(C, n - first);
-      const ChunkV2 e = encode_chunk_v2(c, tab, v.data() + first, len_c);
-      Chunk2 ch;
-      ch.values = len_c;
-      ch.raw = e.raw;
-      for (size_t w = 0; w < e.bytes.size() / 4; ++w) {
-        const uint8_t* p = e.bytes.data() + 4 * w;
-        ch.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
-                           uint32_t{p[3]} << 24);
-      }
-      ch.crc = chunk_crc(ch);
+      Chunk2 ch = chunk_of(encode_chunk_v2(c, tab, v.data() + first, len_c), len_c);
       const int target = static_cast<int>(rng() % 3);
       if (target < 2 &&
           corrupt_to(rng, c, tab, &ch, target == 0 ? Status::kBadCode : Status::kExpRange, 200)) {
@@ -440,4 +431,403 @@ TEMPLATE_TEST_CASE("dec2: 12-bit codewords at a lane fill of 11 bits", "[dec2]",
   b.run();
   CHECK(coded > 0);
   CHECK(b.status_seen()[0] == b.chunks());
+}
+
+namespace {
+
+// Queues one tensor's chunks with the `last` flag of chunk `wrong` inverted (none when wrong is
+// out of range).
+template <class Bench>
+void send_flagged(Bench& b, const Config& c, const CodeTable& t, const std::vector<Chunk2>& chunks,
+                  size_t wrong, const std::string& what) {
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    const bool last = (k + 1 == chunks.size()) != (k == wrong);
+    b.add_desc(chunks[k], last, c, t,
+               fmt::format("{} ({}), chunk {} of {}{}", what, to_string(c), k, chunks.size(),
+                           k == wrong ? (last ? ", last set" : ", last cleared") : ""));
+  }
+}
+
+// Random tensor: its configuration, encoding and chunks.
+struct Tensor2 {
+  Config c;
+  Encoded e;
+  std::vector<Chunk2> chunks;
+};
+template <class Bench>
+Tensor2 random_tensor(std::mt19937_64& rng, size_t n) {
+  Tensor2 t;
+  t.c = random_v2_config<Bench>(rng);
+  const auto v = values_of(rng, t.c.fp, n, static_cast<unsigned>(rng() % 7));
+  REQUIRE(encode(t.c, v.data(), v.size(), &t.e) == Status::kOk);
+  t.chunks = split_chunks2(t.e);
+  return t;
+}
+
+// Values of one or two chunks for the tests that need a tensor's chunks to be C: a full chunk
+// and a few more on small C, else a short tensor.
+template <class Bench>
+size_t some_values(std::mt19937_64& rng) {
+  const size_t C = Bench::kC;
+  return C + 1 + rng() % std::min<size_t>(C, 1500);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("dec2: descriptors no valid index gives and m above the width", "[dec2]",
+                   SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("bad_desc"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC;
+  for (int t = 0; t < 28; ++t) {
+    const unsigned how = static_cast<unsigned>(t % 7);
+    // Two chunks or more where the case needs a chunk before the last, else one or two.
+    const size_t n = (how == 4 || rng() % 2) ? some_values<Bench>(rng) : 1 + rng() % C;
+    Tensor2 x = random_tensor<Bench>(rng, n);
+    CodeTable tab = x.e.table;
+    Config cd = x.c;  // on cfg_i
+    const size_t k = how == 4 ? rng() % (x.chunks.size() - 1) : rng() % x.chunks.size();
+    Chunk2& ch = x.chunks[k];
+    std::string what;
+    switch (how) {
+      case 0:  // W = 0: nothing on either stream; coded and raw in turn
+        ch.words.clear();
+        ch.raw = (t / 7) % 2 != 0;
+        what = "W = 0";
+        break;
+      case 1: {  // W above the largest chunk length of the tensor's m: junk words after the chunk
+        const size_t wmax = max_chunk_bits(x.c, C) / kV2WordBits;
+        // Sometimes the most the port holds (2C - 1): every word counter takes it.
+        const size_t w =
+            rng() % 3 == 0 ? 2 * C - 1 : std::min<size_t>(2 * C - 1, wmax + 1 + rng() % 4);
+        while (ch.words.size() < w) ch.words.push_back(static_cast<uint32_t>(rng()));
+        if (rng() % 2) ch.crc = chunk_crc(ch);
+        what = "W above the largest chunk";
+        break;
+      }
+      case 2:
+        ch.values = 0;
+        what = "values 0";
+        break;
+      case 3:
+        ch.values = C + 1 + rng() % (C - 1);
+        what = "values above C";
+        break;
+      case 4:  // a chunk before the tensor's last with fewer than C values
+        ch.values = 1 + rng() % (C - 1);
+        what = "short chunk before the last";
+        break;
+      case 5:  // m above the format's width: every chunk bad_config, also with an illegal table
+        cd.man_bits = fp_format(cd.fp).man_bits + 1 + static_cast<unsigned>(rng() % 8);
+        if (rng() % 2) tab.sign = static_cast<SignMode>(3);
+        if (rng() % 2) ch.values = 0;
+        what = "m above the width";
+        break;
+      default:  // an illegal table wins over a bad descriptor
+        tab.sign = static_cast<SignMode>(3);
+        ch.words.clear();
+        what = "illegal table and W = 0";
+        break;
+    }
+    b.add_chunks(cd, tab, x.chunks, what);
+    // A valid tensor after each: nothing of the bad one stays.
+    if (rng() % 2) {
+      Tensor2 y = random_tensor<Bench>(rng, 1 + rng() % 500);
+      b.add_chunks(y.c, y.e.table, y.chunks, "after a bad descriptor");
+    }
+  }
+  b.run();
+  const uint64_t* seen = b.status_seen();
+  WARN("ok " << seen[0] << ", bad_config " << seen[1] << ", bad_index " << seen[2] << ", bad_table "
+             << seen[10]);
+  CHECK(seen[0] > 0);
+  CHECK(seen[1] > 0);
+  CHECK(seen[2] >= 20);
+  CHECK(seen[10] > 0);
+}
+
+TEMPLATE_TEST_CASE("dec2: wrong last flags", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("wrong_last"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC;
+  for (int t = 0; t < 12; ++t) {
+    const unsigned how = static_cast<unsigned>(t % 4);
+    // A: a tensor of two chunks or more (how 0, 3) or one (a full or a short chunk).
+    const size_t na = (how == 0 || how == 3) ? some_values<Bench>(rng)
+                      : how == 1             ? C
+                                             : 1 + rng() % (C - 1);
+    Tensor2 a = random_tensor<Bench>(rng, na);
+    Tensor2 x = random_tensor<Bench>(rng, (rng() % 2) ? some_values<Bench>(rng) : 1 + rng() % C);
+    switch (how) {
+      case 0:  // `last` set on a chunk before the last: the next chunk starts a tensor
+        send_flagged(b, a.c, a.e.table, a.chunks, 0, "A");
+        send_flagged(b, x.c, x.e.table, x.chunks, ~size_t{0}, "B");
+        break;
+      case 1:  // `last` cleared on a full last chunk: B continues A (A's m and table)
+      case 2:  // `last` cleared on a short last chunk: bad_index, then B continues A
+        send_flagged(b, a.c, a.e.table, a.chunks, a.chunks.size() - 1, "A");
+        send_flagged(b, x.c, x.e.table, x.chunks, ~size_t{0}, "B");
+        break;
+      default:  // both in one run: A set early, B's last cleared, C continues B's tensor
+        send_flagged(b, a.c, a.e.table, a.chunks, 0, "A");
+        send_flagged(b, x.c, x.e.table, x.chunks, x.chunks.size() - 1, "B");
+        {
+          Tensor2 y = random_tensor<Bench>(rng, 1 + rng() % 700);
+          send_flagged(b, y.c, y.e.table, y.chunks, ~size_t{0}, "C");
+        }
+        break;
+    }
+    REQUIRE(!b.in_tensor());
+    // A correctly flagged tensor after: decodes exactly.
+    Tensor2 z = random_tensor<Bench>(rng, 1 + rng() % (C + 300));
+    b.add_chunks(z.c, z.e.table, z.chunks, "after wrong flags");
+    for (size_t k = 0; k < z.chunks.size(); ++k) {
+      CHECK(b.expect(z.chunks[k], k + 1 == z.chunks.size()).status == 0);
+    }
+  }
+  b.run();
+  const uint64_t* seen = b.status_seen();
+  WARN("ok " << seen[0] << ", bad_index " << seen[2]);
+  CHECK(seen[0] > 0);
+  CHECK(seen[2] > 0);
+}
+
+TEMPLATE_TEST_CASE("dec2: reset in a chunk or a table setup or under backpressure", "[dec2]",
+                   SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("reset"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC;
+  int resets[3] = {0, 0, 0};
+  for (int r = 0; r < 15; ++r) {
+    for (int i = 0; i < 3; ++i) {
+      Tensor2 x = random_tensor<Bench>(rng, 1 + rng() % std::min<size_t>(C + C / 2, 3000));
+      b.add_chunks(x.c, x.e.table, x.chunks, "cut by a reset");
+    }
+    const uint64_t v0 = b.values_received(), d0 = b.descs_sent();
+    const unsigned how = static_cast<unsigned>(r % 3);
+    bool cut = false;
+    switch (how) {
+      case 0:  // in a chunk, values going out
+      {
+        const uint64_t at = v0 + rng() % 8;
+        cut = b.step_until([&] { return b.values_received() > at; }, 200000);
+      }
+        b.step(rng() % 4);
+        break;
+      case 1:  // in the table setup of the first tensor (63 cycles after its first descriptor)
+        cut = b.step_until([&] { return b.descs_sent() > d0; }, 200000);
+        b.step(1 + rng() % 60);
+        break;
+      default:  // values and status held by the consumer, the decoder stalled full
+        b.block_outputs(true);
+        b.step(100 + rng() % 1500);
+        cut = b.sim().dut().values_valid_o != 0;
+        break;
+    }
+    if (!cut) continue;  // the tensors were done before the cut: nothing to test this round
+    ++resets[how];
+    b.reset_midstream(1 + static_cast<unsigned>(rng() % 3));
+    b.block_outputs(false);
+    for (int i = 0; i < 2; ++i) {
+      Tensor2 x = random_tensor<Bench>(rng, 1 + rng() % std::min<size_t>(C + C / 2, 3000));
+      b.add_chunks(x.c, x.e.table, x.chunks, "after a reset");
+    }
+    b.run();
+  }
+  WARN("resets in a chunk " << resets[0] << ", in a setup " << resets[1] << ", under backpressure "
+                            << resets[2]);
+  CHECK(resets[0] >= 3);
+  CHECK(resets[1] >= 3);
+  CHECK(resets[2] >= 3);
+  CHECK(b.status_seen()[0] > 0);
+}
+
+TEMPLATE_TEST_CASE("dec2: words withheld (starved_o) then late or missing", "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("starved"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC;
+  const uint64_t hold = 3000;
+  for (int r = 0; r < 8; ++r) {
+    const bool lane = r % 2 == 0, late = r < 6;
+    // Compressible values with mantissas: lane and plane words in every chunk.
+    const Config c =
+        Bench::config((r / 2) % 2 ? Fp::kBf16 : Fp::kFp32, r % 3 ? 7 : 5, Rounding::kTruncate);
+    const size_t n = std::min<size_t>(2 * C + rng() % C, 8000);
+    b.add_tensor(c, values_of(rng, c.fp, n, 1), "withheld");
+    const uint64_t v0 = b.values_received();
+    REQUIRE(b.step_until(
+        [&] {
+          return b.values_received() > v0 + 1 && (lane ? b.lane_pending() : b.plane_pending());
+        },
+        200000));
+    b.hold(lane, !lane);
+    b.step(hold);
+    // The decoder waits with the flag up and emits nothing more.
+    INFO((lane ? "lane" : "plane") << " stream withheld, cycle " << b.sim().cycle());
+    CHECK(b.starved_run() >= hold / 2);
+    const uint64_t vh = b.values_received(), sh = b.statuses_received();
+    b.step(hold / 2);
+    CHECK(b.values_received() == vh);
+    CHECK(b.statuses_received() == sh);
+    CHECK(b.starved_run() >= hold);
+    if (late) {  // the words come late: exact decode
+      b.release();
+      b.run();
+      CHECK(b.starved_run() == 0);
+    } else {  // the words never come: a reset recovers
+      b.reset_midstream(2);
+      b.release();
+      b.add_tensor(c, values_of(rng, c.fp, 1 + rng() % 2000, 0), "after missing words");
+      b.run();
+    }
+  }
+  CHECK(b.status_seen()[0] > 0);
+}
+
+namespace {
+
+// Table kinds of the corruption sweep: one or two codes, with and without a ZERO codeword, an
+// ESC codeword or none, and values on one side of base (distances only, base the largest
+// exponent) or on both (exponents above base escape).
+struct TableKind {
+  bool two, zero, esc, two_sided;
+  std::string name() const {
+    return fmt::format("{} code{}, {}ZERO, {}ESC, {}-sided", two ? 2 : 1, two ? "s" : "",
+                       zero ? "" : "no ", esc ? "" : "no ", two_sided ? "two" : "one");
+  }
+};
+
+// A legal table of kind k: random code lengths (package-merge over a random histogram of the
+// present symbols, sometimes one length made longer: an incomplete code), REP at random.
+CodeTable kind_table(std::mt19937_64& rng, const TableKind& k, unsigned base, unsigned dist,
+                     SignMode sign) {
+  CodeTable t;
+  t.base = base;
+  t.dist = dist;
+  t.two = k.two;
+  t.sign = sign;
+  const bool rep = rng() % 2;
+  for (unsigned c = 0; c < t.codes(); ++c) {
+    std::vector<uint64_t> hist(t.symbols(), 0);
+    for (unsigned s = 0; s < t.symbols(); ++s) {
+      const bool present = s == kSymZero  ? k.zero
+                           : s == kSymRep ? rep
+                           : s == kSymEsc ? k.esc
+                                          : true;
+      if (present) hist[s] = 1 + rng() % 1000;
+    }
+    const auto len = limited_code_lengths(hist, kMaxCodeBits);
+    for (unsigned s = 0; s < t.symbols(); ++s) t.lengths[c][s] = static_cast<uint8_t>(len[s]);
+    if (rng() % 2) {
+      const unsigned s = static_cast<unsigned>(rng() % t.symbols());
+      if (t.lengths[c][s] != 0 && t.lengths[c][s] < kMaxCodeBits) ++t.lengths[c][s];
+    }
+  }
+  REQUIRE(check_table(t) == Status::kOk);
+  return t;
+}
+
+// n quantized values that table t codes: +0 only with a ZERO codeword, repeats, exponents
+// base - d for d < dist, and with ESC also exponents above base (two-sided), 255 and below the
+// distances; signs as the table's sign mode says.
+std::vector<uint32_t> kind_values(std::mt19937_64& rng, const Config& c, const CodeTable& t,
+                                  const TableKind& k, size_t n) {
+  const FpFormat f = fp_format(c.fp);
+  std::vector<uint32_t> v(n);
+  uint32_t prev = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned r = static_cast<unsigned>(rng() % 100);
+    uint32_t x;
+    if (k.zero && r < 15) {
+      x = 0;
+    } else if (r < 25 && prev != 0) {
+      x = prev;
+    } else {
+      unsigned e = t.base - static_cast<unsigned>(rng() % std::min(t.dist, t.base + 1));
+      if (k.esc && r < 32) {
+        e = (rng() % 2) ? 255u : static_cast<unsigned>(rng() % 256);
+      } else if (k.two_sided && r < 55 && t.base < 254) {
+        e = t.base + 1 + static_cast<unsigned>(rng() % (254 - t.base));
+      }
+      const uint32_t s = t.sign == SignMode::kMixed      ? static_cast<uint32_t>(rng() & 1)
+                         : t.sign == SignMode::kNegative ? 1u
+                                                         : 0u;
+      x = make_value(c.fp, s, e, static_cast<uint32_t>(rng()) & f.man_mask());
+      x = quantize(x, c.fp, c.man_bits, Rounding::kTruncate);
+      if (x == 0 && !k.zero) x = make_value(c.fp, s, t.base, 0);  // +0 needs ZERO
+    }
+    v[i] = x;
+    prev = x;
+  }
+  return v;
+}
+
+// Flips 1 to 3 bits of a chunk; with fix_crc the index CRC follows (the lanes see the flips).
+void flip_bits(std::mt19937_64& rng, Chunk2* ch, bool fix_crc) {
+  for (unsigned i = 1 + static_cast<unsigned>(rng() % 3); i-- > 0;) {
+    ch->words[rng() % ch->words.size()] ^= 1u << (rng() % 32);
+  }
+  if (fix_crc) ch->crc = chunk_crc(*ch);
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("dec2: corruption across table kinds and formats and m (coded and raw)",
+                   "[dec2]", SFP_TB_DEC2) {
+  using Bench = Dec2Bench<TestType>;
+  Bench b(test_seed(), name_of<TestType>("kinds"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t C = Bench::kC, L = Bench::kL;
+  uint64_t coded = 0, raw = 0;
+  std::vector<uint32_t> out;
+  for (Fp fp : {Fp::kBf16, Fp::kFp32}) {
+    const unsigned mm = fp_format(fp).man_bits;
+    for (unsigned m : {0u, mm / 2, mm}) {
+      const Config c = Bench::config(fp, m, Rounding::kTruncate);
+      for (unsigned kk = 0; kk < 16; ++kk) {
+        const TableKind k{(kk & 1) != 0, (kk & 2) != 0, (kk & 4) != 0, (kk & 8) != 0};
+        if (k.two_sided && !k.esc) continue;  // values above base need ESC
+        // A small base sometimes: distances past it decode to exp_range.
+        const unsigned base = k.two_sided      ? 60 + static_cast<unsigned>(rng() % 60)
+                              : rng() % 4 == 0 ? static_cast<unsigned>(rng() % 6)
+                                               : 100 + static_cast<unsigned>(rng() % 27);
+        const unsigned dist = 2 + static_cast<unsigned>(rng() % 24);
+        const SignMode sign = static_cast<SignMode>(rng() % 3);
+        const CodeTable t = kind_table(rng, k, base, dist, sign);
+        const size_t n = 1 + rng() % std::min<size_t>(C, 40 * L);
+        const auto q = kind_values(rng, c, t, k, n);
+        const Chunk2 chunks[2] = {chunk_of(encode_chunk_v2(c, t, q.data(), n), n),
+                                  raw_chunk_of(c, q.data(), n)};
+        for (const Chunk2& clean : chunks) {
+          out.assign(n, 0);
+          const auto bytes = bytes_of(clean.words);
+          REQUIRE(decode_chunk_v2(c, t, n, clean.raw, clean.crc, bytes.data(), clean.words.size(),
+                                  out.data()) == Status::kOk);
+          REQUIRE(out == q);
+          (clean.raw ? raw : coded) += 1;
+          const std::string what = k.name() + (clean.raw ? ", raw" : ", coded");
+          b.add_chunks(c, t, {clean}, what);
+          for (bool fix : {true, false}) {
+            Chunk2 ch = clean;
+            flip_bits(rng, &ch, fix);
+            b.add_chunks(c, t, {ch}, what + (fix ? ", flips, CRC fixed" : ", flips"));
+          }
+        }
+      }
+    }
+  }
+  b.run();
+  const uint64_t* seen = b.status_seen();
+  WARN("coded " << coded << ", raw " << raw << "; ok " << seen[0] << ", crc " << seen[9]
+                << ", truncated " << seen[3] << ", bad_code " << seen[11] << ", exp_range "
+                << seen[5] << ", bad_padding " << seen[6] << ", length " << seen[7]);
+  CHECK(coded >= 36);
+  CHECK(raw >= 36);
+  CHECK(seen[0] > 0);
+  CHECK(seen[9] > 0);
+  CHECK(seen[3] + seen[5] + seen[6] + seen[7] + seen[11] > 0);
 }
