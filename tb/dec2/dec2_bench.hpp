@@ -28,48 +28,12 @@
 #include "sfp/codec.hpp"
 #include "sim.hpp"
 #include "stream.hpp"
+#include "v2.hpp"
 
 namespace sfp::tb {
 
 template <class Dut>
 struct Dec2Info;  // specialised per verilated parameter set (dec2_duts.hpp)
-
-// One chunk as the decoder sees it.
-struct Chunk2 {
-  std::vector<uint32_t> words;
-  uint64_t values = 0;
-  bool raw = false;
-  uint32_t crc = 0;
-};
-
-inline std::vector<uint8_t> bytes_of(const std::vector<uint32_t>& words) {
-  std::vector<uint8_t> b;
-  for (uint32_t w : words) {
-    for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(w >> (8 * i)));
-  }
-  return b;
-}
-
-// CRC-32C of the mode byte and the chunk's words (Spec: "Chunk index and CRC").
-inline uint32_t chunk_crc(const Chunk2& c) {
-  const uint8_t mode = c.raw ? 1 : 0;
-  const auto b = bytes_of(c.words);
-  return crc32c(b.data(), b.size(), crc32c(&mode, 1));
-}
-
-// A chunk from the model's ChunkV2 (with the CRC of its words).
-inline Chunk2 chunk_of(const ChunkV2& e, uint64_t values) {
-  Chunk2 ch;
-  ch.values = values;
-  ch.raw = e.raw;
-  for (size_t w = 0; w < e.bytes.size() / 4; ++w) {
-    const uint8_t* p = e.bytes.data() + 4 * w;
-    ch.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
-                       uint32_t{p[3]} << 24);
-  }
-  ch.crc = chunk_crc(ch);
-  return ch;
-}
 
 // The raw form of values q[0..n) (already quantized; Spec: "Raw chunk"), whatever the encoder
 // would choose: sign, exponent and the top max(m, 1) mantissa bits per value, LSB first.
@@ -90,42 +54,6 @@ inline Chunk2 raw_chunk_of(const Config& c, const uint32_t* q, size_t n) {
   }
   ch.crc = chunk_crc(ch);
   return ch;
-}
-
-// The chunks of a version 2 tensor.
-inline std::vector<Chunk2> split_chunks2(const Encoded& e) {
-  std::vector<Chunk2> out;
-  size_t at = 0;
-  for (size_t k = 0; k < e.chunk_words.size(); ++k) {
-    Chunk2 c;
-    c.values = std::min<uint64_t>(e.config.chunk, e.values - k * e.config.chunk);
-    c.raw = e.chunk_raw[k] != 0;
-    c.crc = e.chunk_crc[k];
-    for (uint32_t w = 0; w < e.chunk_words[k]; ++w, ++at) {
-      const uint8_t* p = e.payload.data() + 4 * at;
-      c.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
-                        uint32_t{p[3]} << 24);
-    }
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-// The RTL's table_t, packed: base[7:0], sign[9:8], ndist[15:10], two[16], lengths from bit 17.
-inline std::vector<uint32_t> table_limbs(const CodeTable& t) {
-  std::vector<uint32_t> l(14, 0);
-  const auto put = [&](unsigned at, uint32_t v, unsigned n) {
-    for (unsigned i = 0; i < n; ++i, ++at) l[at / 32] |= ((v >> i) & 1u) << (at % 32);
-  };
-  put(0, t.base, 8);
-  put(8, static_cast<unsigned>(t.sign), 2);
-  put(10, t.dist, 6);
-  put(16, t.two ? 1 : 0, 1);
-  for (unsigned c = 0; c < 2; ++c) {
-    for (unsigned s = 0; s < kMaxSymbols; ++s)
-      put(17 + (c * kMaxSymbols + s) * 4, t.lengths[c][s], 4);
-  }
-  return l;
 }
 
 template <class Dut>

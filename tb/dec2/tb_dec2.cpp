@@ -414,16 +414,8 @@ TEMPLATE_TEST_CASE("dec2: 12-bit codewords at a lane fill of 11 bits", "[dec2]",
     for (size_t first = 0; first < n; first += C) {
       const size_t len_c = std::min<size_t>(C, n - first);
       const ChunkV2 e = encode_chunk_v2(c, tab, v.data() + first, len_c);
-      Chunk2 ch;
-      ch.values = len_c;
-      ch.raw = e.raw;
       coded += e.raw ? 0 : 1;
-      for (size_t w = 0; w < e.bytes.size() / 4; ++w) {
-        const uint8_t* p = e.bytes.data() + 4 * w;
-        ch.words.push_back(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
-                           uint32_t{p[3]} << 24);
-      }
-      ch.crc = chunk_crc(ch);
+      Chunk2 ch = chunk_of(e, len_c);
       chunks.push_back(std::move(ch));
     }
     b.add_chunks(c, tab, chunks, "12-bit codewords");
