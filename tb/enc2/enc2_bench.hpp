@@ -71,6 +71,8 @@ class Enc2Bench {
   std::mt19937_64& rng() { return sim_.rng(); }
   uint64_t beats() const { return beats_; }
   uint64_t values() const { return values_; }
+  // Steps of L_c values (a chunk of fewer than 32 L values is coded with fewer lanes).
+  uint64_t steps() const { return steps_; }
   uint64_t words_checked() const { return expect_.words_checked(); }
   uint64_t chunks_checked() const { return expect_.chunks_checked(); }
   uint64_t raw_chunks() const { return expect_.raw_chunks(); }
@@ -123,6 +125,10 @@ class Enc2Bench {
     const size_t tensor = tables_.size();
     tables_.push_back(table_limbs(t));
     REQUIRE(chunks.size() == (values.size() + c.chunk - 1) / c.chunk);
+    for (const Chunk2& ch : chunks) {
+      const unsigned lanes = chunk_lanes(c.group, ch.values);
+      steps_ += (ch.values + lanes - 1) / lanes;
+    }
     expect_.add(to_string(c), chunks);
     for (InBeat2& b : tensor_beats2(rng(), c, values, tensor)) {
       drv_.push(std::move(b));
@@ -141,7 +147,7 @@ class Enc2Bench {
   StreamSink<WordsBeat2> words_;
   StreamSink<IndexBeat2> index_;
   std::vector<std::vector<uint32_t>> tables_;  // table_i of each tensor
-  uint64_t beats_ = 0, values_ = 0;
+  uint64_t beats_ = 0, values_ = 0, steps_ = 0;
   double seconds_ = 0;
 };
 

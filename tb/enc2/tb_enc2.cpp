@@ -221,3 +221,65 @@ TEMPLATE_TEST_CASE("v2 encoder matches the model on training snapshots (SFP_TB_T
                                  << bench.chunks_checked() << " index entries compared ("
                                  << bench.raw_chunks() << " raw)");
 }
+
+// For `make report` (hidden; run by name): the default set's encoder on every tensor of a
+// snapshot but the FP32 master weights, at the mantissa bits the trainer stored it with, input
+// every cycle and outputs always ready, so the cycle count is the encoder's own. Cycles per step
+// as in the perf test: two runs, of one pass over the snapshot and of two, so that fill and
+// drain cancel in the difference of their cycle counts over the difference of their steps (the
+// tensors' table setups and the waits between tensors stay in). Appends a summary line to
+// SFP_TB_REPORT.
+TEST_CASE("report: v2 encoder on a training snapshot at its stored bitlengths", "[.report]") {
+  using Dut = Vsfp2_encoder_v16;
+  const std::string path = traces_path();
+  if (path.empty()) FAIL("SFP_TB_TRACES must name a training snapshot");
+  const uint64_t seed = test_seed();
+  INFO("traces " << path << ", seed " << seed);
+  std::vector<TraceTensor> tensors;
+  for (TraceTensor& t : read_safetensors(path, size_t{1} << 24)) {
+    if (!t.values.empty() && t.kind != "master") tensors.push_back(std::move(t));
+  }
+  REQUIRE(tensors.size() > 0);
+  struct Run {
+    uint64_t values, steps, cycles, words, chunks, raw;
+    double seconds;
+  };
+  const auto run = [&](int passes) {
+    Enc2Bench<Dut> bench(seed, name_of<Dut>("report"), 1.0, ReadyPattern::always(),
+                         ReadyPattern::always());
+    for (int pass = 0; pass < passes; ++pass) {
+      for (const TraceTensor& t : tensors) {
+        bench.add_tensor(snapshot_config(t, Config::lossless(t.fp, 2), true), t.values);
+      }
+    }
+    bench.run();
+    return Run{bench.values(),
+               bench.steps(),
+               bench.last_out_cycle() - bench.first_in_cycle() + 1,
+               bench.words_checked(),
+               bench.chunks_checked(),
+               bench.raw_chunks(),
+               bench.seconds()};
+  };
+  const Run a = run(1), b = run(2);
+  const double per_step =
+      static_cast<double>(b.cycles - a.cycles) / static_cast<double>(b.steps - a.steps);
+  const Config p = enc2_params<Dut>();
+  report_line({{"bench", "encoder"},
+               {"dut", Enc2Info<Dut>::kName},
+               {"set", "v16"},
+               {"lanes", p.group},
+               {"chunk_values", p.chunk},
+               {"version", 2},
+               {"snapshot", path},
+               {"tensors", tensors.size()},
+               {"values", a.values},
+               {"steps", a.steps},
+               {"words_compared", a.words},
+               {"chunks", a.chunks},
+               {"raw_chunks", a.raw},
+               {"mismatches", 0},
+               {"cycles", a.cycles},
+               {"cycles_per_step", per_step},
+               {"sim_seconds", a.seconds + b.seconds}});
+}

@@ -141,6 +141,9 @@ class Loop2Bench {
   uint64_t chunks() const { return order_.size(); }
   uint64_t raw_chunks() const { return expect_.raw_chunks(); }
   uint64_t cycles() const { return enc_.cycle(); }
+  // Cycle of the first values into the encoder and of the last values out of the decoder.
+  uint64_t first_in_cycle() const { return in_.first_cycle(); }
+  uint64_t last_out_cycle() const { return tensors_.empty() ? 0 : tensors_.back().last_out; }
   // Cycles from the first values in to the first values out: the decoder starts a chunk once
   // it is written whole, so this is about a chunk's steps plus both pipelines.
   uint64_t latency() const {

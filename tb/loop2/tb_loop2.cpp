@@ -180,3 +180,44 @@ TEMPLATE_TEST_CASE("loop2 sustains one step per cycle on training snapshots (SFP
       bench.raw_chunks(), bench.gap_cycles(), bench.starved_cycles()));
   REQUIRE(per_step <= step_bound(chunk_steps));
 }
+
+// For `make report` (hidden; run by name): the default set's encoder -> memory -> decoder on
+// every tensor of a snapshot but the FP32 master weights, at its stored mantissa bits, at the
+// streams' rate; every decoded value is compared with Q_m of its input and every chunk's status
+// with 0. Cycles per
+// step as in the perf tests (per tensor, from its first values out to its last). Appends a
+// summary line to SFP_TB_REPORT.
+TEST_CASE("report: v2 loopback on a training snapshot at its stored bitlengths", "[.report]") {
+  using Set = Loop2_v16;
+  const std::string path = traces_path();
+  if (path.empty()) FAIL("SFP_TB_TRACES must name a training snapshot");
+  const uint64_t seed = test_seed();
+  INFO("traces " << path << ", seed " << seed);
+  Loop2Bench<Set> bench(seed, name_of<Set>("report"), Loop2Timing::stream_rate());
+  size_t tensors = 0;
+  for (const TraceTensor& t : read_safetensors(path, size_t{1} << 24)) {
+    if (t.values.empty() || t.kind == "master") continue;
+    bench.add_tensor(snapshot_config(t, Config::lossless(t.fp, 2), true), t.values, t.name);
+    ++tensors;
+  }
+  REQUIRE(tensors > 0);
+  bench.run();
+  report_line({{"bench", "loopback"},
+               {"dut", fmt::format("Vsfp2_encoder_{0} + Vsfp2_decoder_{0}", Set::kName)},
+               {"set", Set::kName},
+               {"lanes", bench.params().group},
+               {"chunk_values", bench.params().chunk},
+               {"version", 2},
+               {"snapshot", path},
+               {"tensors", tensors},
+               {"values", bench.values()},
+               {"steps", bench.steps()},
+               {"values_compared", bench.values()},
+               {"chunks", bench.chunks()},
+               {"raw_chunks", bench.raw_chunks()},
+               {"mismatches", 0},
+               {"cycles", bench.last_out_cycle() - bench.first_in_cycle() + 1},
+               {"latency", bench.latency()},
+               {"cycles_per_step", bench.cycles_per_step()},
+               {"sim_seconds", bench.seconds()}});
+}
