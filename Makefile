@@ -80,7 +80,7 @@ bench: build
 report:
 	scripts/deps.sh core train report sim synth
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSFP_BUILD_TRAIN=ON -DSFP_BUILD_TB=ON $(CMAKE_FLAGS)
-	cmake --build $(BUILD) -j $(JOBS) --target sfp sfp_bench tb_encoder tb_loopback
+	cmake --build $(BUILD) -j $(JOBS) --target sfp sfp_bench tb_enc2 tb_loop2
 	scripts/report.sh $(BUILD)
 
 clean:
