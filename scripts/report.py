@@ -198,21 +198,35 @@ def plot_footprint(out, runs, net):
     return name
 
 
+def role(top):
+    """"encoder" or "decoder" for a synthesized top of either RTL family (sfp_encoder,
+    sfp2_decoder, ...), else None."""
+    for r in ("encoder", "decoder"):
+        if top.endswith("_" + r):
+            return r
+    return None
+
+
 def codec_energy(out):
-    """pJ per byte of FP32 values of the encoder and the decoder of the synthesized default set
-    (G = 16), from OpenSTA's power estimate; None without a Liberty synthesis."""
+    """pJ per byte of FP32 values of an encoder and a decoder of one synthesized set, from
+    OpenSTA's power estimate; None without a Liberty synthesis. The set is one with both tops,
+    of the version 2 family (sfp2_*) if it has one, then a default set (v16, g16), then the
+    first in the synthesis report."""
     path = out / "synth.json"
     if not path.exists():
         return None
     rows = [r for r in json.loads(path.read_text()).get("results", [])
-            if "pj_per_byte" in r and r.get("formats") == "FP32+BF16"]
-    if not rows:
+            if "pj_per_byte" in r and r.get("formats", "FP32+BF16") == "FP32+BF16"
+            and role(r["top"])]
+    by_set = {}
+    for r in rows:
+        by_set.setdefault(r["set"], {}).setdefault(role(r["top"]), r)
+    sets = [k for k, e in by_set.items() if "encoder" in e and "decoder" in e]
+    if not sets:
         return None
-    want = "g16" if any(r["set"] == "g16" for r in rows) else rows[0]["set"]
-    e = {r["top"]: r for r in rows if r["set"] == want}
-    if "sfp_encoder" not in e or "sfp_decoder" not in e:
-        return None
-    return e["sfp_encoder"], e["sfp_decoder"]
+    want = min(sets, key=lambda k: (not by_set[k]["encoder"]["top"].startswith("sfp2_"),
+                                    k not in ("v16", "g16"), sets.index(k)))
+    return by_set[want]["encoder"], by_set[want]["decoder"]
 
 
 def traffic_section(runs, out):
@@ -240,9 +254,10 @@ def traffic_section(runs, out):
         enc, dec = codec
         md.append(
             f"Codec energy from synthesis (set {enc['set']}, G = {enc['G']}): encoder "
-            f"{enc['pj_per_byte']:.2f} pJ and decoder {dec['pj_per_byte']:.2f} pJ per byte of FP32 "
-            f"values, OpenSTA's vectorless estimate on the Liberty library given (every net "
-            f"toggling in {enc['power_activity']:.0%} of the cycles, clocks every cycle). Every "
+            f"(`{enc['top']}`) {enc['pj_per_byte']:.2f} pJ and decoder (`{dec['top']}`) "
+            f"{dec['pj_per_byte']:.2f} pJ per byte of FP32 values, OpenSTA's vectorless "
+            f"estimate on the Liberty library given (every net toggling in "
+            f"{enc['power_activity']:.0%} of the cycles, clocks every cycle). Every "
             "stash and every weight write goes through the encoder, every restore and weight "
             "read through the decoder. The DRAM figures are for current memories while the codec "
             "is estimated in the library's node (130 nm for SKY130), so the codec column is "
@@ -313,15 +328,21 @@ def synth_section(out):
         md.append("**Generic estimate** (no `LIBERTY` given): Yosys 0.23 generic cells weighted "
                   "as NAND2 equivalents, no timing (build/synth/report.md states the method). Set "
                   "`LIBERTY` to the sky130hd Liberty file for area in µm² and fmax.\n")
-    ebpc = d.get("ebpc", {})
+    # EBPC's figures per role (synth.py keys them by top, the same for both RTL families), from
+    # the entries of the tops synthesized here.
+    ref = d.get("ebpc", {})
+    ebpc = {}
+    for k in [k for k in ref if k in {r["top"] for r in res}] or list(ref):
+        if role(k):
+            ebpc.setdefault(role(k), ref[k])
     if ebpc:
         md.append("EBPC in the same flow: " + ", ".join(
-            f"{k.replace('sfp_', '')} {v['kge_per_byte_cycle']} kGE per byte/cycle at "
+            f"{k} {v['kge_per_byte_cycle']} kGE per byte/cycle at "
             f"{v['fmax_mhz']:.0f} MHz" for k, v in ebpc.items()) +
             "; target: at least 2× less area per byte/cycle, fmax ≥ "
             f"{d.get('fmax_target_mhz', 200):.0f} MHz.\n")
-    head = ["set", "top", "G", "base", "zero", "formats", "B/cycle", "GE", "kGE per B/cycle",
-            "vs EBPC"]
+    head = ["set", "top", "G", "C", "base", "zero", "formats", "B/cycle", "GE",
+            "kGE per B/cycle", "vs EBPC"]
     power = lib and all("pj_per_byte" in r for r in res)
     if lib:
         head += ["area µm²", "fmax MHz", "GB/s"]
@@ -329,7 +350,7 @@ def synth_section(out):
         head += [f"mW at {res[0]['power_clock_mhz']:.0f} MHz", "pJ per byte"]
     rows = []
     for r in res:
-        row = [r["set"], r["top"].replace("sfp_", ""), r["G"], r["base"], r["zero"], r["formats"],
+        row = [r["set"], r["top"], r["G"], r["C"], r["base"], r["zero"], r["formats"],
                r["bytes_per_cycle"], f"{r['ge']:,.0f}", f"{r['kge_per_byte_cycle']:.3f}",
                f"{r['vs_ebpc']:.2f}x"]
         if lib:
