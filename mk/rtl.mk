@@ -3,8 +3,7 @@
 # RTL lint, simulation and coverage; included from the top-level Makefile. Every target echoes
 # the commands it runs.
 #   make lint-rtl        Verilator -Wall --assert on each module as top, then on each top with
-#                        each shipped parameter set (rtl/param_sets.txt; the version 2 tops with
-#                        rtl/param_sets_v2.txt); Yosys reads each top
+#                        each shipped parameter set (rtl/param_sets_v2.txt); Yosys reads each top
 #   make sim             build the testbenches in $(BUILD) and run `ctest -L sim`
 #                        SEED=<n> replays a seed; TRACE=1 writes FST waves to $(BUILD)/waves/
 #   make cov             coverage build in $(BUILD)-cov, run, merge, annotate and summarise
@@ -15,29 +14,22 @@ TRACE ?=
 
 RTL_FILES   := $(shell grep -v '^\#' rtl/sfp.f)
 RTL_VLT     := rtl/lint/verilator.vlt
-RTL_MODULES := sfp_stage sfp_fifo sfp_enc_quant sfp_enc_analyse sfp_enc_code sfp_enc_merge sfp_enc_pack \
-               sfp_dec_parse sfp_dec_split sfp_dec_build \
+RTL_MODULES := sfp_stage sfp_fifo sfp_ram \
                sfp2_dec_table sfp2_dec_lanes sfp2_dec_build sfp2_dec_crc \
-               sfp_ram sfp2_enc_table sfp2_enc_front sfp2_enc_sym sfp2_enc_pack sfp2_enc_out
-RTL_TOPS    := sfp_encoder sfp_decoder
-RTL_SETS    := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets.txt)
+               sfp2_enc_table sfp2_enc_front sfp2_enc_sym sfp2_enc_pack sfp2_enc_out
+# The tops and their parameter sets (rtl/param_sets_v2.txt).
+RTL_TOPS := sfp2_encoder sfp2_decoder
+RTL_SETS := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets_v2.txt)
 rtl_set_params = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf " -G%s", $$i}' \
-                   rtl/param_sets.txt)
-# Format version 2 tops and their parameter sets (rtl/param_sets_v2.txt).
-RTL_V2_TOPS := sfp2_encoder sfp2_decoder
-RTL_V2_SETS := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets_v2.txt)
-rtl_v2_set_params = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf " -G%s", $$i}' \
                       rtl/param_sets_v2.txt)
 VERILATOR_LINT := verilator --lint-only -Wall --assert -Irtl $(RTL_VLT) $(RTL_FILES)
 SIM_ENV := $(if $(SEED),SEED=$(SEED)) $(if $(TRACE),TRACE=$(TRACE))
-SIM_TARGETS := tb_encoder tb_decoder tb_loopback tb_enc2 tb_dec2 tb_loop2
+SIM_TARGETS := tb_enc2 tb_dec2 tb_loop2
 
 .PHONY: lint-rtl sim cov deps-sim deps-synth
 .PHONY: $(addprefix lint-rtl-,$(RTL_MODULES)) \
         $(foreach t,$(RTL_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_SETS))) \
-        $(addprefix yosys-read-,$(RTL_TOPS)) \
-        $(foreach t,$(RTL_V2_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_V2_SETS))) \
-        $(addprefix yosys-read-,$(RTL_V2_TOPS))
+        $(addprefix yosys-read-,$(RTL_TOPS))
 
 deps-sim:
 	scripts/deps.sh core sim
@@ -47,9 +39,7 @@ deps-synth:
 
 lint-rtl: $(addprefix lint-rtl-,$(RTL_MODULES)) \
           $(foreach t,$(RTL_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_SETS))) \
-          $(addprefix yosys-read-,$(RTL_TOPS)) \
-          $(foreach t,$(RTL_V2_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_V2_SETS))) \
-          $(addprefix yosys-read-,$(RTL_V2_TOPS))
+          $(addprefix yosys-read-,$(RTL_TOPS))
 
 $(addprefix lint-rtl-,$(RTL_MODULES)): lint-rtl-%: deps-sim
 	$(VERILATOR_LINT) --top-module $*
@@ -60,19 +50,10 @@ lint-rtl-$(1)-$(2): deps-sim
 endef
 $(foreach t,$(RTL_TOPS),$(foreach s,$(RTL_SETS),$(eval $(call rtl_top_lint,$(t),$(s)))))
 
-define rtl_v2_top_lint
-lint-rtl-$(1)-$(2): deps-sim
-	$$(VERILATOR_LINT) --top-module $(1)$$(call rtl_v2_set_params,$(2))
-endef
-$(foreach t,$(RTL_V2_TOPS),$(foreach s,$(RTL_V2_SETS),$(eval $(call rtl_v2_top_lint,$(t),$(s)))))
-
 # Yosys 0.23 reads only a subset of SystemVerilog (docs/architecture.md): each top must
-# elaborate with no implicit nets, pass `check -assert` and hold no latch.
+# elaborate with no implicit nets, pass `check -assert` and hold no latch. The tops keep their
+# staging in sfp_ram, a memory macro to synthesis: read as a black box.
 $(addprefix yosys-read-,$(RTL_TOPS)): yosys-read-%: deps-synth
-	yosys -q -p "read_verilog -sv -noautowire -DSYNTHESIS $(RTL_FILES); hierarchy -check -top $*; proc; check -assert; select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr"
-
-# The v2 tops keep their staging in sfp_ram, a memory macro to synthesis: read as a blackbox.
-$(addprefix yosys-read-,$(RTL_V2_TOPS)): yosys-read-%: deps-synth
 	yosys -q -p "read_verilog -sv -noautowire -DSYNTHESIS $(RTL_FILES); blackbox sfp_ram; hierarchy -check -top $*; proc; check -assert; select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr"
 
 sim: deps-sim

@@ -2,17 +2,7 @@ rtl/gen/sfp_fmt_pkg.sv
 rtl/sfp_pkg.sv
 rtl/sfp2_pkg.sv
 rtl/sfp_stage.sv
-rtl/sfp_enc_quant.sv
-rtl/sfp_enc_analyse.sv
-rtl/sfp_enc_code.sv
-rtl/sfp_enc_merge.sv
-rtl/sfp_enc_pack.sv
-rtl/sfp_encoder.sv
 rtl/sfp_fifo.sv
-rtl/sfp_dec_parse.sv
-rtl/sfp_dec_split.sv
-rtl/sfp_dec_build.sv
-rtl/sfp_decoder.sv
 rtl/sfp2_dec_table.sv
 rtl/sfp2_dec_lanes.sv
 rtl/sfp2_dec_build.sv

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// v2 encoder, front: quantizes each beat (Q_m, the v1 quantizer, in the FP32 layout), cuts the
+// v2 encoder, front: quantizes each beat (Q_m, sfp_pkg::quantize, in the FP32 layout), cuts the
 // tensor into chunks of ChunkValues values, decides each chunk's lane count L_c and hands the
 // chunk on as steps of L_c values, one step per beat.
 // Spec: docs/format.md, "Mantissa quantizer", "Version 2 tensor stream", "Lanes of a chunk".

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Hand-written types and functions shared by the sfp encoder and decoder: the value formats, the
-// per-tensor configuration, the mantissa quantizer Q_m and the worst-case sizes that set the
-// widths of buffers and beats. Spec: docs/format.md ("Conventions", "Mantissa quantizer",
-// "Tensor configuration word", "Worst-case size"). Constants of the format itself live in the
+// per-tensor configuration and the mantissa quantizer Q_m. Spec: docs/format.md ("Conventions",
+// "Mantissa quantizer", "Tensor configuration word"); the version 2 constants are in sfp2_pkg. Constants of the format itself live in the
 // generated sfp_fmt_pkg and are always written in full (sfp_fmt_pkg::ExpBits).
 package sfp_pkg;
 
@@ -50,42 +49,14 @@ package sfp_pkg;
   // Tensor configuration //
 
   // The low byte of the tensor configuration word (Spec: "Tensor configuration word"): held for
-  // a whole tensor. The group size, base code, zero code, chunk size and word width are
-  // elaboration parameters of the encoder and decoder.
+  // a whole tensor. The lanes, chunk size and beat width are elaboration parameters of the
+  // encoder and decoder.
   typedef struct packed {
-    logic       gecko;     // g: 1 = exponent deltas from the group base, 0 = raw exponents
+    logic       gecko;     // g: a version 1 field, ignored by version 2
     logic       rne;       // r: rounding of Q_m, 1 = nearest even, 0 = truncate
     logic [4:0] man_bits;  // m: mantissa bits kept, 0..23 (FP32) or 0..7 (BF16)
     logic       bf16;      // f: 1 = BF16, 0 = FP32
   } cfg_t;
-
-  // Where a group sits in its chunk and tensor; travels with the group down each pipeline.
-  typedef struct packed {
-    logic last;         // last group of the tensor
-    logic chunk_end;    // last group of its chunk
-    logic chunk_first;  // first group of its chunk
-  } grp_flags_t;
-  parameter int unsigned GrpFlagsBits = 3;  // $bits(grp_flags_t), which Yosys 0.23 cannot read
-
-  // Base codes and zero codes (values of the configuration word fields).
-  parameter int unsigned BaseRaw = 0;
-  parameter int unsigned BaseDelta = 1;
-  parameter int unsigned BaseGamma = 2;
-  parameter int unsigned ZeroNone = 0;
-  parameter int unsigned ZeroMask = 1;
-  parameter int unsigned ZeroMode = 2;
-
-  // Decoder status codes (Spec: "Decoder errors").
-  typedef enum logic [2:0] {
-    StatOk          = 3'd0,
-    StatBadConfig   = 3'd1,
-    StatBadIndex    = 3'd2,
-    StatTruncated   = 3'd3,
-    StatBadBaseCode = 3'd4,
-    StatExpRange    = 3'd5,
-    StatBadPadding  = 3'd6,
-    StatLength      = 3'd7
-  } status_e;
 
   // The m a configuration really uses: m above the format's mantissa width is illegal (the
   // encoder and decoder assume it away) and is clamped so the logic stays defined.
@@ -119,68 +90,8 @@ package sfp_pkg;
     end
   endfunction
 
-  // Worst-case sizes (Spec: "Worst-case size") //
-  // Elaboration-time functions: no simulation coverage points.
+  // Elaboration-time function: no simulation coverage points.
   /* verilator coverage_off */
-
-  // Bits of the zero information of a group of `lanes` values, `zeros` of them zero.
-  function automatic int unsigned zero_info_bits(int unsigned code, int unsigned lanes,
-                                                 int unsigned zeros);
-    if (code == ZeroNone) begin
-      zero_info_bits = 0;
-    end else if (code == ZeroMask) begin
-      zero_info_bits = (zeros == 0) ? 1 : 1 + lanes;
-    end else begin
-      zero_info_bits = (zeros == 0) ? 1 : (zeros == lanes) ? 2 : 2 + lanes;
-    end
-  endfunction
-
-  // Longest base code: raw 8, delta 11 (escape), gamma 17 (8 zeros, a one, 8 bits).
-  function automatic int unsigned base_max_bits(int unsigned code);
-    if (code == BaseRaw) begin
-      base_max_bits = sfp_fmt_pkg::RawBaseBits;
-    end else if (code == BaseDelta) begin
-      base_max_bits = 3 + sfp_fmt_pkg::RawBaseBits;
-    end else begin
-      base_max_bits = 2 * sfp_fmt_pkg::GammaMaxZeros + 1;
-    end
-  endfunction
-
-  // Longest group header (zero information, base code, width code).
-  function automatic int unsigned hdr_max_bits(int unsigned lanes, int unsigned base_code,
-                                               int unsigned zero_code);
-    hdr_max_bits = zero_info_bits(zero_code, lanes, 1) + base_max_bits(base_code) +
-                   sfp_fmt_pkg::WidthCodeBits;
-  endfunction
-
-  // Largest group record of `lanes` values over every number of zeros, for the widest
-  // configuration (FP32, m = 23, Gecko on): record(g, z) of the spec.
-  function automatic int unsigned rec_max_bits(int unsigned lanes, int unsigned base_code,
-                                               int unsigned zero_code);
-    int unsigned best, r;
-    best = 0;
-    for (int unsigned z = 0; z <= lanes; z++) begin
-      r = zero_info_bits(zero_code, lanes, z);
-      if (z < lanes) begin
-        r = r + base_max_bits(base_code) + sfp_fmt_pkg::WidthCodeBits + (lanes - z) * ValueBits;
-      end
-      if ((zero_code != ZeroNone || z == 0) && r > best) best = r;
-    end
-    rec_max_bits = best;
-  endfunction
-
-  // Words in one encoder output beat (and one decoder input beat): enough for the largest
-  // record on top of a partial word, so that a group is packed every cycle:
-  // BeatWords * W >= RecMax + W - 1.
-  function automatic int unsigned beat_words(int unsigned rec_max, int unsigned word_bits);
-    beat_words = (rec_max + 2 * word_bits - 2) / word_bits;
-  endfunction
-
-  // Longest chunk in words: ceil(max_chunk_bits(C) / W).
-  function automatic int unsigned chunk_words_max(int unsigned chunk, int unsigned lanes,
-                                                  int unsigned rec_max, int unsigned word_bits);
-    chunk_words_max = ((chunk / lanes) * rec_max + word_bits - 1) / word_bits;
-  endfunction
 
   // True when v is a power of two in [lo, hi].
   function automatic bit pow2_in(int unsigned v, int unsigned lo, int unsigned hi);

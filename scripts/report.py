@@ -264,7 +264,8 @@ def traffic_section(runs, out):
             "pessimistic against a codec built in the accelerator's node.\n")
     else:
         md.append("Codec energy: not measured in this run (it needs a Liberty synthesis: set "
-                  "`LIBERTY` to the sky130hd file and keep `SYNTH=1`).\n")
+                  "`LIBERTY=synth/pdk/sky130hd_tt.lib.gz` and keep `SYNTH=1`; the encoder's "
+                  "mapping takes over an hour).\n")
     rows = []
     for (net, pol), r in sorted(runs.items()):
         if not r["snapshots"]:
@@ -325,9 +326,11 @@ def synth_section(out):
                   "critical path (ideal clock); build/synth/report.md has the flow's details and "
                   "the critical paths.\n")
     else:
-        md.append("**Generic estimate** (no `LIBERTY` given): Yosys 0.23 generic cells weighted "
-                  "as NAND2 equivalents, no timing (build/synth/report.md states the method). Set "
-                  "`LIBERTY` to the sky130hd Liberty file for area in µm² and fmax.\n")
+        md.append("**Generic estimate** (the report's default, `LIBERTY=none`): Yosys 0.23 "
+                  "generic cells weighted as NAND2 equivalents, no timing (build/synth/report.md "
+                  "states the method). `LIBERTY=synth/pdk/sky130hd_tt.lib.gz make report` maps "
+                  "to the committed sky130hd library for area in µm², fmax and power (over an "
+                  "hour for the encoder); docs/architecture.md has the mapped numbers.\n")
     # EBPC's figures per role (synth.py keys them by top, the same for both RTL families), from
     # the entries of the tops synthesized here.
     ref = d.get("ebpc", {})

@@ -37,7 +37,7 @@ def summarise(path):
         kind = {"v_line": "line", "v_branch": "line", "v_toggle": "toggle"}.get(kind)
         if kind is None:
             continue
-        module = module.split("__", 1)[0]  # sfp_enc_code__N10_B1_Z2 -> sfp_enc_code
+        module = module.split("__", 1)[0]  # sfp2_dec_lanes__N4_B4 -> sfp2_dec_lanes
         key = (fields.get("f"), fields.get("l"), fields.get("n"), fields.get("o"),
                fields.get("h"), page.split("/", 1)[0])
         cell = seen[(kind, module)]

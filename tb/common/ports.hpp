@@ -10,7 +10,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -55,19 +54,13 @@ void write_limbs(P& port, const std::vector<uint32_t>& v) {
   for (std::size_t i = 0; i < v.size(); ++i) set_limb(port, i, v[i]);
 }
 
-// One beat of a decoder's values stream (both format versions): the lanes, how many hold
-// values, the chunk's and the tensor's end, and (version 1 only) the chunk status.
+// One beat of a decoder's values stream: the lanes, how many hold values, the chunk's and the
+// tensor's end.
 struct ValuesBeat {
   std::vector<uint32_t> lanes;
   unsigned count = 0;
   bool last = false, chunk_end = false;
-  unsigned status = 0;
 };
-template <class Dut, class = void>
-struct HasValuesStatus : std::false_type {};
-template <class Dut>
-struct HasValuesStatus<Dut, std::void_t<decltype(std::declval<Dut&>().values_status_o)>>
-    : std::true_type {};
 template <class Dut>
 ValuesBeat read_values_beat(const Dut& d, std::size_t lanes) {
   ValuesBeat b;
@@ -75,7 +68,6 @@ ValuesBeat read_values_beat(const Dut& d, std::size_t lanes) {
   b.count = d.values_lanes_o;
   b.last = d.values_last_o != 0;
   b.chunk_end = d.values_chunk_end_o != 0;
-  if constexpr (HasValuesStatus<Dut>::value) b.status = d.values_status_o;
   return b;
 }
 
