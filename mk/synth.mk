@@ -20,7 +20,7 @@
 #   SYNTH_PERIOD_PS=5000 clock period for ABC's delay target and for OpenSTA (200 MHz)
 #   GATE_SETS=v4         shipped sets whose netlists `make gate` simulates
 #   GATE_BENCHES=enc2    benches `make gate` runs on them: enc2, dec2, loop2 (dec2 and loop2
-#                        simulate the decoder netlist, which does not match the RTL yet)
+#                        simulate the decoder netlist, whose model compiles for over 20 minutes)
 SYNTH_SETS      ?= default
 LIBERTY         ?= synth/pdk/sky130hd_tt.lib.gz
 SYNTH_PERIOD_PS ?= 5000
