@@ -28,17 +28,18 @@ module sfp2_dec_build #(
   localparam int unsigned LaneCntW    = $clog2(NumLanes + 1),
   localparam int unsigned WordsW      = $clog2(ChunkValues + 1),
   localparam int unsigned CountW      = $clog2(BeatWords + 1),
-  localparam int unsigned RecBits     = NumLanes * 26 + LaneCntW + 5 + 4 + 2 + WordsW
+  localparam int unsigned StatusBits  = sfp2_pkg::StatusBits,
+  localparam int unsigned RecBits     = sfp2_pkg::dec_step_bits(NumLanes, ChunkValues)
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
   input  logic [4:0]                    man_bits_i,
   input  logic                          bf16_i,
-  input  logic [7:0]                    base_i,
+  input  logic [sfp2_pkg::ExpBits-1:0]  base_i,
   input  logic [1:0]                    sign_i,
-  input  logic [2*12*12-1:0]            fc_i,
-  input  logic [2*12*6-1:0]             off_i,
-  input  logic [2*51*6-1:0]             sym_i,
+  input  logic [sfp2_pkg::FcVecBits-1:0]  fc_i,
+  input  logic [sfp2_pkg::OffVecBits-1:0] off_i,
+  input  logic [sfp2_pkg::SymVecBits-1:0] sym_i,
   // Step records of sfp2_dec_lanes.
   input  logic                          in_valid_i,
   output logic                          in_ready_o,
@@ -59,59 +60,81 @@ module sfp2_dec_build #(
   // Chunk results: first error (0 = none) without the CRC, illegal table, tensor's last chunk.
   output logic                          res_valid_o,
   input  logic                          res_ready_i,
-  output logic [5:0]                    res_data_o,
+  output logic [StatusBits-1:0]         res_err_o,
+  output logic                          res_bad_o,
+  output logic                          res_last_o,
   output logic                          idle_o        // no chunk in this block
 );
   localparam int unsigned L     = NumLanes;
-  localparam int unsigned SideW = LaneCntW + 5 + 4 + 2 + WordsW;
-  localparam int unsigned B1W   = L * 13;
+  localparam int unsigned LR    = sfp2_pkg::DecLaneBits;
+  localparam int unsigned CodeW = sfp2_pkg::MaxCodeBits;
+  localparam int unsigned LenW  = sfp2_pkg::LenBits;
+  localparam int unsigned SymW  = sfp2_pkg::SymBits;
+  localparam int unsigned EW    = sfp2_pkg::ExpBits;
+  localparam int unsigned NS    = sfp2_pkg::NumSyms;
+  // Per lane after stage 1a: {quiet, escaped exponent, no codeword, code, index}.
+  localparam int unsigned IW    = 1 + EW + 1 + 1 + SymW;
+  // Per lane after stage 1: {error (0 none, 1 bad_code, 2 exp_range), quiet, exponent, kind}.
+  localparam int unsigned SW    = 2 + 1 + EW + 2;
+  // Per lane into the value stage: {plane entry or raw field, quiet, exponent, kind}.
+  localparam int unsigned FW    = 32 + 1 + EW + 2;
+  localparam int unsigned B1W   = L * SW;
   localparam int unsigned PB    = 32 * (NumLanes + BeatWords);  // plane buffer bits
   localparam int unsigned PfW   = $clog2(PB + 1);
   localparam int unsigned UseW  = $clog2(32 * NumLanes + 1);  // plane bits of one step
   localparam int unsigned PposW = $clog2(ChunkValues * 32 + 1) + 1;
 
+  // The step's fields after its lanes (the same struct as sfp2_dec_lanes'), carried through
+  // the stages.
+  typedef struct packed {
+    logic [LaneCntW-1:0]   cnt;
+    logic                  first, last, raw, tlast, bad;  // bad: the tensor's table is illegal
+    logic [StatusBits-1:0] err;          // the chunk's first error before its steps
+    logic                  lpad, llen;   // last step: a lane's padding, the lanes' length
+    logic [WordsW-1:0]     plane_words;
+  } step_side_t;
+  step_side_t in_side, i_side, s1_side, s_side;
+  localparam int unsigned SideW = $bits(in_side);
+
   // Stage 1a: symbol index //
   // The canonical index off[len] + X[11 -: len] - fc[len], with off - fc per code and length
   // held in registers (the table holds for the tensor). Per lane {quiet, eexp, no codeword,
   // code, index}.
-  localparam int unsigned IW = 17;
-  logic [SideW-1:0] in_side;
   logic m0;
-  logic [5:0] offc_q [2][12];
-  logic [8:0] base3_q;  // base + 3: a distance symbol s gives the exponent base + 3 - s
+  logic [SymW-1:0] offc_q [sfp2_pkg::NumCodes][CodeW];
+  logic [EW:0]     base3_q;  // base + 3: a distance symbol s gives the exponent base + 3 - s
   assign in_side = in_data_i[SideW-1:0];
   assign m0      = man_bits_i == 5'd0;
   always_ff @(posedge clk_i) begin
-    for (int c = 0; c < 2; c++) begin
-      for (int k = 0; k < 12; k++) begin
-        offc_q[c][k] <= off_i[(c*12+k)*6+:6] - 6'(fc_i[(c*12+k)*12+:12]);
+    for (int c = 0; c < sfp2_pkg::NumCodes; c++) begin
+      for (int k = 0; k < CodeW; k++) begin
+        offc_q[c][k] <= off_i[(c*CodeW+k)*SymW+:SymW] - SymW'(fc_i[(c*CodeW+k)*CodeW+:CodeW]);
       end
     end
-    base3_q <= 9'(base_i) + 9'd3;
+    base3_q <= (EW + 1)'(base_i) + (EW + 1)'(sfp2_pkg::SymDist0);
   end
   logic [L*IW-1:0] ia_lanes;
   always_comb begin
     for (int unsigned l = 0; l < L; l++) begin
-      logic [25:0] r;
-      logic [11:0] x;
-      logic [5:0]  j;  // the low bits of X[11 -: len] (the index is 6 bits)
-      logic [3:0]  len;
-      logic        code;
-      logic [5:0]  idx;
-      r    = in_data_i[SideW+l*26+:26];
-      x    = r[11:0];
-      len  = r[15:12];
-      code = r[16];
-      j    = 6'(x >> (4'd12 - len));
-      idx  = (len == 4'd0) ? 6'd0 : offc_q[code][len-4'd1] + j;
-      ia_lanes[l*IW+:IW] = {r[25:17], len == 4'd0, code, idx};
+      logic [LR-1:0]    r;     // sfp2_pkg::dec_lane_t {after, code, len, x}
+      logic [CodeW-1:0] x;
+      logic [SymW-1:0]  j;     // the low bits of X[11 -: len] (the index is SymW bits)
+      logic [LenW-1:0]  len;
+      logic             code;
+      logic [SymW-1:0]  idx;
+      r    = in_data_i[SideW+l*LR+:LR];
+      x    = r[CodeW-1:0];
+      len  = r[CodeW+:LenW];
+      code = r[CodeW+LenW];
+      j    = SymW'(x >> (LenW'(CodeW) - len));
+      idx  = (len == '0) ? '0 : offc_q[code][len-LenW'(1)] + j;
+      ia_lanes[l*IW+:IW] = {r[LR-1-:sfp2_pkg::AfterBits], len == '0, code, idx};
     end
   end
 
-  logic             i_valid, i_ready;
-  logic [L*IW-1:0]  i_lanes;
-  logic [SideW-1:0] i_side;
-  sfp_stage #(.Width(L * IW + SideW), .Spill(1)) u_idx (
+  logic            i_valid, i_ready;
+  logic [L*IW-1:0] i_lanes;
+  sfp_stage #(.Width($bits(ia_lanes) + SideW), .Spill(1)) u_idx (
     .clk_i, .rst_ni,
     .in_valid_i, .in_ready_o, .in_data_i({ia_lanes, in_side}),
     .out_valid_o(i_valid), .out_ready_i(i_ready), .out_data_o({i_lanes, i_side})
@@ -122,25 +145,25 @@ module sfp2_dec_build #(
   logic [B1W-1:0] b1_lanes;
   always_comb begin
     for (int unsigned l = 0; l < L; l++) begin
-      logic        code, quiet, nocw;
-      logic [7:0]  eexp, exp;
-      logic [5:0]  idx, sym;
-      logic [1:0]  kind, err;
+      logic            code, quiet, nocw;
+      logic [EW-1:0]   eexp, exp;
+      logic [SymW-1:0] idx, sym;
+      logic [1:0]      kind, err;
       {quiet, eexp, nocw, code, idx} = i_lanes[l*IW+:IW];
-      sym  = (idx < 6'd51) ? sym_i[(32'(code)*51+32'(idx))*6+:6] : 6'd0;
-      kind = (sym < 6'd3) ? sym[1:0] : 2'd3;  // 0 ZERO, 1 REP, 2 ESC, 3 distance
-      exp  = (kind == 2'd2) ? eexp : 8'(base3_q - 9'(sym));
+      sym  = (idx < SymW'(NS)) ? sym_i[(32'(code)*NS+32'(idx))*SymW+:SymW] : '0;
+      // 0 ZERO, 1 REP, 2 ESC, 3 distance
+      kind = (sym < SymW'(sfp2_pkg::SymDist0)) ? sym[1:0] : 2'd3;
+      exp  = (kind == 2'd2) ? eexp : EW'(base3_q - (EW + 1)'(sym));
       err  = 2'd0;
       if (nocw) err = 2'd1;
-      else if (kind == 2'd3 && 9'(sym) > base3_q) err = 2'd2;  // d = sym - 3 > base
-      else if (kind == 2'd2 && m0 && quiet && eexp != 8'hFF) err = 2'd1;
-      b1_lanes[l*13+:13] = {err, quiet, exp, kind};
+      else if (kind == 2'd3 && (EW + 1)'(sym) > base3_q) err = 2'd2;  // d = sym - 3 > base
+      else if (kind == 2'd2 && m0 && quiet && eexp != '1) err = 2'd1;
+      b1_lanes[l*SW+:SW] = {err, quiet, exp, kind};
     end
   end
 
   logic             s1_valid, s1_ready;
   logic [B1W-1:0]   s1_lanes;
-  logic [SideW-1:0] s1_side;
   sfp_stage #(.Width(B1W + SideW), .Spill(1)) u_sym (
     .clk_i, .rst_ni,
     .in_valid_i (i_valid), .in_ready_o(i_ready), .in_data_i({b1_lanes, i_side}),
@@ -169,11 +192,11 @@ module sfp2_dec_build #(
     logic [LaneCntW-1:0] k, cnt;
     logic                raw;
     logic                dist_or_esc;  // kind 2 or 3: the lane has a plane entry
-    cnt = s1_side[SideW-1-:LaneCntW];
-    raw = s1_side[SideW-LaneCntW-3];
+    cnt = s1_side.cnt;
+    raw = s1_side.raw;
     k   = '0;
     for (int unsigned l = 0; l < L; l++) begin
-      dist_or_esc = s1_lanes[l*13+1];
+      dist_or_esc = s1_lanes[l*SW+1];
       b1_at[l*UseW+:UseW] = raw ? UseW'(l) * UseW'(rbits_q) : UseW'(k) * UseW'(pw_q);
       if (LaneCntW'(l) < cnt && (raw || (dist_or_esc && pw_q != 6'd0))) k = k + LaneCntW'(1);
     end
@@ -182,20 +205,28 @@ module sfp2_dec_build #(
 
   logic              s_valid, s_ready;
   logic [B1W-1:0]    s_lanes;
-  logic [SideW-1:0]  s_side;
   logic [L*UseW-1:0] s_at;
   logic [UseW-1:0]   s_used;
-  sfp_stage #(.Width(B1W + SideW + L * UseW + UseW), .Spill(1)) u_at (
+  sfp_stage #(.Width(B1W + SideW + $bits(b1_at) + $bits(b1_used)), .Spill(1)) u_at (
     .clk_i, .rst_ni,
     .in_valid_i (s1_valid), .in_ready_o(s1_ready), .in_data_i({s1_lanes, s1_side, b1_at, b1_used}),
     .out_valid_o(s_valid), .out_ready_i(s_ready), .out_data_o({s_lanes, s_side, s_at, s_used})
   );
 
-  logic [LaneCntW-1:0] s_cnt;
-  logic                s_first, s_last, s_raw, s_tlast, s_bad, s_lpad, s_llen;
-  logic [3:0]          s_head;
-  logic [WordsW-1:0]   s_pw;
-  assign {s_cnt, s_first, s_last, s_raw, s_tlast, s_bad, s_head, s_lpad, s_llen, s_pw} = s_side;
+  logic [LaneCntW-1:0]   s_cnt;
+  logic                  s_first, s_last, s_raw, s_tlast, s_bad, s_lpad, s_llen;
+  logic [StatusBits-1:0] s_head;
+  logic [WordsW-1:0]     s_pw;
+  assign s_cnt   = s_side.cnt;
+  assign s_first = s_side.first;
+  assign s_last  = s_side.last;
+  assign s_raw   = s_side.raw;
+  assign s_tlast = s_side.tlast;
+  assign s_bad   = s_side.bad;
+  assign s_head  = s_side.err;
+  assign s_lpad  = s_side.lpad;
+  assign s_llen  = s_side.llen;
+  assign s_pw    = s_side.plane_words;
 
   // Stage 2: plane, values, errors //
   typedef enum logic [1:0] {
@@ -208,33 +239,33 @@ module sfp2_dec_build #(
   logic [WordsW-1:0] p_q, prcv_q;     // plane words of the chunk, received
   logic [PfW-1:0]    pfill_q;
   logic [PposW-1:0]  ppos_q;         // plane bits the steps took
-  logic [3:0]        err_q;
+  logic [StatusBits-1:0] err_q;
   logic              bad_q, tlast_q, lpad_q, llen_q;
   logic [PB-1:0]     pbuf_q;
 
   logic               o_ready, fire, exhausted, enough, p_ack;
   logic [L-1:0]       act;
   logic [UseW-1:0]    used;        // plane bits of this step (<= 32 * NumLanes)
-  logic [L*43-1:0]    flds;        // per lane {field, quiet, exp, kind} for the value stage
-  logic [3:0]         step_err;
+  logic [L*FW-1:0]    flds;        // per lane {field, quiet, exp, kind} for the value stage
+  logic [StatusBits-1:0] step_err;
   always_comb begin
-    logic [31:0] f;
-    logic [1:0]  kind, err;
-    logic [7:0]  exp;
-    logic        quiet;
-    step_err = 4'd0;
+    logic [31:0]   f;
+    logic [1:0]    kind, err;
+    logic [EW-1:0] exp;
+    logic          quiet;
+    step_err = '0;
     for (int unsigned l = 0; l < L; l++) begin
-      {err, quiet, exp, kind} = s_lanes[l*13+:13];
+      {err, quiet, exp, kind} = s_lanes[l*SW+:SW];
       act[l] = LaneCntW'(l) < s_cnt;
       f      = 32'(pbuf_q >> s_at[l*UseW+:UseW]) & (s_raw ? rmask_q : pmask_q);
-      if (act[l] && step_err == 4'd0) begin
+      if (act[l] && step_err == '0) begin
         if (s_raw) begin
           if (m0 && f[8:1] != 8'hFF && f[9]) step_err = sfp2_pkg::St2BadCode;
         end else if (err != 2'd0) begin
           step_err = (err == 2'd1) ? sfp2_pkg::St2BadCode : sfp2_pkg::St2ExpRange;
         end
       end
-      flds[l*43+:43] = {f, quiet, exp, kind};
+      flds[l*FW+:FW] = {f, quiet, exp, kind};
     end
   end
   assign used = s_used;
@@ -245,27 +276,27 @@ module sfp2_dec_build #(
   assign s_ready   = fire;
 
   // The chunk's first error including this step, and whether this step's values are +0.
-  logic [3:0] err_now;
-  logic       trunc_now, zero_vals;
+  logic [StatusBits-1:0] err_now;
+  logic                  trunc_now, zero_vals;
   assign trunc_now = !s_raw && (ppos_q + PposW'(used)) > (PposW'(p_q) << 5);
   always_comb begin
     err_now = err_q;
-    if (err_now == 4'd0 && s_first) err_now = s_head;
-    if (err_now == 4'd0) err_now = step_err;
-    if (err_now == 4'd0 && trunc_now) err_now = sfp2_pkg::St2Truncated;
+    if (err_now == '0 && s_first) err_now = s_head;
+    if (err_now == '0) err_now = step_err;
+    if (err_now == '0 && trunc_now) err_now = sfp2_pkg::St2Truncated;
   end
-  assign zero_vals = s_bad || err_now != 4'd0;
+  assign zero_vals = s_bad || err_now != '0;
 
   // End of chunk: padding bits of the last plane / raw word, plane length.
   logic [4:0] pad;
   logic       pad_ok, pad_zero, plane_long;
-  logic [3:0] end_err;
+  logic [StatusBits-1:0] end_err;
   assign pad        = 5'(6'd32 - 6'(ppos_q[4:0]));
   assign pad_ok     = exhausted || PfW'(pad) <= pfill_q;
   assign pad_zero   = (pbuf_q[31:0] & ~(32'hFFFFFFFF << pad)) == 32'd0;
   assign plane_long = PposW'(p_q) > ((ppos_q + PposW'(31)) >> 5);
   always_comb begin
-    end_err = 4'd0;
+    end_err = '0;
     if (lpad_q) end_err = sfp2_pkg::St2BadPad;
     else if (llen_q) end_err = sfp2_pkg::St2Length;
     else if (!pad_zero) end_err = sfp2_pkg::St2BadPad;
@@ -276,9 +307,9 @@ module sfp2_dec_build #(
   // record loads in the same cycle.
   logic raw_q;
   logic res_push, res_ready, pad_done, load;
-  logic [3:0] err_fin;
-  assign pad_done = err_q != 4'd0 || bad_q || pad_ok;
-  assign err_fin  = (err_q != 4'd0 || bad_q) ? err_q : end_err;
+  logic [StatusBits-1:0] err_fin;
+  assign pad_done = err_q != '0 || bad_q || pad_ok;
+  assign err_fin  = (err_q != '0 || bad_q) ? err_q : end_err;
   assign res_push = (cst_q == CDrain || (cst_q == CPad && pad_done)) && exhausted;
   assign load     = s_valid && (cst_q == CIdle || (res_push && res_ready));
   // Plane beats.
@@ -368,38 +399,62 @@ module sfp2_dec_build #(
     else if (fire || p_ack) pbuf_q <= pbuf_d;
   end
 
-  sfp_stage #(.Width(6), .Spill(0)) u_res (
+  typedef struct packed {
+    logic [StatusBits-1:0] err;
+    logic                  bad, last;
+  } res_t;
+  res_t res_in, res_out;
+  always_comb begin
+    res_in.err  = cst_q == CPad ? err_fin : err_q;
+    res_in.bad  = bad_q;
+    res_in.last = tlast_q;
+  end
+  sfp_stage #(.Width($bits(res_in)), .Spill(0)) u_res (
     .clk_i, .rst_ni,
-    .in_valid_i (res_push), .in_ready_o(res_ready), .in_data_i({cst_q == CPad ? err_fin : err_q, bad_q, tlast_q}),
-    .out_valid_o(res_valid_o), .out_ready_i(res_ready_i), .out_data_o(res_data_o)
+    .in_valid_i (res_push), .in_ready_o(res_ready), .in_data_i(res_in),
+    .out_valid_o(res_valid_o), .out_ready_i(res_ready_i), .out_data_o(res_out)
   );
+  assign res_err_o  = res_out.err;
+  assign res_bad_o  = res_out.bad;
+  assign res_last_o = res_out.last;
 
   // Stage 3: values //
   // {sign, exp, mantissa} from the field, REP = the value before it in the chunk (the lane to
   // the left, or the previous step's last lane), +0 from the failing step on.
-  logic                v_valid, v_ready, v_zero, v_first, v_last, v_tlast, v_raw;
-  logic [L*43-1:0]     v_flds;
-  logic [LaneCntW-1:0] v_cnt;
+  typedef struct packed {
+    logic [L*FW-1:0]     flds;
+    logic [LaneCntW-1:0] cnt;
+    logic                zero, first, last, tlast, raw;  // zero: the step's values are +0
+  } fld_beat_t;
+  fld_beat_t f_in, fb;
+  always_comb begin
+    f_in.flds  = flds;
+    f_in.cnt   = s_cnt;
+    f_in.zero  = zero_vals;
+    f_in.first = s_first;
+    f_in.last  = s_last;
+    f_in.tlast = s_last && s_tlast;
+    f_in.raw   = s_raw;
+  end
+  logic                v_valid, v_ready;
   logic [31:0]         prev_q, prev_d;
   logic [L*32-1:0]     vals;
-  sfp_stage #(.Width(L * 43 + LaneCntW + 5), .Spill(1)) u_flds (
+  sfp_stage #(.Width($bits(f_in)), .Spill(1)) u_flds (
     .clk_i, .rst_ni,
-    .in_valid_i (fire), .in_ready_o(o_ready),
-    .in_data_i  ({flds, s_cnt, zero_vals, s_first, s_last, s_last && s_tlast, s_raw}),
-    .out_valid_o(v_valid), .out_ready_i(v_ready),
-    .out_data_o ({v_flds, v_cnt, v_zero, v_first, v_last, v_tlast, v_raw})
+    .in_valid_i (fire), .in_ready_o(o_ready), .in_data_i(f_in),
+    .out_valid_o(v_valid), .out_ready_i(v_ready), .out_data_o(fb)
   );
   always_comb begin
-    logic [31:0] f, v, cur;
-    logic [1:0]  kind;
-    logic [7:0]  exp;
-    logic        quiet, sg;
-    logic [22:0] man;
-    cur = v_first ? 32'd0 : prev_q;
+    logic [31:0]   f, v, cur;
+    logic [1:0]    kind;
+    logic [EW-1:0] exp;
+    logic          quiet, sg;
+    logic [22:0]   man;
+    cur = fb.first ? 32'd0 : prev_q;
     for (int unsigned l = 0; l < L; l++) begin
-      {f, quiet, exp, kind} = v_flds[l*43+:43];
+      {f, quiet, exp, kind} = fb.flds[l*FW+:FW];
       sg = 1'b0;
-      if (v_raw) begin
+      if (fb.raw) begin
         man = 23'(f >> 9) << (5'd23 - (m0 ? 5'd1 : man_bits_i));
         v   = {f[0], f[8:1], man};
       end else begin
@@ -408,9 +463,9 @@ module sfp2_dec_build #(
                    23'((f >> sbits) << (5'd23 - man_bits_i));
         v   = (kind == 2'd0) ? 32'd0 : (kind == 2'd1) ? cur : {sg, exp, man};
       end
-      if (LaneCntW'(l) < v_cnt) begin
+      if (LaneCntW'(l) < fb.cnt) begin
         cur = v;
-        vals[l*32+:32] = v_zero ? 32'd0 : bf16_i ? {16'd0, v[31:16]} : v;
+        vals[l*32+:32] = fb.zero ? 32'd0 : bf16_i ? {16'd0, v[31:16]} : v;
       end else begin
         vals[l*32+:32] = 32'd0;
       end
@@ -421,19 +476,34 @@ module sfp2_dec_build #(
     if (v_valid && v_ready) prev_q <= prev_d;
   end
 
-  sfp_stage #(.Width(L * 32 + LaneCntW + 2), .Spill(1)) u_vals (
+  typedef struct packed {
+    logic [L*32-1:0]     data;
+    logic [LaneCntW-1:0] lanes;
+    logic                chunk_end, last;
+  } val_beat_t;
+  val_beat_t val_in, val_out;
+  always_comb begin
+    val_in.data      = vals;
+    val_in.lanes     = fb.cnt;
+    val_in.chunk_end = fb.last;
+    val_in.last      = fb.tlast;
+  end
+  sfp_stage #(.Width($bits(val_in)), .Spill(1)) u_vals (
     .clk_i, .rst_ni,
-    .in_valid_i (v_valid), .in_ready_o(v_ready),
-    .in_data_i  ({vals, v_cnt, v_last, v_tlast}),
-    .out_valid_o(values_valid_o), .out_ready_i(values_ready_i),
-    .out_data_o ({values_data_o, values_lanes_o, values_chunk_end_o, values_last_o})
+    .in_valid_i (v_valid), .in_ready_o(v_ready), .in_data_i(val_in),
+    .out_valid_o(values_valid_o), .out_ready_i(values_ready_i), .out_data_o(val_out)
   );
+  assign values_data_o      = val_out.data;
+  assign values_lanes_o     = val_out.lanes;
+  assign values_chunk_end_o = val_out.chunk_end;
+  assign values_last_o      = val_out.last;
 
   // The value stage reads the configuration and the table too.
   assign idle_o = cst_q == CIdle && !i_valid && !s1_valid && !s_valid && !v_valid;
 
   `SFP_ASSUME(PlaneCount_M, plane_valid_i |-> plane_count_i != '0 &&
               plane_count_i <= CountW'(BeatWords))
+  `SFP_ASSERT_INIT(StepBits_A, L * LR + SideW == RecBits)
   `SFP_ASSERT(PlaneFill_A, pfill_q <= PfW'(PB))
   `SFP_ASSERT(IdleNoStep_A, !(cst_q == CIdle && fire))
 endmodule

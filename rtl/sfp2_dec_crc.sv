@@ -89,16 +89,16 @@ module sfp2_dec_crc #(
   logic              pr_in_v, pr_in_r, pr_out_v, pr_out_r;
   logic [31:0]       pr_in_s, pr_s;
 
-  sfp_fifo #(.Depth(4), .Width(WordsW + 1)) u_pf (
+  sfp_fifo #(.Depth(4), .Width($bits(pf_in_raw) + $bits(pf_in_p))) u_pf (
     .clk_i, .rst_ni, .in_valid_i(pf_in_v), .in_ready_o(pf_in_r), .in_data_i({pf_in_raw, pf_in_p}),
     .out_valid_o(pf_out_v), .out_ready_i(pf_out_r), .out_data_o({pf_raw, pf_p})
   );
-  sfp_fifo #(.Depth(4), .Width(64 + WordsW)) u_lr (
+  sfp_fifo #(.Depth(4), .Width($bits(lr_in_s) + $bits(lr_crc) + $bits(lr_in_p))) u_lr (
     .clk_i, .rst_ni, .in_valid_i(lr_in_v), .in_ready_o(lr_in_r),
     .in_data_i({lr_in_s, d_take ? desc_crc_i : desc_crc_q, lr_in_p}),
     .out_valid_o(lr_out_v), .out_ready_i(lr_out_r), .out_data_o({lr_s, lr_crc, lr_p})
   );
-  sfp_fifo #(.Depth(4), .Width(32)) u_pr (
+  sfp_fifo #(.Depth(4), .Width($bits(pr_in_s))) u_pr (
     .clk_i, .rst_ni, .in_valid_i(pr_in_v), .in_ready_o(pr_in_r), .in_data_i(pr_in_s),
     .out_valid_o(pr_out_v), .out_ready_i(pr_out_r), .out_data_o(pr_s)
   );

@@ -30,10 +30,12 @@ module sfp2_dec_lanes #(
   localparam int unsigned ValCntW     = $clog2(ChunkValues + 1),
   localparam int unsigned WordsW      = $clog2(ChunkValues + 1),
   localparam int unsigned CountW      = $clog2(BeatWords + 1),
-  localparam int unsigned LaneRecBits = 26,
-  // Step record: lanes, then count, first, last, raw, tensor last, bad table, first error,
-  // lane padding error, lane length error, plane words.
-  localparam int unsigned RecBits     = NumLanes * LaneRecBits + LaneCntW + 5 + 4 + 2 + WordsW
+  localparam int unsigned StatusBits  = sfp2_pkg::StatusBits,
+  localparam int unsigned NumCodes    = sfp2_pkg::NumCodes,
+  localparam int unsigned CodeW       = sfp2_pkg::MaxCodeBits,
+  localparam int unsigned LenW        = sfp2_pkg::LenBits,
+  // Step record: the lanes (sfp2_pkg::dec_lane_t each), then step_side_t.
+  localparam int unsigned RecBits     = sfp2_pkg::dec_step_bits(NumLanes, ChunkValues)
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
@@ -46,18 +48,18 @@ module sfp2_dec_lanes #(
   input  logic                          desc_raw_i,
   input  logic                          desc_last_i,
   input  logic                          desc_first_i,  // the tensor's first chunk
-  input  logic [3:0]                    desc_err_i,    // the descriptor's error (0 = none)
+  input  logic [StatusBits-1:0]         desc_err_i,    // the descriptor's error (0 = none)
   // Table setup (sfp2_dec_table) and the emptiness of the blocks after this one.
   output logic                          setup_start_o,
   input  logic                          setup_busy_i,
   input  logic                          pipe_empty_i,
   input  logic                          table_bad_i,
   input  logic                          two_i,
-  input  logic [2*12*13-1:0]            lim_i,
-  input  logic [2*12-1:0]               zero_cw_i,
-  input  logic [2*4-1:0]                zero_len_i,
-  input  logic [2*12-1:0]               esc_cw_i,
-  input  logic [2*4-1:0]                esc_len_i,
+  input  logic [sfp2_pkg::LimVecBits-1:0] lim_i,
+  input  logic [NumCodes*CodeW-1:0]     zero_cw_i,
+  input  logic [NumCodes*LenW-1:0]      zero_len_i,
+  input  logic [NumCodes*CodeW-1:0]     esc_cw_i,
+  input  logic [NumCodes*LenW-1:0]      esc_len_i,
   // Lane stream.
   input  logic                          lane_valid_i,
   output logic                          lane_ready_o,
@@ -78,7 +80,11 @@ module sfp2_dec_lanes #(
   localparam int unsigned QCntW  = $clog2(QW + 1);
   localparam int unsigned StepW  = $clog2(ChunkValues + 1);
   localparam int unsigned TakenW = $clog2(ChunkValues + NumLanes + 1) + 1;
-  localparam int unsigned LR     = LaneRecBits;
+  localparam int unsigned LR     = sfp2_pkg::DecLaneBits;
+  localparam int unsigned LimW   = sfp2_pkg::LimBits;
+  localparam int unsigned BufW   = sfp2_pkg::LaneBufBits;
+  localparam int unsigned FillW  = $clog2(sfp2_pkg::LaneBufBits + 1);
+  localparam int unsigned VB     = sfp2_pkg::MaxValueBits;  // a value's lane bits at most
 
   typedef enum logic [2:0] {
     SIdle,
@@ -97,20 +103,20 @@ module sfp2_dec_lanes #(
   logic [WordsW-1:0]   words_q, nl_q;
   logic [WordsW:0]     rcv_q, expect_q;
   logic                raw_q, tlast_q, bad_q, derr_q;
-  logic [3:0]          head_err_q;  // the descriptor's error, else the header's
+  logic [StatusBits-1:0] head_err_q;  // the descriptor's error, else the header's
   logic [TakenW-1:0]   taken_q;
   logic [QCntW-1:0]    qcnt_q;
   // Queue and lanes (payload: loaded at the chunk start, then every step).
   logic [QW*32-1:0]    q_q;
-  logic [L*64-1:0]     buf_q;
-  logic [L*7-1:0]      fill_q;
+  logic [L*BufW-1:0]   buf_q;
+  logic [L*FillW-1:0]  fill_q;
   logic [L-1:0]        ctx_q;
 
   // Descriptor decode: lanes, steps, size of a raw chunk.
   logic [5:0]          d_lc;
   logic [StepW-1:0]    d_steps;
   logic [LaneCntW-1:0] d_last_cnt;
-  logic [3:0]          d_head_err;
+  logic [StatusBits-1:0] d_head_err;
   always_comb begin
     logic [4:0]  lg;
     logic [5:0]  rb;
@@ -124,7 +130,7 @@ module sfp2_dec_lanes #(
     rb    = 6'd9 + ((man_bits_i == 5'd0) ? 6'd1 : 6'(man_bits_i));
     bits  = (ValCntW + 6)'(desc_values_i) * (ValCntW + 6)'(rb);
     wbits = (ValCntW + 6)'(desc_words_i) << 5;
-    d_head_err = 4'd0;
+    d_head_err = '0;
     if (desc_raw_i) begin
       if (bits > wbits) d_head_err = sfp2_pkg::St2Truncated;
       else if (bits + (ValCntW + 6)'(31) < wbits) d_head_err = sfp2_pkg::St2Length;
@@ -154,7 +160,7 @@ module sfp2_dec_lanes #(
     acc = '0;
     for (int unsigned l = 0; l < L; l++) begin
       act[l]  = !raw_q && (LaneCntW'(l) < cnt_r);
-      need[l] = act[l] && fill_q[l*7+:7] < 7'd32;
+      need[l] = act[l] && fill_q[l*FillW+:FillW] < FillW'(sfp2_pkg::RefillBits);
       pre[l]  = acc;
       acc     = acc + LaneCntW'(need[l]);
     end
@@ -183,19 +189,20 @@ module sfp2_dec_lanes #(
   // Per-tensor constants of the loop, registered with each chunk (the table is final by then):
   // ESC's and ZERO's codewords left-aligned in 12 bits with their masks, and the bits an
   // escaped value takes (its codeword and 8 bits, 9 when m = 0).
-  logic [11:0] esc_al_q [2], esc_mask_q [2], zero_al_q [2], zero_mask_q [2];
-  logic [4:0]  esc_used_q [2];
+  logic [CodeW-1:0] esc_al_q [NumCodes], esc_mask_q [NumCodes];
+  logic [CodeW-1:0] zero_al_q [NumCodes], zero_mask_q [NumCodes];
+  logic [4:0]       esc_used_q [NumCodes];
   always_ff @(posedge clk_i) begin
     if (load) begin
-      for (int c = 0; c < 2; c++) begin
-        logic [3:0] el, zl;
-        el = esc_len_i[c*4+:4];
-        zl = zero_len_i[c*4+:4];
-        esc_al_q[c]   <= esc_cw_i[c*12+:12] << (4'd12 - el);
-        esc_mask_q[c] <= (el == 4'd0) ? 12'd0 : 12'hfff << (4'd12 - el);
-        zero_al_q[c]   <= zero_cw_i[c*12+:12] << (4'd12 - zl);
-        zero_mask_q[c] <= (zl == 4'd0) ? 12'd0 : 12'hfff << (4'd12 - zl);
-        esc_used_q[c] <= 5'(el) + (m0 ? 5'd9 : 5'd8);
+      for (int c = 0; c < NumCodes; c++) begin
+        logic [LenW-1:0] el, zl;
+        el = esc_len_i[c*LenW+:LenW];
+        zl = zero_len_i[c*LenW+:LenW];
+        esc_al_q[c]    <= esc_cw_i[c*CodeW+:CodeW] << (LenW'(CodeW) - el);
+        esc_mask_q[c]  <= (el == '0) ? '0 : {CodeW{1'b1}} << (LenW'(CodeW) - el);
+        zero_al_q[c]   <= zero_cw_i[c*CodeW+:CodeW] << (LenW'(CodeW) - zl);
+        zero_mask_q[c] <= (zl == '0) ? '0 : {CodeW{1'b1}} << (LenW'(CodeW) - zl);
+        esc_used_q[c]  <= 5'(el) + 5'(sfp2_pkg::EscExpBits) + (m0 ? 5'd1 : 5'd0);
       end
     end
   end
@@ -205,60 +212,60 @@ module sfp2_dec_lanes #(
   // decrease), whose one-hot edge selects the shifted buffer and the new fill directly; the
   // refill word reaches the compare only as the 12th peeked bit (a lane at 11 bits), the least
   // significant bit of X, resolved in the last level of each comparison.
-  logic [L*64-1:0]     buf_d;
-  logic [L*7-1:0]      fill_d;
+  logic [L*BufW-1:0]   buf_d;
+  logic [L*FillW-1:0]  fill_d;
   logic [L-1:0]        ctx_d;
   logic [L*LR-1:0]     lrec;
   logic                pad_err;
   logic [L-1:0]        pad_l;
   always_comb begin
     for (int unsigned l = 0; l < L; l++) begin
-      logic [63:0] bq, b, b_len, b_esc;
-      logic [6:0]  f, fp, f_len;
-      logic [31:0] w;
-      logic [10:0] pk;
-      logic        x0, tp, code, esc, zero, nomatch, e_hi, z_hi;
-      logic [11:0] xh, lo;  // X with its least significant bit cleared; the limit's high part
-      logic [12:0] lim;
-      logic [11:0] t, oh;   // t[k]: X >= lim[k]; oh[k]: the codeword is k + 1 bits long
-      logic [3:0]  len;
-      logic [8:0]  after;
-      logic        pad;
-      bq = buf_q[l*64+:64];
-      f  = fill_q[l*7+:7];
+      logic [BufW-1:0]  bq, b, b_len, b_esc;
+      logic [FillW-1:0] f, fp, f_len;
+      logic [31:0]     w;
+      logic [CodeW-2:0] pk;
+      logic            x0, tp, code, esc, zero, nomatch, e_hi, z_hi;
+      logic [CodeW-1:0] xh, lo;  // X with its least significant bit cleared; the limit's high part
+      logic [LimW-1:0] lim;
+      logic [CodeW-1:0] t, oh;   // t[k]: X >= lim[k]; oh[k]: the codeword is k + 1 bits long
+      logic [LenW-1:0] len;
+      logic [sfp2_pkg::AfterBits-1:0] after;
+      logic            pad;
+      bq = buf_q[l*BufW+:BufW];
+      f  = fill_q[l*FillW+:FillW];
       // Lane l takes queue word pre[l] <= l.
       w = '0;
       for (int unsigned j = 0; j <= l && j < QW; j++) begin
         w = w | ({32{pre[l] == LaneCntW'(j)}} & q_q[j*32+:32]);
       end
-      b  = need[l] ? bq | (64'(w) << f) : bq;
-      fp = need[l] ? f + 7'd32 : f;
+      b  = need[l] ? bq | (BufW'(w) << f) : bq;
+      fp = need[l] ? f + FillW'(sfp2_pkg::RefillBits) : f;
       // The peeked bits: a lane holds 0 bits (the chunk's first step: its word is queue word l)
       // or at least 11, so only bit 11 at fill = 11 comes from the refill word.
       if (first_q) begin
-        pk = q_q[l*32+:11];
-        x0 = q_q[l*32+11];
+        pk = q_q[l*32+:CodeW-1];
+        x0 = q_q[l*32+CodeW-1];
       end else begin
-        pk = bq[10:0];
-        x0 = (f == 7'd11) ? w[0] : bq[11];
+        pk = bq[CodeW-2:0];
+        x0 = (f == FillW'(CodeW - 1)) ? w[0] : bq[CodeW-1];
       end
-      for (int i = 0; i < 11; i++) xh[11-i] = pk[i];
+      for (int i = 0; i < CodeW - 1; i++) xh[CodeW-1-i] = pk[i];
       xh[0] = 1'b0;
       code = two_i && ctx_q[l];
-      for (int k = 0; k < 12; k++) begin
-        lim   = lim_i[(32'(code)*12+k)*13+:13];
-        lo    = lim[12:1];
+      for (int k = 0; k < CodeW; k++) begin
+        lim   = lim_i[(32'(code)*CodeW+k)*LimW+:LimW];
+        lo    = lim[LimW-1:1];
         // X >= lim: X[11:1] above lim[12:1], or equal and X[0] >= lim[0].
-        t[k]  = ({1'b0, xh[11:1]} > lo) || ({1'b0, xh[11:1]} == lo && (x0 || !lim[0]));
+        t[k]  = ({1'b0, xh[CodeW-1:1]} > lo) || ({1'b0, xh[CodeW-1:1]} == lo && (x0 || !lim[0]));
       end
-      nomatch = t[11];
+      nomatch = t[CodeW-1];
       tp = 1'b1;
-      for (int k = 0; k < 12; k++) begin
+      for (int k = 0; k < CodeW; k++) begin
         oh[k] = tp && !t[k];
         tp    = t[k];
       end
-      e_hi = ((xh ^ esc_al_q[code]) & esc_mask_q[code] & 12'hffe) == '0;
-      z_hi = ((xh ^ zero_al_q[code]) & zero_mask_q[code] & 12'hffe) == '0;
+      e_hi = ((xh ^ esc_al_q[code]) & esc_mask_q[code] & ~CodeW'(1)) == '0;
+      z_hi = ((xh ^ zero_al_q[code]) & zero_mask_q[code] & ~CodeW'(1)) == '0;
       esc  = !nomatch && esc_mask_q[code] != '0 && e_hi &&
              (!esc_mask_q[code][0] || x0 == esc_al_q[code][0]);
       zero = !nomatch && zero_mask_q[code] != '0 && z_hi &&
@@ -267,30 +274,30 @@ module sfp2_dec_lanes #(
       f_len = '0;
       len   = '0;
       after = '0;
-      for (int k = 0; k < 12; k++) begin
-        b_len = b_len | ({64{oh[k]}} & (b >> (k + 1)));
-        f_len = f_len | ({7{oh[k]}} & (fp - 7'(k + 1)));
-        len   = len | ({4{oh[k]}} & 4'(k + 1));
-        after = after | ({9{oh[k]}} & 9'(b >> (k + 1)));
+      for (int k = 0; k < CodeW; k++) begin
+        b_len = b_len | ({BufW{oh[k]}} & (b >> (k + 1)));
+        f_len = f_len | ({FillW{oh[k]}} & (fp - FillW'(k + 1)));
+        len   = len | ({LenW{oh[k]}} & LenW'(k + 1));
+        after = after | ({sfp2_pkg::AfterBits{oh[k]}} & sfp2_pkg::AfterBits'(b >> (k + 1)));
       end
       b_esc = b >> esc_used_q[code];
       // Padding (checked on the last step): a lane's bits after its value, b >> used, must be
       // zero. A value takes at most 21 bits, so bits 22 .. 63 are checked whatever the length
       // and the one-hot length selects only the check of bits used .. 21.
-      pad = b[63:22] != '0;
-      for (int k = 0; k < 12; k++) pad = pad | (oh[k] && (b[21:0] >> (k + 1)) != '0);
+      pad = b[BufW-1:VB+1] != '0;
+      for (int k = 0; k < CodeW; k++) pad = pad | (oh[k] && (b[VB:0] >> (k + 1)) != '0);
       if (nomatch) pad = b != '0;
       else if (esc) pad = b_esc != '0;
       // A lane of the chunk with no value in the last step keeps its bits: all padding.
       pad_l[l] = act[l] ? pad : LaneCntW'(l) < lc_q && bq != '0;
       if (act[l]) begin
-        buf_d[l*64+:64] = nomatch ? b : esc ? b_esc : b_len;
-        fill_d[l*7+:7]  = nomatch ? fp : esc ? fp - 7'(esc_used_q[code]) : f_len;
+        buf_d[l*BufW+:BufW]    = nomatch ? b : esc ? b_esc : b_len;
+        fill_d[l*FillW+:FillW] = nomatch ? fp : esc ? fp - FillW'(esc_used_q[code]) : f_len;
         ctx_d[l]        = zero;
-        lrec[l*LR+:LR]  = {after, code, len, xh[11:1], x0};
+        lrec[l*LR+:LR]  = {after, code, len, xh[CodeW-1:1], x0};  // sfp2_pkg::dec_lane_t
       end else begin
-        buf_d[l*64+:64] = bq;
-        fill_d[l*7+:7]  = f;
+        buf_d[l*BufW+:BufW]    = bq;
+        fill_d[l*FillW+:FillW] = f;
         ctx_d[l]        = ctx_q[l];
         lrec[l*LR+:LR]  = '0;
       end
@@ -391,8 +398,8 @@ module sfp2_dec_lanes #(
         raw_q      <= desc_raw_i;
         tlast_q    <= desc_last_i;
         bad_q      <= table_bad_i;
-        derr_q     <= desc_err_i != 4'd0;
-        head_err_q <= (desc_err_i != 4'd0) ? desc_err_i : d_head_err;
+        derr_q     <= desc_err_i != '0;
+        head_err_q <= (desc_err_i != '0) ? desc_err_i : d_head_err;
         taken_q    <= '0;
         qcnt_q     <= '0;
       end else begin
@@ -400,7 +407,7 @@ module sfp2_dec_lanes #(
         if (beat_ack && state_q == SHdr) begin
           nl_q       <= hdr_nl;
           expect_q   <= (WordsW + 1)'(hdr_nl) + (WordsW + 1)'(1);
-          if (!derr_q) head_err_q <= (hdr_n >= 32'(words_q)) ? sfp2_pkg::St2Truncated : 4'd0;
+          if (!derr_q) head_err_q <= (hdr_n >= 32'(words_q)) ? sfp2_pkg::St2Truncated : '0;
         end
         if (step_go) begin
           r_q     <= r_q + StepW'(1);
@@ -430,19 +437,36 @@ module sfp2_dec_lanes #(
     end
   end
 
-  // Step records.
-  logic [WordsW-1:0] plane_words;
-  assign plane_words = raw_q ? words_q : words_q - WordsW'(1) - nl_q;
-  sfp_stage #(.Width(RecBits), .Spill(1)) u_out (
+  // Step records: the lanes, then the step (the same struct in sfp2_dec_build).
+  typedef struct packed {
+    logic [LaneCntW-1:0]   cnt;
+    logic                  first, last, raw, tlast, bad;  // bad: the tensor's table is illegal
+    logic [StatusBits-1:0] err;          // the chunk's first error before its steps
+    logic                  lpad, llen;   // last step: a lane's padding, the lanes' length
+    logic [WordsW-1:0]     plane_words;
+  } step_side_t;
+  step_side_t side;
+  always_comb begin
+    side.cnt         = cnt_r;
+    side.first       = first_q;
+    side.last        = last_step;
+    side.raw         = raw_q;
+    side.tlast       = tlast_q;
+    side.bad         = bad_q;
+    side.err         = head_err_q;
+    side.lpad        = last_step && !raw_q && pad_err;
+    side.llen        = last_step && !raw_q && len_err;
+    side.plane_words = raw_q ? words_q : words_q - WordsW'(1) - nl_q;
+  end
+  sfp_stage #(.Width($bits(lrec) + $bits(side)), .Spill(1)) u_out (
     .clk_i, .rst_ni,
-    .in_valid_i (step_go), .in_ready_o(st_ready),
-    .in_data_i  ({lrec, cnt_r, first_q, last_step, raw_q, tlast_q, bad_q, head_err_q,
-                  last_step && !raw_q && pad_err, last_step && !raw_q && len_err, plane_words}),
+    .in_valid_i(step_go), .in_ready_o(st_ready), .in_data_i({lrec, side}),
     .out_valid_o, .out_ready_i, .out_data_o
   );
 
   `SFP_ASSERT_INIT(ParamLanes_A, NumLanes >= 4 && NumLanes <= 32 && (NumLanes & (NumLanes - 1)) == 0)
   `SFP_ASSERT_INIT(ParamBeat_A, BeatWords >= 1)
+  `SFP_ASSERT_INIT(StepBits_A, $bits(lrec) + $bits(side) == RecBits)
   `SFP_ASSUME(BeatInChunk_M, lane_valid_i && lane_ready_o && state_q != SHdr |->
               rcv_q + (WordsW + 1)'(lane_count_i) <= expect_q)
   `SFP_ASSUME(HdrBeatInChunk_M, lane_valid_i && lane_ready_o && state_q == SHdr |->
@@ -453,6 +477,7 @@ module sfp2_dec_lanes #(
   `SFP_ASSERT(LastStep_A, !in_step || last_q == (r_q == steps_q - StepW'(1)))
   // The loop's peek relies on it: a lane holds no bits only before its first value.
   for (genvar l = 0; l < L; l++) begin : g_fill
-    `SFP_ASSERT(LaneFill_A, !in_step || fill_q[l*7+:7] == 7'd0 || fill_q[l*7+:7] >= 7'd11)
+    `SFP_ASSERT(LaneFill_A, !in_step || fill_q[l*FillW+:FillW] == '0 ||
+                fill_q[l*FillW+:FillW] >= FillW'(CodeW - 1))
   end
 endmodule

@@ -27,18 +27,25 @@ module sfp2_dec_table (
   output logic                busy_o,
   output logic                bad_o,       // the table is illegal (valid when !busy_o)
   output logic                two_o,
-  output logic [7:0]          base_o,
-  output logic [1:0]          sign_o,
-  output logic [2*12*13-1:0]  lim_o,       // [(c*12 + k-1)*13 +: 13]
-  output logic [2*12*12-1:0]  fc_o,        // [(c*12 + k-1)*12 +: 12]
-  output logic [2*12*6-1:0]   off_o,       // [(c*12 + k-1)*6 +: 6]
-  output logic [2*51*6-1:0]   sym_o,       // [(c*51 + i)*6 +: 6]
-  output logic [2*12-1:0]     zero_cw_o,   // [c*12 +: 12], right-aligned codeword
-  output logic [2*4-1:0]      zero_len_o,  // [c*4 +: 4], 0 = ZERO absent
-  output logic [2*12-1:0]     esc_cw_o,
-  output logic [2*4-1:0]      esc_len_o
+  output logic [sfp2_pkg::ExpBits-1:0]    base_o,
+  output logic [1:0]                      sign_o,
+  output logic [sfp2_pkg::LimVecBits-1:0] lim_o,  // [(c*12 + k-1)*13 +: 13]
+  output logic [sfp2_pkg::FcVecBits-1:0]  fc_o,   // [(c*12 + k-1)*12 +: 12]
+  output logic [sfp2_pkg::OffVecBits-1:0] off_o,  // [(c*12 + k-1)*6 +: 6]
+  output logic [sfp2_pkg::SymVecBits-1:0] sym_o,  // [(c*51 + i)*6 +: 6]
+  // [c*12 +: 12], right-aligned codeword; [c*4 +: 4], 0 = ZERO absent.
+  output logic [sfp2_pkg::NumCodes*sfp2_pkg::MaxCodeBits-1:0] zero_cw_o,
+  output logic [sfp2_pkg::NumCodes*sfp2_pkg::LenBits-1:0]     zero_len_o,
+  output logic [sfp2_pkg::NumCodes*sfp2_pkg::MaxCodeBits-1:0] esc_cw_o,
+  output logic [sfp2_pkg::NumCodes*sfp2_pkg::LenBits-1:0]     esc_len_o
 );
-  localparam int unsigned NS = sfp2_pkg::NumSyms;
+  localparam int unsigned NS   = sfp2_pkg::NumSyms;
+  localparam int unsigned NC   = sfp2_pkg::NumCodes;
+  localparam int unsigned CB   = sfp2_pkg::MaxCodeBits;  // 12
+  localparam int unsigned LimW = sfp2_pkg::LimBits;      // 13
+  localparam int unsigned LB   = sfp2_pkg::LenBits;      // 4
+  localparam int unsigned SB   = sfp2_pkg::SymBits;      // 6: k_q, counts, offsets, symbols
+  localparam int unsigned KW   = 2 * CB - 6;             // Kraft sums: 51 * 2^11 at most
 
   typedef enum logic [1:0] {
     SIdle,
@@ -46,16 +53,16 @@ module sfp2_dec_table (
     SSyms
   } state_e;
   state_e state_q;
-  logic [5:0] k_q;  // length 1..13 (SLens), symbol 0..50 (SSyms)
-  logic [5:0] kd_q;  // the length whose count is in cnt_q (0: none yet)
-  logic [5:0] cnt_q [2];
+  logic [SB-1:0] k_q;  // length 1..13 (SLens), symbol 0..50 (SSyms)
+  logic [SB-1:0] kd_q;  // the length whose count is in cnt_q (0: none yet)
+  logic [SB-1:0] cnt_q [NC];
 
   sfp2_pkg::table_t tab_q;
-  logic [12:0] fc_run_q [2];
-  logic [5:0]  off_run_q [2];
-  logic [5:0]  cnt_prev_q [2];
-  logic [17:0] kraft_q [2];
-  logic [5:0]  next_q [2][12];  // next position of a symbol of length k + 1 in sym_o
+  logic [LimW-1:0] fc_run_q [NC];
+  logic [SB-1:0]   off_run_q [NC];
+  logic [SB-1:0]   cnt_prev_q [NC];
+  logic [KW-1:0]   kraft_q [NC];
+  logic [SB-1:0]   next_q [NC][CB];  // next position of a symbol of length k + 1 in sym_o
   logic        bad_q, range_bad_q;
 
   assign busy_o = state_q != SIdle;
@@ -65,12 +72,12 @@ module sfp2_dec_table (
   assign sign_o = tab_q.sign;
 
   // Count of symbols of length k_q in each code.
-  logic [5:0] cnt [2];
+  logic [SB-1:0] cnt [NC];
   always_comb begin
-    for (int c = 0; c < 2; c++) begin
+    for (int c = 0; c < NC; c++) begin
       cnt[c] = '0;
       for (int s = 0; s < NS; s++) begin
-        cnt[c] = cnt[c] + 6'(tab_q.len[(c*NS+s)*4+:4] == k_q[3:0]);
+        cnt[c] = cnt[c] + SB'(tab_q.len[(c*NS+s)*LB+:LB] == k_q[LB-1:0]);
       end
     end
   end
@@ -79,11 +86,13 @@ module sfp2_dec_table (
   logic range_bad;
   always_comb begin
     range_bad = tab_q.sign == 2'd3 || tab_q.ndist > 6'(sfp2_pkg::MaxDistSymbols);
-    for (int c = 0; c < 2; c++) begin
+    for (int c = 0; c < NC; c++) begin
       for (int s = 0; s < NS; s++) begin
-        if (tab_q.len[(c*NS+s)*4+:4] > 4'd12) range_bad = 1'b1;
-        if (tab_q.len[(c*NS+s)*4+:4] != 4'd0 &&
-            (s >= 3 + 32'(tab_q.ndist) || (c == 1 && !tab_q.two))) range_bad = 1'b1;
+        if (tab_q.len[(c*NS+s)*LB+:LB] > LB'(CB)) range_bad = 1'b1;
+        if (tab_q.len[(c*NS+s)*LB+:LB] != '0 &&
+            (s >= sfp2_pkg::SymDist0 + 32'(tab_q.ndist) || (c == 1 && !tab_q.two))) begin
+          range_bad = 1'b1;
+        end
       end
     end
   end
@@ -96,15 +105,15 @@ module sfp2_dec_table (
       case (state_q)
         SIdle: if (start_i) begin
           state_q <= SLens;
-          k_q     <= 6'd1;
+          k_q     <= SB'(1);
         end
         SLens: begin
-          k_q     <= (k_q == 6'd13) ? 6'd0 : k_q + 6'd1;
-          state_q <= (k_q == 6'd13) ? SSyms : SLens;
+          k_q     <= (k_q == SB'(CB + 1)) ? '0 : k_q + SB'(1);
+          state_q <= (k_q == SB'(CB + 1)) ? SSyms : SLens;
         end
         default: begin
-          k_q     <= k_q + 6'd1;
-          state_q <= (k_q == 6'(NS - 1)) ? SIdle : SSyms;
+          k_q     <= k_q + SB'(1);
+          state_q <= (k_q == SB'(NS - 1)) ? SIdle : SSyms;
         end
       endcase
     end
@@ -113,7 +122,7 @@ module sfp2_dec_table (
   always_ff @(posedge clk_i) begin
     if (state_q == SIdle && start_i) begin
       tab_q <= table_i;
-      for (int c = 0; c < 2; c++) begin
+      for (int c = 0; c < NC; c++) begin
         fc_run_q[c]   <= '0;
         off_run_q[c]  <= '0;
         cnt_prev_q[c] <= '0;
@@ -121,51 +130,51 @@ module sfp2_dec_table (
       end
     end
     if (state_q == SLens) range_bad_q <= range_bad;  // tab_q.len still in place
-    kd_q <= (state_q == SLens && k_q <= 6'd12) ? k_q : 6'd0;
-    for (int c = 0; c < 2; c++) cnt_q[c] <= cnt[c];
-    if (state_q == SLens && kd_q != 6'd0) begin
-      for (int c = 0; c < 2; c++) begin
-        logic [12:0] fc;
-        logic [5:0]  off;
-        fc  = (kd_q == 6'd1) ? 13'd0 : (fc_run_q[c] + 13'(cnt_prev_q[c])) << 1;
+    kd_q <= (state_q == SLens && k_q <= SB'(CB)) ? k_q : '0;
+    for (int c = 0; c < NC; c++) cnt_q[c] <= cnt[c];
+    if (state_q == SLens && kd_q != '0) begin
+      for (int c = 0; c < NC; c++) begin
+        logic [LimW-1:0] fc;
+        logic [SB-1:0]   off;
+        fc  = (kd_q == SB'(1)) ? '0 : (fc_run_q[c] + LimW'(cnt_prev_q[c])) << 1;
         off = off_run_q[c] + cnt_prev_q[c];
         fc_run_q[c]   <= fc;
         off_run_q[c]  <= off;
         cnt_prev_q[c] <= cnt_q[c];
-        kraft_q[c]    <= kraft_q[c] + (18'(cnt_q[c]) << (6'd12 - kd_q));
-        fc_o[(c*12+32'(kd_q)-1)*12+:12]  <= fc[11:0];
-        off_o[(c*12+32'(kd_q)-1)*6+:6]   <= off;
-        next_q[c][4'(kd_q-6'd1)]         <= off;
-        lim_o[(c*12+32'(kd_q)-1)*13+:13] <= 13'((fc + 13'(cnt_q[c])) << (6'd12 - kd_q));
+        kraft_q[c]    <= kraft_q[c] + (KW'(cnt_q[c]) << (SB'(CB) - kd_q));
+        fc_o[(c*CB+32'(kd_q)-1)*CB+:CB]       <= fc[CB-1:0];
+        off_o[(c*CB+32'(kd_q)-1)*SB+:SB]      <= off;
+        next_q[c][LB'(kd_q-SB'(1))]           <= off;
+        lim_o[(c*CB+32'(kd_q)-1)*LimW+:LimW] <= LimW'((fc + LimW'(cnt_q[c])) << (SB'(CB) - kd_q));
       end
     end
     if (state_q == SSyms) begin
-      for (int c = 0; c < 2; c++) begin
-        logic [3:0] l;
-        logic [5:0] pos;
-        l = tab_q.len[c*NS*4+:4];  // symbol k_q's length (position 0 after k_q rotations)
-        tab_q.len[c*NS*4+:NS*4] <= {l, tab_q.len[c*NS*4+4+:(NS-1)*4]};
-        if (l != 4'd0 && l <= 4'd12) begin
-          pos = next_q[c][l-4'd1];
-          if (pos < 6'(NS)) sym_o[(c*51+32'(pos))*6+:6] <= k_q;
-          next_q[c][l-4'd1] <= pos + 6'd1;
+      for (int c = 0; c < NC; c++) begin
+        logic [LB-1:0] l;
+        logic [SB-1:0] pos;
+        l = tab_q.len[c*NS*LB+:LB];  // symbol k_q's length (position 0 after k_q rotations)
+        tab_q.len[c*NS*LB+:NS*LB] <= {l, tab_q.len[c*NS*LB+LB+:(NS-1)*LB]};
+        if (l != '0 && l <= LB'(CB)) begin
+          pos = next_q[c][l-LB'(1)];
+          if (pos < SB'(NS)) sym_o[(c*NS+32'(pos))*SB+:SB] <= k_q;
+          next_q[c][l-LB'(1)] <= pos + SB'(1);
         end
       end
       if (k_q == 6'(NS - 1)) begin
         // Codewords of ZERO (rank 0 of its length) and ESC (after ZERO and REP of its length).
         // After 50 rotations symbols 0, 1, 2 sit at positions 1, 2, 3.
-        for (int c = 0; c < 2; c++) begin
-          logic [3:0] lz, lr, le;
-          lz = tab_q.len[(c*NS+1)*4+:4];
-          lr = tab_q.len[(c*NS+2)*4+:4];
-          le = tab_q.len[(c*NS+3)*4+:4];
-          zero_len_o[c*4+:4] <= (lz <= 4'd12) ? lz : 4'd0;
-          esc_len_o[c*4+:4]  <= (le <= 4'd12) ? le : 4'd0;
-          zero_cw_o[c*12+:12] <= (lz != 0 && lz <= 4'd12) ? fc_o[(c*12+32'(lz)-1)*12+:12] : '0;
-          esc_cw_o[c*12+:12] <= (le != 0 && le <= 4'd12) ?
-              fc_o[(c*12+32'(le)-1)*12+:12] + 12'(lz == le) + 12'(lr == le) : '0;
+        for (int c = 0; c < NC; c++) begin
+          logic [LB-1:0] lz, lr, le;
+          lz = tab_q.len[(c*NS+1)*LB+:LB];
+          lr = tab_q.len[(c*NS+2)*LB+:LB];
+          le = tab_q.len[(c*NS+3)*LB+:LB];
+          zero_len_o[c*LB+:LB] <= (lz <= LB'(CB)) ? lz : '0;
+          esc_len_o[c*LB+:LB]  <= (le <= LB'(CB)) ? le : '0;
+          zero_cw_o[c*CB+:CB]  <= (lz != 0 && lz <= LB'(CB)) ? fc_o[(c*CB+32'(lz)-1)*CB+:CB] : '0;
+          esc_cw_o[c*CB+:CB]   <= (le != 0 && le <= LB'(CB)) ?
+              fc_o[(c*CB+32'(le)-1)*CB+:CB] + CB'(lz == le) + CB'(lr == le) : '0;
         end
-        bad_q <= range_bad_q || kraft_q[0] > 18'd4096 || kraft_q[1] > 18'd4096;
+        bad_q <= range_bad_q || kraft_q[0] > KW'(1 << CB) || kraft_q[1] > KW'(1 << CB);
       end
     end
   end

@@ -38,7 +38,8 @@ module sfp2_decoder #(
   localparam int unsigned LaneCntW    = $clog2(NumLanes + 1),
   localparam int unsigned ValCntW     = $clog2(ChunkValues + 1),
   localparam int unsigned WordsW      = $clog2(sfp2_pkg::chunk_words_max(ChunkValues) + 1),
-  localparam int unsigned CountW      = $clog2(BeatWords + 1)
+  localparam int unsigned CountW      = $clog2(BeatWords + 1),
+  localparam int unsigned StatusBits  = sfp2_pkg::StatusBits
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
@@ -73,7 +74,7 @@ module sfp2_decoder #(
   // Status: one per chunk, in chunk order.
   output logic                          status_valid_o,
   input  logic                          status_ready_i,
-  output logic [3:0]                    status_code_o,
+  output logic [StatusBits-1:0]         status_code_o,
   output logic                          status_last_o,
   // An accepted chunk owes words on the lane or plane stream, which offers none (registered:
   // the last cycle's lane_ready_o && !lane_valid_i || plane_ready_o && !plane_valid_i).
@@ -102,7 +103,7 @@ module sfp2_decoder #(
   logic               d_cfg_bad, d_idx_bad, d_raw;
   logic [4:0]         d_man;
   logic [ValCntW-1:0] d_values;
-  logic [3:0]         d_err;
+  logic [StatusBits-1:0] d_err;
   always_comb begin
     logic [5:0]  rb;
     logic [31:0] wmax;
@@ -117,7 +118,7 @@ module sfp2_decoder #(
     d_values  = (chunk_values_i == '0) ? ValCntW'(1) :
                 (32'(chunk_values_i) > ChunkValues) ? ValCntW'(ChunkValues) : chunk_values_i;
     d_raw     = chunk_raw_i || chunk_words_i == '0;
-    d_err     = d_cfg_bad ? sfp2_pkg::St2BadConfig : d_idx_bad ? sfp2_pkg::St2BadIndex : 4'd0;
+    d_err     = d_cfg_bad ? sfp2_pkg::St2BadConfig : d_idx_bad ? sfp2_pkg::St2BadIndex : '0;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -143,37 +144,54 @@ module sfp2_decoder #(
     end
   end
 
-  logic               da_valid, da_ready, da_raw, da_last, da_first;
-  logic [ValCntW-1:0] da_values;
-  logic [WordsW-1:0]  da_words;
-  logic [3:0]         da_err;
-  sfp_fifo #(.Depth(2), .Width(ValCntW + WordsW + 7)) u_desc_a (
+  // The lanes' descriptors, and the CRC unit's.
+  typedef struct packed {
+    logic [ValCntW-1:0]    values;
+    logic [WordsW-1:0]     words;
+    logic                  raw, last, first;
+    logic [StatusBits-1:0] err;
+  } desc_a_t;
+  typedef struct packed {
+    logic                  raw;
+    logic [WordsW-1:0]     words;
+    logic [31:0]           crc;
+  } desc_b_t;
+  desc_a_t da_in, da;
+  desc_b_t db_in, db;
+  always_comb begin
+    da_in.values = d_values;
+    da_in.words  = chunk_words_i;
+    da_in.raw    = d_raw;
+    da_in.last   = chunk_last_i;
+    da_in.first  = first;
+    da_in.err    = d_err;
+    db_in.raw    = d_raw;
+    db_in.words  = chunk_words_i;
+    db_in.crc    = chunk_crc_i;
+  end
+  logic da_valid, da_ready, db_valid, db_ready;
+  sfp_fifo #(.Depth(2), .Width($bits(da_in))) u_desc_a (
     .clk_i, .rst_ni,
-    .in_valid_i (desc_ack), .in_ready_o(fa_ready),
-    .in_data_i  ({d_values, chunk_words_i, d_raw, chunk_last_i, first, d_err}),
-    .out_valid_o(da_valid), .out_ready_i(da_ready),
-    .out_data_o ({da_values, da_words, da_raw, da_last, da_first, da_err})
+    .in_valid_i (desc_ack), .in_ready_o(fa_ready), .in_data_i(da_in),
+    .out_valid_o(da_valid), .out_ready_i(da_ready), .out_data_o(da)
   );
-  logic              db_valid, db_ready, db_raw;
-  logic [WordsW-1:0] db_words;
-  logic [31:0]       db_crc;
-  sfp_fifo #(.Depth(4), .Width(WordsW + 33)) u_desc_b (
+  sfp_fifo #(.Depth(4), .Width($bits(db_in))) u_desc_b (
     .clk_i, .rst_ni,
-    .in_valid_i (desc_ack), .in_ready_o(fb_ready),
-    .in_data_i  ({d_raw, chunk_words_i, chunk_crc_i}),
-    .out_valid_o(db_valid), .out_ready_i(db_ready), .out_data_o({db_raw, db_words, db_crc})
+    .in_valid_i (desc_ack), .in_ready_o(fb_ready), .in_data_i(db_in),
+    .out_valid_o(db_valid), .out_ready_i(db_ready), .out_data_o(db)
   );
 
   // Table setup //
-  logic               t_busy, t_bad, t_two;
-  logic [7:0]         t_base;
-  logic [1:0]         t_sign;
-  logic [2*12*13-1:0] t_lim;
-  logic [2*12*12-1:0] t_fc;
-  logic [2*12*6-1:0]  t_off;
-  logic [2*51*6-1:0]  t_sym;
-  logic [2*12-1:0]    t_zero_cw, t_esc_cw;
-  logic [2*4-1:0]     t_zero_len, t_esc_len;
+  localparam int unsigned NumCodes = sfp2_pkg::NumCodes;
+  logic                                 t_busy, t_bad, t_two;
+  logic [sfp2_pkg::ExpBits-1:0]         t_base;
+  logic [1:0]                           t_sign;
+  logic [sfp2_pkg::LimVecBits-1:0]      t_lim;
+  logic [sfp2_pkg::FcVecBits-1:0]       t_fc;
+  logic [sfp2_pkg::OffVecBits-1:0]      t_off;
+  logic [sfp2_pkg::SymVecBits-1:0]      t_sym;
+  logic [NumCodes*sfp2_pkg::MaxCodeBits-1:0] t_zero_cw, t_esc_cw;
+  logic [NumCodes*sfp2_pkg::LenBits-1:0]     t_zero_len, t_esc_len;
   sfp2_dec_table u_table (
     .clk_i, .rst_ni, .start_i(setup_start), .table_i(pend_table_q), .busy_o(t_busy),
     .bad_o(t_bad), .two_o(t_two), .base_o(t_base), .sign_o(t_sign), .lim_o(t_lim), .fc_o(t_fc),
@@ -182,16 +200,16 @@ module sfp2_decoder #(
   );
 
   // Lanes //
-  localparam int unsigned RecBits = NumLanes * 26 + LaneCntW + 5 + 4 + 2 + WordsW;
+  localparam int unsigned RecBits = sfp2_pkg::dec_step_bits(NumLanes, ChunkValues);
   logic               rec_valid, rec_ready, b_idle, lane_ok, plane_ok;
   logic [RecBits-1:0] rec;
   sfp2_dec_lanes #(
     .NumLanes(NumLanes), .ChunkValues(ChunkValues), .BeatWords(BeatWords)
   ) u_lanes (
     .clk_i, .rst_ni, .man_bits_i(man_q),
-    .desc_valid_i(da_valid), .desc_ready_o(da_ready), .desc_values_i(da_values),
-    .desc_words_i(da_words), .desc_raw_i(da_raw), .desc_last_i(da_last),
-    .desc_first_i(da_first), .desc_err_i(da_err),
+    .desc_valid_i(da_valid), .desc_ready_o(da_ready), .desc_values_i(da.values),
+    .desc_words_i(da.words), .desc_raw_i(da.raw), .desc_last_i(da.last),
+    .desc_first_i(da.first), .desc_err_i(da.err),
     .setup_start_o(setup_start), .setup_busy_i(t_busy),
     .pipe_empty_i(!rec_valid && b_idle && !t_busy), .table_bad_i(t_bad), .two_i(t_two),
     .lim_i(t_lim), .zero_cw_i(t_zero_cw), .zero_len_i(t_zero_len), .esc_cw_i(t_esc_cw),
@@ -201,8 +219,8 @@ module sfp2_decoder #(
   );
 
   // Build //
-  logic       res_valid, res_ready;
-  logic [5:0] res;
+  logic                  res_valid, res_ready, res_bad, res_last;
+  logic [StatusBits-1:0] res_err;
   sfp2_dec_build #(
     .NumLanes(NumLanes), .ChunkValues(ChunkValues), .BeatWords(BeatWords)
   ) u_build (
@@ -212,15 +230,16 @@ module sfp2_decoder #(
     .plane_valid_i, .plane_ready_o, .plane_data_i, .plane_count_i, .plane_ok_i(plane_ok),
     .values_valid_o, .values_ready_i, .values_data_o, .values_lanes_o, .values_chunk_end_o,
     .values_last_o,
-    .res_valid_o(res_valid), .res_ready_i(res_ready), .res_data_o(res), .idle_o(b_idle)
+    .res_valid_o(res_valid), .res_ready_i(res_ready), .res_err_o(res_err), .res_bad_o(res_bad),
+    .res_last_o(res_last), .idle_o(b_idle)
   );
 
   // CRC //
   logic ok_valid, ok_ready, ok;
   sfp2_dec_crc #(.ChunkValues(ChunkValues), .BeatWords(BeatWords)) u_crc (
     .clk_i, .rst_ni,
-    .desc_valid_i(db_valid), .desc_ready_o(db_ready), .desc_raw_i(db_raw),
-    .desc_words_i(db_words), .desc_crc_i(db_crc),
+    .desc_valid_i(db_valid), .desc_ready_o(db_ready), .desc_raw_i(db.raw),
+    .desc_words_i(db.words), .desc_crc_i(db.crc),
     .lane_ack_i(lane_valid_i && lane_ready_o), .lane_data_i, .lane_count_i,
     .lane_ok_o(lane_ok),
     .plane_ack_i(plane_valid_i && plane_ready_o), .plane_data_i, .plane_count_i,
@@ -230,23 +249,29 @@ module sfp2_decoder #(
 
   // Status: configuration, table, index, then CRC, then the chunk's first error (the
   // descriptor's error reaches res as the chunk's first error) //
-  logic       st_ready;
-  logic [3:0] code;
+  typedef struct packed {
+    logic [StatusBits-1:0] code;
+    logic                  last;
+  } status_t;
+  status_t st_in, st_out;
+  logic    st_ready;
   always_comb begin
-    if (res[5:2] == sfp2_pkg::St2BadConfig) code = sfp2_pkg::St2BadConfig;
-    else if (res[1]) code = sfp2_pkg::St2BadTable;
-    else if (res[5:2] == sfp2_pkg::St2BadIndex) code = sfp2_pkg::St2BadIndex;
-    else if (!ok) code = sfp2_pkg::St2Crc;
-    else code = res[5:2];
+    if (res_err == sfp2_pkg::St2BadConfig) st_in.code = sfp2_pkg::St2BadConfig;
+    else if (res_bad) st_in.code = sfp2_pkg::St2BadTable;
+    else if (res_err == sfp2_pkg::St2BadIndex) st_in.code = sfp2_pkg::St2BadIndex;
+    else if (!ok) st_in.code = sfp2_pkg::St2Crc;
+    else st_in.code = res_err;
+    st_in.last = res_last;
   end
   assign res_ready = st_ready && ok_valid;
   assign ok_ready  = st_ready && res_valid;
-  sfp_stage #(.Width(5), .Spill(0)) u_status (
+  sfp_stage #(.Width($bits(st_in)), .Spill(0)) u_status (
     .clk_i, .rst_ni,
-    .in_valid_i (res_valid && ok_valid), .in_ready_o(st_ready), .in_data_i({code, res[0]}),
-    .out_valid_o(status_valid_o), .out_ready_i(status_ready_i),
-    .out_data_o ({status_code_o, status_last_o})
+    .in_valid_i (res_valid && ok_valid), .in_ready_o(st_ready), .in_data_i(st_in),
+    .out_valid_o(status_valid_o), .out_ready_i(status_ready_i), .out_data_o(st_out)
   );
+  assign status_code_o = st_out.code;
+  assign status_last_o = st_out.last;
 
   // Starvation: a stream the decoder is ready on (it is ready only for words that an accepted
   // chunk still owes) offers no beat.
@@ -263,8 +288,8 @@ module sfp2_decoder #(
   `SFP_ASSERT_INIT(ParamBeat_A, BeatWords >= 1 && BeatWords <= 64)
   // The descriptor check leaves the blocks only what they handle: values 1 .. C, a coded chunk
   // of at least its header word, m within the format.
-  `SFP_ASSERT(DescValues_A, da_valid |-> da_values != '0 && 32'(da_values) <= ChunkValues &&
-              (da_raw || da_words != '0))
+  `SFP_ASSERT(DescValues_A, da_valid |-> da.values != '0 && 32'(da.values) <= ChunkValues &&
+              (da.raw || da.words != '0))
   `SFP_ASSERT(SetupMan_A, setup_start |-> pend_man_q <= sfp_pkg::man_bits(pend_bf16_q))
   `SFP_ASSUME_STABLE(ChunkStable_M, chunk_valid_i, chunk_ready_o,
                      {chunk_words_i, chunk_raw_i, chunk_crc_i, chunk_values_i, chunk_last_i})

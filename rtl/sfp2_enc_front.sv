@@ -42,17 +42,25 @@ module sfp2_enc_front #(
   localparam int unsigned DecBeats = (Beats < sfp2_pkg::MinLaneValues) ? Beats :
                                      sfp2_pkg::MinLaneValues;
   localparam int unsigned BeatW = (Beats > 1) ? $clog2(Beats) : 1;
-  localparam int unsigned RowW = NumLanes * VW + LaneCntW + 2;
   localparam int unsigned LLog = $clog2(NumLanes);
 
   // Input skid stage //
-  logic                   s0_valid, s0_ready, s0_last;
-  logic [NumLanes*VW-1:0] s0_data;
-  logic [LaneCntW-1:0]    s0_lanes;
-  sfp_stage #(.Width(NumLanes * VW + LaneCntW + 1), .Spill(1)) u_in (
+  typedef struct packed {
+    logic                   last;
+    logic [LaneCntW-1:0]    lanes;
+    logic [NumLanes*VW-1:0] data;
+  } in_beat_t;
+  in_beat_t in_b, s0;
+  always_comb begin
+    in_b.last  = in_last_i;
+    in_b.lanes = in_lanes_i;
+    in_b.data  = in_data_i;
+  end
+  logic s0_valid, s0_ready;
+  sfp_stage #(.Width($bits(in_b)), .Spill(1)) u_in (
     .clk_i, .rst_ni,
-    .in_valid_i, .in_ready_o, .in_data_i({in_last_i, in_lanes_i, in_data_i}),
-    .out_valid_o(s0_valid), .out_ready_i(s0_ready), .out_data_o({s0_last, s0_lanes, s0_data})
+    .in_valid_i, .in_ready_o, .in_data_i(in_b),
+    .out_valid_o(s0_valid), .out_ready_i(s0_ready), .out_data_o(s0)
   );
 
   // Quantize and write //
@@ -61,8 +69,8 @@ module sfp2_enc_front #(
   always_comb begin
     q_in = '0;
     for (int l = 0; l < NumLanes; l++) begin
-      q_in = cfg_i.bf16 ? {s0_data[l*VW+:16], 16'd0} : s0_data[l*VW+:VW];
-      q_data[l*VW+:VW] = (l < 32'(s0_lanes)) ? sfp_pkg::quantize(q_in, cfg_i.man_bits, cfg_i.rne) :
+      q_in = cfg_i.bf16 ? {s0.data[l*VW+:16], 16'd0} : s0.data[l*VW+:VW];
+      q_data[l*VW+:VW] = (l < 32'(s0.lanes)) ? sfp_pkg::quantize(q_in, cfg_i.man_bits, cfg_i.rne) :
                                                  32'd0;
     end
   end
@@ -79,9 +87,9 @@ module sfp2_enc_front #(
   logic [2:0]        info_lcl;
   logic              re;
 
-  assign w_end  = s0_last || wbeat_q == BeatW'(Beats - 1);
-  assign w_push = !decided_q && (s0_last || wbeat_q == BeatW'(DecBeats - 1));
-  assign w_vals = 32'(wbeat_q) * NumLanes + 32'(s0_lanes);
+  assign w_end  = s0.last || wbeat_q == BeatW'(Beats - 1);
+  assign w_push = !decided_q && (s0.last || wbeat_q == BeatW'(DecBeats - 1));
+  assign w_vals = 32'(wbeat_q) * NumLanes + 32'(s0.lanes);
   assign w_lc   = sfp2_pkg::chunk_lanes(6'(NumLanes), w_vals);
   always_comb begin
     w_lcl = '0;
@@ -90,16 +98,28 @@ module sfp2_enc_front #(
   assign s0_ready = fcnt_q != (PtrW + 1)'(FifoRows) && info_ready;
   assign w_ack    = s0_valid && s0_ready;
 
-  sfp_fifo #(.Depth(4), .Width(3)) u_info (
+  sfp_fifo #(.Depth(4), .Width($bits(w_lcl))) u_info (
     .clk_i, .rst_ni,
     .in_valid_i(w_ack && w_push), .in_ready_o(info_ready), .in_data_i(w_lcl),
     .out_valid_o(info_valid), .out_ready_i(info_pop), .out_data_o(info_lcl)
   );
 
-  logic [RowW-1:0] row;
-  sfp_ram #(.Width(RowW), .Depth(FifoRows)) u_fifo (
+  // A FIFO row: a quantized beat, whether it ends its chunk and its tensor.
+  typedef struct packed {
+    logic                   tlast, chunk_end;
+    logic [LaneCntW-1:0]    lanes;
+    logic [NumLanes*VW-1:0] data;
+  } row_t;
+  row_t wrow, row;
+  always_comb begin
+    wrow.tlast     = s0.last;
+    wrow.chunk_end = w_end;
+    wrow.lanes     = s0.lanes;
+    wrow.data      = q_data;
+  end
+  sfp_ram #(.Width($bits(wrow)), .Depth(FifoRows)) u_fifo (
     .clk_i, .rst_ni,
-    .we_i(w_ack), .waddr_i(wptr_q), .wdata_i({s0_last, w_end, s0_lanes, q_data}),
+    .we_i(w_ack), .waddr_i(wptr_q), .wdata_i(wrow),
     .re_i(re), .raddr_i(rptr_q), .rdata_o(row)
   );
 
@@ -127,7 +147,10 @@ module sfp2_enc_front #(
   logic                   step_ack, last_sub, row_done, next_new;
   logic [LLog+1:0]        sub_first, sub_left;
 
-  assign {r_tlast, r_end, r_lanes, r_data} = row;
+  assign r_tlast = row.tlast;
+  assign r_end   = row.chunk_end;
+  assign r_lanes = row.lanes;
+  assign r_data  = row.data;
   assign sub_first = (LLog + 2)'(j_q) << lcl_q;              // first value of this step
   assign sub_left  = (LLog + 2)'(r_lanes) - sub_first;       // values left in the row
   assign last_sub  = sub_left <= ((LLog + 2)'(1) << lcl_q);

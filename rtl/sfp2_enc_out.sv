@@ -16,7 +16,8 @@ module sfp2_enc_out #(
   parameter  int unsigned ChunkValues = 16384,
   parameter  int unsigned BeatWords   = 16,
   localparam int unsigned RowW        = BeatWords * 32,
-  localparam int unsigned SlotMax     = (21 * ChunkValues + 62 * NumLanes) / 32 + 1,
+  localparam int unsigned SlotMax     = (sfp2_pkg::MaxValueBits * ChunkValues + 62 * NumLanes) /
+                                        32 + 1,
   localparam int unsigned SlotW       = $clog2(SlotMax + 1),
   localparam int unsigned SlotRows    = ((SlotMax + BeatWords - 1) / BeatWords < 2) ? 2 :
                                         (SlotMax + BeatWords - 1) / BeatWords,
@@ -269,20 +270,44 @@ module sfp2_enc_out #(
     if (go) crc_q <= emit ? crc_out : crc_in;
   end
 
-  sfp_stage #(.Width(RowW + CountW + 1), .Spill(1)) u_words (
+  typedef struct packed {
+    logic              last;
+    logic [CountW-1:0] count;
+    logic [RowW-1:0]   data;
+  } words_beat_t;
+  typedef struct packed {
+    logic              last, raw;
+    logic [31:0]       crc;
+    logic [WordsW-1:0] words;
+  } index_entry_t;
+  words_beat_t  w_in, w_out;
+  index_entry_t x_in, x_out;
+  always_comb begin
+    w_in.last  = e_tlast && final_beat;
+    w_in.count = e_count;
+    w_in.data  = e_data;
+    x_in.last  = e_tlast;
+    x_in.raw   = e_raw;
+    x_in.crc   = crc_out ^ sfp2_pkg::CrcInit;
+    x_in.words = e_words;
+  end
+  sfp_stage #(.Width($bits(w_in)), .Spill(1)) u_words (
     .clk_i, .rst_ni,
-    .in_valid_i(go && emit), .in_ready_o(w_in_ready),
-    .in_data_i({e_tlast && final_beat, e_count, e_data}),
-    .out_valid_o(words_valid_o), .out_ready_i(words_ready_i),
-    .out_data_o({words_last_o, words_count_o, words_data_o})
+    .in_valid_i(go && emit), .in_ready_o(w_in_ready), .in_data_i(w_in),
+    .out_valid_o(words_valid_o), .out_ready_i(words_ready_i), .out_data_o(w_out)
   );
-  sfp_stage #(.Width(WordsW + 1 + 32 + 1), .Spill(1)) u_index (
+  sfp_stage #(.Width($bits(x_in)), .Spill(1)) u_index (
     .clk_i, .rst_ni,
-    .in_valid_i(go && emit && final_beat), .in_ready_o(i_in_ready),
-    .in_data_i({e_tlast, e_raw, crc_out ^ sfp2_pkg::CrcInit, e_words}),
-    .out_valid_o(index_valid_o), .out_ready_i(index_ready_i),
-    .out_data_o({index_last_o, index_raw_o, index_crc_o, index_words_o})
+    .in_valid_i(go && emit && final_beat), .in_ready_o(i_in_ready), .in_data_i(x_in),
+    .out_valid_o(index_valid_o), .out_ready_i(index_ready_i), .out_data_o(x_out)
   );
+  assign words_last_o  = w_out.last;
+  assign words_count_o = w_out.count;
+  assign words_data_o  = w_out.data;
+  assign index_last_o  = x_out.last;
+  assign index_raw_o   = x_out.raw;
+  assign index_crc_o   = x_out.crc;
+  assign index_words_o = x_out.words;
 
   `SFP_ASSERT_INIT(ParamBeat_A, BeatWords >= 1 && (BeatWords & (BeatWords - 1)) == 0)
   // A coded chunk has at least one lane word (every value has a codeword of 1 bit or more).

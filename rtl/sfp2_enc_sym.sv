@@ -17,14 +17,12 @@ module sfp2_enc_sym #(
   localparam int unsigned VW       = 32,
   localparam int unsigned LaneCntW = $clog2(NumLanes + 1),
   localparam int unsigned BitsW    = sfp2_pkg::MaxValueBits,        // 21
-  localparam int unsigned NbW      = 5,
-  localparam int unsigned PlaneW   = NumLanes * 24,                 // s + m <= 24 per entry
+  localparam int unsigned NbW      = $clog2(BitsW + 1),
+  localparam int unsigned PlaneW   = NumLanes * (1 + 23),           // s + m <= 24 per entry
   localparam int unsigned PLenW    = $clog2(PlaneW + 1),
   localparam int unsigned RawW     = NumLanes * VW,
   localparam int unsigned RLenW    = $clog2(RawW + 1),
-  localparam int unsigned CwW      = 2 * sfp2_pkg::NumSyms * sfp2_pkg::MaxCodeBits,
-  localparam int unsigned OutW     = NumLanes * (BitsW + NbW) + PlaneW + PLenW + RawW + RLenW +
-                                     LaneCntW + 4
+  localparam int unsigned CwW      = sfp2_pkg::NumCodes * sfp2_pkg::NumSyms * sfp2_pkg::MaxCodeBits
 ) (
   input  logic                         clk_i,
   input  logic                         rst_ni,
@@ -159,15 +157,46 @@ module sfp2_enc_sym #(
     end
   end
 
-  sfp_stage #(.Width(OutW), .Spill(0)) u_out (
+  typedef struct packed {
+    logic [NumLanes*BitsW-1:0] bits;
+    logic [NumLanes*NbW-1:0]   nb;
+    logic [PlaneW-1:0]         plane;
+    logic [PLenW-1:0]          plen;
+    logic [RawW-1:0]           raw;
+    logic [RLenW-1:0]          rlen;
+    logic [LaneCntW-1:0]       count;
+    logic                      bad, first, chunk_end, tlast;
+  } sym_beat_t;
+  sym_beat_t o_in, o_out;
+  always_comb begin
+    o_in.bits      = bits;
+    o_in.nb        = nb;
+    o_in.plane     = plane;
+    o_in.plen      = plen;
+    o_in.raw       = raw;
+    o_in.rlen      = rlen;
+    o_in.count     = in_count_i;
+    o_in.bad       = bad;
+    o_in.first     = in_first_i;
+    o_in.chunk_end = in_end_i;
+    o_in.tlast     = in_tlast_i;
+  end
+  sfp_stage #(.Width($bits(o_in)), .Spill(0)) u_out (
     .clk_i, .rst_ni,
-    .in_valid_i, .in_ready_o,
-    .in_data_i({bits, nb, plane, plen, raw, rlen, in_count_i, bad, in_first_i, in_end_i,
-                in_tlast_i}),
-    .out_valid_o, .out_ready_i,
-    .out_data_o({out_bits_o, out_nb_o, out_plane_o, out_plen_o, out_raw_o, out_rlen_o,
-                 out_count_o, out_bad_o, out_first_o, out_end_o, out_tlast_o})
+    .in_valid_i, .in_ready_o, .in_data_i(o_in),
+    .out_valid_o, .out_ready_i, .out_data_o(o_out)
   );
+  assign out_bits_o  = o_out.bits;
+  assign out_nb_o    = o_out.nb;
+  assign out_plane_o = o_out.plane;
+  assign out_plen_o  = o_out.plen;
+  assign out_raw_o   = o_out.raw;
+  assign out_rlen_o  = o_out.rlen;
+  assign out_count_o = o_out.count;
+  assign out_bad_o   = o_out.bad;
+  assign out_first_o = o_out.first;
+  assign out_end_o   = o_out.chunk_end;
+  assign out_tlast_o = o_out.tlast;
 
   `SFP_ASSERT(Count_A, in_valid_i |-> in_count_i != '0)
   `SFP_ASSERT(PlaneLen_A, in_valid_i |-> 32'(plen) <= PlaneW)

@@ -27,6 +27,31 @@ package sfp2_pkg;
   parameter int unsigned NumSyms = SymDist0 + MaxDistSymbols;  // 51
   parameter int unsigned SymBits = 6;                          // holds 0 .. NumSyms - 1
   parameter int unsigned LenBits = 4;                          // a codeword length, 0 .. 12
+  parameter int unsigned NumCodes = 2;                         // code 0, and code 1 after ZERO
+  parameter int unsigned ExpBits = 8;                          // a value's exponent field
+  parameter int unsigned StatusBits = 4;                       // a status code (status2_e)
+
+  // The decoder's per-tensor tables (sfp2_dec_table), flattened per code c and length k (1 ..
+  // MaxCodeBits) or sorted symbol i: the canonical limit of length k left-aligned in
+  // MaxCodeBits + 1 bits, the first codeword of length k, the offset of its symbols, the
+  // symbols in canonical order.
+  parameter int unsigned LimBits = MaxCodeBits + 1;
+  parameter int unsigned LimVecBits = NumCodes * MaxCodeBits * LimBits;      // [(c*12+k-1)*13]
+  parameter int unsigned FcVecBits = NumCodes * MaxCodeBits * MaxCodeBits;   // [(c*12+k-1)*12]
+  parameter int unsigned OffVecBits = NumCodes * MaxCodeBits * SymBits;      // [(c*12+k-1)*6]
+  parameter int unsigned SymVecBits = NumCodes * NumSyms * SymBits;          // [(c*51+i)*6]
+
+  // Decoder step record (sfp2_dec_lanes -> sfp2_dec_build): per lane a dec_lane_t (lane 0 in
+  // the most significant place of the lanes' field), then the step's fields (dec_step_bits).
+  // after: the bits after the codeword (an escaped exponent, then the m = 0 mantissa bit).
+  parameter int unsigned AfterBits = EscExpBits + 1;
+  typedef struct packed {
+    logic [AfterBits-1:0]   after;
+    logic                   code;
+    logic [LenBits-1:0]     len;
+    logic [MaxCodeBits-1:0] x;      // the peeked bits X
+  } dec_lane_t;
+  parameter int unsigned DecLaneBits = AfterBits + 1 + LenBits + MaxCodeBits;  // $bits(dec_lane_t)
 
   // Table sign field.
   parameter logic [1:0] SignMixed = 2'd0;  // the plane holds a sign bit per coded value
@@ -105,6 +130,15 @@ package sfp2_pkg;
   // Longest chunk of C values in words: a raw chunk of FP32 with m = 23, ceil(C * 32 / 32).
   function automatic int unsigned chunk_words_max(int unsigned chunk);
     chunk_words_max = chunk * (1 + 8 + 23) / WordBits;
+  endfunction
+
+  // Bits of the decoder's step record with `lanes` lanes and chunks of `chunk` values: the
+  // lanes, then the step's lane count, five flags (first, last, raw, tensor's last, illegal
+  // table), the chunk's first error so far, two end-of-lanes errors (padding, length) and the
+  // chunk's plane words. The modules' step structs are checked against it at elaboration.
+  function automatic int unsigned dec_step_bits(int unsigned lanes, int unsigned chunk);
+    dec_step_bits = lanes * DecLaneBits + $clog2(lanes + 1) + 5 + StatusBits + 2 +
+                    $clog2(chunk_words_max(chunk) + 1);
   endfunction
 
   /* verilator coverage_on */
