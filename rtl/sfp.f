@@ -3,6 +3,7 @@ rtl/sfp_pkg.sv
 rtl/sfp2_pkg.sv
 rtl/sfp_stage.sv
 rtl/sfp_fifo.sv
+rtl/sfp2_crc_beat.sv
 rtl/sfp2_dec_table.sv
 rtl/sfp2_dec_lanes.sv
 rtl/sfp2_dec_build.sv

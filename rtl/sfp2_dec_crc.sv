@@ -9,9 +9,8 @@
 //               byte 1, all of its words)
 //   combine     T^(32 P) * lane XOR plane, advancing the lane register by up to BeatWords zero
 //               words per cycle (ceil(P / BeatWords) cycles), overlapping the next chunk
-// One beat (1..BeatWords words) per cycle on each side: the words are right-aligned in a
-// BeatWords-word window, the register is XORed into the first word, and one constant GF(2)
-// matrix (an XOR tree per output bit) gives the new register.
+// One beat (1..BeatWords words) per cycle on each side, through sfp2_crc_beat (one constant
+// GF(2) matrix over a BeatWords-word window: an XOR tree per output bit).
 // Paths: lane_ok_o, plane_ok_o, desc_ready_o registered (state and FIFO flags).
 `include "sfp_assert.svh"
 
@@ -41,41 +40,8 @@ module sfp2_dec_crc #(
   output logic                    ok_o
 );
   localparam int unsigned BW  = BeatWords;
-  localparam int unsigned NB  = BeatWords * 32;
   localparam logic [31:0] Init0 = sfp2_pkg::crc32c_byte(sfp2_pkg::CrcInit, 8'h00);
   localparam logic [31:0] Init1 = sfp2_pkg::crc32c_byte(sfp2_pkg::CrcInit, 8'h01);
-
-  // Column j of the window's matrix: the register after a 1 at window bit j from state 0.
-  // Mask of output bit i: bits [i*NB +: NB].
-  /* verilator coverage_off */
-  function automatic logic [32*NB-1:0] window_masks();
-    logic [31:0] c;
-    logic [32*NB-1:0] m;
-    m = '0;
-    c = sfp2_pkg::CrcPolyRefl;
-    for (int j = NB - 1; j >= 0; j--) begin
-      for (int i = 0; i < 32; i++) m[i*NB+j] = c[i];
-      c = c[0] ? (c >> 1) ^ sfp2_pkg::CrcPolyRefl : (c >> 1);
-    end
-    window_masks = m;
-  endfunction
-  /* verilator coverage_on */
-  localparam logic [32*NB-1:0] Masks = window_masks();
-
-  // The register after `cnt` words (1..BeatWords) of data from register s.
-  function automatic logic [31:0] crc_beat(logic [31:0] s, logic [NB-1:0] data,
-                                           logic [CountW-1:0] cnt);
-    logic [NB-1:0] z;
-    logic [31:0]   r;
-    z = data;
-    for (int unsigned i = 0; i < BW; i++) begin
-      if (CountW'(i) >= cnt) z[i*32+:32] = '0;
-    end
-    z = z << (32 * (BW - 32'(cnt)));
-    z[32*(BW-32'(cnt))+:32] = z[32*(BW-32'(cnt))+:32] ^ s;
-    for (int i = 0; i < 32; i++) r[i] = ^(z & Masks[i*NB+:NB]);
-    crc_beat = r;
-  endfunction
 
   logic [31:0]       desc_crc_q;
 
@@ -115,7 +81,9 @@ module sfp2_dec_crc #(
   assign hdr_nl   = (lane_data_i[31:0] >= 32'(l_words_q)) ? l_words_q - WordsW'(1) :
                                                             WordsW'(lane_data_i[31:0]);
   assign l_expect = l_hdr_q ? (WordsW + 1)'(hdr_nl) + (WordsW + 1)'(1) : l_expect_q;
-  assign l_s_d    = crc_beat(l_s_q, lane_data_i, lane_count_i);
+  sfp2_crc_beat #(.BeatWords(BeatWords)) u_lane_crc (
+    .s_i(l_s_q), .data_i(lane_data_i), .cnt_i(lane_count_i), .crc_o(l_s_d)
+  );
   assign l_done   = lane_ack_i && l_rcv_q + (WordsW + 1)'(lane_count_i) == l_expect;
   assign lane_ok_o = l_run_q && lr_in_r && pf_in_r;
   assign d_take    = !l_run_q && desc_valid_i && lr_in_r && pf_in_r;
@@ -166,7 +134,9 @@ module sfp2_dec_crc #(
   assign p_take     = !p_run_q && pf_out_v && pr_in_r;
   assign pf_out_r   = p_take;
   assign plane_ok_o = p_run_q && pr_in_r;
-  assign p_s_d      = crc_beat(p_s_q, plane_data_i, plane_count_i);
+  sfp2_crc_beat #(.BeatWords(BeatWords)) u_plane_crc (
+    .s_i(p_s_q), .data_i(plane_data_i), .cnt_i(plane_count_i), .crc_o(p_s_d)
+  );
   assign p_done     = plane_ack_i && p_rem_q == WordsW'(plane_count_i);
   assign pr_in_v    = (p_take && pf_p == '0) || p_done;
   assign pr_in_s    = p_take ? 32'd0 : p_s_d;
@@ -198,7 +168,10 @@ module sfp2_dec_crc #(
   assign lr_out_r = c_take;
   assign pr_out_r = c_take;
   assign c_k      = (c_rem_q >= WordsW'(BW)) ? CountW'(BW) : CountW'(c_rem_q);
-  assign c_adv    = crc_beat(c_s_q, '0, c_k);
+  // The lane register advanced over c_k zero words.
+  sfp2_crc_beat #(.BeatWords(BeatWords)) u_adv (
+    .s_i(c_s_q), .data_i('0), .cnt_i(c_k), .crc_o(c_adv)
+  );
   always_comb begin
     c_push = 1'b0;
     c_ok   = 1'b0;

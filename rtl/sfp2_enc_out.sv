@@ -235,11 +235,10 @@ module sfp2_enc_out #(
       e_tlast = r_tlast;
       e_words = r_words;
     end
-    crc_out = crc_in;
-    for (int w = 0; w < BW; w++) begin
-      if (w < 32'(e_count)) crc_out = sfp2_pkg::crc32c_word(crc_out, e_data[w*32+:32]);
-    end
   end
+  sfp2_crc_beat #(.BeatWords(BeatWords)) u_crc (
+    .s_i(crc_in), .data_i(e_data), .cnt_i(e_count), .crc_o(crc_out)
+  );
   assign go = (flush_q || rv_q) && (!emit || (w_in_ready && (!final_beat || i_in_ready)));
   assign consume = !flush_q && rv_q && go;
   assign can_issue = !rv_q || consume;

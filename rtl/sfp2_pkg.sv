@@ -105,15 +105,6 @@ package sfp2_pkg;
     crc32c_byte = c;
   endfunction
 
-  function automatic logic [31:0] crc32c_word(logic [31:0] crc, logic [31:0] data);
-    logic [31:0] c;
-    c = crc;
-    for (int i = 0; i < 32; i++) begin
-      c = (c[0] ^ data[i]) ? (c >> 1) ^ CrcPolyRefl : (c >> 1);
-    end
-    crc32c_word = c;
-  endfunction
-
   // Elaboration-time functions: no simulation coverage points.
   /* verilator coverage_off */
 
