@@ -12,20 +12,21 @@
 #   make gate            simulates the generic gate netlists of GATE_SETS against the golden
 #                        model (ctest -L gate) under the RTL benches' own test cases (tb/gate2/)
 # Variables:
-#   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt) or aliases: default (v4; v16 takes
-#                        over 40 minutes per top), shipped, all
+#   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt) or aliases: default (v4, about 12
+#                        minutes for both tops on two cores; v16 takes over 40 minutes per top),
+#                        shipped, all
 #   LIBERTY=<lib[.gz]>   Liberty library (default synth/pdk/sky130hd_tt.lib.gz; `none`: the
 #                        generic estimate); a copy without the lpflow cells goes to
 #                        $(BUILD)/synth/lib/
 #   SYNTH_PERIOD_PS=5000 clock period for ABC's delay target and for OpenSTA (200 MHz)
 #   GATE_SETS=v4         shipped sets whose netlists `make gate` simulates
-#   GATE_BENCHES=enc2    benches `make gate` runs on them: enc2, dec2, loop2 (dec2 and loop2
-#                        simulate the decoder netlist, whose model compiles for over 20 minutes)
+#   GATE_BENCHES="enc2 dec2"  benches `make gate` runs on them: enc2 (the encoder netlist), dec2
+#                        (the decoder's), loop2 (both)
 SYNTH_SETS      ?= default
 LIBERTY         ?= synth/pdk/sky130hd_tt.lib.gz
 SYNTH_PERIOD_PS ?= 5000
 GATE_SETS       ?= v4
-GATE_BENCHES    ?= enc2
+GATE_BENCHES    ?= enc2 dec2
 SYNTH_DIR       := $(BUILD)/synth
 
 .PHONY: synth synth-runs gate synth-deps

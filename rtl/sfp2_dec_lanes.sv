@@ -85,6 +85,8 @@ module sfp2_dec_lanes #(
   localparam int unsigned BufW   = sfp2_pkg::LaneBufBits;
   localparam int unsigned FillW  = $clog2(sfp2_pkg::LaneBufBits + 1);
   localparam int unsigned VB     = sfp2_pkg::MaxValueBits;  // a value's lane bits at most
+  // X's bits but the least significant (Yosys 0.23 reads `~W'(1)` as a cast to width ~W).
+  localparam logic [CodeW-1:0] HiBits = {{(CodeW - 1){1'b1}}, 1'b0};
 
   typedef enum logic [2:0] {
     SIdle,
@@ -264,8 +266,8 @@ module sfp2_dec_lanes #(
         oh[k] = tp && !t[k];
         tp    = t[k];
       end
-      e_hi = ((xh ^ esc_al_q[code]) & esc_mask_q[code] & ~CodeW'(1)) == '0;
-      z_hi = ((xh ^ zero_al_q[code]) & zero_mask_q[code] & ~CodeW'(1)) == '0;
+      e_hi = ((xh ^ esc_al_q[code]) & esc_mask_q[code] & HiBits) == '0;
+      z_hi = ((xh ^ zero_al_q[code]) & zero_mask_q[code] & HiBits) == '0;
       esc  = !nomatch && esc_mask_q[code] != '0 && e_hi &&
              (!esc_mask_q[code][0] || x0 == esc_al_q[code][0]);
       zero = !nomatch && zero_mask_q[code] != '0 && z_hi &&

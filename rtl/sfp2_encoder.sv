@@ -6,9 +6,9 @@
 // (sfp::encode with Config::lossless(fp, 2), chunk = ChunkValues, lanes = NumLanes).
 // Spec: docs/format.md, "Version 2 tensor stream" through "Version 2 encoder obligations".
 // The code table is configuration (the model's build_table for the tensor), like m.
-// Blocks: table (canonical codewords, NumSyms cycles per tensor) -> front (quantize, chunks,
-// L_c) -> sym (symbols, lane bits, plane entries, raw fields) -> pack (refill rule, slots,
-// staging writes, N, raw-or-coded) -> two staging buffers (sfp_ram) -> out (stored order,
+// Blocks: table (canonical codewords, at most 12 + NumSyms cycles per tensor) -> front
+// (quantize, chunks, L_c) -> sym (symbols, lane bits, plane entries, raw fields) -> pack
+// (refill rule, slots, staging writes, N, raw-or-coded) -> two staging buffers (sfp_ram) -> out (stored order,
 // CRC-32C, index). Phase 1 (front .. pack) codes chunk k+1 into one buffer while phase 2 (out)
 // sends chunk k from the other (docs/architecture.md, "Version 2 encoder").
 // Per tensor: cfg_i and table_i are sampled with the tensor's first beat; that beat waits until

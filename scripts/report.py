@@ -264,8 +264,7 @@ def traffic_section(runs, out):
             "pessimistic against a codec built in the accelerator's node.\n")
     else:
         md.append("Codec energy: not measured in this run (it needs a Liberty synthesis: set "
-                  "`LIBERTY=synth/pdk/sky130hd_tt.lib.gz` and keep `SYNTH=1`; the encoder's "
-                  "mapping takes over an hour).\n")
+                  "keep `SYNTH=1` and `LIBERTY` unset, the committed sky130hd library).\n")
     rows = []
     for (net, pol), r in sorted(runs.items()):
         if not r["snapshots"]:
@@ -326,11 +325,10 @@ def synth_section(out):
                   "critical path (ideal clock); build/synth/report.md has the flow's details and "
                   "the critical paths.\n")
     else:
-        md.append("**Generic estimate** (the report's default, `LIBERTY=none`): Yosys 0.23 "
-                  "generic cells weighted as NAND2 equivalents, no timing (build/synth/report.md "
-                  "states the method). `LIBERTY=synth/pdk/sky130hd_tt.lib.gz make report` maps "
-                  "to the committed sky130hd library for area in µm², fmax and power (over an "
-                  "hour for the encoder); docs/architecture.md has the mapped numbers.\n")
+        md.append("**Generic estimate** (`LIBERTY=none`): Yosys 0.23 generic cells weighted "
+                  "as NAND2 equivalents, no timing (build/synth/report.md states the method). "
+                  "The default maps to the committed sky130hd library for area in µm², fmax and "
+                  "power.\n")
     # EBPC's figures per role (synth.py keys them by top, the same for both RTL families), from
     # the entries of the tops synthesized here.
     ref = d.get("ebpc", {})

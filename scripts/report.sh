@@ -12,10 +12,10 @@
 # TRAIN_SUBSET (0 = all 60000 images), TEST_SUBSET (0 = all), THREADS (2), SNAPSHOT_EVERY (300),
 # DATASET (the folder of the Fashion-MNIST .gz files; the trainer's default is Debian's
 # dataset-fashion-mnist), TRAIN (1; 0 reuses the runs already in build/report/runs),
-# RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (`none` by
-# default: the generic area estimate of the v4 blocks, about 10 minutes; the committed
-# synth/pdk/sky130hd_tt.lib.gz or another Liberty file maps them for area, timing and power, which
-# takes over an hour for the encoder in Yosys 0.23's ABC), SYNTH (1; 0 skips synthesis), and the traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
+# RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (the
+# committed synth/pdk/sky130hd_tt.lib.gz by default: the v4 blocks mapped for area, timing and
+# power, about 12 minutes; `none`: the generic estimate), SYNTH (1; 0 skips synthesis), and the
+# traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
 # (2000) (scripts/report.py, "Memory traffic").
 set -Eeuo pipefail
 BUILD="${1:-build}"
@@ -114,7 +114,7 @@ done
 begin "synth"
 rm -f "$OUT/synth.json"
 if [ "${SYNTH:-1}" != 0 ]; then
-  run make --no-print-directory synth BUILD="$BUILD" LIBERTY="${LIBERTY:-none}"
+  run make --no-print-directory synth BUILD="$BUILD" ${LIBERTY:+LIBERTY="$LIBERTY"}
   run cp "$BUILD/synth/report.json" "$OUT/synth.json"
 fi
 

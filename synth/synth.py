@@ -11,7 +11,7 @@
 #       with the set's parameters, synth -flatten, check -assert, no latch; generic statistics,
 #       logic depth (ltp -noff) and the generic gate netlist DIR/S/T.gate.v (write_verilog
 #       -noattr); the memories (sfp_ram) stay black boxes, counted in bits. With a Liberty file (already filtered, see filter_liberty.py): dfflibmap,
-#       abc -D P -constr, check -assert again, stat -liberty, the mapped netlist, then OpenSTA
+#       abc -D P -constr (ABC_SCRIPT), check -assert again, stat -liberty, the mapped netlist, then OpenSTA
 #       for the critical path, fmax and a vectorless power estimate at the target clock (every
 #       net at the activity POWER_ACTIVITY). Writes DIR/S/T.json.
 #   synth.py report --dir DIR --sets S... --md FILE --json FILE
@@ -51,6 +51,13 @@ POWER_ACTIVITY = 0.1
 # over 40 minutes per top for it on a 2-core machine, past `make report`'s 20-minute budget;
 # `make synth SYNTH_SETS=v16` measures it (docs/architecture.md, "Version 2 area and timing").
 DEFAULT_SETS = ("v4",)
+
+# ABC's mapping: Yosys's script for `abc -D -constr -liberty` without its SAT sweeps
+# (`&fraig -x`, `scorr`), which ran for over 56 CPU minutes on the v4 encoder's 123,000 gates
+# without finishing; the rewriting (dc2), structural choices (&dch -f), delay-driven mapping
+# (&nf) and buffering and sizing remain. Yosys substitutes {D} (-D <period>) and the commas.
+ABC_SCRIPT = ("+strash;dc2;dretime;strash;&get,-n;&dch,-f;&nf,{D};&put;"
+              "buffer;upsize,{D};dnsize,{D};stime,-p")
 
 # Generic estimate without a library: each Yosys internal gate weighs as much as the sky130hd
 # x1 cell with the same function, in NAND2 equivalents (area / 3.7536 um2). ABC maps to
@@ -178,7 +185,7 @@ def yosys_script(s, top, out, liberty, period_ps, constr):
         lines += [
             f"read_liberty -lib {liberty}",  # cell directions for check -assert after mapping
             f"dfflibmap -liberty {liberty}",
-            f"abc -D {period_ps} -constr {constr} -liberty {liberty}",
+            f"abc -D {period_ps} -constr {constr} -liberty {liberty} -script {ABC_SCRIPT}",
             "opt_clean -purge",
             "rename -wire",  # cells named after the nets they drive: readable timing paths
             "check -assert",
@@ -188,6 +195,11 @@ def yosys_script(s, top, out, liberty, period_ps, constr):
             "hilomap -singleton -hicell sky130_fd_sc_hd__conb_1 HI -locell sky130_fd_sc_hd__conb_1 LO",
             "insbuf -buf sky130_fd_sc_hd__buf_1 A X",
             f"write_verilog -noattr -noexpr {base}.mapped.v",
+            # OpenSTA's Verilog reader rejects parameterized instances, and the memory macros
+            # have no timing model here: the timing netlist leaves them out (their read data
+            # undriven), so paths into and out of the memories are not timed.
+        ] + [f"delete t:{b}" for b in BLACKBOXES] + [
+            f"write_verilog -noattr -noexpr {base}.sta.v",
         ]
     return "\n".join(l for l in lines if l) + "\n"
 
@@ -298,7 +310,7 @@ def run(args):
                           "ffs": sum(v for k, v in lcells.items() if is_ff(k)),
                           "cells_by_type": lcells}
         with open(base + ".sta.tcl", "w") as f:
-            f.write(sta_script(args.top, base + ".mapped.v", args.liberty, args.period_ps, out))
+            f.write(sta_script(args.top, base + ".sta.v", args.liberty, args.period_ps, out))
         t1 = time.time()
         cmd = ["sta", "-no_init", "-no_splash", "-exit", base + ".sta.tcl"]
         print(f"synth.py: {args.set} {args.top}: {' '.join(cmd)}", flush=True)
@@ -306,7 +318,7 @@ def run(args):
         with open(base + ".sta.log", "w") as f:
             f.write(r.stdout + r.stderr)
         ws = re.search(r"worst slack\s+(-?[0-9.]+)", r.stdout)
-        if r.returncode != 0 or not ws:
+        if r.returncode != 0 or not ws or re.search(r"^Error", r.stdout + r.stderr, re.M):
             die(f"OpenSTA failed for {args.set} {args.top} (see {base}.sta.log)")
         slack = float(ws.group(1))
         crit = args.period_ps / 1000.0 - slack
@@ -425,7 +437,7 @@ def report(args):
     md = ["# sfp synthesis report", ""]
     if lib:
         md += [f"Yosys 0.23 (`synth -flatten`, `dfflibmap`, `abc -D {args.period_ps}` with a "
-               f"driving cell and load) on `{results[0]['liberty']['library']}` (lpflow cells "
+               f"driving cell and load, Yosys's ABC script without its SAT sweeps) on `{results[0]['liberty']['library']}` (lpflow cells "
                f"removed); OpenSTA with an ideal clock, input and output delays 0, inputs driven "
                f"by sky130_fd_sc_hd__inv_2, outputs loaded with 5 fF, rst_ni a false path. "
                f"1 GE = sky130_fd_sc_hd__nand2_1 = {GE_UM2} um2. Power (mW) is OpenSTA's "
@@ -441,7 +453,8 @@ def report(args):
                "Set LIBERTY for area in um2 and fmax.", ""]
     md += [f"Bytes per cycle: L x 4 (one step of L FP32 values per cycle). The memories "
            f"(sfp_ram: the encoder's chunk staging) are black boxes, SRAM macros on a chip: their "
-           f"bits are listed, not in the area. EBPC anchors in this flow: encoder "
+           f"bits are listed, not in the area, and the paths into and out of them are not timed "
+           f"(no macro timing model). EBPC anchors in this flow: encoder "
            f"{EBPC['sfp2_encoder'][0]} kGE at {EBPC['sfp2_encoder'][1]:.0f} MHz, decoder "
            f"{EBPC['sfp2_decoder'][0]} kGE at {EBPC['sfp2_decoder'][1]:.0f} MHz, each for "
            f"1 byte/cycle. Targets: at least 2x better per byte/cycle (`vs EBPC` >= 2.00x, i.e. "
