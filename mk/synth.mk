@@ -12,7 +12,7 @@
 #   make gate            simulates the generic gate netlists of GATE_SETS against the golden
 #                        model (ctest -L gate) under the RTL benches' own test cases (tb/gate2/)
 # Variables:
-#   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt) or aliases: default (v4, about 12
+#   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt) or aliases: default (v4, about 8
 #                        minutes for both tops on two cores; v16 takes over 40 minutes per top),
 #                        shipped, all
 #   LIBERTY=<lib[.gz]>   Liberty library (default synth/pdk/sky130hd_tt.lib.gz; `none`: the

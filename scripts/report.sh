@@ -14,7 +14,7 @@
 # dataset-fashion-mnist), TRAIN (1; 0 reuses the runs already in build/report/runs),
 # RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (the
 # committed synth/pdk/sky130hd_tt.lib.gz by default: the v4 blocks mapped for area, timing and
-# power, about 12 minutes; `none`: the generic estimate), SYNTH (1; 0 skips synthesis), and the
+# power, about 8 minutes; `none`: the generic estimate), SYNTH (1; 0 skips synthesis), and the
 # traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
 # (2000) (scripts/report.py, "Memory traffic").
 set -Eeuo pipefail
