@@ -253,7 +253,7 @@ def traffic_section(runs, out):
     if codec:
         enc, dec = codec
         md.append(
-            f"Codec energy from synthesis (set {enc['set']}, G = {enc['G']}): encoder "
+            f"Codec energy from synthesis (set {enc['set']}, L = {enc['L']}): encoder "
             f"(`{enc['top']}`) {enc['pj_per_byte']:.2f} pJ and decoder (`{dec['top']}`) "
             f"{dec['pj_per_byte']:.2f} pJ per byte of FP32 values, OpenSTA's vectorless "
             f"estimate on the Liberty library given (every net toggling in "
@@ -342,8 +342,8 @@ def synth_section(out):
             f"{v['fmax_mhz']:.0f} MHz" for k, v in ebpc.items()) +
             "; target: at least 2× less area per byte/cycle, fmax ≥ "
             f"{d.get('fmax_target_mhz', 200):.0f} MHz.\n")
-    head = ["set", "top", "G", "C", "base", "zero", "formats", "B/cycle", "GE",
-            "kGE per B/cycle", "vs EBPC"]
+    head = ["set", "top", "L", "C", "BW", "B/cycle", "GE", "kGE per B/cycle", "vs EBPC",
+            "memory bits"]
     power = lib and all("pj_per_byte" in r for r in res)
     if lib:
         head += ["area µm²", "fmax MHz", "GB/s"]
@@ -351,9 +351,9 @@ def synth_section(out):
         head += [f"mW at {res[0]['power_clock_mhz']:.0f} MHz", "pJ per byte"]
     rows = []
     for r in res:
-        row = [r["set"], r["top"], r["G"], r["C"], r["base"], r["zero"], r["formats"],
-               r["bytes_per_cycle"], f"{r['ge']:,.0f}", f"{r['kge_per_byte_cycle']:.3f}",
-               f"{r['vs_ebpc']:.2f}x"]
+        row = [r["set"], r["top"], r["L"], r["C"], r["BW"], r["bytes_per_cycle"],
+               f"{r['ge']:,.0f}", f"{r['kge_per_byte_cycle']:.3f}", f"{r['vs_ebpc']:.2f}x",
+               f"{r['memory_bits']:,}"]
         if lib:
             row += [f"{r['area_um2']:,.0f}", f"{r['fmax_mhz']:.0f}", f"{r['gbytes_per_s']:.1f}"]
         if power:
