@@ -57,7 +57,7 @@ $(shell mkdir -p $(SYNTH_DIR) && (echo '$(SYNTH_FLOW)' | cmp -s - $(SYNTH_DIR)/f
         echo '$(SYNTH_FLOW)' > $(SYNTH_DIR)/flow.stamp))
 endif
 
-SYNTH_DEPS := $(RTL_FILES) rtl/sfp_assert.svh rtl/sfp.f $(wildcard rtl/param_sets*.txt) \
+SYNTH_DEPS := $(RTL_FILES) $(wildcard rtl/*.svh) rtl/sfp.f $(wildcard rtl/param_sets*.txt) \
               synth/synth.py $(SYNTH_DIR)/flow.stamp $(SYNTH_LIB)
 SYNTH_RUN_ARGS := --out $(SYNTH_DIR) --period-ps $(SYNTH_PERIOD_PS) \
                   $(if $(SYNTH_LIB),--liberty $(SYNTH_LIB))

@@ -84,15 +84,8 @@ module sfp2_dec_build #(
   localparam int unsigned UseW  = $clog2(32 * NumLanes + 1);  // plane bits of one step
   localparam int unsigned PposW = $clog2(ChunkValues * 32 + 1) + 1;
 
-  // The step's fields after its lanes (the same struct as sfp2_dec_lanes'), carried through
-  // the stages.
-  typedef struct packed {
-    logic [LaneCntW-1:0]   cnt;
-    logic                  first, last, raw, tlast, bad;  // bad: the tensor's table is illegal
-    logic [StatusBits-1:0] err;          // the chunk's first error before its steps
-    logic                  lpad, llen;   // last step: a lane's padding, the lanes' length
-    logic [WordsW-1:0]     plane_words;
-  } step_side_t;
+  // The step's fields after its lanes, carried through the stages.
+`include "sfp2_dec_step.svh"
   step_side_t in_side, i_side, s1_side, s_side;
   localparam int unsigned SideW = $bits(in_side);
 

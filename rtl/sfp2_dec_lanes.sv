@@ -439,14 +439,8 @@ module sfp2_dec_lanes #(
     end
   end
 
-  // Step records: the lanes, then the step (the same struct in sfp2_dec_build).
-  typedef struct packed {
-    logic [LaneCntW-1:0]   cnt;
-    logic                  first, last, raw, tlast, bad;  // bad: the tensor's table is illegal
-    logic [StatusBits-1:0] err;          // the chunk's first error before its steps
-    logic                  lpad, llen;   // last step: a lane's padding, the lanes' length
-    logic [WordsW-1:0]     plane_words;
-  } step_side_t;
+  // Step records: the lanes, then the step's fields.
+`include "sfp2_dec_step.svh"
   step_side_t side;
   always_comb begin
     side.cnt         = cnt_r;

@@ -42,7 +42,8 @@ package sfp2_pkg;
   parameter int unsigned SymVecBits = NumCodes * NumSyms * SymBits;          // [(c*51+i)*6]
 
   // Decoder step record (sfp2_dec_lanes -> sfp2_dec_build): per lane a dec_lane_t (lane 0 in
-  // the most significant place of the lanes' field), then the step's fields (dec_step_bits).
+  // the least significant place of the lanes' field), then the step's fields (step_side_t of
+  // rtl/sfp2_dec_step.svh; dec_step_bits).
   // after: the bits after the codeword (an escaped exponent, then the m = 0 mantissa bit).
   parameter int unsigned AfterBits = EscExpBits + 1;
   typedef struct packed {
