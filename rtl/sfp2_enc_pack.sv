@@ -8,7 +8,7 @@
 // Spec: docs/format.md, "Refill rule" (and its encoder paragraph), "Coded chunk", "Raw chunk",
 // "Version 2 encoder obligations" 4 and 5.
 // Slots: a lane that holds fewer than 32 bits before a value takes the step's next word; the
-// words taken in one step are numbered in lane order (a prefix count), so lane l's k-th
+// words taken in one step are numbered in lane order (a log-depth prefix count), so lane l's k-th
 // request is slot s and lane l's k-th word goes to slot s. A lane has at most two requested
 // words that are not complete (fill <= 63), kept in a two-entry slot queue. A completed word
 // waits in its lane's two-entry write queue, tagged with its buffer; each bank of each buffer
@@ -19,8 +19,12 @@
 // lane's flush entries, and the partial plane and raw rows are written the cycle after; the
 // lane state starts afresh. N = 1 + the largest slot holding a lane bit (the later words are
 // dropped), P = ceil(plane bits / 32), R = ceil(raw bits / 32); the chunk is raw when a value
-// had no codeword or R < 1 + N + P. The descriptor is handed on (done_o) once every word of
-// the chunk is written; a chunk's last step waits while the previous chunk's is pending.
+// had no codeword or R < 1 + N + P. Each lane keeps the last slot it put a bit in (its slots
+// only grow), so N needs no comparison on the step's path: after the chunk's last step the
+// lanes' last slots are reduced four to one a cycle, then N, P and R are registered, then the
+// choice (ceil(log4 L) + 3 cycles, overlapped with the next chunk's steps). The descriptor is
+// handed on (done_o) once every word of the chunk is written and the choice is made; a chunk's
+// last step waits while the previous chunk's is pending.
 // Paths: in_ready_o <- in_first_i, in_end_i, buf_full_i (and registers).
 `include "sfp_assert.svh"
 
@@ -97,6 +101,9 @@ module sfp2_enc_pack #(
 );
   localparam int unsigned LW = NumLanes;
   localparam int unsigned PosW = $clog2(RowW + 1);
+  // Rounds of the chunk-end maximum: each takes the largest of every four entries.
+  localparam int unsigned ScanSteps = ($clog2(LW) + 1) / 2 < 1 ? 1 : ($clog2(LW) + 1) / 2;
+  localparam int unsigned ScanW = $clog2(ScanSteps + 1);
 
   // Per-lane state, flattened: lane l's field at [l*W +: W].
   logic [LW*7-1:0]      fill_q;
@@ -113,8 +120,8 @@ module sfp2_enc_pack #(
   logic [LW*2-1:0]      fln_q;
 
   logic [SlotW-1:0]     next_q;         // slots handed out in this chunk
-  logic [SlotW-1:0]     maxs_q;         // largest slot holding a lane bit
-  logic                 any_q;
+  logic [LW*SlotW-1:0]  last_q;         // per lane: the last slot it put a bit in ...
+  logic [LW-1:0]        lastv_q;        // ... if any, this chunk
   logic                 bad_q, wbuf_q;
   logic [RowW+PlaneW-1:0] pacc_q;
   logic [PosW-1:0]      ppos_q;
@@ -132,6 +139,14 @@ module sfp2_enc_pack #(
   logic [SlotW-1:0]     dn_q;
   logic [WordsW-1:0]    dp_q, dr_q;
   logic                 draw_q, dtlast_q;
+  // Its lengths, over the cycles after its last step: the lanes' last slots reduced four to
+  // one a cycle into the largest (N - 1), then N, P and R, then the raw-or-coded choice.
+  logic [LW*SlotW-1:0]  flast_q;
+  logic [LW-1:0]        flastv_q;
+  logic [ScanW-1:0]     scan_q;         // rounds still to go
+  logic                 scanning_q, lens_q, choose_q, dready_q;
+  logic [WordsW+5:0]    fpbits_q, frbits_q;
+  logic                 fbad_q;
   logic [PosW-1:0]      fppos_q, frpos_q;
   logic [PRowW-1:0]     fprow_q;
   logic [RRowW-1:0]     frrow_q;
@@ -193,7 +208,7 @@ module sfp2_enc_pack #(
       if (wqn_q[l*2+:2] == 2'd2 && wq1b_q[l] == fbuf_q) old_left = 1'b1;
     end
   end
-  assign done_o = pend_q && !old_left;
+  assign done_o = pend_q && !old_left && dready_q;
 
   assign in_ready_o = q_room && !(in_first_i && buf_full_i[wbuf_q]) && !(in_end_i && pend_q);
   assign in_ack = in_valid_i && in_ready_o;
@@ -213,8 +228,26 @@ module sfp2_enc_pack #(
   logic [LW*SlotW-1:0] fl0s_n, fl1s_n;
   logic [LW*32-1:0]    fl0d_n;
   logic [LW*2-1:0]     fln_n;
-  logic [SlotW-1:0]    next_n, maxs_n;
-  logic                any_n;
+  logic [SlotW-1:0]    next_n;
+  logic [LW*SlotW-1:0] last_n;
+  logic [LW-1:0]       lastv_n;
+
+  // The step's requests: lane l takes a slot when it is active and holds fewer than 32 bits;
+  // its slot is next_q + the number of requests below it (a log-depth prefix count).
+  localparam int unsigned PcW = LaneCntW;
+  logic [LW-1:0]     req;
+  logic [LW*PcW-1:0] pcnt;   // inclusive prefix count of req
+  always_comb begin
+    for (int l = 0; l < LW; l++) begin
+      req[l] = l < 32'(in_count_i) && fill_q[l*7+:7] < 7'd32;
+      pcnt[l*PcW+:PcW] = PcW'(req[l]);
+    end
+    for (int d = 1; d < LW; d = d * 2) begin
+      for (int l = LW - 1; l >= d; l--) begin
+        pcnt[l*PcW+:PcW] = pcnt[l*PcW+:PcW] + pcnt[(l-d)*PcW+:PcW];
+      end
+    end
+  end
 
   // Loop variables.
   logic             act, flag;
@@ -237,23 +270,22 @@ module sfp2_enc_pack #(
     fl1s_n = '0;
     fl0d_n = '0;
     fln_n = '0;
-    next_n = next_q;
-    maxs_n = maxs_q;
-    any_n = any_q;
+    next_n = next_q + SlotW'(pcnt[(LW-1)*PcW+:PcW]);
+    last_n = last_q;
+    lastv_n = lastv_q;
     {act, flag, f, a, ap, s0, s1, slot, n} = '0;
     for (int l = 0; l < LW; l++) begin
       f  = fill_q[l*7+:7];
-      a  = acc_q[l*64+:64] & ((64'd1 << apos_q[l*6+:6]) - 64'd1);
+      a  = acc_q[l*64+:64] & ~({64{1'b1}} << apos_q[l*6+:6]);
       ap = 7'(apos_q[l*6+:6]);
       s0 = sq0_q[l*SlotW+:SlotW];
       s1 = sq1_q[l*SlotW+:SlotW];
       n  = sqn_q[l*2+:2];
       act  = l < 32'(in_count_i);
-      flag = act && f < 7'd32;
+      flag = req[l];
       // Refill: this lane takes the step's next slot.
       if (flag) begin
-        slot = next_n;
-        next_n = next_n + SlotW'(1);
+        slot = next_q + SlotW'(pcnt[l*PcW+:PcW]) - SlotW'(1);
         if (n == 2'd0) s0 = slot;
         else s1 = slot;
         n = n + 2'd1;
@@ -268,8 +300,8 @@ module sfp2_enc_pack #(
         enq[l] = 1'b1;
         enq_s[l*SlotW+:SlotW] = s0;
         enq_d[l*32+:32] = a[31:0];
-        if (!any_n || s0 > maxs_n) maxs_n = s0;
-        any_n = 1'b1;
+        last_n[l*SlotW+:SlotW] = s0;
+        lastv_n[l] = 1'b1;
         a  = a >> 32;
         ap = ap - 7'd32;
         s0 = s1;
@@ -282,8 +314,10 @@ module sfp2_enc_pack #(
         fl1s_n[l*SlotW+:SlotW] = s1;
         fl0d_n[l*32+:32] = (ap != '0) ? a[31:0] : 32'd0;
         fln_n[l*2+:2] = n;
-        if (n != 2'd0 && ap != '0 && (!any_n || s0 > maxs_n)) maxs_n = s0;
-        if (n != 2'd0 && ap != '0) any_n = 1'b1;
+        if (n != 2'd0 && ap != '0) begin
+          last_n[l*SlotW+:SlotW] = s0;
+          lastv_n[l] = 1'b1;
+        end
       end
       fill_n[l*7+:7] = f;
       acc_n[l*64+:64] = a;
@@ -309,9 +343,9 @@ module sfp2_enc_pack #(
   logic [PRowW:0]         prow_n;
   logic [RRowW:0]         rrow_n;
   logic [WordsW+5:0]      pbits_n, rbits_n;
-  assign pcomb = (pacc_q & (((RowW + PlaneW)'(1)) << ppos_q) - (RowW + PlaneW)'(1)) |
+  assign pcomb = (pacc_q & ~({(RowW + PlaneW){1'b1}} << ppos_q)) |
                  ((RowW + PlaneW)'(in_plane_i) << ppos_q);
-  assign rcomb = (racc_q & (((RowW + RawW)'(1)) << rpos_q) - (RowW + RawW)'(1)) |
+  assign rcomb = (racc_q & ~({(RowW + RawW){1'b1}} << rpos_q)) |
                  ((RowW + RawW)'(in_raw_i) << rpos_q);
   assign pnext = (PosW + 2)'(ppos_q) + (PosW + 2)'(in_plen_i);
   assign rnext = (PosW + 2)'(rpos_q) + (PosW + 2)'(in_rlen_i);
@@ -334,19 +368,38 @@ module sfp2_enc_pack #(
     rf_we_o = rowfl_q && frpos_q != '0;
     pf_row_o = fprow_q;
     rf_row_o = frrow_q;
-    pf_data_o = pacc_q[RowW-1:0] & ((RowW'(1) << fppos_q) - RowW'(1));
-    rf_data_o = racc_q[RowW-1:0] & ((RowW'(1) << frpos_q) - RowW'(1));
+    pf_data_o = pacc_q[RowW-1:0] & ~({RowW{1'b1}} << fppos_q);
+    rf_data_o = racc_q[RowW-1:0] & ~({RowW{1'b1}} << frpos_q);
   end
 
-  // Chunk end: lengths and the choice.
-  logic [SlotW-1:0]        n_words;
-  logic [WordsW+1:0]       p_words, r_words;
+  // Chunk end, the cycles after its last step: one round of the largest of the lanes' last
+  // slots (entry j takes the largest valid of entries 4j .. 4j + 3); then N, P and R; then the
+  // choice.
+  logic [LW*SlotW-1:0] flast_n;
+  logic [LW-1:0]       flastv_n;
+  logic [SlotW-1:0]    gmax;
+  logic                gany;
+  always_comb begin
+    flast_n = '0;
+    flastv_n = '0;
+    gmax = '0;
+    gany = 1'b0;
+    for (int j = 0; j < (LW + 3) / 4; j++) begin
+      gmax = '0;
+      gany = 1'b0;
+      for (int i = 4 * j; i < 4 * j + 4 && i < LW; i++) begin
+        if (flastv_q[i] && (!gany || flast_q[i*SlotW+:SlotW] > gmax)) begin
+          gmax = flast_q[i*SlotW+:SlotW];
+          gany = 1'b1;
+        end
+      end
+      flast_n[j*SlotW+:SlotW] = gmax;
+      flastv_n[j] = gany;
+    end
+  end
   logic [WordsW+SlotW+1:0] coded_words;
-  assign n_words = any_n ? maxs_n + SlotW'(1) : '0;
-  assign p_words = (WordsW + 2)'((pbits_n + (WordsW + 6)'(31)) >> 5);
-  assign r_words = (WordsW + 2)'((rbits_n + (WordsW + 6)'(31)) >> 5);
-  assign coded_words = (WordsW + SlotW + 2)'(1) + (WordsW + SlotW + 2)'(n_words) +
-                       (WordsW + SlotW + 2)'(p_words);
+  assign coded_words = (WordsW + SlotW + 2)'(1) + (WordsW + SlotW + 2)'(dn_q) +
+                       (WordsW + SlotW + 2)'(dp_q);
   assign done_n_o     = dn_q;
   assign done_p_o     = dp_q;
   assign done_r_o     = dr_q;
@@ -364,8 +417,11 @@ module sfp2_enc_pack #(
       wqn_q   <= '0;
       fln_q   <= '0;
       next_q  <= '0;
-      any_q   <= 1'b0;
-      maxs_q  <= '0;
+      lastv_q <= '0;
+      scanning_q <= 1'b0;
+      lens_q  <= 1'b0;
+      choose_q <= 1'b0;
+      dready_q <= 1'b0;
       bad_q   <= 1'b0;
       wbuf_q  <= 1'b0;
       fbuf_q  <= 1'b0;
@@ -392,13 +448,17 @@ module sfp2_enc_pack #(
       end else if (done_o) begin
         pend_q <= 1'b0;
       end
+      scanning_q <= end_ack || (scanning_q && scan_q != ScanW'(1));
+      lens_q <= scanning_q && scan_q == ScanW'(1);
+      choose_q <= lens_q;
+      if (choose_q) dready_q <= 1'b1;
+      else if (done_o) dready_q <= 1'b0;
       if (in_ack) begin
         fill_q  <= end_ack ? '0 : fill_n;
         apos_q  <= end_ack ? '0 : apos_n;
         sqn_q   <= end_ack ? '0 : sqn_n;
         next_q  <= end_ack ? '0 : next_n;
-        maxs_q  <= end_ack ? '0 : maxs_n;
-        any_q   <= end_ack ? 1'b0 : any_n;
+        lastv_q <= end_ack ? '0 : lastv_n;
         bad_q   <= end_ack ? 1'b0 : (bad_q && !in_first_i) || in_bad_i;
         ppos_q  <= end_ack ? '0 : ppos_n;
         prow_q  <= end_ack ? '0 : prow_n;
@@ -413,22 +473,38 @@ module sfp2_enc_pack #(
   always_ff @(posedge clk_i) begin
     if (in_ack) begin
       acc_q  <= acc_n;
+      last_q <= last_n;
       sq0_q  <= sq0_n;
       sq1_q  <= sq1_n;
       pacc_q <= pw_we_o ? pcomb >> RowW : pcomb;
       racc_q <= rw_we_o ? rcomb >> RowW : rcomb;
     end
     if (end_ack) begin
-      dn_q     <= n_words;
-      dp_q     <= WordsW'(p_words);
-      dr_q     <= WordsW'(r_words);
-      draw_q   <= (bad_q && !in_first_i) || in_bad_i ||
-                  (WordsW + SlotW + 2)'(r_words) < coded_words;
+      flast_q  <= last_n;
+      flastv_q <= lastv_n;
+      scan_q   <= ScanW'(ScanSteps);
+      fpbits_q <= pbits_n;
+      frbits_q <= rbits_n;
+      fbad_q   <= (bad_q && !in_first_i) || in_bad_i;
       dtlast_q <= in_tlast_i;
       fppos_q  <= ppos_n;
       frpos_q  <= rpos_n;
       fprow_q  <= PRowW'(prow_n);
       frrow_q  <= RRowW'(rrow_n);
+    end else if (scanning_q) begin
+      flast_q  <= flast_n;
+      flastv_q <= flastv_n;
+      scan_q   <= scan_q - ScanW'(1);
+    end
+    // N = 1 + the largest slot holding a lane bit, P and R from the bit counts; then raw when
+    // a value had no codeword or R < 1 + N + P.
+    if (lens_q) begin
+      dn_q <= flastv_q[0] ? flast_q[SlotW-1:0] + SlotW'(1) : '0;
+      dp_q <= WordsW'((fpbits_q + (WordsW + 6)'(31)) >> 5);
+      dr_q <= WordsW'((frbits_q + (WordsW + 6)'(31)) >> 5);
+    end
+    if (choose_q) begin
+      draw_q <= fbad_q || (WordsW + SlotW + 2)'(dr_q) < coded_words;
     end
     for (int l = 0; l < LW; l++) begin
       if (end_ack) begin
@@ -473,4 +549,5 @@ module sfp2_enc_pack #(
   `SFP_ASSERT(PlaneRow_A, pw_we_o |-> 32'(prow_q) < PlaneRows)
   `SFP_ASSERT(RawRow_A, rw_we_o |-> 32'(rrow_q) < RawRows)
   `SFP_ASSERT(FlushRows_A, rowfl_q |-> pend_q)
+  `SFP_ASSERT(DescOnce_A, end_ack |-> !scanning_q && !lens_q && !choose_q && !dready_q)
 endmodule
