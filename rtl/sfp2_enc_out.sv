@@ -6,7 +6,8 @@
 // rows are read one per cycle (sfp_ram, one cycle latency) and pushed through a word funnel
 // that starts each chunk with the header and emits a beat whenever BeatWords words are
 // gathered; a chunk's last beat holds the rest (1 .. BeatWords words; a beat never holds words
-// of two chunks). The CRC-32C starts from the mode byte and takes each beat's words in order.
+// of two chunks). Each beat is registered, then the CRC-32C (which starts from the mode byte)
+// takes its words in one step as it goes to the words and index stages.
 // Spec: docs/format.md, "Coded chunk", "Raw chunk", "Chunk index and CRC".
 // Paths: words_* and index_* registered (skid stages); ready inputs reach no output.
 `include "sfp_assert.svh"
@@ -194,6 +195,7 @@ module sfp2_enc_out #(
   logic              flush_q;      // acc_q holds the chunk's last words
   logic [31:0]       crc_q;
   logic              f_raw_q, f_tlast_q;
+  logic              cfp_q;        // the chunk's first row went in, no beat of it emitted yet
   logic [WordsW-1:0] f_words_q;
 
   logic [2*RowW-1:0] comb;
@@ -203,8 +205,7 @@ module sfp2_enc_out #(
   logic              emit, final_beat, w_in_ready, i_in_ready, go;
   logic [RowW-1:0]   e_data;
   logic [CountW-1:0] e_count;
-  logic [31:0]       crc_in, crc_out;
-  logic              e_raw, e_tlast;
+  logic              e_cfirst, e_raw, e_tlast;
   logic [WordsW-1:0] e_words;
 
   always_comb begin
@@ -221,7 +222,7 @@ module sfp2_enc_out #(
       final_beat = 1'b1;
       e_data = acc_q;
       e_count = cnt_q;
-      crc_in = crc_q;
+      e_cfirst = 1'b0;
       e_raw = f_raw_q;
       e_tlast = f_tlast_q;
       e_words = f_words_q;
@@ -230,16 +231,13 @@ module sfp2_enc_out #(
       final_beat = r_last && ccnt <= (CountW + 1)'(BW);
       e_data = comb[RowW-1:0];
       e_count = (ccnt >= (CountW + 1)'(BW)) ? CountW'(BW) : CountW'(ccnt);
-      crc_in = r_first ? sfp2_pkg::crc32c_byte(sfp2_pkg::CrcInit, {7'd0, r_raw}) : crc_q;
+      e_cfirst = r_first || cfp_q;
       e_raw = r_raw;
       e_tlast = r_tlast;
       e_words = r_words;
     end
   end
-  sfp2_crc_beat #(.BeatWords(BeatWords)) u_crc (
-    .s_i(crc_in), .data_i(e_data), .cnt_i(e_count), .crc_o(crc_out)
-  );
-  assign go = (flush_q || rv_q) && (!emit || (w_in_ready && (!final_beat || i_in_ready)));
+  assign go = (flush_q || rv_q) && (!emit || m_in_ready);
   assign consume = !flush_q && rv_q && go;
   assign can_issue = !rv_q || consume;
 
@@ -247,7 +245,9 @@ module sfp2_enc_out #(
     if (!rst_ni) begin
       cnt_q   <= '0;
       flush_q <= 1'b0;
+      cfp_q   <= 1'b0;
     end else if (go) begin
+      if (!flush_q) cfp_q <= (r_first || cfp_q) && !emit;
       if (flush_q) begin
         flush_q <= 1'b0;
         cnt_q   <= '0;
@@ -266,7 +266,41 @@ module sfp2_enc_out #(
       f_tlast_q <= r_tlast;
       f_words_q <= r_words;
     end
-    if (go) crc_q <= emit ? crc_out : crc_in;
+  end
+
+  // The emitted beat, registered, then its CRC step: the CRC-32C takes each beat whole after a
+  // register, so the funnel's word select and the CRC's XOR levels are on separate cycles.
+  typedef struct packed {
+    logic              cfirst, raw, final_beat, tlast;
+    logic [WordsW-1:0] words;
+    logic [CountW-1:0] count;
+    logic [RowW-1:0]   data;
+  } emit_beat_t;
+  emit_beat_t m_in, m_out;
+  logic       m_in_ready, m_valid, m_ready;
+  always_comb begin
+    m_in.cfirst     = e_cfirst;
+    m_in.raw        = e_raw;
+    m_in.final_beat = final_beat;
+    m_in.tlast      = e_tlast;
+    m_in.words      = e_words;
+    m_in.count      = e_count;
+    m_in.data       = e_data;
+  end
+  sfp_stage #(.Width($bits(m_in)), .Spill(1)) u_emit (
+    .clk_i, .rst_ni,
+    .in_valid_i(go && emit), .in_ready_o(m_in_ready), .in_data_i(m_in),
+    .out_valid_o(m_valid), .out_ready_i(m_ready), .out_data_o(m_out)
+  );
+  logic [31:0] crc_in, crc_out;
+  assign crc_in = m_out.cfirst ? sfp2_pkg::crc32c_byte(sfp2_pkg::CrcInit, {7'd0, m_out.raw}) :
+                                 crc_q;
+  sfp2_crc_beat #(.BeatWords(BeatWords)) u_crc (
+    .s_i(crc_in), .data_i(m_out.data), .cnt_i(m_out.count), .crc_o(crc_out)
+  );
+  assign m_ready = w_in_ready && (!m_out.final_beat || i_in_ready);
+  always_ff @(posedge clk_i) begin
+    if (m_valid && m_ready) crc_q <= crc_out;
   end
 
   typedef struct packed {
@@ -282,22 +316,24 @@ module sfp2_enc_out #(
   words_beat_t  w_in, w_out;
   index_entry_t x_in, x_out;
   always_comb begin
-    w_in.last  = e_tlast && final_beat;
-    w_in.count = e_count;
-    w_in.data  = e_data;
-    x_in.last  = e_tlast;
-    x_in.raw   = e_raw;
+    w_in.last  = m_out.tlast && m_out.final_beat;
+    w_in.count = m_out.count;
+    w_in.data  = m_out.data;
+    x_in.last  = m_out.tlast;
+    x_in.raw   = m_out.raw;
     x_in.crc   = crc_out ^ sfp2_pkg::CrcInit;
-    x_in.words = e_words;
+    x_in.words = m_out.words;
   end
   sfp_stage #(.Width($bits(w_in)), .Spill(1)) u_words (
     .clk_i, .rst_ni,
-    .in_valid_i(go && emit), .in_ready_o(w_in_ready), .in_data_i(w_in),
+    .in_valid_i(m_valid && (!m_out.final_beat || i_in_ready)), .in_ready_o(w_in_ready),
+    .in_data_i(w_in),
     .out_valid_o(words_valid_o), .out_ready_i(words_ready_i), .out_data_o(w_out)
   );
   sfp_stage #(.Width($bits(x_in)), .Spill(1)) u_index (
     .clk_i, .rst_ni,
-    .in_valid_i(go && emit && final_beat), .in_ready_o(i_in_ready), .in_data_i(x_in),
+    .in_valid_i(m_valid && m_out.final_beat && w_in_ready), .in_ready_o(i_in_ready),
+    .in_data_i(x_in),
     .out_valid_o(index_valid_o), .out_ready_i(index_ready_i), .out_data_o(x_out)
   );
   assign words_last_o  = w_out.last;
