@@ -2,10 +2,10 @@
 //
 // Decoder value build, after the lane loop, four stages per step:
 //   1a. the canonical index off[len] + X[11 -: len] - fc[len] into the code's sorted symbols.
-//   1. symbol: the symbol at that index; ZERO / REP / ESC / D_d; the exponent (base - d, or
-//      the escaped 8 bits); the lane's error (no codeword or m = 0 escape with its mantissa
-//      bit on an exponent below 255: bad_code; d > base: exp_range).
-//   1b. the start of each lane's plane entry or raw field in the step's plane bits.
+//   1. symbol: the symbol at that index; ZERO / REP / ESC / D_d.
+//   1b. the exponent (base - d, or the escaped 8 bits); the lane's error (no codeword or m = 0
+//      escape with its mantissa bit on an exponent below 255: bad_code; d > base: exp_range);
+//      the start of each lane's plane entry or raw field in the step's plane bits.
 //   2. plane and values: the step's plane entries (s + m bits, in lane order, prefix count over
 //      the lanes with one) or raw fields (9 + max(m,1) bits per value) from a bit buffer fed by
 //      the plane stream; value = {sign, exp, mantissa}, REP copies the value before it (the lane
@@ -74,7 +74,9 @@ module sfp2_dec_build #(
   localparam int unsigned NS    = sfp2_pkg::NumSyms;
   // Per lane after stage 1a: {quiet, escaped exponent, no codeword, code, index}.
   localparam int unsigned IW    = 1 + EW + 1 + 1 + SymW;
-  // Per lane after stage 1: {error (0 none, 1 bad_code, 2 exp_range), quiet, exponent, kind}.
+  // Per lane after stage 1: {kind, no codeword, quiet, escaped exponent, symbol}.
+  localparam int unsigned S1W   = 2 + 1 + 1 + EW + SymW;
+  // Per lane after stage 1b: {error (0 none, 1 bad_code, 2 exp_range), quiet, exponent, kind}.
   localparam int unsigned SW    = 2 + 1 + EW + 2;
   // Per lane into the value stage: {plane entry or raw field, quiet, exponent, kind}.
   localparam int unsigned FW    = 32 + 1 + EW + 2;
@@ -134,66 +136,95 @@ module sfp2_dec_build #(
   );
 
   // Stage 1: symbols //
-  // The symbol; ZERO / REP / ESC / D_d; the exponent; the lane's error.
-  logic [B1W-1:0] b1_lanes;
+  // The symbol and its kind: ZERO / REP / ESC / D_d.
+  logic [L*S1W-1:0] b1_syms;
   always_comb begin
     for (int unsigned l = 0; l < L; l++) begin
       logic            code, quiet, nocw;
-      logic [EW-1:0]   eexp, exp;
+      logic [EW-1:0]   eexp;
       logic [SymW-1:0] idx, sym;
-      logic [1:0]      kind, err;
+      logic [1:0]      kind;
       {quiet, eexp, nocw, code, idx} = i_lanes[l*IW+:IW];
       sym  = (idx < SymW'(NS)) ? sym_i[(32'(code)*NS+32'(idx))*SymW+:SymW] : '0;
       // 0 ZERO, 1 REP, 2 ESC, 3 distance
       kind = (sym < SymW'(sfp2_pkg::SymDist0)) ? sym[1:0] : 2'd3;
+      b1_syms[l*S1W+:S1W] = {kind, nocw, quiet, eexp, sym};
+    end
+  end
+
+  logic             s1_valid, s1_ready;
+  logic [L*S1W-1:0] s1_syms;
+  sfp_stage #(.Width(L * S1W + SideW), .Spill(1)) u_sym (
+    .clk_i, .rst_ni,
+    .in_valid_i (i_valid), .in_ready_o(i_ready), .in_data_i({b1_syms, i_side}),
+    .out_valid_o(s1_valid), .out_ready_i(s1_ready), .out_data_o({s1_syms, s1_side})
+  );
+
+  // Stage 1b, per lane: the exponent and the lane's error.
+  logic [B1W-1:0] s1_lanes;
+  always_comb begin
+    for (int unsigned l = 0; l < L; l++) begin
+      logic            quiet, nocw;
+      logic [EW-1:0]   eexp, exp;
+      logic [SymW-1:0] sym;
+      logic [1:0]      kind, err;
+      {kind, nocw, quiet, eexp, sym} = s1_syms[l*S1W+:S1W];
       exp  = (kind == 2'd2) ? eexp : EW'(base3_q - (EW + 1)'(sym));
       err  = 2'd0;
       if (nocw) err = 2'd1;
       else if (kind == 2'd3 && (EW + 1)'(sym) > base3_q) err = 2'd2;  // d = sym - 3 > base
       else if (kind == 2'd2 && m0 && quiet && eexp != '1) err = 2'd1;
-      b1_lanes[l*SW+:SW] = {err, quiet, exp, kind};
+      s1_lanes[l*SW+:SW] = {err, quiet, exp, kind};
     end
   end
 
-  logic             s1_valid, s1_ready;
-  logic [B1W-1:0]   s1_lanes;
-  sfp_stage #(.Width(B1W + SideW), .Spill(1)) u_sym (
-    .clk_i, .rst_ni,
-    .in_valid_i (i_valid), .in_ready_o(i_ready), .in_data_i({b1_lanes, i_side}),
-    .out_valid_o(s1_valid), .out_ready_i(s1_ready), .out_data_o({s1_lanes, s1_side})
-  );
-
-  // Entry widths of the tensor (registered: the configuration and table hold for the tensor,
-  // and the setup before it takes many cycles).
-  logic [5:0]  pw_q, rbits_q;
+  // Entry widths of the tensor and their multiples k * width for k = 0 .. L (registered: the
+  // configuration and table hold for the tensor, and the setup before it takes many cycles).
+  logic [5:0]  pw_q;
   logic [31:0] pmask_q, rmask_q;
+  logic [(L+1)*UseW-1:0] pwk_q, rwk_q;
   logic        sbits;
+  logic [5:0]  pw_n, rw_n;
   assign sbits = sign_i == sfp2_pkg::SignMixed;
+  assign pw_n  = 6'(sbits) + 6'(man_bits_i);
+  assign rw_n  = 6'd9 + (m0 ? 6'd1 : 6'(man_bits_i));
   always_ff @(posedge clk_i) begin
-    pw_q    <= 6'(sbits) + 6'(man_bits_i);
-    rbits_q <= 6'd9 + (m0 ? 6'd1 : 6'(man_bits_i));
-    pmask_q <= ~(32'hFFFFFFFF << (6'(sbits) + 6'(man_bits_i)));
-    rmask_q <= ~(32'hFFFFFFFF << (6'd9 + (m0 ? 6'd1 : 6'(man_bits_i))));
+    pw_q    <= pw_n;
+    pmask_q <= ~(32'hFFFFFFFF << pw_n);
+    rmask_q <= ~(32'hFFFFFFFF << rw_n);
+    for (int unsigned k = 0; k <= L; k++) begin
+      pwk_q[k*UseW+:UseW] <= UseW'(k) * UseW'(pw_n);
+      rwk_q[k*UseW+:UseW] <= UseW'(k) * UseW'(rw_n);
+    end
   end
 
   // Stage 1b: where each lane's plane entry or raw field starts in the step's plane bits (the
-  // prefix count of the lanes with an entry times the entry width), and the step's plane bits;
-  // registered so that stage 2 only selects from its bit buffer.
-  logic [L*UseW-1:0] b1_at;
-  logic [UseW-1:0]   b1_used;
+  // prefix count of the lanes with an entry, log-depth, selecting its multiple of the entry
+  // width), and the step's plane bits; registered so that stage 2 only selects from its bit
+  // buffer.
+  logic [L*UseW-1:0]     b1_at;
+  logic [UseW-1:0]       b1_used;
+  logic [L-1:0]          has;
+  logic [L*LaneCntW-1:0] pcnt;  // inclusive prefix count of has
+  logic [LaneCntW-1:0]   nbelow;
   always_comb begin
-    logic [LaneCntW-1:0] k, cnt;
-    logic                raw;
-    logic                dist_or_esc;  // kind 2 or 3: the lane has a plane entry
-    cnt = s1_side.cnt;
-    raw = s1_side.raw;
-    k   = '0;
+    nbelow = '0;
     for (int unsigned l = 0; l < L; l++) begin
-      dist_or_esc = s1_lanes[l*SW+1];
-      b1_at[l*UseW+:UseW] = raw ? UseW'(l) * UseW'(rbits_q) : UseW'(k) * UseW'(pw_q);
-      if (LaneCntW'(l) < cnt && (raw || (dist_or_esc && pw_q != 6'd0))) k = k + LaneCntW'(1);
+      // kind 2 or 3 (bit 1): the lane has a plane entry
+      has[l] = LaneCntW'(l) < s1_side.cnt && s1_syms[l*S1W+S1W-1] && pw_q != 6'd0;
+      pcnt[l*LaneCntW+:LaneCntW] = LaneCntW'(has[l]);
     end
-    b1_used = raw ? UseW'(cnt) * UseW'(rbits_q) : UseW'(k) * UseW'(pw_q);
+    for (int d = 1; d < L; d = d * 2) begin
+      for (int l = L - 1; l >= d; l--) begin
+        pcnt[l*LaneCntW+:LaneCntW] = pcnt[l*LaneCntW+:LaneCntW] + pcnt[(l-d)*LaneCntW+:LaneCntW];
+      end
+    end
+    for (int unsigned l = 0; l < L; l++) begin
+      nbelow = pcnt[l*LaneCntW+:LaneCntW] - LaneCntW'(has[l]);
+      b1_at[l*UseW+:UseW] = s1_side.raw ? rwk_q[l*UseW+:UseW] : pwk_q[32'(nbelow)*UseW+:UseW];
+    end
+    b1_used = s1_side.raw ? rwk_q[32'(s1_side.cnt)*UseW+:UseW] :
+                            pwk_q[32'(pcnt[(L-1)*LaneCntW+:LaneCntW])*UseW+:UseW];
   end
 
   logic              s_valid, s_ready;
