@@ -468,6 +468,10 @@ module sfp2_dec_build #(
     .in_valid_i (fire), .in_ready_o(o_ready), .in_data_i(f_in),
     .out_valid_o(v_valid), .out_ready_i(v_ready), .out_data_o(fb)
   );
+  // REP resolved in log2(L) levels: a lane's own value, or for a REP lane (and a lane past the
+  // count, which passes it on) the nearest own value to its left, else the previous value.
+  logic [L*32-1:0] own;
+  logic [L-1:0]    hasv;
   always_comb begin
     logic [31:0]   f, v, cur;
     logic [1:0]    kind;
@@ -485,16 +489,25 @@ module sfp2_dec_build #(
         sg  = sbits ? f[0] : sign_i == sfp2_pkg::SignNeg;
         man = m0 ? ((kind == 2'd2) ? {quiet, 22'd0} : 23'd0) :
                    23'((f >> sbits) << (5'd23 - man_bits_i));
-        v   = (kind == 2'd0) ? 32'd0 : (kind == 2'd1) ? cur : {sg, exp, man};
+        v   = (kind == 2'd0) ? 32'd0 : {sg, exp, man};
       end
-      if (LaneCntW'(l) < fb.cnt) begin
-        cur = v;
-        vals[l*32+:32] = fb.zero ? 32'd0 : bf16_i ? {16'd0, v[31:16]} : v;
-      end else begin
-        vals[l*32+:32] = 32'd0;
+      own[l*32+:32] = v;
+      hasv[l] = LaneCntW'(l) < fb.cnt && (fb.raw || kind != 2'd1);
+    end
+    for (int d = 1; d < L; d = d * 2) begin
+      for (int l = L - 1; l >= d; l--) begin
+        if (!hasv[l]) begin
+          own[l*32+:32] = own[(l-d)*32+:32];
+          hasv[l] = hasv[l-d];
+        end
       end
     end
-    prev_d = cur;
+    for (int unsigned l = 0; l < L; l++) begin
+      v = hasv[l] ? own[l*32+:32] : cur;
+      if (LaneCntW'(l) < fb.cnt) vals[l*32+:32] = fb.zero ? 32'd0 : bf16_i ? {16'd0, v[31:16]} : v;
+      else vals[l*32+:32] = 32'd0;
+    end
+    prev_d = hasv[L-1] ? own[(L-1)*32+:32] : cur;
   end
   always_ff @(posedge clk_i) begin
     if (v_valid && v_ready) prev_q <= prev_d;

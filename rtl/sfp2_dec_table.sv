@@ -9,9 +9,9 @@
 //   sym[c][i]   the i-th present symbol in canonical order (length, then symbol number)
 //   ZERO's and ESC's codewords and lengths (the lane loop compares them in parallel)
 // and checks the table (bad_table: sign 3, dist > 48, a length > 12, a length of an absent
-// symbol or of code 1 when two = 0, Kraft sum over 2^12). Sequential: 13 cycles over the
-// lengths (the count of each length is registered, then used a cycle later), then 51 cycles
-// over the symbols; start_i must not rise while busy_o.
+// symbol or of code 1 when two = 0, Kraft sum over 2^12). Sequential: 14 cycles over the
+// lengths (which symbols have each length is registered, then their count, then used), then
+// 51 cycles over the symbols; start_i must not rise while busy_o.
 // The symbol pass keeps its paths short: the lengths rotate by one symbol per cycle (symbol k
 // is always at position 0; 51 rotations restore them), and each length has a register holding
 // the next free position of its symbols (its offset, then + 1 per symbol), so a cycle is a
@@ -53,7 +53,7 @@ module sfp2_dec_table (
     SSyms
   } state_e;
   state_e state_q;
-  logic [SB-1:0] k_q;  // length 1..13 (SLens), symbol 0..50 (SSyms)
+  logic [SB-1:0] k_q;  // length 1..14 (SLens), symbol 0..50 (SSyms)
   logic [SB-1:0] kd_q;  // the length whose count is in cnt_q (0: none yet)
   logic [SB-1:0] cnt_q [NC];
 
@@ -71,14 +71,22 @@ module sfp2_dec_table (
   assign base_o = tab_q.base;
   assign sign_o = tab_q.sign;
 
-  // Count of symbols of length k_q in each code.
-  logic [SB-1:0] cnt [NC];
+  // Which symbols have length k_q (registered, for length kd1_q), then their number in each
+  // code (an adder tree, registered into cnt_q for length kd_q).
+  logic [NC*NS-1:0] match_q;
+  logic [SB-1:0]    kd1_q;
+  logic [NS*SB-1:0] tree;
+  logic [SB-1:0]    cnt [NC];
   always_comb begin
+    tree = '0;
     for (int c = 0; c < NC; c++) begin
-      cnt[c] = '0;
-      for (int s = 0; s < NS; s++) begin
-        cnt[c] = cnt[c] + SB'(tab_q.len[(c*NS+s)*LB+:LB] == k_q[LB-1:0]);
+      for (int s = 0; s < NS; s++) tree[s*SB+:SB] = SB'(match_q[c*NS+s]);
+      for (int d = 1; d < NS; d = d * 2) begin
+        for (int s = 0; s + d < NS; s = s + 2 * d) begin
+          tree[s*SB+:SB] = tree[s*SB+:SB] + tree[(s+d)*SB+:SB];
+        end
       end
+      cnt[c] = tree[SB-1:0];
     end
   end
 
@@ -108,8 +116,8 @@ module sfp2_dec_table (
           k_q     <= SB'(1);
         end
         SLens: begin
-          k_q     <= (k_q == SB'(CB + 1)) ? '0 : k_q + SB'(1);
-          state_q <= (k_q == SB'(CB + 1)) ? SSyms : SLens;
+          k_q     <= (k_q == SB'(CB + 2)) ? '0 : k_q + SB'(1);
+          state_q <= (k_q == SB'(CB + 2)) ? SSyms : SLens;
         end
         default: begin
           k_q     <= k_q + SB'(1);
@@ -130,7 +138,11 @@ module sfp2_dec_table (
       end
     end
     if (state_q == SLens) range_bad_q <= range_bad;  // tab_q.len still in place
-    kd_q <= (state_q == SLens && k_q <= SB'(CB)) ? k_q : '0;
+    for (int c = 0; c < NC; c++) begin
+      for (int s = 0; s < NS; s++) match_q[c*NS+s] <= tab_q.len[(c*NS+s)*LB+:LB] == k_q[LB-1:0];
+    end
+    kd1_q <= (state_q == SLens && k_q <= SB'(CB)) ? k_q : '0;
+    kd_q  <= kd1_q;
     for (int c = 0; c < NC; c++) cnt_q[c] <= cnt[c];
     if (state_q == SLens && kd_q != '0) begin
       for (int c = 0; c < NC; c++) begin
