@@ -57,12 +57,12 @@ $(addprefix yosys-read-,$(RTL_TOPS)): yosys-read-%: deps-synth
 	yosys -q -p "read_verilog -sv -noautowire -DSYNTHESIS $(RTL_FILES); blackbox sfp_ram; hierarchy -check -top $*; proc; check -assert; select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr"
 
 sim: deps-sim
-	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON -DSFP_TB_SETS= $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS) --target $(SIM_TARGETS)
 	cd $(BUILD) && $(SIM_ENV) ctest -L sim --output-on-failure -j $(JOBS)
 
 cov: deps-sim
-	cmake -S . -B $(BUILD)-cov -DSFP_BUILD_TB=ON -DSFP_TB_COVERAGE=ON -DSFP_BUILD_TRAIN=OFF -DSFP_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD)-cov -DSFP_BUILD_TB=ON -DSFP_TB_SETS= -DSFP_TB_COVERAGE=ON -DSFP_BUILD_TRAIN=OFF -DSFP_BUILD_BENCH=OFF $(CMAKE_FLAGS)
 	cmake --build $(BUILD)-cov -j $(JOBS) --target $(SIM_TARGETS)
 	rm -rf $(BUILD)-cov/coverage $(BUILD)-cov/coverage-annotated
 	cd $(BUILD)-cov && $(SIM_ENV) ctest -L sim --output-on-failure -j $(JOBS)

@@ -14,7 +14,8 @@
 # dataset-fashion-mnist), TRAIN (1; 0 reuses the runs already in build/report/runs),
 # RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (the
 # committed synth/pdk/sky130hd_tt.lib.gz by default: the v4 blocks mapped for area, timing and
-# power, about 8 minutes; `none`: the generic estimate), SYNTH (1; 0 skips synthesis), and the
+# power, about 8 minutes, run in the background beside the training; `none`: the generic
+# estimate), SYNTH (1; 0 skips synthesis), and the
 # traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
 # (2000) (scripts/report.py, "Memory traffic").
 set -Eeuo pipefail
@@ -33,9 +34,11 @@ SFP="$BUILD/sfp"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 stage=""
+synth_pid=""
 on_error() {
   echo "report: stage '$stage' failed (see the messages above); no report written" >&2
   rm -f "$OUT/report.md.tmp"
+  if [ -n "$synth_pid" ]; then kill -- "-$synth_pid" 2>/dev/null || kill "$synth_pid" 2>/dev/null; fi
 }
 trap on_error ERR
 begin() {
@@ -54,6 +57,16 @@ begin "check"
   echo "report: $SFP was built without the trainer (libtorch missing?)" >&2; false; }
 mkdir -p "$OUT"
 rm -f "$OUT/report.md" "$OUT/stage_seconds.txt"
+
+# Synthesis needs no training run: it starts now, in a session of its own (so that a failing
+# stage can stop it whole), and runs beside the training; the synth stage waits for it.
+rm -f "$OUT/synth.json" "$OUT/synth.log"
+if [ "${SYNTH:-1}" != 0 ]; then
+  echo "+ make synth BUILD=$BUILD ${LIBERTY:+LIBERTY=$LIBERTY} (in the background, log $OUT/synth.log)" >&2
+  setsid make --no-print-directory synth BUILD="$BUILD" ${LIBERTY:+LIBERTY="$LIBERTY"} \
+    > "$OUT/synth.log" 2>&1 &
+  synth_pid=$!
+fi
 
 begin "train"
 if [ "${TRAIN:-1}" = 0 ]; then
@@ -112,9 +125,16 @@ for run_dir in "$OUT"/runs/*; do
 done
 
 begin "synth"
-rm -f "$OUT/synth.json"
-if [ "${SYNTH:-1}" != 0 ]; then
-  run make --no-print-directory synth BUILD="$BUILD" ${LIBERTY:+LIBERTY="$LIBERTY"}
+if [ -n "$synth_pid" ]; then
+  echo "waiting for the synthesis started before the training (log $OUT/synth.log)"
+  if ! wait "$synth_pid"; then
+    synth_pid=""
+    tail -n 40 "$OUT/synth.log" >&2
+    echo "report: make synth failed (log $OUT/synth.log)" >&2
+    false
+  fi
+  synth_pid=""
+  tail -n 3 "$OUT/synth.log"
   run cp "$BUILD/synth/report.json" "$OUT/synth.json"
 fi
 
