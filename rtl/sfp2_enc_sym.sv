@@ -6,10 +6,26 @@
 // field; the step's plane entries are packed in value order and its raw fields side by side.
 // Spec: docs/format.md, "Lane symbols", "Canonical codewords", "Coded chunk" (plane), "Raw
 // chunk". State: the chunk's previous value (REP) and per lane whether its previous value was
-// +0 (the code), both reset at a chunk's first step. The lane's code depends only on its own
-// previous value, not on a symbol, so this stage has no loop beyond those registers.
+// +0 (the code), both reset at a chunk's first step and advanced when a beat is taken. The
+// lane's code depends only on its own previous value, not on a symbol, so this block has no
+// loop beyond those registers.
+// Two pipeline stages (two cycles of latency, one beat per cycle):
+//   a (from the input beat): per lane the symbol, its codeword and length (the distance symbols'
+//     entries selected by d = base - e decoded, both codes side by side, then the code), the ESC
+//     field, the plane entry and the raw field; per lane the number of plane entries (D_d / ESC
+//     values within the count) of the lanes below it, a parallel prefix count (ceil(log2 L)
+//     levels of small adders).
+//   b (from stage a's register): the lane bits and their number; the plane as the OR (a tree
+//     over the lanes) of the entries, each shifted to its start pw * (entries below), and the
+//     raw fields, each shifted to l * rb.
+// Per-tensor constants: the multiples c * pw (c = 0 .. L) and l * rb (l = 0 .. L) and which
+// distance symbols each code has are registers loaded every cycle from cfg_i and tab_i, so no
+// multiplication is on a beat's path. Therefore cfg_i, tab_i and cw_i must not change while a
+// beat is at the input or in stage a, nor in the cycle before (TensorHeld_A). The encoder
+// changes them only while phase 1 is empty, and a tensor's first beat comes after its codeword
+// setup (12 + cycles).
 // bad_o: a value of the step needs a symbol its lane's code lacks (the chunk is stored raw).
-// Paths: in_ready_o <- out_ready_i (plain stage register).
+// Paths: in_ready_o <- out_ready_i (through both plain stage registers).
 `include "sfp_assert.svh"
 
 module sfp2_enc_sym #(
@@ -26,9 +42,9 @@ module sfp2_enc_sym #(
 ) (
   input  logic                         clk_i,
   input  logic                         rst_ni,
-  input  sfp_pkg::cfg_t                cfg_i,  // held for the tensor
-  input  sfp2_pkg::table_t             tab_i,  // held for the tensor
-  input  logic [CwW-1:0]               cw_i,   // sfp2_enc_table
+  input  sfp_pkg::cfg_t                cfg_i,  // held for the tensor (see the header)
+  input  sfp2_pkg::table_t             tab_i,  // held for the tensor (see the header)
+  input  logic [CwW-1:0]               cw_i,   // sfp2_enc_table; held for the tensor
   input  logic                         in_valid_i,
   output logic                         in_ready_o,
   input  logic [NumLanes*VW-1:0]       in_data_i,
@@ -53,53 +69,88 @@ module sfp2_enc_sym #(
   localparam int unsigned NS = sfp2_pkg::NumSyms;
   localparam int unsigned MB = sfp2_pkg::MaxCodeBits;
   localparam int unsigned LB = sfp2_pkg::LenBits;
+  localparam int unsigned ND = sfp2_pkg::MaxDistSymbols;
+  localparam int unsigned EW = sfp2_pkg::EscExpBits + 1;  // the ESC field: exponent, m = 0 bit
+  localparam int unsigned PE = 1 + 23;                     // a plane entry's field
 
   logic                in_ack;
   logic [31:0]         prev_q;   // the chunk's previous value (the last of the previous step)
   logic [NumLanes-1:0] pz_q;     // lane's previous value was +0
-
-  logic [NumLanes*BitsW-1:0] bits;
-  logic [NumLanes*NbW-1:0]   nb;
-  logic [PlaneW-1:0]         plane;
-  logic [PLenW-1:0]          plen;
-  logic [RawW-1:0]           raw;
-  logic [RLenW-1:0]          rlen;
-  logic                      bad;
 
   // Per-tensor widths.
   logic       s_bits;   // the plane holds a sign
   logic [4:0] pw;       // plane entry bits s + m
   logic [4:0] mm;       // raw mantissa bits max(m, 1)
   logic [5:0] rb;       // raw field bits 9 + mm
+  logic       m0;       // m = 0: ESC carries mantissa bit M-1
   assign s_bits = tab_i.sign == sfp2_pkg::SignMixed;
   assign pw     = 5'(s_bits) + cfg_i.man_bits;
   assign mm     = (cfg_i.man_bits == '0) ? 5'd1 : cfg_i.man_bits;
   assign rb     = 6'd9 + 6'(mm);
+  assign m0     = cfg_i.man_bits == '0;
+
+  // Per-tensor multiples, loaded every cycle (see the header): kpw_q[c] = c * pw, the start of
+  // the plane entry that has c entries before it; lrb_q[l] = l * rb, the start of lane l's raw
+  // field (lrb_q[count] is the step's raw length).
+  logic [(NumLanes+1)*PLenW-1:0] kpw_q;
+  logic [(NumLanes+1)*RLenW-1:0] lrb_q;
+  always_ff @(posedge clk_i) begin
+    for (int c = 0; c <= NumLanes; c++) begin
+      kpw_q[c*PLenW+:PLenW] <= PLenW'(c) * PLenW'(pw);
+      lrb_q[c*RLenW+:RLenW] <= RLenW'(c) * RLenW'(rb);
+    end
+  end
+
+  // Per-tensor distance symbols (see the header): okd_q[c * 48 + i] = code c has D_i (i < dist
+  // and a codeword length) for an exponent e = base - i below 255 (only D_0 can meet e = 255,
+  // when base = 255).
+  logic [2*ND-1:0] okd_q;
+  always_ff @(posedge clk_i) begin
+    for (int c = 0; c < 2; c++) begin
+      for (int i = 0; i < ND; i++) begin
+        okd_q[c*ND+i] <= i < 32'(tab_i.ndist) &&
+                         tab_i.len[(c*NS+sfp2_pkg::SymDist0+i)*LB+:LB] != '0 &&
+                         (i != 0 || tab_i.base != 8'hFF);
+      end
+    end
+  end
+
+  // Stage a: symbols, lane codewords and entries //
+
+  logic [NumLanes*MB-1:0]       a_cw;     // the symbol's codeword
+  logic [NumLanes*LB-1:0]       a_len;    // its length (0: the code lacks the symbol)
+  logic [NumLanes-1:0]          a_esc;
+  logic [NumLanes*EW-1:0]       a_escf;   // the ESC field
+  logic [NumLanes-1:0]          a_act;    // lane within the count
+  logic [NumLanes-1:0]          a_ent;    // lane has a plane entry
+  logic [NumLanes*PE-1:0]       a_pentry; // the plane entry (used when a_ent)
+  logic [NumLanes*VW-1:0]       a_rentry; // the raw field (0 unless a_act)
 
   // Working variables of the lane loop (plain, not per lane: assigned before use).
-  logic [31:0]    v, pv;
-  logic [7:0]     e, d;
-  logic [22:0]    man;
-  logic           ctx, dist_ok, esc, act, member, k;
-  logic [5:0]     sym;
-  logic [LB-1:0]  len, len_rep, len_dist;
-  logic [MB-1:0]  cwr;
-  logic [8:0]     esc_field;
-  logic [BitsW-1:0] lb;
-  logic [23:0]    pentry;
-  logic [31:0]    rentry;
+  logic [31:0]        v, pv;
+  logic [7:0]         e;
+  logic [8:0]         d;              // base - e, negative when e > base
+  logic [22:0]        man;
+  logic               ctx, k, is_zero, is_rep, dist_ok, hit0, hit1;
+  logic [ND-1:0]      doh;            // d one-hot (none from d = 48 on)
+  logic [LB-1:0]      ld0, ld1;       // D_d's length in codes 0 and 1
+  logic [MB-1:0]      cd0, cd1;       // D_d's codeword in codes 0 and 1
+  logic [23:0]        pentry;
+  logic [31:0]        rentry;
 
   always_comb begin
-    bits = '0;
-    nb = '0;
-    plane = '0;
-    plen = '0;
-    raw = '0;
-    bad = 1'b0;
-    {v, pv, e, d, man, ctx, dist_ok, esc, act, member, k, sym} = '0;
-    {len, len_rep, len_dist, cwr, esc_field, lb, pentry, rentry} = '0;
+    a_cw = '0;
+    a_len = '0;
+    a_esc = '0;
+    a_escf = '0;
+    a_act = '0;
+    a_ent = '0;
+    a_pentry = '0;
+    a_rentry = '0;
+    {v, pv, e, d, man, ctx, k, is_zero, is_rep, dist_ok, hit0, hit1} = '0;
+    {doh, ld0, ld1, cd0, cd1, pentry, rentry} = '0;
     for (int l = 0; l < NumLanes; l++) begin
-      act = l < 32'(in_count_i);
+      a_act[l] = l < 32'(in_count_i);
       v   = in_data_i[l*VW+:VW];
       if (l == 0) pv = in_first_i ? 32'd0 : prev_q;
       else pv = in_data_i[(l-1)*VW+:VW];
@@ -107,44 +158,78 @@ module sfp2_enc_sym #(
       man = v[22:0];
       ctx = in_first_i || pz_q[l];
       k   = tab_i.two && ctx;
-      d   = tab_i.base - e;
-      len_rep = tab_i.len[(32'(k)*NS+sfp2_pkg::SymRep)*LB+:LB];
-      len_dist = '0;
-      if (e != 8'hFF && e <= tab_i.base && d < 8'(tab_i.ndist)) begin
-        len_dist = tab_i.len[(32'(k)*NS+sfp2_pkg::SymDist0+32'(d))*LB+:LB];
+      d   = {1'b0, tab_i.base} - {1'b0, e};
+      // D_d's entries of both codes, selected by d decoded (each line drives a few gates);
+      // no line is set unless 0 <= d < 48.
+      for (int i = 0; i < ND; i++) doh[i] = d == 9'(i);
+      hit0 = |(doh & okd_q[0+:ND]);
+      hit1 = |(doh & okd_q[ND+:ND]);
+      ld0 = '0;
+      ld1 = '0;
+      cd0 = '0;
+      cd1 = '0;
+      for (int i = 0; i < ND; i++) begin
+        ld0 = ld0 | (tab_i.len[(sfp2_pkg::SymDist0+i)*LB+:LB] & {LB{doh[i]}});
+        ld1 = ld1 | (tab_i.len[(NS+sfp2_pkg::SymDist0+i)*LB+:LB] & {LB{doh[i]}});
+        cd0 = cd0 | (cw_i[(sfp2_pkg::SymDist0+i)*MB+:MB] & {MB{doh[i]}});
+        cd1 = cd1 | (cw_i[(NS+sfp2_pkg::SymDist0+i)*MB+:MB] & {MB{doh[i]}});
       end
-      dist_ok = len_dist != '0;
-      // The first symbol that applies (Spec: "Lane symbols").
-      if (v == 32'd0) sym = 6'(sfp2_pkg::SymZero);
-      else if (v == pv && len_rep != '0) sym = 6'(sfp2_pkg::SymRep);
-      else if (dist_ok) sym = 6'(sfp2_pkg::SymDist0) + 6'(d);
-      else sym = 6'(sfp2_pkg::SymEsc);
-      len = tab_i.len[(32'(k)*NS+32'(sym))*LB+:LB];
-      cwr = cw_i[(32'(k)*NS+32'(sym))*MB+:MB];
-      esc = sym == 6'(sfp2_pkg::SymEsc);
-      member = sym >= 6'(sfp2_pkg::SymEsc);
-      esc_field = (cfg_i.man_bits == '0) ? {man[22], e} : {1'b0, e};
-      lb = BitsW'(cwr) & ((BitsW'(1) << len) - BitsW'(1));
-      if (esc) lb = lb | (BitsW'(esc_field) << len);
-      if (act) begin
-        bits[l*BitsW+:BitsW] = lb;
-        nb[l*NbW+:NbW] = NbW'(len) + (esc ? ((cfg_i.man_bits == '0) ? NbW'(9) : NbW'(8)) : '0);
-        bad = bad || len == '0;
+      is_zero = v == 32'd0;
+      is_rep  = v == pv && (k ? tab_i.len[(NS+sfp2_pkg::SymRep)*LB+:LB] != '0 :
+                                tab_i.len[sfp2_pkg::SymRep*LB+:LB] != '0);
+      dist_ok = k ? hit1 : hit0;
+      // The first symbol that applies (Spec: "Lane symbols"), its codeword and length.
+      if (is_zero) begin
+        a_cw[l*MB+:MB]  = k ? cw_i[(NS+sfp2_pkg::SymZero)*MB+:MB] :
+                              cw_i[sfp2_pkg::SymZero*MB+:MB];
+        a_len[l*LB+:LB] = k ? tab_i.len[(NS+sfp2_pkg::SymZero)*LB+:LB] :
+                              tab_i.len[sfp2_pkg::SymZero*LB+:LB];
+      end else if (is_rep) begin
+        a_cw[l*MB+:MB]  = k ? cw_i[(NS+sfp2_pkg::SymRep)*MB+:MB] :
+                              cw_i[sfp2_pkg::SymRep*MB+:MB];
+        a_len[l*LB+:LB] = k ? tab_i.len[(NS+sfp2_pkg::SymRep)*LB+:LB] :
+                              tab_i.len[sfp2_pkg::SymRep*LB+:LB];
+      end else if (dist_ok) begin
+        a_cw[l*MB+:MB]  = k ? cd1 : cd0;
+        a_len[l*LB+:LB] = k ? ld1 : ld0;
+      end else begin
+        a_cw[l*MB+:MB]  = k ? cw_i[(NS+sfp2_pkg::SymEsc)*MB+:MB] :
+                              cw_i[sfp2_pkg::SymEsc*MB+:MB];
+        a_len[l*LB+:LB] = k ? tab_i.len[(NS+sfp2_pkg::SymEsc)*LB+:LB] :
+                              tab_i.len[sfp2_pkg::SymEsc*LB+:LB];
       end
+      a_esc[l] = !is_zero && !is_rep && !dist_ok;
+      a_escf[l*EW+:EW] = m0 ? {man[22], e} : {1'b0, e};
+      // D_d and ESC (the symbols from ESC on) have a plane entry: not ZERO, not REP.
+      a_ent[l] = a_act[l] && !is_zero && !is_rep;
       // Plane entry: sign in the LSB (when mixed), then the top m mantissa bits.
       pentry = 24'({man >> (5'd23 - cfg_i.man_bits), v[31] & s_bits}) >> !s_bits;
-      if (act && member && pw != '0) begin
-        plane = plane | (PlaneW'(pentry) << plen);
-        plen  = plen + PLenW'(pw);
-      end
+      a_pentry[l*PE+:PE] = pentry;
       // Raw field: sign, exponent, top max(m, 1) mantissa bits.
       rentry = {9'd0, man >> (5'd23 - mm)} << 9 | {23'd0, e, v[31]};
-      if (act) raw = raw | (RawW'(rentry) << (l * 32'(rb)));
+      if (a_act[l]) a_rentry[l*VW+:VW] = rentry;
     end
-    rlen = RLenW'(in_count_i) * RLenW'(rb);
   end
 
-  assign in_ack = in_valid_i && in_ready_o;
+  // Plane entries below each lane: lane l's entry has cnt[l-1] entries before it, cnt[l] the
+  // number of entries of lanes 0 .. l (an inclusive prefix count, Kogge-Stone: level j adds the
+  // count 2^j lanes down). Stage b turns the count into the entry's start.
+  logic [NumLanes*LaneCntW-1:0]     cnt, cnt_nx;
+  logic [(NumLanes-1)*LaneCntW-1:0] a_below;  // lane l >= 1's cnt[l-1], at [(l-1)*LaneCntW]
+  always_comb begin
+    for (int l = 0; l < NumLanes; l++) cnt[l*LaneCntW+:LaneCntW] = LaneCntW'(a_ent[l]);
+    cnt_nx = cnt;
+    for (int j = 0; (1 << j) < NumLanes; j++) begin
+      cnt_nx = cnt;
+      for (int l = 1 << j; l < NumLanes; l++) begin
+        cnt_nx[l*LaneCntW+:LaneCntW] = cnt[l*LaneCntW+:LaneCntW] +
+                                       cnt[(l-(1<<j))*LaneCntW+:LaneCntW];
+      end
+      cnt = cnt_nx;
+    end
+    a_below = cnt[0+:(NumLanes-1)*LaneCntW];
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       prev_q <= '0;
@@ -154,6 +239,129 @@ module sfp2_enc_sym #(
       for (int l = 0; l < NumLanes; l++) begin
         if (l < 32'(in_count_i)) pz_q[l] <= in_data_i[l*VW+:VW] == 32'd0;
       end
+    end
+  end
+  assign in_ack = in_valid_i && in_ready_o;
+
+  typedef struct packed {
+    logic [NumLanes*MB-1:0]           cw;
+    logic [NumLanes*LB-1:0]           len;
+    logic [NumLanes-1:0]              esc;
+    logic [NumLanes*EW-1:0]           escf;
+    logic [NumLanes-1:0]              act;
+    logic [NumLanes-1:0]              ent;
+    logic [NumLanes*PE-1:0]           pentry;
+    logic [(NumLanes-1)*LaneCntW-1:0] below;
+    logic [NumLanes*VW-1:0]           rentry;
+    logic [LaneCntW-1:0]              nent;    // plane entries of the step
+    logic [LaneCntW-1:0]              count;
+    logic                             first, chunk_end, tlast;
+  } sym_a_t;
+  sym_a_t a_in, a_out;
+  logic   a_valid, a_ready;
+  always_comb begin
+    a_in.cw        = a_cw;
+    a_in.len       = a_len;
+    a_in.esc       = a_esc;
+    a_in.escf      = a_escf;
+    a_in.act       = a_act;
+    a_in.ent       = a_ent;
+    a_in.pentry    = a_pentry;
+    a_in.below     = a_below;
+    a_in.rentry    = a_rentry;
+    a_in.nent      = cnt[(NumLanes-1)*LaneCntW+:LaneCntW];
+    a_in.count     = in_count_i;
+    a_in.first     = in_first_i;
+    a_in.chunk_end = in_end_i;
+    a_in.tlast     = in_tlast_i;
+  end
+  sfp_stage #(.Width($bits(a_in)), .Spill(0)) u_a (
+    .clk_i, .rst_ni,
+    .in_valid_i, .in_ready_o, .in_data_i(a_in),
+    .out_valid_o(a_valid), .out_ready_i(a_ready), .out_data_o(a_out)
+  );
+
+  // Stage b: lane bits, plane and raw //
+
+  logic [NumLanes*MB-1:0]           b_cw;
+  logic [NumLanes*LB-1:0]           b_len;
+  logic [NumLanes-1:0]              b_esc, b_act, b_ent;
+  logic [NumLanes*EW-1:0]           b_escf;
+  logic [NumLanes*PE-1:0]           b_pentry;
+  logic [(NumLanes-1)*LaneCntW-1:0] b_below;
+  logic [NumLanes*VW-1:0]           b_rentry;
+  assign b_cw     = a_out.cw;
+  assign b_len    = a_out.len;
+  assign b_esc    = a_out.esc;
+  assign b_escf   = a_out.escf;
+  assign b_act    = a_out.act;
+  assign b_ent    = a_out.ent;
+  assign b_pentry = a_out.pentry;
+  assign b_below  = a_out.below;
+  assign b_rentry = a_out.rentry;
+
+  logic [NumLanes*BitsW-1:0] bits;
+  logic [NumLanes*NbW-1:0]   nb;
+  logic                      bad;
+
+  logic [LB-1:0]     len;
+  logic [BitsW-1:0]  lb;
+  always_comb begin
+    bits = '0;
+    nb = '0;
+    bad = 1'b0;
+    {len, lb} = '0;
+    for (int l = 0; l < NumLanes; l++) begin
+      len = b_len[l*LB+:LB];
+      lb = BitsW'(b_cw[l*MB+:MB]) & ~({BitsW{1'b1}} << len);
+      if (b_esc[l]) lb = lb | (BitsW'(b_escf[l*EW+:EW]) << len);
+      if (b_act[l]) begin
+        bits[l*BitsW+:BitsW] = lb;
+        nb[l*NbW+:NbW] = NbW'(len) + (b_esc[l] ? (m0 ? NbW'(9) : NbW'(8)) : '0);
+        bad = bad || len == '0;
+      end
+    end
+  end
+
+  // Each lane's plane entry at its start and raw field at l * rb, in a field as wide as it can
+  // reach (lane l: (l + 1) entries or fields), then ORed over the lanes in a tree.
+  logic [NumLanes*PlaneW-1:0] pl_lane, pl_acc, pl_nx;
+  logic [NumLanes*RawW-1:0]   rw_lane, rw_acc, rw_nx;
+  logic [NumLanes*PE-1:0]     b_pe;   // the plane entries of the lanes that have one
+  always_comb begin
+    for (int l = 0; l < NumLanes; l++) b_pe[l*PE+:PE] = b_ent[l] ? b_pentry[l*PE+:PE] : '0;
+  end
+  for (genvar l = 0; l < NumLanes; l++) begin : g_place
+    localparam int unsigned PlW = (l + 1) * PE;
+    localparam int unsigned RwW = (l + 1) * VW;
+    if (l == 0) begin : g_lane0
+      assign pl_lane[0+:PlaneW] = PlaneW'(b_pe[0+:PE]);
+      assign rw_lane[0+:RawW]   = RawW'(b_rentry[0+:VW]);
+    end else begin : g_lane
+      logic [PlW-1:0] pl;
+      logic [RwW-1:0] rw;
+      logic [PLenW-1:0] pos;  // the entry's start: pw times the entries below
+      assign pos = kpw_q[32'(b_below[(l-1)*LaneCntW+:LaneCntW])*PLenW+:PLenW];
+      assign pl = PlW'(b_pe[l*PE+:PE]) << pos;
+      assign rw = RwW'(b_rentry[l*VW+:VW]) << lrb_q[l*RLenW+:RLenW];
+      assign pl_lane[l*PlaneW+:PlaneW] = PlaneW'(pl);
+      assign rw_lane[l*RawW+:RawW]     = RawW'(rw);
+    end
+  end
+  always_comb begin
+    pl_acc = pl_lane;
+    rw_acc = rw_lane;
+    pl_nx = pl_lane;
+    rw_nx = rw_lane;
+    for (int j = 0; (1 << j) < NumLanes; j++) begin
+      pl_nx = pl_acc;
+      rw_nx = rw_acc;
+      for (int l = 0; l + (1 << j) < NumLanes; l = l + (2 << j)) begin
+        pl_nx[l*PlaneW+:PlaneW] = pl_acc[l*PlaneW+:PlaneW] | pl_acc[(l+(1<<j))*PlaneW+:PlaneW];
+        rw_nx[l*RawW+:RawW]     = rw_acc[l*RawW+:RawW] | rw_acc[(l+(1<<j))*RawW+:RawW];
+      end
+      pl_acc = pl_nx;
+      rw_acc = rw_nx;
     end
   end
 
@@ -171,19 +379,19 @@ module sfp2_enc_sym #(
   always_comb begin
     o_in.bits      = bits;
     o_in.nb        = nb;
-    o_in.plane     = plane;
-    o_in.plen      = plen;
-    o_in.raw       = raw;
-    o_in.rlen      = rlen;
-    o_in.count     = in_count_i;
+    o_in.plane     = pl_acc[0+:PlaneW];
+    o_in.plen      = kpw_q[32'(a_out.nent)*PLenW+:PLenW];
+    o_in.raw       = rw_acc[0+:RawW];
+    o_in.rlen      = lrb_q[32'(a_out.count)*RLenW+:RLenW];
+    o_in.count     = a_out.count;
     o_in.bad       = bad;
-    o_in.first     = in_first_i;
-    o_in.chunk_end = in_end_i;
-    o_in.tlast     = in_tlast_i;
+    o_in.first     = a_out.first;
+    o_in.chunk_end = a_out.chunk_end;
+    o_in.tlast     = a_out.tlast;
   end
   sfp_stage #(.Width($bits(o_in)), .Spill(0)) u_out (
     .clk_i, .rst_ni,
-    .in_valid_i, .in_ready_o, .in_data_i(o_in),
+    .in_valid_i(a_valid), .in_ready_o(a_ready), .in_data_i(o_in),
     .out_valid_o, .out_ready_i, .out_data_o(o_out)
   );
   assign out_bits_o  = o_out.bits;
@@ -198,6 +406,11 @@ module sfp2_enc_sym #(
   assign out_end_o   = o_out.chunk_end;
   assign out_tlast_o = o_out.tlast;
 
+  `SFP_ASSERT_INIT(ParamLanes_A, NumLanes >= 2)
   `SFP_ASSERT(Count_A, in_valid_i |-> in_count_i != '0)
-  `SFP_ASSERT(PlaneLen_A, in_valid_i |-> 32'(plen) <= PlaneW)
+  `SFP_ASSERT(PlaneLen_A, a_valid |-> 32'(o_in.plen) <= PlaneW)
+  `SFP_ASSUME(TableDist_M, in_valid_i |-> 32'(tab_i.ndist) <= ND)
+  // The per-tensor registers and the codewords belong to the beats at the input and in stage a.
+  `SFP_ASSERT(TensorHeld_A, in_valid_i || a_valid |->
+              $stable(cfg_i) && $stable(tab_i) && $stable(cw_i))
 endmodule
