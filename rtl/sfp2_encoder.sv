@@ -114,6 +114,28 @@ module sfp2_encoder #(
     .step_tlast_o(f_tlast)
   );
 
+  // The step, registered: the front's step outputs come through its lane-count and FIFO selects,
+  // and the symbol stage's first half needs the whole cycle.
+  typedef struct packed {
+    logic [NumLanes*VW-1:0] data;
+    logic [LaneCntW-1:0]    count;
+    logic                   first, chunk_end, tlast;
+  } step_beat_t;
+  step_beat_t             g_in, g_out;
+  logic                   g_valid, g_ready;
+  always_comb begin
+    g_in.data      = f_data;
+    g_in.count     = f_count;
+    g_in.first     = f_first;
+    g_in.chunk_end = f_end;
+    g_in.tlast     = f_tlast;
+  end
+  sfp_stage #(.Width($bits(g_in)), .Spill(1)) u_step (
+    .clk_i, .rst_ni,
+    .in_valid_i(f_valid), .in_ready_o(f_ready), .in_data_i(g_in),
+    .out_valid_o(g_valid), .out_ready_i(g_ready), .out_data_o(g_out)
+  );
+
   logic                      y_valid, y_ready, y_bad, y_first, y_end, y_tlast;
   logic [NumLanes*BitsW-1:0] y_bits;
   logic [NumLanes*NbW-1:0]   y_nb;
@@ -125,8 +147,9 @@ module sfp2_encoder #(
 
   sfp2_enc_sym #(.NumLanes(NumLanes)) u_sym (
     .clk_i, .rst_ni, .cfg_i(cfg_q), .tab_i(tab_q), .cw_i(cw),
-    .in_valid_i(f_valid), .in_ready_o(f_ready), .in_data_i(f_data), .in_count_i(f_count),
-    .in_first_i(f_first), .in_end_i(f_end), .in_tlast_i(f_tlast),
+    .in_valid_i(g_valid), .in_ready_o(g_ready), .in_data_i(g_out.data),
+    .in_count_i(g_out.count), .in_first_i(g_out.first), .in_end_i(g_out.chunk_end),
+    .in_tlast_i(g_out.tlast),
     .out_valid_o(y_valid), .out_ready_i(y_ready), .out_bits_o(y_bits), .out_nb_o(y_nb),
     .out_plane_o(y_plane), .out_plen_o(y_plen), .out_raw_o(y_raw), .out_rlen_o(y_rlen),
     .out_count_o(y_count), .out_bad_o(y_bad), .out_first_o(y_first), .out_end_o(y_end),
