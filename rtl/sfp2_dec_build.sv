@@ -208,17 +208,14 @@ module sfp2_dec_build #(
   logic [L*LaneCntW-1:0] pcnt;  // inclusive prefix count of has
   logic [LaneCntW-1:0]   nbelow;
   always_comb begin
-    nbelow = '0;
     for (int unsigned l = 0; l < L; l++) begin
       // kind 2 or 3 (bit 1): the lane has a plane entry
       has[l] = LaneCntW'(l) < s1_side.cnt && s1_syms[l*S1W+S1W-1] && pw_q != 6'd0;
-      pcnt[l*LaneCntW+:LaneCntW] = LaneCntW'(has[l]);
     end
-    for (int d = 1; d < L; d = d * 2) begin
-      for (int l = L - 1; l >= d; l--) begin
-        pcnt[l*LaneCntW+:LaneCntW] = pcnt[l*LaneCntW+:LaneCntW] + pcnt[(l-d)*LaneCntW+:LaneCntW];
-      end
-    end
+  end
+  sfp_prefix_count #(.N(L), .W(LaneCntW)) u_has_count (.flags_i(has), .count_o(pcnt));
+  always_comb begin
+    nbelow = '0;
     for (int unsigned l = 0; l < L; l++) begin
       nbelow = pcnt[l*LaneCntW+:LaneCntW] - LaneCntW'(has[l]);
       b1_at[l*UseW+:UseW] = s1_side.raw ? rwk_q[l*UseW+:UseW] : pwk_q[32'(nbelow)*UseW+:UseW];

@@ -75,19 +75,11 @@ module sfp2_dec_table (
   // code (an adder tree, registered into cnt_q for length kd_q).
   logic [NC*NS-1:0] match_q;
   logic [SB-1:0]    kd1_q;
-  logic [NS*SB-1:0] tree;
-  logic [SB-1:0]    cnt [NC];
-  always_comb begin
-    tree = '0;
-    for (int c = 0; c < NC; c++) begin
-      for (int s = 0; s < NS; s++) tree[s*SB+:SB] = SB'(match_q[c*NS+s]);
-      for (int d = 1; d < NS; d = d * 2) begin
-        for (int s = 0; s + d < NS; s = s + 2 * d) begin
-          tree[s*SB+:SB] = tree[s*SB+:SB] + tree[(s+d)*SB+:SB];
-        end
-      end
-      cnt[c] = tree[SB-1:0];
-    end
+  logic [NC*SB-1:0] cnt;
+  for (genvar c = 0; c < NC; c++) begin : g_count
+    sfp_popcount #(.N(NS), .W(SB)) u_count (
+      .flags_i(match_q[c*NS+:NS]), .count_o(cnt[c*SB+:SB])
+    );
   end
 
   // Static legality (ranges); the Kraft sums come from the length pass.
@@ -143,7 +135,7 @@ module sfp2_dec_table (
     end
     kd1_q <= (state_q == SLens && k_q <= SB'(CB)) ? k_q : '0;
     kd_q  <= kd1_q;
-    for (int c = 0; c < NC; c++) cnt_q[c] <= cnt[c];
+    for (int c = 0; c < NC; c++) cnt_q[c] <= cnt[c*SB+:SB];
     if (state_q == SLens && kd_q != '0) begin
       for (int c = 0; c < NC; c++) begin
         logic [LimW-1:0] fc;

@@ -238,16 +238,9 @@ module sfp2_enc_pack #(
   logic [LW-1:0]     req;
   logic [LW*PcW-1:0] pcnt;   // inclusive prefix count of req
   always_comb begin
-    for (int l = 0; l < LW; l++) begin
-      req[l] = l < 32'(in_count_i) && fill_q[l*7+:7] < 7'd32;
-      pcnt[l*PcW+:PcW] = PcW'(req[l]);
-    end
-    for (int d = 1; d < LW; d = d * 2) begin
-      for (int l = LW - 1; l >= d; l--) begin
-        pcnt[l*PcW+:PcW] = pcnt[l*PcW+:PcW] + pcnt[(l-d)*PcW+:PcW];
-      end
-    end
+    for (int l = 0; l < LW; l++) req[l] = l < 32'(in_count_i) && fill_q[l*7+:7] < 7'd32;
   end
+  sfp_prefix_count #(.N(LW), .W(PcW)) u_req_count (.flags_i(req), .count_o(pcnt));
 
   // Loop variables.
   logic             act, flag;

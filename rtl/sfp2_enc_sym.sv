@@ -212,23 +212,12 @@ module sfp2_enc_sym #(
   end
 
   // Plane entries below each lane: lane l's entry has cnt[l-1] entries before it, cnt[l] the
-  // number of entries of lanes 0 .. l (an inclusive prefix count, Kogge-Stone: level j adds the
-  // count 2^j lanes down). Stage b turns the count into the entry's start.
-  logic [NumLanes*LaneCntW-1:0]     cnt, cnt_nx;
+  // number of entries of lanes 0 .. l (an inclusive prefix count). Stage b turns the count into
+  // the entry's start.
+  logic [NumLanes*LaneCntW-1:0]     cnt;
   logic [(NumLanes-1)*LaneCntW-1:0] a_below;  // lane l >= 1's cnt[l-1], at [(l-1)*LaneCntW]
-  always_comb begin
-    for (int l = 0; l < NumLanes; l++) cnt[l*LaneCntW+:LaneCntW] = LaneCntW'(a_ent[l]);
-    cnt_nx = cnt;
-    for (int j = 0; (1 << j) < NumLanes; j++) begin
-      cnt_nx = cnt;
-      for (int l = 1 << j; l < NumLanes; l++) begin
-        cnt_nx[l*LaneCntW+:LaneCntW] = cnt[l*LaneCntW+:LaneCntW] +
-                                       cnt[(l-(1<<j))*LaneCntW+:LaneCntW];
-      end
-      cnt = cnt_nx;
-    end
-    a_below = cnt[0+:(NumLanes-1)*LaneCntW];
-  end
+  sfp_prefix_count #(.N(NumLanes), .W(LaneCntW)) u_ent_count (.flags_i(a_ent), .count_o(cnt));
+  assign a_below = cnt[0+:(NumLanes-1)*LaneCntW];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

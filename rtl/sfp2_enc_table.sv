@@ -42,8 +42,7 @@ module sfp2_enc_table (
   logic [LB-1:0]   n_q, n1l_q, n2_q;
   logic [NC*NS-1:0] match_q;
   logic [FW-1:0]   cnt_q [NC];
-  logic [NS*FW-1:0] tree;
-  logic [FW-1:0]    cnt_n [NC];
+  logic [NC*FW-1:0] cnt_n;
   always_ff @(posedge clk_i) begin
     for (int k = 0; k < NC; k++) begin
       for (int s = 0; s < NS; s++) begin
@@ -51,17 +50,10 @@ module sfp2_enc_table (
       end
     end
   end
-  always_comb begin
-    tree = '0;
-    for (int k = 0; k < NC; k++) begin
-      for (int s = 0; s < NS; s++) tree[s*FW+:FW] = FW'(match_q[k*NS+s]);
-      for (int d = 1; d < NS; d = d * 2) begin
-        for (int s = 0; s + d < NS; s = s + 2 * d) begin
-          tree[s*FW+:FW] = tree[s*FW+:FW] + tree[(s+d)*FW+:FW];
-        end
-      end
-      cnt_n[k] = tree[FW-1:0];
-    end
+  for (genvar k = 0; k < NC; k++) begin : g_count
+    sfp_popcount #(.N(NS), .W(FW)) u_count (
+      .flags_i(match_q[k*NS+:NS]), .count_o(cnt_n[k*FW+:FW])
+    );
   end
 
   // Third cycle: first_q[k][n-1] = first[n] of code k; run_q[k] = first[n2_q].
@@ -69,7 +61,7 @@ module sfp2_enc_table (
   logic [FW-1:0] run_q [NC];
   always_ff @(posedge clk_i) begin
     if (lens1_q) begin
-      for (int k = 0; k < NC; k++) cnt_q[k] <= cnt_n[k];
+      for (int k = 0; k < NC; k++) cnt_q[k] <= cnt_n[k*FW+:FW];
     end
     if (start_i) begin
       for (int k = 0; k < NC; k++) run_q[k] <= '0;
