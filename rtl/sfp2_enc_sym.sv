@@ -11,16 +11,18 @@
 // loop beyond those registers.
 // Two pipeline stages (two cycles of latency, one beat per cycle):
 //   a (from the input beat): per lane the symbol, its codeword and length (the distance symbols'
-//     entries selected by d = base - e decoded, both codes side by side, then the code), the ESC
-//     field, the plane entry and the raw field; per lane the number of plane entries (D_d / ESC
-//     values within the count) of the lanes below it, a parallel prefix count (ceil(log2 L)
-//     levels of small adders).
+//     entries selected by d = base - e decoded from e's high bits compared with per-tensor
+//     constants and a 3-bit difference of its low bits, both codes side by side, then the
+//     code), the ESC field, the plane entry and the raw field; per lane the number of plane
+//     entries (D_d / ESC values within the count) of the lanes below it, a parallel prefix
+//     count (ceil(log2 L) levels of small adders).
 //   b (from stage a's register): the lane bits and their number; the plane as the OR (a tree
 //     over the lanes) of the entries, each shifted to its start pw * (entries below), and the
 //     raw fields, each shifted to l * rb.
-// Per-tensor constants: the multiples c * pw (c = 0 .. L) and l * rb (l = 0 .. L) and which
-// distance symbols each code has are registers loaded every cycle from cfg_i and tab_i, so no
-// multiplication is on a beat's path. Therefore cfg_i, tab_i and cw_i must not change while a
+// Per-tensor constants: the multiples c * pw (c = 0 .. L) and l * rb (l = 0 .. L), which
+// distance symbols each code has and the exponents' high bits of each group of eight distances
+// are registers loaded every cycle from cfg_i and tab_i, so no multiplication or subtraction
+// wider than 3 bits is on a beat's path. Therefore cfg_i, tab_i and cw_i must not change while a
 // beat is at the input or in stage a, nor in the cycle before (TensorHeld_A). The encoder
 // changes them only while phase 1 is empty, and a tensor's first beat comes after its codeword
 // setup (12 + cycles).
@@ -101,6 +103,23 @@ module sfp2_enc_sym #(
     end
   end
 
+  // Per-tensor exponent high bits of the distance groups (see the header): with base = 8 bh + bl
+  // and e = 8 eh + el, d = base - e lies in group j (d = 8 j .. 8 j + 7) when eh = bh - j (el <= bl)
+  // or eh = bh - j - 1 (el > bl, a borrow from the low bits); gh_q[b][j] is that eh, gv_q[b][j]
+  // whether it exists (no underflow). So d is decoded from two 5-bit compares and a 3-bit
+  // difference, without an 8-bit subtraction on the beat's path.
+  localparam int unsigned NG = ND / 8;
+  logic [2*NG*5-1:0] gh_q;
+  logic [2*NG-1:0]   gv_q;
+  always_ff @(posedge clk_i) begin
+    for (int b = 0; b < 2; b++) begin
+      for (int j = 0; j < NG; j++) begin
+        gh_q[(b*NG+j)*5+:5] <= tab_i.base[7:3] - 5'(j) - 5'(b);
+        gv_q[b*NG+j]        <= 32'(tab_i.base[7:3]) >= j + b;
+      end
+    end
+  end
+
   // Per-tensor distance symbols (see the header): okd_q[c * 48 + i] = code c has D_i (i < dist
   // and a codeword length) for an exponent e = base - i below 255 (only D_0 can meet e = 255,
   // when base = 255).
@@ -129,7 +148,9 @@ module sfp2_enc_sym #(
   // Working variables of the lane loop (plain, not per lane: assigned before use).
   logic [31:0]        v, pv;
   logic [7:0]         e;
-  logic [8:0]         d;              // base - e, negative when e > base
+  logic               borrow;         // el > bl
+  logic [2:0]         dlo;            // d's low bits, (bl - el) mod 8
+  logic [NG-1:0]      grp;            // d in group j
   logic [22:0]        man;
   logic               ctx, k, is_zero, is_rep, dist_ok, hit0, hit1;
   logic [ND-1:0]      doh;            // d one-hot (none from d = 48 on)
@@ -147,7 +168,7 @@ module sfp2_enc_sym #(
     a_ent = '0;
     a_pentry = '0;
     a_rentry = '0;
-    {v, pv, e, d, man, ctx, k, is_zero, is_rep, dist_ok, hit0, hit1} = '0;
+    {v, pv, e, borrow, dlo, grp, man, ctx, k, is_zero, is_rep, dist_ok, hit0, hit1} = '0;
     {doh, ld0, ld1, cd0, cd1, pentry, rentry} = '0;
     for (int l = 0; l < NumLanes; l++) begin
       a_act[l] = l < 32'(in_count_i);
@@ -158,10 +179,14 @@ module sfp2_enc_sym #(
       man = v[22:0];
       ctx = in_first_i || pz_q[l];
       k   = tab_i.two && ctx;
-      d   = {1'b0, tab_i.base} - {1'b0, e};
-      // D_d's entries of both codes, selected by d decoded (each line drives a few gates);
-      // no line is set unless 0 <= d < 48.
-      for (int i = 0; i < ND; i++) doh[i] = d == 9'(i);
+      // d = base - e decoded (each line drives a few gates); no line is set unless 0 <= d < 48.
+      borrow = e[2:0] > tab_i.base[2:0];
+      dlo    = tab_i.base[2:0] - e[2:0];
+      for (int j = 0; j < NG; j++) begin
+        grp[j] = borrow ? gv_q[NG+j] && e[7:3] == gh_q[(NG+j)*5+:5] :
+                          gv_q[j] && e[7:3] == gh_q[j*5+:5];
+      end
+      for (int i = 0; i < ND; i++) doh[i] = grp[i/8] && dlo == 3'(i % 8);
       hit0 = |(doh & okd_q[0+:ND]);
       hit1 = |(doh & okd_q[ND+:ND]);
       ld0 = '0;
@@ -396,6 +421,7 @@ module sfp2_enc_sym #(
   assign out_tlast_o = o_out.tlast;
 
   `SFP_ASSERT_INIT(ParamLanes_A, NumLanes >= 2)
+  `SFP_ASSERT_INIT(DistGroups_A, ND % 8 == 0)
   `SFP_ASSERT(Count_A, in_valid_i |-> in_count_i != '0)
   `SFP_ASSERT(PlaneLen_A, a_valid |-> 32'(o_in.plen) <= PlaneW)
   `SFP_ASSUME(TableDist_M, in_valid_i |-> 32'(tab_i.ndist) <= ND)
