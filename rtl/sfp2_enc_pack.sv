@@ -21,8 +21,8 @@
 // dropped), P = ceil(plane bits / 32), R = ceil(raw bits / 32); the chunk is raw when a value
 // had no codeword or R < 1 + N + P. Each lane keeps the last slot it put a bit in (its slots
 // only grow), so N needs no comparison on the step's path: after the chunk's last step the
-// lanes' last slots are reduced four to one a cycle, then N, P and R are registered, then the
-// choice (ceil(log4 L) + 3 cycles, overlapped with the next chunk's steps). The descriptor is
+// lanes' last slots are reduced two to one a cycle, then N, P and R are registered, then the
+// choice (log2 L + 3 cycles, overlapped with the next chunk's steps). The descriptor is
 // handed on (done_o) once every word of the chunk is written and the choice is made; a chunk's
 // last step waits while the previous chunk's is pending.
 // Paths: in_ready_o <- in_first_i, in_end_i, buf_full_i (and registers).
@@ -101,8 +101,8 @@ module sfp2_enc_pack #(
 );
   localparam int unsigned LW = NumLanes;
   localparam int unsigned PosW = $clog2(RowW + 1);
-  // Rounds of the chunk-end maximum: each takes the largest of every four entries.
-  localparam int unsigned ScanSteps = ($clog2(LW) + 1) / 2 < 1 ? 1 : ($clog2(LW) + 1) / 2;
+  // Rounds of the chunk-end maximum: each takes the larger of every two entries.
+  localparam int unsigned ScanSteps = $clog2(LW) < 1 ? 1 : $clog2(LW);
   localparam int unsigned ScanW = $clog2(ScanSteps + 1);
 
   // Per-lane state, flattened: lane l's field at [l*W +: W].
@@ -139,7 +139,7 @@ module sfp2_enc_pack #(
   logic [SlotW-1:0]     dn_q;
   logic [WordsW-1:0]    dp_q, dr_q;
   logic                 draw_q, dtlast_q;
-  // Its lengths, over the cycles after its last step: the lanes' last slots reduced four to
+  // Its lengths, over the cycles after its last step: the lanes' last slots reduced two to
   // one a cycle into the largest (N - 1), then N, P and R, then the raw-or-coded choice.
   logic [LW*SlotW-1:0]  flast_q;
   logic [LW-1:0]        flastv_q;
@@ -365,29 +365,21 @@ module sfp2_enc_pack #(
     rf_data_o = racc_q[RowW-1:0] & ~({RowW{1'b1}} << frpos_q);
   end
 
-  // Chunk end, the cycles after its last step: one round of the largest of the lanes' last
-  // slots (entry j takes the largest valid of entries 4j .. 4j + 3); then N, P and R; then the
-  // choice.
+  // Chunk end, the cycles after its last step: log2 L rounds of the largest of the lanes' last
+  // slots (entry j takes the larger valid of entries 2j and 2j + 1: one compare a cycle); then
+  // N, P and R; then the choice.
   logic [LW*SlotW-1:0] flast_n;
   logic [LW-1:0]       flastv_n;
-  logic [SlotW-1:0]    gmax;
-  logic                gany;
+  logic [SlotW-1:0]    fa, fb;
   always_comb begin
     flast_n = '0;
     flastv_n = '0;
-    gmax = '0;
-    gany = 1'b0;
-    for (int j = 0; j < (LW + 3) / 4; j++) begin
-      gmax = '0;
-      gany = 1'b0;
-      for (int i = 4 * j; i < 4 * j + 4 && i < LW; i++) begin
-        if (flastv_q[i] && (!gany || flast_q[i*SlotW+:SlotW] > gmax)) begin
-          gmax = flast_q[i*SlotW+:SlotW];
-          gany = 1'b1;
-        end
-      end
-      flast_n[j*SlotW+:SlotW] = gmax;
-      flastv_n[j] = gany;
+    {fa, fb} = '0;
+    for (int j = 0; j < LW / 2; j++) begin
+      fa = flast_q[2*j*SlotW+:SlotW];
+      fb = flast_q[(2*j+1)*SlotW+:SlotW];
+      flast_n[j*SlotW+:SlotW] = flastv_q[2*j+1] && (!flastv_q[2*j] || fb > fa) ? fb : fa;
+      flastv_n[j] = flastv_q[2*j] || flastv_q[2*j+1];
     end
   end
   logic [WordsW+SlotW+1:0] coded_words;

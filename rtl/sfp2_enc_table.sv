@@ -8,8 +8,9 @@
 // count or one addition: a length pass (one length n = 1 .. 12 per cycle: the count of symbols
 // of length n in each code: which symbols match, registered; their number as an adder tree,
 // registered; then first[n] into a register and the running sum), then a symbol pass (one
-// symbol of each code per cycle: its length, registered; then first[n] + rank, registered;
-// then left-aligned, reversed and written). The setup takes 12 + 2 + 3 + dist + 3 cycles after
+// symbol of each code per cycle: its length, registered; then the next codeword of its length
+// n, registered (a register per length, first[n] counted up); then left-aligned, reversed and
+// written). The setup takes 12 + 2 + 3 + dist + 3 cycles after
 // start_i (at most 17 + NumSyms).
 // Each codeword is kept bit-reversed in the low `length` bits (LSB first, the order the lanes
 // append bits in): cw_o[(k * NumSyms + s) * 12 +: 12]. Symbols absent from a code get 0;
@@ -56,8 +57,9 @@ module sfp2_enc_table (
     );
   end
 
-  // Third cycle: first_q[k][n-1] = first[n] of code k; run_q[k] = first[n2_q].
-  logic [FW-1:0] first_q [NC][MB];
+  // Third cycle: next_q[k][n-1] = first[n] of code k; run_q[k] = first[n2_q]. In the symbol
+  // pass next_q[k][n-1] is the codeword of the next symbol of length n (first[n] + the symbols
+  // of length n coded so far).
   logic [FW-1:0] run_q [NC];
   always_ff @(posedge clk_i) begin
     if (lens1_q) begin
@@ -66,20 +68,17 @@ module sfp2_enc_table (
     if (start_i) begin
       for (int k = 0; k < NC; k++) run_q[k] <= '0;
     end else if (lens2_q) begin
-      for (int k = 0; k < NC; k++) begin
-        first_q[k][n2_q-LB'(1)] <= run_q[k];
-        run_q[k]                <= (run_q[k] + cnt_q[k]) << 1;
-      end
+      for (int k = 0; k < NC; k++) run_q[k] <= (run_q[k] + cnt_q[k]) << 1;
     end
   end
 
-  // Symbol pass: sym_q is looked up (s1: its length in each code), then coded (s2: first +
-  // rank, the rank of its length counted up), then written (s3).
+  // Symbol pass: sym_q is looked up (s1: its length in each code), then coded (s2: the next
+  // codeword of its length, which counts up), then written (s3).
   logic [SB-1:0]      sym_q, sym1_q, sym2_q;
   logic               busy_q, s1_q, s2_q;
   logic [NC*LB-1:0]   n1_q, n2s_q;
   logic [NC*FW-1:0]   code_q;
-  logic [FW-1:0]      rank_q [NC][MB];  // symbols of each length n coded so far: [k][n-1]
+  logic [FW-1:0]      next_q [NC][MB];  // the next codeword of each length n: [k][n-1]
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -134,22 +133,28 @@ module sfp2_enc_table (
     n2s_q <= n1_q;
   end
 
-  always_ff @(posedge clk_i) begin
-    if (start_i) begin
-      for (int k = 0; k < NC; k++) begin
-        for (int i = 0; i < MB; i++) rank_q[k][i] <= '0;
+  // The codeword: next_q of the symbol's length selected one-hot (no chain of selects).
+  logic [NC*FW-1:0] code_n;
+  always_comb begin
+    code_n = '0;
+    for (int k = 0; k < NC; k++) begin
+      for (int i = 0; i < MB; i++) begin
+        code_n[k*FW+:FW] = code_n[k*FW+:FW] |
+                           (next_q[k][i] & {FW{32'(n1_q[k*LB+:LB]) == i + 1}});
       end
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (lens2_q) begin
+      for (int k = 0; k < NC; k++) next_q[k][n2_q-LB'(1)] <= run_q[k];
     end else if (s1_q) begin
       for (int k = 0; k < NC; k++) begin
-        code_q[k*FW+:FW] <= '0;
         for (int i = 0; i < MB; i++) begin
-          if (32'(n1_q[k*LB+:LB]) == i + 1) begin
-            code_q[k*FW+:FW] <= first_q[k][i] + rank_q[k][i];
-            rank_q[k][i]     <= rank_q[k][i] + FW'(1);
-          end
+          if (32'(n1_q[k*LB+:LB]) == i + 1) next_q[k][i] <= next_q[k][i] + FW'(1);
         end
       end
     end
+    if (s1_q) code_q <= code_n;
   end
 
   // The codeword of symbol sym2_q in code k, left-aligned to 12 bits, then reversed.
