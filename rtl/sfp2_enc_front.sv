@@ -159,6 +159,9 @@ module sfp2_enc_front #(
   assign next_new  = rv_q ? r_end : !inch_q;
   assign re        = fcnt_q != '0 && (!rv_q || row_done) && step_en_i && (!next_new || info_valid);
   assign info_pop  = re && next_new;
+  logic [PtrW:0] fcnt_w, fcnt_wm;  // rows after this cycle's write, without and with a read
+  assign fcnt_w  = fcnt_q + (PtrW + 1)'(w_ack);
+  assign fcnt_wm = fcnt_q - (PtrW + 1)'(!w_ack);
 
   assign step_valid_o = rv_q;
   assign step_count_o = last_sub ? LaneCntW'(sub_left) : LaneCntW'(1 << lcl_q);
@@ -182,7 +185,8 @@ module sfp2_enc_front #(
       lcl_q   <= '0;
       j_q     <= '0;
     end else begin
-      fcnt_q <= fcnt_q + (PtrW + 1)'(w_ack) - (PtrW + 1)'(re);
+      // Both counts formed beside re and one selected (re comes through the step's length).
+      fcnt_q <= re ? fcnt_wm : fcnt_w;
       if (re) rptr_q <= rptr_q + PtrW'(1);
       if (re) rv_q <= 1'b1;
       else if (row_done) rv_q <= 1'b0;
