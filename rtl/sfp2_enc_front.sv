@@ -75,8 +75,10 @@ module sfp2_enc_front #(
     end
   end
 
-  logic [PtrW-1:0]   wptr_q, rptr_q;
-  logic [PtrW:0]     fcnt_q;                // rows written and not yet read
+  // Pointers with a wrap bit: equal when empty, equal but for the wrap bit when full. No row
+  // count: a count updated by both sides put the read enable in front of an adder.
+  logic [PtrW:0]     wptr_q, rptr_q;
+  logic              f_empty, f_full;
   logic [BeatW-1:0]  wbeat_q;               // beat of the chunk being written
   logic              decided_q;             // its L_c is in the info FIFO
   logic              w_ack, w_end, w_push;
@@ -95,7 +97,9 @@ module sfp2_enc_front #(
     w_lcl = '0;
     for (int i = 0; i < 6; i++) if (w_lc == 6'(1 << i)) w_lcl = 3'(i);
   end
-  assign s0_ready = fcnt_q != (PtrW + 1)'(FifoRows) && info_ready;
+  assign f_empty  = wptr_q == rptr_q;
+  assign f_full   = wptr_q == {!rptr_q[PtrW], rptr_q[PtrW-1:0]};
+  assign s0_ready = !f_full && info_ready;
   assign w_ack    = s0_valid && s0_ready;
 
   sfp_fifo #(.Depth(4), .Width($bits(w_lcl))) u_info (
@@ -119,8 +123,8 @@ module sfp2_enc_front #(
   end
   sfp_ram #(.Width($bits(wrow)), .Depth(FifoRows)) u_fifo (
     .clk_i, .rst_ni,
-    .we_i(w_ack), .waddr_i(wptr_q), .wdata_i(wrow),
-    .re_i(re), .raddr_i(rptr_q), .rdata_o(row)
+    .we_i(w_ack), .waddr_i(wptr_q[PtrW-1:0]), .wdata_i(wrow),
+    .re_i(re), .raddr_i(rptr_q[PtrW-1:0]), .rdata_o(row)
   );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -129,7 +133,7 @@ module sfp2_enc_front #(
       wbeat_q   <= '0;
       decided_q <= 1'b0;
     end else if (w_ack) begin
-      wptr_q    <= wptr_q + PtrW'(1);
+      wptr_q    <= wptr_q + (PtrW + 1)'(1);
       wbeat_q   <= w_end ? '0 : wbeat_q + BeatW'(1);
       decided_q <= !w_end && (decided_q || w_push);
     end
@@ -157,11 +161,8 @@ module sfp2_enc_front #(
   assign step_ack  = step_valid_o && step_ready_i;
   assign row_done  = step_ack && last_sub;
   assign next_new  = rv_q ? r_end : !inch_q;
-  assign re        = fcnt_q != '0 && (!rv_q || row_done) && step_en_i && (!next_new || info_valid);
+  assign re        = !f_empty && (!rv_q || row_done) && step_en_i && (!next_new || info_valid);
   assign info_pop  = re && next_new;
-  logic [PtrW:0] fcnt_w, fcnt_wm;  // rows after this cycle's write, without and with a read
-  assign fcnt_w  = fcnt_q + (PtrW + 1)'(w_ack);
-  assign fcnt_wm = fcnt_q - (PtrW + 1)'(!w_ack);
 
   assign step_valid_o = rv_q;
   assign step_count_o = last_sub ? LaneCntW'(sub_left) : LaneCntW'(1 << lcl_q);
@@ -178,16 +179,13 @@ module sfp2_enc_front #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       rptr_q  <= '0;
-      fcnt_q  <= '0;
       rv_q    <= 1'b0;
       inch_q  <= 1'b0;
       first_q <= 1'b0;
       lcl_q   <= '0;
       j_q     <= '0;
     end else begin
-      // Both counts formed beside re and one selected (re comes through the step's length).
-      fcnt_q <= re ? fcnt_wm : fcnt_w;
-      if (re) rptr_q <= rptr_q + PtrW'(1);
+      if (re) rptr_q <= rptr_q + (PtrW + 1)'(1);
       if (re) rv_q <= 1'b1;
       else if (row_done) rv_q <= 1'b0;
       if (re) inch_q <= 1'b1;
@@ -204,7 +202,7 @@ module sfp2_enc_front #(
                                  (NumLanes & (NumLanes - 1)) == 0)
   `SFP_ASSERT_INIT(ParamChunk_A, ChunkValues >= NumLanes && ChunkValues <= 65536 &&
                                  (ChunkValues & (ChunkValues - 1)) == 0)
-  `SFP_ASSERT(FifoCount_A, 32'(fcnt_q) <= FifoRows)
+  `SFP_ASSERT_INIT(FifoRows_A, (FifoRows & (FifoRows - 1)) == 0)
   `SFP_ASSERT(StepCount_A, step_valid_o |-> step_count_o != '0 &&
                                             32'(step_count_o) <= (1 << 32'(lcl_q)))
   // Every beat but a tensor's last is full.
