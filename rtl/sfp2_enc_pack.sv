@@ -64,7 +64,7 @@ module sfp2_enc_pack #(
   input  logic [PLenW-1:0]            in_plen_i,
   input  logic [RawW-1:0]             in_raw_i,
   input  logic [RLenW-1:0]            in_rlen_i,
-  input  logic [LaneCntW-1:0]         in_count_i,
+  input  logic [NumLanes-1:0]         in_act_i,    // lanes within the step's count
   input  logic                        in_bad_i,
   input  logic                        in_first_i,
   input  logic                        in_end_i,
@@ -101,6 +101,10 @@ module sfp2_enc_pack #(
 );
   localparam int unsigned LW = NumLanes;
   localparam int unsigned PosW = $clog2(RowW + 1);
+  // A slot is next_q plus at most L - 1 < 2^LoW: its low LoW bits take one small addition and
+  // its high part is next_q's or the registered next_q's + 1 (a carry select, no carry chain
+  // through the slot's width after the prefix count).
+  localparam int unsigned LoW = $clog2(NumLanes + 1);
   // Rounds of the chunk-end maximum: each takes the larger of every two entries.
   localparam int unsigned ScanSteps = $clog2(LW) < 1 ? 1 : $clog2(LW);
   localparam int unsigned ScanW = $clog2(ScanSteps + 1);
@@ -120,6 +124,7 @@ module sfp2_enc_pack #(
   logic [LW*2-1:0]      fln_q;
 
   logic [SlotW-1:0]     next_q;         // slots handed out in this chunk
+  logic [SlotW-LoW-1:0] nhi1_q;         // next_q's high part (above its LoW low bits) + 1
   logic [LW*SlotW-1:0]  last_q;         // per lane: the last slot it put a bit in ...
   logic [LW-1:0]        lastv_q;        // ... if any, this chunk
   logic                 bad_q, wbuf_q;
@@ -229,18 +234,23 @@ module sfp2_enc_pack #(
   logic [LW*32-1:0]    fl0d_n;
   logic [LW*2-1:0]     fln_n;
   logic [SlotW-1:0]    next_n;
+  logic [SlotW-LoW-1:0] nhi1_n;
+  logic [LoW:0]        lo;
   logic [LW*SlotW-1:0] last_n;
   logic [LW-1:0]       lastv_n;
 
   // The step's requests: lane l takes a slot when it is active and holds fewer than 32 bits;
-  // its slot is next_q + the number of requests below it (a log-depth prefix count).
+  // its slot is next_q + the number of requests below it (a log-depth prefix count), formed
+  // as a carry select on next_q's low LoW bits.
   localparam int unsigned PcW = LaneCntW;
   logic [LW-1:0]     req;
   logic [LW*PcW-1:0] pcnt;   // inclusive prefix count of req
   always_comb begin
-    for (int l = 0; l < LW; l++) req[l] = l < 32'(in_count_i) && fill_q[l*7+:7] < 7'd32;
+    for (int l = 0; l < LW; l++) req[l] = in_act_i[l] && fill_q[l*7+:7] < 7'd32;
   end
   sfp_prefix_count #(.N(LW), .W(PcW)) u_req_count (.flags_i(req), .count_o(pcnt));
+  logic [LW*PcW-1:0] pbelow;  // requests of the lanes below lane l
+  assign pbelow = {pcnt[0+:(LW-1)*PcW], PcW'(0)};
 
   // Loop variables.
   logic             act, flag;
@@ -263,7 +273,9 @@ module sfp2_enc_pack #(
     fl1s_n = '0;
     fl0d_n = '0;
     fln_n = '0;
-    next_n = next_q + SlotW'(pcnt[(LW-1)*PcW+:PcW]);
+    lo = (LoW + 1)'(next_q[LoW-1:0]) + (LoW + 1)'(pcnt[(LW-1)*PcW+:PcW]);
+    next_n = {lo[LoW] ? nhi1_q : next_q[SlotW-1:LoW], lo[LoW-1:0]};
+    nhi1_n = lo[LoW] ? nhi1_q + (SlotW - LoW)'(1) : nhi1_q;
     last_n = last_q;
     lastv_n = lastv_q;
     {act, flag, f, a, ap, s0, s1, slot, n} = '0;
@@ -274,11 +286,12 @@ module sfp2_enc_pack #(
       s0 = sq0_q[l*SlotW+:SlotW];
       s1 = sq1_q[l*SlotW+:SlotW];
       n  = sqn_q[l*2+:2];
-      act  = l < 32'(in_count_i);
+      act  = in_act_i[l];
       flag = req[l];
       // Refill: this lane takes the step's next slot.
       if (flag) begin
-        slot = next_q + SlotW'(pcnt[l*PcW+:PcW]) - SlotW'(1);
+        lo = (LoW + 1)'(next_q[LoW-1:0]) + (LoW + 1)'(pbelow[l*PcW+:PcW]);
+        slot = {lo[LoW] ? nhi1_q : next_q[SlotW-1:LoW], lo[LoW-1:0]};
         if (n == 2'd0) s0 = slot;
         else s1 = slot;
         n = n + 2'd1;
@@ -402,6 +415,7 @@ module sfp2_enc_pack #(
       wqn_q   <= '0;
       fln_q   <= '0;
       next_q  <= '0;
+      nhi1_q  <= (SlotW - LoW)'(1);
       lastv_q <= '0;
       scanning_q <= 1'b0;
       lens_q  <= 1'b0;
@@ -443,6 +457,7 @@ module sfp2_enc_pack #(
         apos_q  <= end_ack ? '0 : apos_n;
         sqn_q   <= end_ack ? '0 : sqn_n;
         next_q  <= end_ack ? '0 : next_n;
+        nhi1_q  <= end_ack ? (SlotW - LoW)'(1) : nhi1_n;
         lastv_q <= end_ack ? '0 : lastv_n;
         bad_q   <= end_ack ? 1'b0 : (bad_q && !in_first_i) || in_bad_i;
         ppos_q  <= end_ack ? '0 : ppos_n;

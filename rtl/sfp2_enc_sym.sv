@@ -62,7 +62,7 @@ module sfp2_enc_sym #(
   output logic [PLenW-1:0]             out_plen_o,
   output logic [RawW-1:0]              out_raw_o,    // the step's raw fields, packed
   output logic [RLenW-1:0]             out_rlen_o,
-  output logic [LaneCntW-1:0]          out_count_o,
+  output logic [NumLanes-1:0]          out_act_o,    // lanes within the step's count
   output logic                         out_bad_o,
   output logic                         out_first_o,
   output logic                         out_end_o,
@@ -386,7 +386,7 @@ module sfp2_enc_sym #(
     logic [PLenW-1:0]          plen;
     logic [RawW-1:0]           raw;
     logic [RLenW-1:0]          rlen;
-    logic [LaneCntW-1:0]       count;
+    logic [NumLanes-1:0]       act;
     logic                      bad, first, chunk_end, tlast;
   } sym_beat_t;
   sym_beat_t o_in, o_out;
@@ -397,7 +397,7 @@ module sfp2_enc_sym #(
     o_in.plen      = kpw_q[32'(a_out.nent)*PLenW+:PLenW];
     o_in.raw       = rw_acc[0+:RawW];
     o_in.rlen      = lrb_q[32'(a_out.count)*RLenW+:RLenW];
-    o_in.count     = a_out.count;
+    o_in.act       = b_act;
     o_in.bad       = bad;
     o_in.first     = a_out.first;
     o_in.chunk_end = a_out.chunk_end;
@@ -414,7 +414,7 @@ module sfp2_enc_sym #(
   assign out_plen_o  = o_out.plen;
   assign out_raw_o   = o_out.raw;
   assign out_rlen_o  = o_out.rlen;
-  assign out_count_o = o_out.count;
+  assign out_act_o   = o_out.act;
   assign out_bad_o   = o_out.bad;
   assign out_first_o = o_out.first;
   assign out_end_o   = o_out.chunk_end;

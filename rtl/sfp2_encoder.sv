@@ -143,7 +143,7 @@ module sfp2_encoder #(
   logic [PLenW-1:0]          y_plen;
   logic [RawW-1:0]           y_raw;
   logic [RLenW-1:0]          y_rlen;
-  logic [LaneCntW-1:0]       y_count;
+  logic [NumLanes-1:0]       y_act;
 
   sfp2_enc_sym #(.NumLanes(NumLanes)) u_sym (
     .clk_i, .rst_ni, .cfg_i(cfg_q), .tab_i(tab_q), .cw_i(cw),
@@ -152,7 +152,7 @@ module sfp2_encoder #(
     .in_tlast_i(g_out.tlast),
     .out_valid_o(y_valid), .out_ready_i(y_ready), .out_bits_o(y_bits), .out_nb_o(y_nb),
     .out_plane_o(y_plane), .out_plen_o(y_plen), .out_raw_o(y_raw), .out_rlen_o(y_rlen),
-    .out_count_o(y_count), .out_bad_o(y_bad), .out_first_o(y_first), .out_end_o(y_end),
+    .out_act_o(y_act), .out_bad_o(y_bad), .out_first_o(y_first), .out_end_o(y_end),
     .out_tlast_o(y_tlast)
   );
 
@@ -173,7 +173,7 @@ module sfp2_encoder #(
     .clk_i, .rst_ni,
     .in_valid_i(y_valid), .in_ready_o(y_ready), .in_bits_i(y_bits), .in_nb_i(y_nb),
     .in_plane_i(y_plane), .in_plen_i(y_plen), .in_raw_i(y_raw), .in_rlen_i(y_rlen),
-    .in_count_i(y_count), .in_bad_i(y_bad), .in_first_i(y_first), .in_end_i(y_end),
+    .in_act_i(y_act), .in_bad_i(y_bad), .in_first_i(y_first), .in_end_i(y_end),
     .in_tlast_i(y_tlast),
     .buf_full_i(full_q),
     .sw_we_o(sw_we), .sw_row_o(sw_row), .sw_data_o(sw_data),
