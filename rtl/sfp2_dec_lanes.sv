@@ -157,17 +157,26 @@ module sfp2_dec_lanes #(
   assign next_cnt  = next_last ? last_cnt_q : lc_q;
   assign exhausted = rcv_q == expect_q;
 
+  // The step's lanes as a register (act_q: lane l < the step's count, none in a raw chunk), the
+  // refilling lanes below each lane by a log-depth prefix count.
+  logic [L-1:0]          act_q;
+  logic [L*LaneCntW-1:0] need_cnt;  // inclusive prefix count of need
+  assign act = act_q;
   always_comb begin
-    logic [LaneCntW-1:0] acc;
-    acc = '0;
     for (int unsigned l = 0; l < L; l++) begin
-      act[l]  = !raw_q && (LaneCntW'(l) < cnt_r);
       need[l] = act[l] && fill_q[l*FillW+:FillW] < FillW'(sfp2_pkg::RefillBits);
-      pre[l]  = acc;
-      acc     = acc + LaneCntW'(need[l]);
     end
-    nref = acc;
   end
+  sfp_prefix_count #(.N(L), .W(LaneCntW)) u_need_count (.flags_i(need), .count_o(need_cnt));
+  always_comb begin
+    pre[0] = '0;
+    for (int unsigned l = 1; l < L; l++) pre[l] = need_cnt[(l-1)*LaneCntW+:LaneCntW];
+  end
+  assign nref = need_cnt[(L-1)*LaneCntW+:LaneCntW];
+  // Lanes l < n as a vector.
+  function automatic logic [L-1:0] lanes_below(logic [LaneCntW-1:0] n);
+    for (int unsigned l = 0; l < L; l++) lanes_below[l] = LaneCntW'(l) < n;
+  endfunction
 
   logic st_ready;
   assign words_ok = raw_q || exhausted || qcnt_q >= QCntW'(lc_q);
@@ -420,6 +429,17 @@ module sfp2_dec_lanes #(
         end
         qcnt_q <= qcnt_d;
       end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      act_q <= '0;
+    end else if (load) begin
+      act_q <= desc_raw_i ? '0 : lanes_below((d_steps == StepW'(1)) ? d_last_cnt :
+                                                                       LaneCntW'(d_lc));
+    end else if (step_go) begin
+      act_q <= raw_q ? '0 : lanes_below(next_cnt);
     end
   end
 
