@@ -143,8 +143,8 @@ module sfp2_enc_front #(
   logic                   rv_q;       // a row is in the read register
   logic                   inch_q;     // inside a chunk: the last consumed row did not end it
   logic                   first_q;    // the next step is its chunk's first
-  logic [2:0]             lcl_q;      // log2 L_c of the chunk being read
-  logic [LLog:0]          j_q;        // step within the row
+  logic [LLog+1:0]        sf_q;       // the step's first value within the row
+  logic [LLog+1:0]        lcv_q;      // L_c of the chunk being read
   logic [NumLanes*VW-1:0] r_data;
   logic [LaneCntW-1:0]    r_lanes;
   logic                   r_end, r_tlast;
@@ -155,9 +155,9 @@ module sfp2_enc_front #(
   assign r_end   = row.chunk_end;
   assign r_lanes = row.lanes;
   assign r_data  = row.data;
-  assign sub_first = (LLog + 2)'(j_q) << lcl_q;              // first value of this step
+  assign sub_first = sf_q;                                   // first value of this step
   assign sub_left  = (LLog + 2)'(r_lanes) - sub_first;       // values left in the row
-  assign last_sub  = sub_left <= ((LLog + 2)'(1) << lcl_q);
+  assign last_sub  = sub_left <= lcv_q;
   assign step_ack  = step_valid_o && step_ready_i;
   assign row_done  = step_ack && last_sub;
   assign next_new  = rv_q ? r_end : !inch_q;
@@ -165,7 +165,7 @@ module sfp2_enc_front #(
   assign info_pop  = re && next_new;
 
   assign step_valid_o = rv_q;
-  assign step_count_o = last_sub ? LaneCntW'(sub_left) : LaneCntW'(1 << lcl_q);
+  assign step_count_o = last_sub ? LaneCntW'(sub_left) : LaneCntW'(lcv_q);
   assign step_first_o = first_q;
   assign step_end_o   = r_end && last_sub;
   assign step_tlast_o = r_tlast;
@@ -182,19 +182,19 @@ module sfp2_enc_front #(
       rv_q    <= 1'b0;
       inch_q  <= 1'b0;
       first_q <= 1'b0;
-      lcl_q   <= '0;
-      j_q     <= '0;
+      lcv_q   <= '0;
+      sf_q    <= '0;
     end else begin
       if (re) rptr_q <= rptr_q + (PtrW + 1)'(1);
       if (re) rv_q <= 1'b1;
       else if (row_done) rv_q <= 1'b0;
       if (re) inch_q <= 1'b1;
       else if (row_done) inch_q <= !r_end;
-      if (info_pop) lcl_q <= info_lcl;
+      if (info_pop) lcv_q <= (LLog + 2)'(1) << info_lcl;
       if (info_pop) first_q <= 1'b1;
       else if (step_ack) first_q <= 1'b0;
-      if (row_done) j_q <= '0;
-      else if (step_ack) j_q <= j_q + (LLog + 1)'(1);
+      if (row_done) sf_q <= '0;
+      else if (step_ack) sf_q <= sf_q + lcv_q;
     end
   end
 
@@ -204,7 +204,7 @@ module sfp2_enc_front #(
                                  (ChunkValues & (ChunkValues - 1)) == 0)
   `SFP_ASSERT_INIT(FifoRows_A, (FifoRows & (FifoRows - 1)) == 0)
   `SFP_ASSERT(StepCount_A, step_valid_o |-> step_count_o != '0 &&
-                                            32'(step_count_o) <= (1 << 32'(lcl_q)))
+                                            32'(step_count_o) <= 32'(lcv_q))
   // Every beat but a tensor's last is full.
   `SFP_ASSUME(Lanes_M, in_valid_i |-> in_lanes_i != '0 && (in_lanes_i == LaneCntW'(NumLanes) ||
                                                            in_last_i))
