@@ -21,8 +21,8 @@
 // dropped), P = ceil(plane bits / 32), R = ceil(raw bits / 32); the chunk is raw when a value
 // had no codeword or R < 1 + N + P. Each lane keeps the last slot it put a bit in (its slots
 // only grow), so N needs no comparison on the step's path: after the chunk's last step the
-// lanes' last slots are reduced two to one a cycle, then N, P and R are registered, then the
-// choice (log2 L + 3 cycles, overlapped with the next chunk's steps). The descriptor is
+// lanes' last slots are reduced two to one a cycle, then N, P and R are registered, then
+// 1 + N + P, then the choice (log2 L + 4 cycles, overlapped with the next chunk's steps). The descriptor is
 // handed on (done_o) once every word of the chunk is written and the choice is made; a chunk's
 // last step waits while the previous chunk's is pending.
 // Paths: in_ready_o <- in_first_i, in_end_i, buf_full_i (and registers).
@@ -145,11 +145,13 @@ module sfp2_enc_pack #(
   logic [WordsW-1:0]    dp_q, dr_q;
   logic                 draw_q, dtlast_q;
   // Its lengths, over the cycles after its last step: the lanes' last slots reduced two to
-  // one a cycle into the largest (N - 1), then N, P and R, then the raw-or-coded choice.
+  // one a cycle into the largest (N - 1), then N, P and R, then 1 + N + P, then the
+  // raw-or-coded choice.
   logic [LW*SlotW-1:0]  flast_q;
   logic [LW-1:0]        flastv_q;
   logic [ScanW-1:0]     scan_q;         // rounds still to go
-  logic                 scanning_q, lens_q, choose_q, dready_q;
+  logic                 scanning_q, lens_q, sum_q, choose_q, dready_q;
+  logic [WordsW+SlotW+1:0] cwords_q;    // 1 + N + P
   logic [WordsW+5:0]    fpbits_q, frbits_q;
   logic                 fbad_q;
   logic [PosW-1:0]      fppos_q, frpos_q;
@@ -419,6 +421,7 @@ module sfp2_enc_pack #(
       lastv_q <= '0;
       scanning_q <= 1'b0;
       lens_q  <= 1'b0;
+      sum_q   <= 1'b0;
       choose_q <= 1'b0;
       dready_q <= 1'b0;
       bad_q   <= 1'b0;
@@ -449,7 +452,8 @@ module sfp2_enc_pack #(
       end
       scanning_q <= end_ack || (scanning_q && scan_q != ScanW'(1));
       lens_q <= scanning_q && scan_q == ScanW'(1);
-      choose_q <= lens_q;
+      sum_q <= lens_q;
+      choose_q <= sum_q;
       if (choose_q) dready_q <= 1'b1;
       else if (done_o) dready_q <= 1'b0;
       if (in_ack) begin
@@ -503,8 +507,9 @@ module sfp2_enc_pack #(
       dp_q <= WordsW'((fpbits_q + (WordsW + 6)'(31)) >> 5);
       dr_q <= WordsW'((frbits_q + (WordsW + 6)'(31)) >> 5);
     end
+    if (sum_q) cwords_q <= coded_words;
     if (choose_q) begin
-      draw_q <= fbad_q || (WordsW + SlotW + 2)'(dr_q) < coded_words;
+      draw_q <= fbad_q || (WordsW + SlotW + 2)'(dr_q) < cwords_q;
     end
     for (int l = 0; l < LW; l++) begin
       if (end_ack) begin
@@ -549,5 +554,6 @@ module sfp2_enc_pack #(
   `SFP_ASSERT(PlaneRow_A, pw_we_o |-> 32'(prow_q) < PlaneRows)
   `SFP_ASSERT(RawRow_A, rw_we_o |-> 32'(rrow_q) < RawRows)
   `SFP_ASSERT(FlushRows_A, rowfl_q |-> pend_q)
-  `SFP_ASSERT(DescOnce_A, end_ack |-> !scanning_q && !lens_q && !choose_q && !dready_q)
+  `SFP_ASSERT(DescOnce_A, end_ack |-> !scanning_q && !lens_q && !sum_q && !choose_q &&
+                                   !dready_q)
 endmodule
