@@ -158,7 +158,7 @@ module sfp2_enc_pack #(
   logic [PRowW-1:0]     fprow_q;
   logic [RRowW-1:0]     frrow_q;
 
-  logic in_ack, q_room, old_left;
+  logic in_ack, q_room_q, old_left;
 
   // Bank arbitration (registered queue heads and flush entries): bank k of buffer b takes the
   // lowest lane whose queue head it holds, else the lowest lane whose flush entry it holds.
@@ -206,10 +206,8 @@ module sfp2_enc_pack #(
 
   // Words of the flushed chunk still to write: queue entries of its buffer, flush entries.
   always_comb begin
-    q_room = 1'b1;
     old_left = rowfl_q;
     for (int l = 0; l < LW; l++) begin
-      if (wqn_q[l*2+:2] == 2'd2) q_room = 1'b0;
       if (fln_q[l*2+:2] != '0) old_left = 1'b1;
       if (wqn_q[l*2+:2] != '0 && wq0b_q[l] == fbuf_q) old_left = 1'b1;
       if (wqn_q[l*2+:2] == 2'd2 && wq1b_q[l] == fbuf_q) old_left = 1'b1;
@@ -217,7 +215,9 @@ module sfp2_enc_pack #(
   end
   assign done_o = pend_q && !old_left && dready_q;
 
-  assign in_ready_o = q_room && !(in_first_i && buf_full_i[wbuf_q]) && !(in_end_i && pend_q);
+  // q_room_q: no write queue is full, registered from the next queue lengths (the same value
+  // the current lengths give, without their reduction in front of the step's enables).
+  assign in_ready_o = q_room_q && !(in_first_i && buf_full_i[wbuf_q]) && !(in_end_i && pend_q);
   assign in_ack = in_valid_i && in_ready_o;
   assign wbuf_o = wbuf_q;
   assign fbuf_o = fbuf_q;
@@ -337,9 +337,12 @@ module sfp2_enc_pack #(
   end
 
   logic [LW*2-1:0] wqn_n;
+  logic            q_room_n;
   always_comb begin
+    q_room_n = 1'b1;
     for (int l = 0; l < LW; l++) begin
       wqn_n[l*2+:2] = wqn_q[l*2+:2] - 2'(deq[l]) + 2'(in_ack && enq[l]);
+      if (wqn_n[l*2+:2] == 2'd2) q_room_n = 1'b0;
     end
   end
 
@@ -415,6 +418,7 @@ module sfp2_enc_pack #(
       apos_q  <= '0;
       sqn_q   <= '0;
       wqn_q   <= '0;
+      q_room_q <= 1'b1;
       fln_q   <= '0;
       next_q  <= '0;
       nhi1_q  <= (SlotW - LoW)'(1);
@@ -437,6 +441,7 @@ module sfp2_enc_pack #(
       rbits_q <= '0;
     end else begin
       wqn_q <= wqn_n;
+      q_room_q <= q_room_n;
       // Flush entries: dequeue the head, or take the chunk's entries at its last step.
       for (int l = 0; l < LW; l++) begin
         if (end_ack) fln_q[l*2+:2] <= fln_n[l*2+:2];
@@ -554,6 +559,14 @@ module sfp2_enc_pack #(
   `SFP_ASSERT(PlaneRow_A, pw_we_o |-> 32'(prow_q) < PlaneRows)
   `SFP_ASSERT(RawRow_A, rw_we_o |-> 32'(rrow_q) < RawRows)
   `SFP_ASSERT(FlushRows_A, rowfl_q |-> pend_q)
+`ifndef SYNTHESIS
+  logic q_room_now;
+  always_comb begin
+    q_room_now = 1'b1;
+    for (int l = 0; l < LW; l++) if (wqn_q[l*2+:2] == 2'd2) q_room_now = 1'b0;
+  end
+  `SFP_ASSERT(QueueRoom_A, q_room_q == q_room_now)
+`endif
   `SFP_ASSERT(DescOnce_A, end_ack |-> !scanning_q && !lens_q && !sum_q && !choose_q &&
                                    !dready_q)
 endmodule
