@@ -161,45 +161,49 @@ module sfp2_enc_pack #(
   logic in_ack, q_room_q, old_left;
 
   // Bank arbitration (registered queue heads and flush entries): bank k of buffer b takes the
-  // lowest lane whose queue head it holds, else the lowest lane whose flush entry it holds.
-  logic [LW-1:0] deq, fdeq, pick, fpick;
+  // lowest lane whose queue head it holds, else the lowest lane whose flush entry it holds. The
+  // lowest candidate is found by a log-depth prefix OR (not a chain over the lanes).
+  function automatic logic [LW-1:0] lowest(logic [LW-1:0] c);
+    logic [LW-1:0] below;  // some candidate below lane l
+    below = c << 1;
+    for (int d = 1; d < LW; d = d * 2) below = below | (below << d);
+    lowest = c & ~below;
+  endfunction
+  logic [LW-1:0] deq, fdeq, pick, fpick, cand, fcand;
   logic          hit;
   always_comb begin
     deq = '0;
     fdeq = '0;
     pick = '0;
     fpick = '0;
+    cand = '0;
+    fcand = '0;
     hit = 1'b0;
     sw_we_o = '0;
     sw_row_o = '0;
     sw_data_o = '0;
     for (int b = 0; b < 2; b++) begin
       for (int k = 0; k < BeatWords; k++) begin
-        pick = '0;
-        fpick = '0;
-        for (int l = LW - 1; l >= 0; l--) begin
-          if (wqn_q[l*2+:2] != '0 && wq0b_q[l] == b[0] &&
-              32'(BankW'(wq0s_q[l*SlotW+:SlotW])) == k) begin
-            pick = '0;
-            pick[l] = 1'b1;
-          end
-          if (fln_q[l*2+:2] != '0 && fbuf_q == b[0] &&
-              32'(BankW'(fl0s_q[l*SlotW+:SlotW])) == k) begin
-            fpick = '0;
-            fpick[l] = 1'b1;
-          end
-        end
-        hit = pick != '0;
         for (int l = 0; l < LW; l++) begin
-          if (pick[l] || (!hit && fpick[l])) begin
-            sw_we_o[b*BeatWords+k] = 1'b1;
-            sw_row_o[(b*BeatWords+k)*SRowW+:SRowW] =
-                SRowW'((pick[l] ? wq0s_q[l*SlotW+:SlotW] : fl0s_q[l*SlotW+:SlotW]) >> BankW);
-            sw_data_o[(b*BeatWords+k)*32+:32] = pick[l] ? wq0d_q[l*32+:32] : fl0d_q[l*32+:32];
-          end
-          if (pick[l]) deq[l] = 1'b1;
-          if (!hit && fpick[l]) fdeq[l] = 1'b1;
+          cand[l]  = wqn_q[l*2+:2] != '0 && wq0b_q[l] == b[0] &&
+                     32'(BankW'(wq0s_q[l*SlotW+:SlotW])) == k;
+          fcand[l] = fln_q[l*2+:2] != '0 && fbuf_q == b[0] &&
+                     32'(BankW'(fl0s_q[l*SlotW+:SlotW])) == k;
         end
+        pick = lowest(cand);
+        fpick = lowest(fcand);
+        hit = cand != '0;
+        // At most one lane is chosen: its row and word ORed in (one-hot, no chain of selects).
+        for (int l = 0; l < LW; l++) begin
+          sw_row_o[(b*BeatWords+k)*SRowW+:SRowW] = sw_row_o[(b*BeatWords+k)*SRowW+:SRowW] |
+              ({SRowW{pick[l]}} & SRowW'(wq0s_q[l*SlotW+:SlotW] >> BankW)) |
+              ({SRowW{!hit && fpick[l]}} & SRowW'(fl0s_q[l*SlotW+:SlotW] >> BankW));
+          sw_data_o[(b*BeatWords+k)*32+:32] = sw_data_o[(b*BeatWords+k)*32+:32] |
+              ({32{pick[l]}} & wq0d_q[l*32+:32]) | ({32{!hit && fpick[l]}} & fl0d_q[l*32+:32]);
+        end
+        sw_we_o[b*BeatWords+k] = hit || fcand != '0;
+        deq = deq | pick;
+        fdeq = fdeq | ({LW{!hit}} & fpick);
       end
     end
   end
