@@ -329,6 +329,12 @@ def synth_section(out):
                   "as NAND2 equivalents, no timing (build/synth/report.md states the method). "
                   "The default maps to the committed sky130hd library for area in µm², fmax and "
                   "power.\n")
+    sets = sorted({r["set"] for r in res})
+    if "v16" not in sets:
+        md.append(f"Set{'s' if len(sets) > 1 else ''} {', '.join(sets)} only, for the report's "
+                  "time budget (`SYNTH_SETS`); the targets are stated at the default set v16, "
+                  "which `make synth` maps (docs/architecture.md, \"Version 2 area and timing\", "
+                  "has its numbers).\n")
     # EBPC's figures per role (synth.py keys them by top, the same for both RTL families), from
     # the entries of the tops synthesized here.
     ref = d.get("ebpc", {})

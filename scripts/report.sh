@@ -13,9 +13,10 @@
 # DATASET (the folder of the Fashion-MNIST .gz files; the trainer's default is Debian's
 # dataset-fashion-mnist), TRAIN (1; 0 reuses the runs already in build/report/runs),
 # RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (the
-# committed synth/pdk/sky130hd_tt.lib.gz by default: the v4 blocks mapped for area, timing and
-# power, about 8 minutes, run in the background beside the training; `none`: the generic
-# estimate), SYNTH (1; 0 skips synthesis), and the
+# committed synth/pdk/sky130hd_tt.lib.gz by default; `none`: the generic estimate), SYNTH_SETS
+# (v4: its blocks mapped for area, timing and power in about 4 minutes, in the background
+# beside the training; v16, the default set of `make synth`, takes about 13 minutes on two free
+# cores), SYNTH (1; 0 skips synthesis), and the
 # traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
 # (2000) (scripts/report.py, "Memory traffic").
 set -Eeuo pipefail
@@ -62,9 +63,9 @@ rm -f "$OUT/report.md" "$OUT/stage_seconds.txt"
 # stage can stop it whole), and runs beside the training; the synth stage waits for it.
 rm -f "$OUT/synth.json" "$OUT/synth.log"
 if [ "${SYNTH:-1}" != 0 ]; then
-  echo "+ make synth BUILD=$BUILD ${LIBERTY:+LIBERTY=$LIBERTY} (in the background, log $OUT/synth.log)" >&2
-  setsid make --no-print-directory synth BUILD="$BUILD" ${LIBERTY:+LIBERTY="$LIBERTY"} \
-    > "$OUT/synth.log" 2>&1 &
+  echo "+ make synth BUILD=$BUILD SYNTH_SETS=${SYNTH_SETS:-v4} ${LIBERTY:+LIBERTY=$LIBERTY} (in the background, log $OUT/synth.log)" >&2
+  setsid make --no-print-directory synth BUILD="$BUILD" SYNTH_SETS="${SYNTH_SETS:-v4}" \
+    ${LIBERTY:+LIBERTY="$LIBERTY"} > "$OUT/synth.log" 2>&1 &
   synth_pid=$!
 fi
 
