@@ -111,6 +111,7 @@ module sfp2_enc_pack #(
 
   // Per-lane state, flattened: lane l's field at [l*W +: W].
   logic [LW*7-1:0]      fill_q;
+  logic [LW-1:0]        low_q;          // fill_q < 32: the lane takes a slot at its next value
   logic [LW*64-1:0]     acc_q;          // bits of the lane's current word, apos_q of them valid
   logic [LW*6-1:0]      apos_q;
   logic [LW*SlotW-1:0]  sq0_q, sq1_q;   // outstanding slots, oldest first
@@ -252,7 +253,7 @@ module sfp2_enc_pack #(
   logic [LW-1:0]     req;
   logic [LW*PcW-1:0] pcnt;   // inclusive prefix count of req
   always_comb begin
-    for (int l = 0; l < LW; l++) req[l] = in_act_i[l] && fill_q[l*7+:7] < 7'd32;
+    for (int l = 0; l < LW; l++) req[l] = in_act_i[l] && low_q[l];
   end
   sfp_prefix_count #(.N(LW), .W(PcW)) u_req_count (.flags_i(req), .count_o(pcnt));
   logic [LW*PcW-1:0] pbelow;  // requests of the lanes below lane l
@@ -419,6 +420,7 @@ module sfp2_enc_pack #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       fill_q  <= '0;
+      low_q   <= '1;
       apos_q  <= '0;
       sqn_q   <= '0;
       wqn_q   <= '0;
@@ -467,6 +469,7 @@ module sfp2_enc_pack #(
       else if (done_o) dready_q <= 1'b0;
       if (in_ack) begin
         fill_q  <= end_ack ? '0 : fill_n;
+        for (int l = 0; l < LW; l++) low_q[l] <= end_ack || fill_n[l*7+:7] < 7'd32;
         apos_q  <= end_ack ? '0 : apos_n;
         sqn_q   <= end_ack ? '0 : sqn_n;
         next_q  <= end_ack ? '0 : next_n;
@@ -557,6 +560,7 @@ module sfp2_enc_pack #(
     `SFP_ASSERT(SqRange_A, sqn_q[l*2+:2] != 2'd3 && wqn_q[l*2+:2] != 2'd3 &&
                            fln_q[l*2+:2] != 2'd3)
     `SFP_ASSERT(FillRange_A, fill_q[l*7+:7] < 7'd64)
+    `SFP_ASSERT(FillLow_A, low_q[l] == (fill_q[l*7+:7] < 7'd32))
     `SFP_ASSERT(SlotRange_A, wqn_q[l*2+:2] != '0 |-> 32'(wq0s_q[l*SlotW+:SlotW]) < SlotMax)
     `SFP_ASSERT(FlushBuf_A, wqn_q[l*2+:2] != '0 && wq0b_q[l] != wbuf_q |-> pend_q)
   end
