@@ -9,7 +9,8 @@
 // of two chunks). Each beat is registered, then the CRC-32C (which starts from the mode byte)
 // takes its words in one step as it goes to the words and index stages.
 // Spec: docs/format.md, "Coded chunk", "Raw chunk", "Chunk index and CRC".
-// Paths: words_* and index_* registered (skid stages); ready inputs reach no output.
+// Paths: words_* and index_* registered (plain stage registers after the beat's skid stage:
+// words_ready_i and index_ready_i reach the skid stage's enables, no output).
 `include "sfp_assert.svh"
 
 module sfp2_enc_out #(
@@ -324,13 +325,13 @@ module sfp2_enc_out #(
     x_in.crc   = crc_out ^ sfp2_pkg::CrcInit;
     x_in.words = m_out.words;
   end
-  sfp_stage #(.Width($bits(w_in)), .Spill(1)) u_words (
+  sfp_stage #(.Width($bits(w_in)), .Spill(0)) u_words (
     .clk_i, .rst_ni,
     .in_valid_i(m_valid && (!m_out.final_beat || i_in_ready)), .in_ready_o(w_in_ready),
     .in_data_i(w_in),
     .out_valid_o(words_valid_o), .out_ready_i(words_ready_i), .out_data_o(w_out)
   );
-  sfp_stage #(.Width($bits(x_in)), .Spill(1)) u_index (
+  sfp_stage #(.Width($bits(x_in)), .Spill(0)) u_index (
     .clk_i, .rst_ni,
     .in_valid_i(m_valid && m_out.final_beat && w_in_ready), .in_ready_o(i_in_ready),
     .in_data_i(x_in),
