@@ -22,9 +22,9 @@
 // had no codeword or R < 1 + N + P. Each lane keeps the last slot it put a bit in (its slots
 // only grow), so N needs no comparison on the step's path: after the chunk's last step the
 // lanes' last slots are reduced two to one a cycle, then N, P and R are registered, then
-// 1 + N + P, then the choice (log2 L + 4 cycles, overlapped with the next chunk's steps). The descriptor is
-// handed on (done_o) once every word of the chunk is written and the choice is made; a chunk's
-// last step waits while the previous chunk's is pending.
+// 1 + N + P, then the choice (log2 L + 4 cycles, overlapped with the next chunk's steps). The
+// descriptor is handed on (done_o) once every word of the chunk is written and the choice is
+// made; a chunk's last step waits while the previous chunk's is pending.
 // Paths: in_ready_o <- in_first_i, in_end_i, buf_full_i (and registers).
 `include "sfp_assert.svh"
 

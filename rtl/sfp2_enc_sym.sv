@@ -18,14 +18,14 @@
 //     count (ceil(log2 L) levels of small adders).
 //   b (from stage a's register): the lane bits and their number; the plane as the OR (a tree
 //     over the lanes) of the entries, each shifted to its start pw * (entries below), and the
-//     raw fields, each shifted to l * rb.
-// Per-tensor constants: the multiples c * pw (c = 0 .. L) and l * rb (l = 0 .. L), which
-// distance symbols each code has and the exponents' high bits of each group of eight distances
-// are registers loaded every cycle from cfg_i and tab_i, so no multiplication or subtraction
-// wider than 3 bits is on a beat's path. Therefore cfg_i, tab_i and cw_i must not change while a
-// beat is at the input or in stage a, nor in the cycle before (TensorHeld_A). The encoder
-// changes them only while phase 1 is empty, and a tensor's first beat comes after its codeword
-// setup (12 + cycles).
+//     raw fields side by side (lane l's at l * rb: for each rb a fixed wiring, selected).
+// Per-tensor constants: the multiples c * pw (c = 0 .. L) and l * rb (l = 0 .. L), rb one-hot,
+// which distance symbols each code has and the exponents' high bits of each group of eight
+// distances are registers loaded every cycle from cfg_i and tab_i, so no multiplication or
+// subtraction wider than 3 bits is on a beat's path. Therefore cfg_i, tab_i and cw_i must not
+// change while a beat is at the input or in stage a, nor in the cycle before (TensorHeld_A).
+// The encoder changes them only while phase 1 is empty, and a tensor's first beat comes after
+// its codeword setup (12 + cycles).
 // bad_o: a value of the step needs a symbol its lane's code lacks (the chunk is stored raw).
 // Paths: in_ready_o <- out_ready_i (through both plain stage registers).
 `include "sfp_assert.svh"
@@ -102,11 +102,18 @@ module sfp2_enc_sym #(
       lrb_q[c*RLenW+:RLenW] <= RLenW'(c) * RLenW'(rb);
     end
   end
+  // rb (10 .. 32) one-hot, for the raw fields' placement.
+  localparam int unsigned RbMin = 10;
+  localparam int unsigned RbN = 23;
+  logic [RbN-1:0] rbsel_q;
+  always_ff @(posedge clk_i) begin
+    for (int r = 0; r < RbN; r++) rbsel_q[r] <= 32'(rb) == RbMin + r;
+  end
 
-  // Per-tensor exponent high bits of the distance groups (see the header): with base = 8 bh + bl
-  // and e = 8 eh + el, d = base - e lies in group j (d = 8 j .. 8 j + 7) when eh = bh - j (el <= bl)
-  // or eh = bh - j - 1 (el > bl, a borrow from the low bits); gh_q[b][j] is that eh, gv_q[b][j]
-  // whether it exists (no underflow). So d is decoded from two 5-bit compares and a 3-bit
+  // Per-tensor exponent high bits of the distance groups (see the header): with
+  // base = 8 bh + bl and e = 8 eh + el, d = base - e lies in group j (d = 8 j .. 8 j + 7) when
+  // eh = bh - j (el <= bl) or eh = bh - j - 1 (el > bl, a borrow from the low bits); gh_q[b][j]
+  // is that eh, gv_q[b][j] whether it exists (no underflow). So d is decoded from two 5-bit compares and a 3-bit
   // difference, without an 8-bit subtraction on the beat's path.
   localparam int unsigned NG = ND / 8;
   logic [2*NG*5-1:0] gh_q;
@@ -337,45 +344,52 @@ module sfp2_enc_sym #(
     end
   end
 
-  // Each lane's plane entry at its start and raw field at l * rb, in a field as wide as it can
-  // reach (lane l: (l + 1) entries or fields), then ORed over the lanes in a tree.
+  // Each lane's plane entry at its start, in a field as wide as it can reach (lane l: l + 1
+  // entries), then ORed over the lanes in a tree.
   logic [NumLanes*PlaneW-1:0] pl_lane, pl_acc, pl_nx;
-  logic [NumLanes*RawW-1:0]   rw_lane, rw_acc, rw_nx;
   logic [NumLanes*PE-1:0]     b_pe;   // the plane entries of the lanes that have one
   always_comb begin
     for (int l = 0; l < NumLanes; l++) b_pe[l*PE+:PE] = b_ent[l] ? b_pentry[l*PE+:PE] : '0;
   end
   for (genvar l = 0; l < NumLanes; l++) begin : g_place
     localparam int unsigned PlW = (l + 1) * PE;
-    localparam int unsigned RwW = (l + 1) * VW;
     if (l == 0) begin : g_lane0
       assign pl_lane[0+:PlaneW] = PlaneW'(b_pe[0+:PE]);
-      assign rw_lane[0+:RawW]   = RawW'(b_rentry[0+:VW]);
     end else begin : g_lane
       logic [PlW-1:0] pl;
-      logic [RwW-1:0] rw;
       logic [PLenW-1:0] pos;  // the entry's start: pw times the entries below
       assign pos = kpw_q[32'(b_below[(l-1)*LaneCntW+:LaneCntW])*PLenW+:PLenW];
       assign pl = PlW'(b_pe[l*PE+:PE]) << pos;
-      assign rw = RwW'(b_rentry[l*VW+:VW]) << lrb_q[l*RLenW+:RLenW];
       assign pl_lane[l*PlaneW+:PlaneW] = PlaneW'(pl);
-      assign rw_lane[l*RawW+:RawW]     = RawW'(rw);
     end
   end
   always_comb begin
     pl_acc = pl_lane;
-    rw_acc = rw_lane;
     pl_nx = pl_lane;
-    rw_nx = rw_lane;
     for (int j = 0; (1 << j) < NumLanes; j++) begin
       pl_nx = pl_acc;
-      rw_nx = rw_acc;
       for (int l = 0; l + (1 << j) < NumLanes; l = l + (2 << j)) begin
         pl_nx[l*PlaneW+:PlaneW] = pl_acc[l*PlaneW+:PlaneW] | pl_acc[(l+(1<<j))*PlaneW+:PlaneW];
-        rw_nx[l*RawW+:RawW]     = rw_acc[l*RawW+:RawW] | rw_acc[(l+(1<<j))*RawW+:RawW];
       end
       pl_acc = pl_nx;
-      rw_acc = rw_nx;
+    end
+  end
+
+  // The raw fields side by side: the field width rb is a per-tensor constant, so bit i of the
+  // step's raw bits is bit i % rb of lane i / rb's field, a fixed wiring for each rb, selected
+  // by the one-hot rbsel_q (a select of RbN candidates per bit instead of a shifter per lane).
+  // A lane's field is zero above its rb bits and in lanes past the count.
+  logic [RawW-1:0] raw_b;
+  logic [RbN-1:0]  rcand;
+  always_comb begin
+    raw_b = '0;
+    rcand = '0;
+    for (int i = 0; i < RawW; i++) begin
+      rcand = '0;
+      for (int r = RbMin; r < RbMin + RbN; r++) begin
+        if (i / r < NumLanes) rcand[r-RbMin] = b_rentry[(i/r)*VW+i%r];
+      end
+      raw_b[i] = |(rcand & rbsel_q);
     end
   end
 
@@ -395,7 +409,7 @@ module sfp2_enc_sym #(
     o_in.nb        = nb;
     o_in.plane     = pl_acc[0+:PlaneW];
     o_in.plen      = kpw_q[32'(a_out.nent)*PLenW+:PLenW];
-    o_in.raw       = rw_acc[0+:RawW];
+    o_in.raw       = raw_b;
     o_in.rlen      = lrb_q[32'(a_out.count)*RLenW+:RLenW];
     o_in.act       = b_act;
     o_in.bad       = bad;
