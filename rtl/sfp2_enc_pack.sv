@@ -103,7 +103,8 @@ module sfp2_enc_pack #(
   localparam int unsigned PosW = $clog2(RowW + 1);
   // A slot is next_q plus at most L - 1 < 2^LoW: its low LoW bits take one small addition and
   // its high part is next_q's or the registered next_q's + 1 (a carry select, no carry chain
-  // through the slot's width after the prefix count).
+  // through the slot's width after the prefix count; + 2 is kept too, so that the next + 1 is
+  // selected rather than incremented after the carry).
   localparam int unsigned LoW = $clog2(NumLanes + 1);
   // Rounds of the chunk-end maximum: each takes the larger of every two entries.
   localparam int unsigned ScanSteps = $clog2(LW) < 1 ? 1 : $clog2(LW);
@@ -125,7 +126,7 @@ module sfp2_enc_pack #(
   logic [LW*2-1:0]      fln_q;
 
   logic [SlotW-1:0]     next_q;         // slots handed out in this chunk
-  logic [SlotW-LoW-1:0] nhi1_q;         // next_q's high part (above its LoW low bits) + 1
+  logic [SlotW-LoW-1:0] nhi1_q, nhi2_q; // next_q's high part (above its LoW low bits) + 1, + 2
   logic [LW*SlotW-1:0]  last_q;         // per lane: the last slot it put a bit in ...
   logic [LW-1:0]        lastv_q;        // ... if any, this chunk
   logic                 bad_q, wbuf_q;
@@ -241,7 +242,7 @@ module sfp2_enc_pack #(
   logic [LW*32-1:0]    fl0d_n;
   logic [LW*2-1:0]     fln_n;
   logic [SlotW-1:0]    next_n;
-  logic [SlotW-LoW-1:0] nhi1_n;
+  logic [SlotW-LoW-1:0] nhi1_n, nhi2_n;
   logic [LoW:0]        lo;
   logic [LW*SlotW-1:0] last_n;
   logic [LW-1:0]       lastv_n;
@@ -282,7 +283,10 @@ module sfp2_enc_pack #(
     fln_n = '0;
     lo = (LoW + 1)'(next_q[LoW-1:0]) + (LoW + 1)'(pcnt[(LW-1)*PcW+:PcW]);
     next_n = {lo[LoW] ? nhi1_q : next_q[SlotW-1:LoW], lo[LoW-1:0]};
-    nhi1_n = lo[LoW] ? nhi1_q + (SlotW - LoW)'(1) : nhi1_q;
+    // The successors are selected, never incremented after the carry: + 3 comes from nhi1_q
+    // (a register other than the one it replaces), beside the count.
+    nhi1_n = lo[LoW] ? nhi2_q : nhi1_q;
+    nhi2_n = lo[LoW] ? nhi1_q + (SlotW - LoW)'(2) : nhi2_q;
     last_n = last_q;
     lastv_n = lastv_q;
     {act, flag, f, a, ap, s0, s1, slot, n} = '0;
@@ -428,6 +432,7 @@ module sfp2_enc_pack #(
       fln_q   <= '0;
       next_q  <= '0;
       nhi1_q  <= (SlotW - LoW)'(1);
+      nhi2_q  <= (SlotW - LoW)'(2);
       lastv_q <= '0;
       scanning_q <= 1'b0;
       lens_q  <= 1'b0;
@@ -474,6 +479,7 @@ module sfp2_enc_pack #(
         sqn_q   <= end_ack ? '0 : sqn_n;
         next_q  <= end_ack ? '0 : next_n;
         nhi1_q  <= end_ack ? (SlotW - LoW)'(1) : nhi1_n;
+        nhi2_q  <= end_ack ? (SlotW - LoW)'(2) : nhi2_n;
         lastv_q <= end_ack ? '0 : lastv_n;
         bad_q   <= end_ack ? 1'b0 : (bad_q && !in_first_i) || in_bad_i;
         ppos_q  <= end_ack ? '0 : ppos_n;
@@ -567,6 +573,8 @@ module sfp2_enc_pack #(
   `SFP_ASSERT(PlaneRow_A, pw_we_o |-> 32'(prow_q) < PlaneRows)
   `SFP_ASSERT(RawRow_A, rw_we_o |-> 32'(rrow_q) < RawRows)
   `SFP_ASSERT(FlushRows_A, rowfl_q |-> pend_q)
+  `SFP_ASSERT(SlotHigh_A, nhi1_q == next_q[SlotW-1:LoW] + (SlotW - LoW)'(1) &&
+                         nhi2_q == next_q[SlotW-1:LoW] + (SlotW - LoW)'(2))
 `ifndef SYNTHESIS
   logic q_room_now;
   always_comb begin
