@@ -14,7 +14,7 @@
 # Variables:
 #   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt) or aliases: default (v16, the
 #                        format's default set: about 13 minutes for both tops on two cores, up
-#                        to 8 GB of memory per top), shipped, all; v4 takes about 4 minutes
+#                        to 8 GB of memory per top), shipped, all; v4 takes about 3 minutes
 #   LIBERTY=<lib[.gz]>   Liberty library (default synth/pdk/sky130hd_tt.lib.gz; `none`: the
 #                        generic estimate); a copy without the lpflow cells goes to
 #                        $(BUILD)/synth/lib/

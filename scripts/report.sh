@@ -14,7 +14,7 @@
 # dataset-fashion-mnist), TRAIN (1; 0 reuses the runs already in build/report/runs),
 # RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (the
 # committed synth/pdk/sky130hd_tt.lib.gz by default; `none`: the generic estimate), SYNTH_SETS
-# (v4: its blocks mapped for area, timing and power in about 4 minutes, in the background
+# (v4: its blocks mapped for area, timing and power in about 3 minutes, in the background
 # beside the training; v16, the default set of `make synth`, takes about 13 minutes on two free
 # cores), SYNTH (1; 0 skips synthesis), and the
 # traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS

@@ -49,7 +49,7 @@ POWER_ACTIVITY = 0.1
 # The sets of a plain `make synth`, both tops: v16, the format's default set, at which the
 # targets are stated (about 9 minutes for the encoder and 13 for the decoder on one core each,
 # 8 GB of memory for the decoder). `make report` and `make gate` take v4, the smallest shipped
-# set (about 2 and 4 minutes), for their time budgets.
+# set (about 2 and 3 minutes per block), for their time budgets.
 DEFAULT_SETS = ("v16",)
 
 # ABC's mapping: Yosys's script for `abc -D -constr -liberty` without its SAT sweeps
