@@ -173,6 +173,9 @@ module sfp2_dec_lanes #(
     for (int unsigned l = 1; l < L; l++) pre[l] = need_cnt[(l-1)*LaneCntW+:LaneCntW];
   end
   assign nref = need_cnt[(L-1)*LaneCntW+:LaneCntW];
+  // The first step's lane count of a loaded chunk (cnt_q and act_q load it).
+  logic [LaneCntW-1:0] d_cnt;
+  assign d_cnt = (d_steps == StepW'(1)) ? d_last_cnt : LaneCntW'(d_lc);
   // Lanes l < n as a vector.
   function automatic logic [L-1:0] lanes_below(logic [LaneCntW-1:0] n);
     for (int unsigned l = 0; l < L; l++) lanes_below[l] = LaneCntW'(l) < n;
@@ -399,7 +402,7 @@ module sfp2_dec_lanes #(
         r_q        <= '0;
         lc_q       <= LaneCntW'(d_lc);
         last_cnt_q <= d_last_cnt;
-        cnt_q      <= (d_steps == StepW'(1)) ? d_last_cnt : LaneCntW'(d_lc);
+        cnt_q      <= d_cnt;
         last_q     <= d_steps == StepW'(1);
         first_q    <= 1'b1;
         words_q    <= desc_words_i;
@@ -436,8 +439,7 @@ module sfp2_dec_lanes #(
     if (!rst_ni) begin
       act_q <= '0;
     end else if (load) begin
-      act_q <= desc_raw_i ? '0 : lanes_below((d_steps == StepW'(1)) ? d_last_cnt :
-                                                                       LaneCntW'(d_lc));
+      act_q <= desc_raw_i ? '0 : lanes_below(d_cnt);
     end else if (step_go) begin
       act_q <= raw_q ? '0 : lanes_below(next_cnt);
     end

@@ -113,8 +113,8 @@ module sfp2_enc_sym #(
   // Per-tensor exponent high bits of the distance groups (see the header): with
   // base = 8 bh + bl and e = 8 eh + el, d = base - e lies in group j (d = 8 j .. 8 j + 7) when
   // eh = bh - j (el <= bl) or eh = bh - j - 1 (el > bl, a borrow from the low bits); gh_q[b][j]
-  // is that eh, gv_q[b][j] whether it exists (no underflow). So d is decoded from two 5-bit compares and a 3-bit
-  // difference, without an 8-bit subtraction on the beat's path.
+  // is that eh, gv_q[b][j] whether it exists (no underflow). So d is decoded from two 5-bit
+  // compares and a 3-bit difference, without an 8-bit subtraction on the beat's path.
   localparam int unsigned NG = ND / 8;
   logic [2*NG*5-1:0] gh_q;
   logic [2*NG-1:0]   gv_q;

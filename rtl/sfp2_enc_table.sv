@@ -10,8 +10,7 @@
 // registered; then first[n] into a register and the running sum), then a symbol pass (one
 // symbol of each code per cycle: its length, registered; then the next codeword of its length
 // n, registered (a register per length, first[n] counted up); then left-aligned, reversed and
-// written). The setup takes 12 + 2 + 3 + dist + 3 cycles after
-// start_i (at most 17 + NumSyms).
+// written). The setup takes 12 + 2 + 3 + dist + 3 cycles after start_i (at most 17 + NumSyms).
 // Each codeword is kept bit-reversed in the low `length` bits (LSB first, the order the lanes
 // append bits in): cw_o[(k * NumSyms + s) * 12 +: 12]. Symbols absent from a code get 0;
 // symbols from 3 + dist on are left unwritten (a value's symbol is always below 3 + dist).
