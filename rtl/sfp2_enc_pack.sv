@@ -160,7 +160,8 @@ module sfp2_enc_pack #(
   logic [PRowW-1:0]     fprow_q;
   logic [RRowW-1:0]     frrow_q;
 
-  logic in_ack, q_room_q, old_left;
+  logic in_ack, old_left;
+  logic q_room_q /*verilator public_flat_rd*/;
 
   // Bank arbitration (registered queue heads and flush entries): bank k of buffer b takes the
   // lowest lane whose queue head it holds, else the lowest lane whose flush entry it holds. The

@@ -483,4 +483,65 @@ inline std::vector<TensorCase> random_tensors2(std::mt19937_64& rng, const Confi
   return out;
 }
 
+// A tensor coded with a table of its own (Enc2Bench::add_tensor_with_table).
+struct TableTensorCase {
+  Config config;
+  CodeTable table;
+  std::vector<uint32_t> values;
+};
+
+// Codeword lengths of a chunk of escape_lane_tensor: of lane 0, of lane 1 and of the other lanes
+// but the last.
+struct LaneLengths {
+  unsigned lane0, lane1, others;
+};
+
+// A tensor of whole chunks, one a LaneLengths, that fills a lane's write queue in the encoder's
+// packing stage (rtl/sfp2_enc_pack.sv), which the other stimulus does not reach, with the table
+// to code it with. In each chunk of L_c lanes the last lane escapes at every value and the
+// others take codewords of the chunk's lengths (one code: a distance symbol per length, ESC 12
+// bits; legal, incomplete). At m = 0 an escape takes 12 + 8 + 1 = 21 bits, the most a lane reads
+// for a value, so the last lane completes a word in two steps of every three, often two running.
+// With every other lane at 5 bits: by the refill rule every lane takes a slot at steps 0 and 1
+// (lane l: slots l and L_c + l) and then the last lane alone at steps 2, 4 and 5 (slots 2 L_c to
+// 2 L_c + 2). At step 6 the 5-bit lanes complete their first words (slot l) and the last lane the
+// word of slot 2 L_c + 1, which is in lane 1's bank when BeatWords divides 2 L_c; lane 1 writes
+// first, the last lane completes its next word at step 7 while the first still waits, and step 8
+// waits a cycle. That wait is not needed (the last lane's next word comes at step 9, after both
+// are written); with lane 0 at 3 bits and lane 1 at 7 (sets v4, v8) or 8 (v16, v32), lanes 0 and
+// 1 complete words at other steps, and the lanes' words take the last lane's banks in enough
+// cycles running that without the wait its queue would take a third word.
+inline TableTensorCase escape_lane_tensor(std::mt19937_64& rng, const Config& params,
+                                          const std::vector<LaneLengths>& chunks) {
+  constexpr unsigned kBase = 127;
+  TableTensorCase t;
+  t.config = Config::lossless(Fp::kFp32, 2);
+  t.config.man_bits = 0;
+  // Rounding up could carry a distance symbol's exponent above the base, into an escape.
+  t.config.rounding = Rounding::kTruncate;
+  t.table.base = kBase;
+  t.table.sign = SignMode::kPositive;
+  t.table.lengths[0][kSymEsc] = 12;
+  const auto dist_of = [&t](unsigned len) {
+    for (unsigned d = 0; d < t.table.dist; ++d) {
+      if (t.table.lengths[0][kSymDist0 + d] == len) return d;
+    }
+    t.table.lengths[0][kSymDist0 + t.table.dist] = static_cast<uint8_t>(len);
+    return t.table.dist++;
+  };
+  const unsigned lanes = chunk_lanes(params.group, params.chunk);
+  std::uniform_int_distribution<uint32_t> esc_exp(kBase + 1, 254);
+  for (const LaneLengths& c : chunks) {
+    for (size_t i = 0; i < params.chunk; ++i) {
+      const size_t l = i % lanes;
+      const uint32_t e = l == lanes - 1 ? esc_exp(rng)
+                         : l == 0       ? kBase - dist_of(c.lane0)
+                         : l == 1       ? kBase - dist_of(c.lane1)
+                                        : kBase - dist_of(c.others);
+      t.values.push_back(make_value(Fp::kFp32, 0, e, static_cast<uint32_t>(rng())));
+    }
+  }
+  return t;
+}
+
 }  // namespace sfp::tb
