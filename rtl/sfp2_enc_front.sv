@@ -169,10 +169,17 @@ module sfp2_enc_front #(
   assign step_first_o = first_q;
   assign step_end_o   = r_end && last_sub;
   assign step_tlast_o = r_tlast;
+  // The step's lanes, l < count: within L_c (a register per chunk) and within the row's values
+  // from the step's first on (the row's values as a thermometer, shifted as the data are), with
+  // no subtraction in front of the lanes' selects.
+  logic [NumLanes-1:0]   lmask_q, s_act;
+  logic [2*NumLanes-1:0] thr;
   always_comb begin
+    for (int i = 0; i < 2 * NumLanes; i++) thr[i] = i < 32'(r_lanes);
+    s_act = NumLanes'(thr >> sub_first) & lmask_q;
     for (int l = 0; l < NumLanes; l++) begin
       step_data_o[l*VW+:VW] = '0;
-      if (l < 32'(step_count_o)) step_data_o[l*VW+:VW] = r_data[(32'(sub_first)+l)*VW+:VW];
+      if (s_act[l]) step_data_o[l*VW+:VW] = r_data[(32'(sub_first)+l)*VW+:VW];
     end
   end
 
@@ -183,6 +190,7 @@ module sfp2_enc_front #(
       inch_q  <= 1'b0;
       first_q <= 1'b0;
       lcv_q   <= '0;
+      lmask_q <= '0;
       sf_q    <= '0;
     end else begin
       if (re) rptr_q <= rptr_q + (PtrW + 1)'(1);
@@ -191,6 +199,7 @@ module sfp2_enc_front #(
       if (re) inch_q <= 1'b1;
       else if (row_done) inch_q <= !r_end;
       if (info_pop) lcv_q <= (LLog + 2)'(1) << info_lcl;
+      if (info_pop) lmask_q <= ~({NumLanes{1'b1}} << ((LLog + 2)'(1) << info_lcl));
       if (info_pop) first_q <= 1'b1;
       else if (step_ack) first_q <= 1'b0;
       if (row_done) sf_q <= '0;
@@ -208,6 +217,7 @@ module sfp2_enc_front #(
   // Every beat but a tensor's last is full.
   `SFP_ASSUME(Lanes_M, in_valid_i |-> in_lanes_i != '0 && (in_lanes_i == LaneCntW'(NumLanes) ||
                                                            in_last_i))
+  `SFP_ASSERT(StepLanes_A, step_valid_o |-> s_act == ~({NumLanes{1'b1}} << step_count_o))
   `SFP_ASSERT_STABLE(StepStable_A, step_valid_o, step_ready_i,
                      {step_data_o, step_count_o, step_first_o, step_end_o, step_tlast_o})
 endmodule

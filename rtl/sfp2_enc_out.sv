@@ -7,7 +7,8 @@
 // that starts each chunk with the header and emits a beat whenever BeatWords words are
 // gathered; a chunk's last beat holds the rest (1 .. BeatWords words; a beat never holds words
 // of two chunks). Each beat is registered, then the CRC-32C (which starts from the mode byte)
-// takes its words in one step as it goes to the words and index stages.
+// takes its words in one step as it goes to the words and index stages; a chunk's last beat,
+// when it holds fewer than BeatWords words, waits a cycle for its words' alignment.
 // Spec: docs/format.md, "Coded chunk", "Raw chunk", "Chunk index and CRC".
 // Paths: words_* and index_* registered (plain stage registers after the beat's skid stage:
 // words_ready_i and index_ready_i reach the skid stage's enables, no output).
@@ -78,43 +79,39 @@ module sfp2_enc_out #(
   logic            cur_q;
   logic            seg_q;         // coded chunk: 0 slot rows, 1 plane rows
   logic [RC-1:0]   row_q;         // row within the segment
+  logic [RC-1:0]   rp1_q;         // row_q + 1
   logic [SlotW-1:0] c_n;
   logic [WordsW-1:0] c_p, c_r;
   logic            c_raw, c_tlast;
-  logic [RC-1:0]   ns_rows, np_rows, nr_rows;
   assign c_n     = desc_n_i[cur_q*SlotW+:SlotW];
   assign c_p     = desc_p_i[cur_q*WordsW+:WordsW];
   assign c_r     = desc_r_i[cur_q*WordsW+:WordsW];
   assign c_raw   = desc_raw_i[cur_q];
   assign c_tlast = desc_tlast_i[cur_q];
-  assign ns_rows = RC'((32'(c_n) + BW - 1) / BW);
-  assign np_rows = RC'((32'(c_p) + BW - 1) / BW);
-  assign nr_rows = RC'((32'(c_r) + BW - 1) / BW);
 
   logic            issue, can_issue, consume;
   kind_e           i_kind;
   logic [CountW-1:0] i_k;
-  logic            i_first, i_last;
-  logic [RC-1:0]   seg_rows;
+  logic            i_first, i_last, seg_end;
   logic [31:0]     seg_words;
+  // The segment's last row is the one that reaches its word count: (row + 1) * BW >= words,
+  // one comparison with a register (no row count divided out of the words); that row holds
+  // the rest, words mod BW (or BW).
   always_comb begin
     if (c_raw) begin
       i_kind = KRaw;
-      seg_rows = nr_rows;
       seg_words = 32'(c_r);
     end else if (!seg_q) begin
       i_kind = KSlot;
-      seg_rows = ns_rows;
       seg_words = 32'(c_n);
     end else begin
       i_kind = KPlane;
-      seg_rows = np_rows;
       seg_words = 32'(c_p);
     end
-    i_k = (seg_words - 32'(row_q) * BW >= BW) ? CountW'(BW) :
-                                                CountW'(seg_words - 32'(row_q) * BW);
+    seg_end = seg_words <= 32'(rp1_q) * BW;
+    i_k = (!seg_end || seg_words % BW == 0) ? CountW'(BW) : CountW'(seg_words % BW);
     i_first = row_q == '0 && !seg_q;
-    i_last  = row_q + RC'(1) == seg_rows && (c_raw || seg_q || c_p == '0);
+    i_last  = seg_end && (c_raw || seg_q || c_p == '0);
   end
   assign issue = buf_full_i[cur_q] && can_issue;
 
@@ -139,16 +136,20 @@ module sfp2_enc_out #(
       cur_q <= 1'b0;
       seg_q <= 1'b0;
       row_q <= '0;
+      rp1_q <= RC'(1);
     end else if (issue) begin
       if (i_last) begin
         cur_q <= !cur_q;
         seg_q <= 1'b0;
         row_q <= '0;
-      end else if (row_q + RC'(1) == seg_rows) begin
+        rp1_q <= RC'(1);
+      end else if (seg_end) begin
         seg_q <= 1'b1;
         row_q <= '0;
+        rp1_q <= RC'(1);
       end else begin
-        row_q <= row_q + RC'(1);
+        row_q <= rp1_q;
+        rp1_q <= rp1_q + RC'(1);
       end
     end
   end
@@ -293,15 +294,37 @@ module sfp2_enc_out #(
     .in_valid_i(go && emit), .in_ready_o(m_in_ready), .in_data_i(m_in),
     .out_valid_o(m_valid), .out_ready_i(m_ready), .out_data_o(m_out)
   );
-  logic [31:0] crc_in, crc_out;
+  // CRC-32C: every beat of a chunk but its last is whole, and takes one cycle (the state XORed
+  // into its first word, then the window's parity); a final beat of fewer words takes a second
+  // cycle: the difference between its words right-aligned in the window (the shift by its
+  // count) and as they are is registered first, and XORed into the window (dz_q is zero but in
+  // that second cycle, so the window needs no select). The count's shift is thus off the
+  // state's loop and off the path into the index.
+  logic [31:0]   crc_in, crc_out;
+  logic [RowW-1:0] z, dz_q;
+  logic          zph_q;    // dz_q holds the current final beat's alignment
+  logic          partial;  // the current beat has fewer than BW words
+  logic          crc_ok;   // the current beat's CRC is ready
+  logic          align;    // a partial beat waits for (or holds) its alignment
   assign crc_in = m_out.cfirst ? sfp2_pkg::crc32c_byte(sfp2_pkg::CrcInit, {7'd0, m_out.raw}) :
                                  crc_q;
-  sfp2_crc_beat #(.BeatWords(BeatWords)) u_crc (
-    .s_i(crc_in), .data_i(m_out.data), .cnt_i(m_out.count), .crc_o(crc_out)
-  );
-  assign m_ready = w_in_ready && (!m_out.final_beat || i_in_ready);
+  always_comb begin
+    z = m_out.data;
+    z[31:0] = z[31:0] ^ crc_in;
+  end
+  assign partial = m_out.count != CountW'(BW);
+  sfp2_crc_window #(.BeatWords(BeatWords)) u_crc (.win_i(z ^ dz_q), .crc_o(crc_out));
+  assign crc_ok = !partial || zph_q;
+  assign m_ready = w_in_ready && (!m_out.final_beat || i_in_ready) && crc_ok;
+  assign align = m_valid && partial && !(zph_q && m_ready);
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) zph_q <= 1'b0;
+    else zph_q <= align;
+  end
+  // No reset: zero from the first clock of the reset on (no beat is valid then).
   always_ff @(posedge clk_i) begin
     if (m_valid && m_ready) crc_q <= crc_out;
+    dz_q <= {RowW{align}} & (z ^ RowW'({z, {RowW{1'b0}}} >> (32 * 32'(m_out.count))));
   end
 
   typedef struct packed {
@@ -327,13 +350,14 @@ module sfp2_enc_out #(
   end
   sfp_stage #(.Width($bits(w_in)), .Spill(0)) u_words (
     .clk_i, .rst_ni,
-    .in_valid_i(m_valid && (!m_out.final_beat || i_in_ready)), .in_ready_o(w_in_ready),
+    .in_valid_i(m_valid && crc_ok && (!m_out.final_beat || i_in_ready)),
+    .in_ready_o(w_in_ready),
     .in_data_i(w_in),
     .out_valid_o(words_valid_o), .out_ready_i(words_ready_i), .out_data_o(w_out)
   );
   sfp_stage #(.Width($bits(x_in)), .Spill(0)) u_index (
     .clk_i, .rst_ni,
-    .in_valid_i(m_valid && m_out.final_beat && w_in_ready), .in_ready_o(i_in_ready),
+    .in_valid_i(m_valid && crc_ok && m_out.final_beat && w_in_ready), .in_ready_o(i_in_ready),
     .in_data_i(x_in),
     .out_valid_o(index_valid_o), .out_ready_i(index_ready_i), .out_data_o(x_out)
   );
@@ -350,6 +374,12 @@ module sfp2_enc_out #(
   `SFP_ASSERT(CodedHasLanes_A, issue && !c_raw |-> c_n != '0)
   `SFP_ASSERT(RowK_A, rv_q |-> r_k != '0)
   `SFP_ASSERT(Flush_A, flush_q |-> cnt_q != '0)
+  // Only a chunk's final beat has fewer than BW words, and no beat is empty.
+  `SFP_ASSERT(BeatWhole_A, m_valid |-> m_out.count != '0 && (m_out.final_beat || !partial))
+  `SFP_ASSERT(AlignZero_A, !zph_q |-> dz_q == '0)
+  `SFP_ASSERT(RowNext_A, rp1_q == row_q + RC'(1))
+  // A segment being issued has a row left (a coded chunk's N and every raw chunk's R are > 0).
+  `SFP_ASSERT(SegLeft_A, issue |-> 32'(row_q) * BW < seg_words)
   `SFP_ASSERT(SlotRow_A, issue && i_kind == KSlot |-> 32'(row_q) < SlotRows)
   `SFP_ASSERT(PlaneRow_A, issue && i_kind == KPlane |-> 32'(row_q) < PlaneRows)
   `SFP_ASSERT(RawRow_A, issue && i_kind == KRaw |-> 32'(row_q) < RawRows)

@@ -22,8 +22,9 @@
 // Per-tensor constants: the multiples c * pw (c = 0 .. L) and l * rb (l = 0 .. L), rb one-hot,
 // which distance symbols each code has and the exponents' high bits of each group of eight
 // distances are registers loaded every cycle from cfg_i and tab_i, so no multiplication or
-// subtraction wider than 3 bits is on a beat's path. Therefore cfg_i, tab_i and cw_i must not
-// change while a beat is at the input or in stage a, nor in the cycle before (TensorHeld_A).
+// subtraction wider than 3 bits is on a beat's path (the multiples and rb one-hot from widths
+// registered a cycle before them). Therefore cfg_i, tab_i and cw_i must not change while a beat
+// is at the input or in stage a, nor in the two cycles before (TensorHeld_A, Widths_A).
 // The encoder changes them only while phase 1 is empty, and a tensor's first beat comes after
 // its codeword setup (12 + cycles).
 // bad_o: a value of the step needs a symbol its lane's code lacks (the chunk is stored raw).
@@ -91,15 +92,20 @@ module sfp2_enc_sym #(
   assign rb     = 6'd9 + 6'(mm);
   assign m0     = cfg_i.man_bits == '0;
 
-  // Per-tensor multiples, loaded every cycle (see the header): kpw_q[c] = c * pw, the start of
-  // the plane entry that has c entries before it; lrb_q[l] = l * rb, the start of lane l's raw
-  // field (lrb_q[count] is the step's raw length).
+  // Per-tensor multiples, loaded every cycle (see the header) from the widths registered a
+  // cycle before: kpw_q[c] = c * pw, the start of the plane entry that has c entries before
+  // it; lrb_q[l] = l * rb, the start of lane l's raw field (lrb_q[count] is the step's raw
+  // length).
+  logic [4:0] pw_q;
+  logic [5:0] rb_q;
   logic [(NumLanes+1)*PLenW-1:0] kpw_q;
   logic [(NumLanes+1)*RLenW-1:0] lrb_q;
   always_ff @(posedge clk_i) begin
+    pw_q <= pw;
+    rb_q <= rb;
     for (int c = 0; c <= NumLanes; c++) begin
-      kpw_q[c*PLenW+:PLenW] <= PLenW'(c) * PLenW'(pw);
-      lrb_q[c*RLenW+:RLenW] <= RLenW'(c) * RLenW'(rb);
+      kpw_q[c*PLenW+:PLenW] <= PLenW'(c) * PLenW'(pw_q);
+      lrb_q[c*RLenW+:RLenW] <= RLenW'(c) * RLenW'(rb_q);
     end
   end
   // rb (10 .. 32) one-hot, for the raw fields' placement.
@@ -107,7 +113,7 @@ module sfp2_enc_sym #(
   localparam int unsigned RbN = 23;
   logic [RbN-1:0] rbsel_q;
   always_ff @(posedge clk_i) begin
-    for (int r = 0; r < RbN; r++) rbsel_q[r] <= 32'(rb) == RbMin + r;
+    for (int r = 0; r < RbN; r++) rbsel_q[r] <= 32'(rb_q) == RbMin + r;
   end
 
   // Per-tensor exponent high bits of the distance groups (see the header): with
@@ -442,4 +448,5 @@ module sfp2_enc_sym #(
   // The per-tensor registers and the codewords belong to the beats at the input and in stage a.
   `SFP_ASSERT(TensorHeld_A, in_valid_i || a_valid |->
               $stable(cfg_i) && $stable(tab_i) && $stable(cw_i))
+  `SFP_ASSERT(Widths_A, in_valid_i || a_valid |-> pw_q == pw && rb_q == rb)
 endmodule

@@ -71,6 +71,11 @@ module sfp2_encoder #(
   // Tensor gate and per-tensor configuration //
   logic             in_tensor_q, busy_q, gate, in_ack, start;
   sfp_pkg::cfg_t    cfg_q;
+  // The copy that front and sym read (hundreds of loads per bit): loaded from cfg_i at a start
+  // and from cfg_q otherwise, so its hold does not come back through its own fan-out tree. No
+  // reset (a different cell from cfg_q, which synthesis would otherwise merge with it); equal to
+  // cfg_q from the first tensor on (CfgCopy_A).
+  sfp_pkg::cfg_t    cfg_f_q;
   sfp2_pkg::table_t tab_q;
   logic             front_ready, tab_done, tensor_done;
   logic [CwW-1:0]   cw;
@@ -94,6 +99,7 @@ module sfp2_encoder #(
   end
   always_ff @(posedge clk_i) begin
     if (start) tab_q <= table_i;
+    cfg_f_q <= start ? cfg_i : cfg_q;
   end
 
   sfp2_enc_table u_table (
@@ -106,7 +112,7 @@ module sfp2_encoder #(
   logic [LaneCntW-1:0]    f_count;
 
   sfp2_enc_front #(.NumLanes(NumLanes), .ChunkValues(ChunkValues)) u_front (
-    .clk_i, .rst_ni, .cfg_i(cfg_q), .step_en_i(tab_done && !start),
+    .clk_i, .rst_ni, .cfg_i(cfg_f_q), .step_en_i(tab_done && !start),
     .in_valid_i(tensor_valid_i && gate), .in_ready_o(front_ready), .in_data_i(tensor_data_i),
     .in_lanes_i(tensor_lanes_i), .in_last_i(tensor_last_i),
     .step_valid_o(f_valid), .step_ready_i(f_ready), .step_data_o(f_data),
@@ -146,7 +152,7 @@ module sfp2_encoder #(
   logic [NumLanes-1:0]       y_act;
 
   sfp2_enc_sym #(.NumLanes(NumLanes)) u_sym (
-    .clk_i, .rst_ni, .cfg_i(cfg_q), .tab_i(tab_q), .cw_i(cw),
+    .clk_i, .rst_ni, .cfg_i(cfg_f_q), .tab_i(tab_q), .cw_i(cw),
     .in_valid_i(g_valid), .in_ready_o(g_ready), .in_data_i(g_out.data),
     .in_count_i(g_out.count), .in_first_i(g_out.first), .in_end_i(g_out.chunk_end),
     .in_tlast_i(g_out.tlast),
@@ -290,6 +296,7 @@ module sfp2_encoder #(
       end
     end
   end
+  `SFP_ASSERT(CfgCopy_A, busy_q |-> cfg_f_q == cfg_q)
   `SFP_ASSUME(Bf16High_M, tensor_valid_i && (in_tensor_q ? cfg_q.bf16 : cfg_i.bf16) |->
               bf16_high == '0)
   `SFP_ASSUME(TableLens_M, tensor_valid_i && !in_tensor_q |-> len_ok)
