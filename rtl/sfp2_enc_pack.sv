@@ -15,19 +15,19 @@
 // writes one word per cycle: the lowest lane whose queue head it holds. A step waits while a
 // write queue is full (bank conflicts). Flush entries (below) are written once no queue entry
 // of their buffer is left, the lowest lane per bank, chosen a cycle ahead.
-// Chunk end, overlapped with the next chunk's first steps: at the chunk's last step each
-// lane's partial word (if any) and zero words for its other outstanding slots move to the
-// lane's flush entries, and the partial plane and raw rows are written the cycle after; the
-// lane state starts afresh. N = 1 + the largest slot holding a lane bit (the later words are
-// dropped), P = ceil(plane bits / 32), R = ceil(raw bits / 32); the chunk is raw when a value
-// had no codeword or R < 1 + N + P. Each lane keeps the last slot it completed a word in (its
-// slots only grow), so N needs no comparison on the step's path: the cycle after the chunk's
-// last step a lane with a partial word takes that word's slot (its flush entry's) instead, then
-// the lanes' last slots are reduced two to one every two cycles (compare, then select), then
-// N, P and R are registered, then 1 + N + P in two parts, then the choice (2 log2 L + 6
-// cycles, overlapped with the next chunk's steps). The descriptor is handed on (done_o) once every
-// word of the chunk is written and the choice is made; a chunk's last step waits while the
-// previous chunk's is pending.
+// Chunk end, overlapped with the next chunk's first steps: each lane's partial word (if any)
+// and zero words for its other outstanding slots become the lane's flush entries (their count
+// at the chunk's last step, their slots and word the cycle after), and the partial plane and
+// raw rows are written that cycle; the lane state starts afresh. N = 1 + the largest slot
+// holding a lane bit (the later words are dropped), P = ceil(plane bits / 32),
+// R = ceil(raw bits / 32); the chunk is raw when a value had no codeword or R < 1 + N + P.
+// Each lane keeps the last slot it completed a word in (its slots only grow), so N needs no
+// comparison on the step's path: the cycle after the chunk's last step a lane with a partial
+// word takes that word's slot (its flush entry's) instead, then the lanes' last slots are
+// reduced two to one every two cycles (compare, then select), then N, P and R are registered,
+// then 1 + N + P in two parts, then the choice (2 log2 L + 6 cycles, overlapped with the next
+// chunk's steps). The descriptor is handed on (done_o) once every word of the chunk is written
+// and the choice is made; a chunk's last step waits while the previous chunk's is pending.
 // Paths: in_ready_o <- in_first_i, in_end_i, buf_full_i (and registers).
 `include "sfp_assert.svh"
 
@@ -119,13 +119,12 @@ module sfp2_enc_pack #(
   logic [LW*6-1:0]      apos_q;
   logic [LW*SlotW-1:0]  sq0_q, sq1_q;   // outstanding slots, oldest first
   logic [LW*2-1:0]      sqn_q;
-  // Write queue: two entries (slot, word, buffer and the slot's bank one-hot) and a head pointer
-  // per lane, so that a dequeue moves no entry (it flips the pointer) and the bank arbitration
-  // starts from registered one-hot banks.
+  // Write queue: two entries (slot, word, buffer) and a head pointer per lane, so that a
+  // dequeue moves no entry (it flips the pointer); the head's buffer and bank one-hot in a
+  // register of their own, so that the bank arbitration starts from registers.
   logic [LW*SlotW-1:0]  wq0s_q, wq1s_q;
   logic [LW*32-1:0]     wq0d_q, wq1d_q;
   logic [LW-1:0]        wq0b_q, wq1b_q;
-  logic [LW*BeatWords-1:0] wq0k_q, wq1k_q;
   logic [LW-1:0]        wqh_q;          // the head entry (0 or 1)
   logic [LW*2*BeatWords-1:0] hp_q;      // the head's buffer and bank one-hot (zero if empty)
   logic [LW*2-1:0]      wqn_q;
@@ -194,18 +193,15 @@ module sfp2_enc_pack #(
   logic [LW-1:0] deq, fdeq, pick, cand, fsel_q, fsel_n, fcand;
   logic          hit, oldq;
   // The head entries (and, for the buffer, the second entry).
-  logic [LW*SlotW-1:0]     hs;
-  logic [LW*32-1:0]        hd;
-  logic [LW-1:0]           hb, sb, hv;
-  logic [LW*BeatWords-1:0] hk;
+  logic [LW*SlotW-1:0] hs;
+  logic [LW*32-1:0]    hd;
+  logic [LW-1:0]       hb, sb, hv;
   always_comb begin
     for (int l = 0; l < LW; l++) begin
       hs[l*SlotW+:SlotW] = wqh_q[l] ? wq1s_q[l*SlotW+:SlotW] : wq0s_q[l*SlotW+:SlotW];
       hd[l*32+:32] = wqh_q[l] ? wq1d_q[l*32+:32] : wq0d_q[l*32+:32];
       hb[l] = wqh_q[l] ? wq1b_q[l] : wq0b_q[l];
       sb[l] = wqh_q[l] ? wq0b_q[l] : wq1b_q[l];
-      hk[l*BeatWords+:BeatWords] = wqh_q[l] ? wq1k_q[l*BeatWords+:BeatWords] :
-                                              wq0k_q[l*BeatWords+:BeatWords];
       hv[l] = wqn_q[l*2+:2] != '0;
     end
   end
@@ -305,7 +301,8 @@ module sfp2_enc_pack #(
   // count), formed as a carry select on the low LoW bits: its high part is nq_q's + 0, 1 or 2,
   // selected by the two carries (no carry chain through the slot's width after the prefix
   // count, and the sum nq_q + tot_q is ready long before the count). The active lanes are the
-  // lanes below an active lane are all active and the prefix count is taken over low_q alone
+  // lowest ones, so the lanes below an active lane are all active and the prefix count is taken
+  // over low_q alone
   // (a register); the step's total is the count at its last active lane.
   localparam int unsigned PcW = LaneCntW;
   logic [LW-1:0]     req, lastact;
@@ -324,10 +321,10 @@ module sfp2_enc_pack #(
   assign pbelow = {pcnt[0+:(LW-1)*PcW], PcW'(0)};
 
   // Loop variables. A lane that takes a slot at a step completes no word at it: with no slot
-  // outstanding it holds no bit, and a value adds at most 21 (FreshSlot_A, ValueBits_A). So a completed word
-  // goes to the slot at the head of the queue before the step, and the step's new slot only
-  // joins the queue; a partial word's slot (possibly the new one) reaches the chunk's N through
-  // its flush entry, the cycle after the chunk's last step.
+  // outstanding it holds no bit, and a value adds at most 21 (FreshSlot_A, ValueBits_A). So a
+  // completed word goes to the slot at the head of the queue before the step, and the step's
+  // new slot only joins the queue; a partial word's slot (possibly the new one) reaches the
+  // chunk's N through its flush entry, the cycle after the chunk's last step.
   logic             act, flag, done;
   logic [6:0]       f;
   logic [63:0]      a;
@@ -403,17 +400,16 @@ module sfp2_enc_pack #(
 
   // The next head's buffer and bank: the second entry after a dequeue from a full queue, an
   // enqueued word at an empty queue (or one that is dequeued this cycle), else unchanged.
-  function automatic logic [2*BeatWords-1:0] port(logic b, logic [BeatWords-1:0] k);
-    port = b ? {k, BeatWords'(0)} : {BeatWords'(0), k};
+  function automatic logic [2*BeatWords-1:0] port(logic b, logic [BankW-1:0] bank);
+    port = (2 * BeatWords)'(1) << {b, bank};
   endfunction
   logic [LW*2*BeatWords-1:0] hp_n;
   always_comb begin
     logic [2*BeatWords-1:0] sp, ep;
     for (int l = 0; l < LW; l++) begin
-      sp = wqh_q[l] ? port(wq0b_q[l], wq0k_q[l*BeatWords+:BeatWords]) :
-                      port(wq1b_q[l], wq1k_q[l*BeatWords+:BeatWords]);
-      ep = (in_ack && enq[l]) ? port(wbuf_q, BeatWords'(1) << BankW'(enq_s[l*SlotW+:SlotW])) :
-                                '0;
+      sp = wqh_q[l] ? port(wq0b_q[l], BankW'(wq0s_q[l*SlotW+:SlotW])) :
+                      port(wq1b_q[l], BankW'(wq1s_q[l*SlotW+:SlotW]));
+      ep = (in_ack && enq[l]) ? port(wbuf_q, BankW'(enq_s[l*SlotW+:SlotW])) : '0;
       if (deq[l]) hp_n[l*2*BeatWords+:2*BeatWords] = wqn_q[l*2+:2] == 2'd2 ? sp : ep;
       else if (wqn_q[l*2+:2] == '0) hp_n[l*2*BeatWords+:2*BeatWords] = ep;
       else hp_n[l*2*BeatWords+:2*BeatWords] = hp_q[l*2*BeatWords+:2*BeatWords];
@@ -641,12 +637,10 @@ module sfp2_enc_pack #(
           wq0s_q[l*SlotW+:SlotW] <= enq_s[l*SlotW+:SlotW];
           wq0d_q[l*32+:32] <= enq_d[l*32+:32];
           wq0b_q[l] <= wbuf_q;
-          wq0k_q[l*BeatWords+:BeatWords] <= BeatWords'(1) << BankW'(enq_s[l*SlotW+:SlotW]);
         end else begin
           wq1s_q[l*SlotW+:SlotW] <= enq_s[l*SlotW+:SlotW];
           wq1d_q[l*32+:32] <= enq_d[l*32+:32];
           wq1b_q[l] <= wbuf_q;
-          wq1k_q[l*BeatWords+:BeatWords] <= BeatWords'(1) << BankW'(enq_s[l*SlotW+:SlotW]);
         end
       end
     end
@@ -662,10 +656,8 @@ module sfp2_enc_pack #(
     `SFP_ASSERT(FillLow_A, low_q[l] == (fill_q[l*7+:7] < 7'd32))
     `SFP_ASSERT(SlotRange_A, hv[l] |-> 32'(hs[l*SlotW+:SlotW]) < SlotMax)
     `SFP_ASSERT(FlushBuf_A, hv[l] && hb[l] != wbuf_q |-> pend_q)
-    `SFP_ASSERT(HeadBank_A, hv[l] |-> hk[l*BeatWords+:BeatWords] ==
-                                    BeatWords'(1) << BankW'(hs[l*SlotW+:SlotW]))
     `SFP_ASSERT(HeadPort_A, hp_q[l*2*BeatWords+:2*BeatWords] ==
-                            (hv[l] ? port(hb[l], hk[l*BeatWords+:BeatWords]) : '0))
+                            (hv[l] ? port(hb[l], BankW'(hs[l*SlotW+:SlotW])) : '0))
   end
   `SFP_ASSERT(PlaneRow_A, pw_we_o |-> 32'(prow_q) < PlaneRows)
   `SFP_ASSERT(RawRow_A, rw_we_o |-> 32'(rrow_q) < RawRows)
@@ -689,7 +681,7 @@ module sfp2_enc_pack #(
     `SFP_ASSERT(FreshSlot_A, in_ack && enq[l] |-> sqn_q[l*2+:2] != '0)
     `SFP_ASSERT(ValueBits_A, in_valid_i && in_act_i[l] |-> 32'(in_nb_i[l*NbW+:NbW]) <= BitsW)
   end
-  // The partial words' slots are read from the flush entries before any of them is written.
+  // No flush entry is written in the cycle the entries load (their slots from the lane state).
   `SFP_ASSERT(FlushFirst_A, rowfl_q |-> fsel_q == '0)
   // A partial word has its slot (the lane's refill rule keeps bits only in requested words).
   for (genvar l = 0; l < LW; l++) begin : g_part
