@@ -26,6 +26,8 @@ Errors (bad input, bad configuration, a stream that does not decode) raise ``sfp
 """
 
 import enum
+import os
+import stat as _stat
 import sys
 
 import numpy as np
@@ -93,6 +95,29 @@ def _buffer(x):
                  f"expected a NumPy array or a torch tensor, not {type(x).__name__}")
 
 
+def _out_buffer(out):
+    """The NumPy view of out that the module writes into: out's own memory, never a copy.
+    Raises sfp.Error when out is not a C-contiguous array or a contiguous CPU tensor."""
+    o, dtype = _buffer(out)
+    if _is_torch(out):
+        if (out.device.type != "cpu" or not out.is_contiguous()
+                or (out.numel() and o.ctypes.data != out.data_ptr())):
+            raise _error(Status.bad_input, "out must be a contiguous CPU tensor (results are "
+                         "written into its memory)")
+    elif o is not out:
+        raise _error(Status.bad_input,
+                     "out must be C-contiguous (results are written into its memory)")
+    return o, dtype
+
+
+def _file_order(a, kind, metadata):
+    """The array of a .npy source in its file's order: values of a Fortran-order .npy are stored
+    column-major (the first index varies fastest), as np.load reads them."""
+    if kind != _KIND_SAFETENSORS and dict(metadata).get("fortran_order") == "true":
+        return a.reshape(-1).reshape(a.shape, order="F")
+    return a
+
+
 def _output(a, dtype, as_torch):
     """A decoded NumPy array (float32, or uint16 BF16 bits) as the caller asked for it."""
     if not as_torch:
@@ -121,15 +146,16 @@ def decode(data, *, torch=False):
     """Decode an .sfp container holding one tensor (bytes, bytearray or memoryview).
 
     Returns a NumPy array (float32, or uint16 BF16 bit patterns), or a torch tensor (float32 or
-    bfloat16) with torch=True. A lossy container gives Q_m of what was encoded. Raises
-    sfp.Error with the decoder's status when the stream does not decode.
+    bfloat16) with torch=True. A lossy container gives Q_m of what was encoded; one made from a
+    Fortran-order .npy gives a Fortran-order array, as np.load does. Raises sfp.Error with the
+    decoder's status when the stream does not decode.
     """
-    _, _, tensors = _sfp.decode_container(data)
+    kind, metadata, tensors = _sfp.decode_container(data)
     if len(tensors) != 1:
         raise _error(Status.bad_input,
                      f"the container holds {len(tensors)} tensors; decode_tensors reads them all")
     _, dtype, a, _ = tensors[0]
-    return _output(a, dtype, torch)
+    return _output(_file_order(a, kind, metadata), dtype, torch)
 
 
 def encode_tensors(tensors, *, metadata=None, **config):
@@ -137,7 +163,19 @@ def encode_tensors(tensors, *, metadata=None, **config):
 
     The bytes are those ``sfp encode FILE.safetensors`` writes for a safetensors file holding
     the same tensors in the same order with the same ``__metadata__`` (a dict of str -> str).
+    Names are the keys as str(): two keys with the same str() (1 and "1"), or the name
+    ``__metadata__`` (the safetensors metadata's), raise sfp.Error.
     """
+    names = set()
+    for name in tensors:
+        name = str(name)
+        if name == "__metadata__":
+            raise _error(Status.bad_input,
+                         "tensor name '__metadata__' is reserved for the safetensors metadata")
+        if name in names:
+            raise _error(Status.bad_input, f"tensor name {name!r} is used twice (names are the "
+                         "keys as str(): 1 and '1' are the same name)")
+        names.add(name)
     items = []
     for name, x in tensors.items():
         a, _ = _buffer(x)
@@ -148,25 +186,60 @@ def encode_tensors(tensors, *, metadata=None, **config):
 
 def decode_tensors(data, *, torch=False):
     """Decode every tensor of an .sfp container: returns (dict name -> array, metadata dict)."""
-    _, metadata, tensors = _sfp.decode_container(data)
-    return ({name: _output(a, dtype, torch) for name, dtype, a, _ in tensors}, dict(metadata))
+    kind, metadata, tensors = _sfp.decode_container(data)
+    return ({name: _output(_file_order(a, kind, metadata), dtype, torch)
+             for name, dtype, a, _ in tensors}, dict(metadata))
+
+
+def _write_stream(path, data):
+    """Writes data into the FIFO or character device at path (symbolic links followed). Returns
+    False, having written nothing, when path is not one (a regular file, a new name); another
+    kind of special file raises sfp.Error."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if _stat.S_ISREG(st.st_mode) or _stat.S_ISDIR(st.st_mode):
+        return False
+    if not (_stat.S_ISFIFO(st.st_mode) or _stat.S_ISCHR(st.st_mode)):
+        raise _error(Status.bad_input, f"{path}: not a regular file, FIFO or character device; "
+                     "sfp.save does not write to it")
+    # Neither O_CREAT nor O_TRUNC: what is opened is the node itself, never a new file.
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not (_stat.S_ISFIFO(st.st_mode) or _stat.S_ISCHR(st.st_mode)):
+            return False  # replaced since the stat: written atomically instead
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+    return True
 
 
 def save(path, x, **config):
-    """Write an .sfp file (atomically): one array/tensor as encode() does, or a mapping of them
-    as encode_tensors() does. Configuration keywords: see help(sfp)."""
+    """Write an .sfp file: one array/tensor as encode() does, or a mapping of them as
+    encode_tensors() does. Configuration keywords: see help(sfp).
+
+    A file is written atomically: to a temporary file renamed into place. SIGINT, SIGTERM and
+    SIGHUP during the write remove the temporary file and are then passed on to the handlers
+    installed before, which are back in place when save returns. A FIFO or a character device at
+    path (such as /dev/null) is written into, not replaced; other special files are refused."""
     data = encode_tensors(x, **config) if isinstance(x, dict) else encode(x, **config)
-    _sfp.write_file(str(path), data)
+    path = os.fspath(path)
+    if not _write_stream(path, data):
+        _sfp.write_file(str(path), data)
 
 
 def load(path, *, torch=False):
     """Read an .sfp file: the array for a one-tensor container written from an array or .npy,
     else a dict name -> array (the safetensors kind)."""
     data = _sfp.read_file(str(path))
-    kind, _, tensors = _sfp.decode_container(data)
+    kind, metadata, tensors = _sfp.decode_container(data)
     if kind != _KIND_SAFETENSORS:
         _, dtype, a, _ = tensors[0]
-        return _output(a, dtype, torch)
+        return _output(_file_order(a, kind, metadata), dtype, torch)
     return {name: _output(a, dtype, torch) for name, dtype, a, _ in tensors}
 
 
@@ -181,18 +254,17 @@ def stats(x, **config):
 def quantize(x, m, *, round="trunc", out=None):
     """Q_m(x): keep m mantissa bits of every value (docs/format.md, "Mantissa quantizer").
 
-    Returns a new array or tensor of x's kind, or writes into out (which may be x itself).
+    Returns a new array or tensor of x's kind, or writes into out (C-contiguous; it may be x
+    itself or overlap x).
     """
     a, dtype = _buffer(x)
     if out is None:
         res = np.empty_like(a)
         _sfp.quantize(a, res, int(m), round)
         return _output(res.reshape(a.shape), dtype, _is_torch(x))
-    o, odtype = _buffer(out)
-    if _is_torch(out) and o.ctypes.data != out.data_ptr():
-        raise _error(Status.bad_input, "out must be a contiguous CPU tensor")
-    if isinstance(out, np.ndarray) and o is not out and not np.shares_memory(o, out):
-        raise _error(Status.bad_input, "out must be C-contiguous")
+    o, _ = _out_buffer(out)
+    if o.ctypes.data != a.ctypes.data and np.may_share_memory(a, o):
+        a = a.copy()  # partly overlapping: every value is read before any is written
     _sfp.quantize(a, o, int(m), round)
     return out
 
@@ -206,10 +278,11 @@ def encode_stream(x, **config):
 
 
 def decode_stream(stream, *, out=None, torch=False):
-    """Decode an sfp.Stream into a new array or tensor, or into out (contiguous, right type and
-    size). Raises sfp.Error with the decoder's status when the stream does not decode."""
+    """Decode an sfp.Stream into a new array or tensor, or into out (C-contiguous, right type and
+    size; else sfp.Error). Raises sfp.Error with the decoder's status when the stream does not
+    decode."""
     if out is not None:
-        o, _ = _buffer(out)
+        o, _ = _out_buffer(out)
         stream.decode_into(o)
         return out
     a = np.empty(stream.values, np.float32 if stream.dtype == "F32" else np.uint16)

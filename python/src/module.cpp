@@ -7,11 +7,13 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -322,17 +324,27 @@ Encoded encode_values(const Config& c, const Values& v) {
   return out;
 }
 
-// The first failing chunk of a stream whose configuration and index are valid, and its status.
-std::pair<uint64_t, Status> first_bad_chunk(const Encoded& e, uint32_t* scratch) {
+// The first failing chunk of a stream whose configuration and index are valid, and its status
+// ({chunk count, kOk} if every chunk decodes). Chunks are decoded one by one into one chunk of
+// scratch: memory does not depend on the value count.
+std::pair<uint64_t, Status> first_bad_chunk(const Encoded& e) {
   const Config& c = e.config;
-  const uint8_t* at = e.payload.data();
-  for (uint64_t k = 0; k < e.chunk_words.size(); ++k) {
-    const uint64_t len = std::min<uint64_t>(c.chunk, e.values - k * c.chunk);
-    const Status s = decode_chunk(c, len, at, e.chunk_words[k], scratch);
-    if (s != Status::kOk) return {k, s};
-    at += uint64_t{e.chunk_words[k]} * (c.word_bits / 8);
+  const uint64_t k = e.chunk_words.size();
+  if (c.version != 1 && (e.chunk_raw.size() != k || e.chunk_crc.size() != k)) {
+    return {k, Status::kOk};
   }
-  return {e.chunk_words.size(), Status::kOk};
+  std::vector<uint32_t> scratch(c.chunk);
+  const uint8_t* at = e.payload.data();
+  for (uint64_t j = 0; j < k; ++j) {
+    const uint64_t len = std::min<uint64_t>(c.chunk, e.values - j * c.chunk);
+    const Status s = c.version == 1
+                         ? decode_chunk(c, len, at, e.chunk_words[j], scratch.data())
+                         : decode_chunk_v2(c, e.table, len, e.chunk_raw[j] != 0, e.chunk_crc[j], at,
+                                           e.chunk_words[j], scratch.data());
+    if (s != Status::kOk) return {j, s};
+    at += uint64_t{e.chunk_words[j]} * (c.word_bits / 8);
+  }
+  return {k, Status::kOk};
 }
 
 // Decodes into out (float32 for FP32, uint16 for BF16, e.values items). The configuration and
@@ -352,19 +364,8 @@ void decode_values_v2(const Encoded& e, void* out, const std::string& what) {
       uint16_t* o = static_cast<uint16_t*>(out);
       for (uint64_t j = 0; j < e.values; ++j) o[j] = static_cast<uint16_t>(wide[j]);
     }
-    if (s != Status::kOk && s != Status::kBadConfig && s != Status::kBadIndex &&
-        e.chunk_raw.size() == e.chunk_words.size() && e.chunk_crc.size() == e.chunk_words.size()) {
-      std::vector<uint32_t> scratch(c.chunk);
-      uint64_t at = 0;
-      for (bad = 0; bad < e.chunk_words.size(); ++bad) {
-        const uint64_t len = std::min<uint64_t>(c.chunk, e.values - bad * c.chunk);
-        if (decode_chunk_v2(c, e.table, len, e.chunk_raw[bad] != 0, e.chunk_crc[bad],
-                            e.payload.data() + at, e.chunk_words[bad],
-                            scratch.data()) != Status::kOk) {
-          break;
-        }
-        at += uint64_t{e.chunk_words[bad]} * (c.word_bits / 8);
-      }
+    if (s != Status::kOk && s != Status::kBadConfig && s != Status::kBadIndex) {
+      bad = first_bad_chunk(e).first;
     }
   }
   if (s == Status::kOk) return;
@@ -431,8 +432,7 @@ void decode_values(const Encoded& e, void* out, const std::string& what) {
           }
         }
         if (s != Status::kOk) {
-          std::vector<uint32_t> scratch(c.chunk);
-          bad = first_bad_chunk(e, scratch.data());
+          bad = first_bad_chunk(e);
           s = bad.second;
         }
       }
@@ -471,6 +471,56 @@ py::array new_array(Fp fp, const std::vector<uint64_t>& shape) {
   if (fp == Fp::kFp32) return py::array_t<float>(dims);
   return py::array_t<uint16_t>(dims);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Signals around a file write. sfp::io::OutputFile removes its temporary file on the signals that
+// end a process: the first one installs handlers for them, for good, which suits the command line
+// but not an interpreter with handlers of its own (SIGINT's KeyboardInterrupt, a user's SIGTERM
+// handler). A SignalsAroundWrite keeps sfp::io's handlers installed for the write only: it saves
+// the handlers in place, (re)installs sfp::io's, and puts the saved ones back when it ends.
+
+// The signals sfp::io may install handlers for (a superset is harmless: only saved and restored).
+constexpr int kWriteSignals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGPIPE,
+                                 SIGXFSZ, SIGXCPU, SIGALRM, SIGUSR1, SIGUSR2};
+constexpr size_t kWriteSignalCount = sizeof kWriteSignals / sizeof kWriteSignals[0];
+
+bool same_action(const struct sigaction& a, const struct sigaction& b) {
+  return a.sa_handler == b.sa_handler && a.sa_flags == b.sa_flags;
+}
+
+class SignalsAroundWrite {
+ public:
+  SignalsAroundWrite() {
+    for (size_t i = 0; i < kWriteSignalCount; ++i) {
+      saved_ok_[i] = ::sigaction(kWriteSignals[i], nullptr, &saved_[i]) == 0;
+      // sfp::io's handler, learnt from an earlier write; not over a signal ignored now.
+      if (saved_ok_[i] && io_known_[i] && saved_[i].sa_handler != SIG_IGN) {
+        ::sigaction(kWriteSignals[i], &io_[i], nullptr);
+      }
+    }
+  }
+  SignalsAroundWrite(const SignalsAroundWrite&) = delete;
+  SignalsAroundWrite& operator=(const SignalsAroundWrite&) = delete;
+  ~SignalsAroundWrite() {
+    for (size_t i = 0; i < kWriteSignalCount; ++i) {
+      if (!saved_ok_[i]) continue;
+      struct sigaction now;
+      // What sfp::io installed during this write (its first): kept for the next writes.
+      if (!io_known_[i] && ::sigaction(kWriteSignals[i], nullptr, &now) == 0 &&
+          !same_action(now, saved_[i])) {
+        io_[i] = now;
+        io_known_[i] = true;
+      }
+      ::sigaction(kWriteSignals[i], &saved_[i], nullptr);
+    }
+  }
+
+ private:
+  struct sigaction saved_[kWriteSignalCount];
+  bool saved_ok_[kWriteSignalCount] = {};
+  static inline struct sigaction io_[kWriteSignalCount];
+  static inline bool io_known_[kWriteSignalCount] = {};
+};
 
 // ---------------------------------------------------------------------------------------------
 // Container files (.sfp), through sfp::io.
@@ -533,17 +583,72 @@ io::Container parse_container(const py::buffer& data) {
   }
 }
 
+// A decoded tensor of sfp::io as an array: FP32 values without a copy (the array owns them),
+// BF16 values narrowed to uint16.
+py::array array_of(io::Tensor&& t) {
+  std::vector<py::ssize_t> dims(t.shape.begin(), t.shape.end());
+  if (t.dtype == Fp::kFp32) {
+    auto values = std::make_unique<std::vector<uint32_t>>(std::move(t.values));
+    float* data = reinterpret_cast<float*>(values->data());
+    py::capsule owner(values.get(), [](void* p) { delete static_cast<std::vector<uint32_t>*>(p); });
+    values.release();
+    return py::array_t<float>(dims, data, owner);
+  }
+  py::array_t<uint16_t> a(dims);
+  uint16_t* o = a.mutable_data();
+  for (size_t j = 0; j < t.values.size(); ++j) o[j] = static_cast<uint16_t>(t.values[j]);
+  return a;
+}
+
+// A tensor whose value count is above what its payload can be trusted with (one value per
+// payload byte, at least one chunk: what sfp::io allocates before anything has decoded) is
+// decoded by sfp::io's bounded decoder, as `sfp decode` decodes it: memory grows with what has
+// decoded, so a small file claiming gigabytes of values fails before they are allocated.
+bool needs_bounded_decode(const Encoded& e) {
+  return e.values > std::max<uint64_t>(e.config.chunk, e.payload.size());
+}
+
+py::array decode_bounded(io::EncodedTensor&& t, const std::string& what) {
+  io::Container one;
+  one.tensors.push_back(std::move(t));
+  io::TensorFile file;
+  std::string error;
+  std::pair<uint64_t, Status> bad{0, Status::kOk};
+  {
+    py::gil_scoped_release release;
+    try {
+      file = io::decode_container(one, g_threads);
+    } catch (const io::Error& e) {
+      error = e.what();
+      bad = first_bad_chunk(one.tensors[0].stream);
+    }
+  }
+  if (!error.empty()) {
+    if (bad.second == Status::kOk) fail(Status::kBadInput, error);
+    fail(bad.second, what + "chunk " + std::to_string(bad.first) + " of " +
+                         std::to_string(one.tensors[0].stream.chunk_words.size()) +
+                         " does not decode");
+  }
+  return array_of(std::move(file.tensors[0]));
+}
+
 // Returns (kind, metadata, [(name, dtype, shape, array, config string)]).
 py::tuple decode_container(const py::buffer& data) {
-  const io::Container c = parse_container(data);
+  io::Container c = parse_container(data);
   py::list tensors;
   for (size_t i = 0; i < c.tensors.size(); ++i) {
-    const io::EncodedTensor& t = c.tensors[i];
-    py::array a = new_array(t.stream.config.fp, t.shape);
-    decode_values(t.stream, a.mutable_data(),
-                  "tensor " + std::to_string(i) + " (" + io::quote(t.name) + "): ");
-    tensors.append(
-        py::make_tuple(t.name, io::dtype_name(t.stream.config.fp), a, to_string(t.stream.config)));
+    io::EncodedTensor& t = c.tensors[i];
+    const std::string name = t.name;
+    const Config config = t.stream.config;
+    const std::string what = "tensor " + std::to_string(i) + " (" + io::quote(name) + "): ";
+    py::array a;
+    if (needs_bounded_decode(t.stream)) {
+      a = decode_bounded(std::move(t), what);
+    } else {
+      a = new_array(config.fp, t.shape);
+      decode_values(t.stream, a.mutable_data(), what);
+    }
+    tensors.append(py::make_tuple(name, io::dtype_name(config.fp), a, to_string(config)));
   }
   return py::make_tuple(static_cast<int>(c.kind), c.metadata, tensors);
 }
@@ -696,6 +801,7 @@ PYBIND11_MODULE(_sfp, mod) {
   });
   mod.def("write_file", [](const std::string& path, const py::bytes& data) {
     const std::string s = data;
+    const SignalsAroundWrite signals;
     io::write_file_atomic(path, std::vector<uint8_t>(s.begin(), s.end()));
   });
 

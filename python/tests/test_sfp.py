@@ -2,7 +2,12 @@
 # The sfp module against the sfp command: identical container bytes, decoded values and
 # statistics on the same arrays; errors with the spec's status codes.
 import json
+import os
+import stat
 import struct
+import subprocess
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -261,3 +266,235 @@ def test_docstrings():
     assert "Configuration keywords" in sfp.__doc__
     assert "sfp encode" in sfp.encode.__doc__
     assert set(sfp.CONFIG_KEYWORDS) >= {"m", "round", "no_gecko", "group", "base", "zero", "chunk", "word"}
+
+
+def test_save_restores_the_signal_handlers(tmp_path):
+    # sfp::io removes its temporary file on SIGINT, SIGTERM, ...: its handlers must be installed
+    # for the write only. Afterwards SIGINT raises KeyboardInterrupt and the user's SIGTERM
+    # handler is the one called, after the first save (which installs sfp::io's handlers) and
+    # after the next (which installs them again).
+    script = """
+import os, signal, sys, time
+import numpy as np
+import sfp
+
+def on_term(sig, frame):
+    print("SIGTERM handled", flush=True)
+
+def wait_for_signal():
+    for _ in range(200):
+        time.sleep(0.01)
+
+signal.signal(signal.SIGTERM, on_term)
+for i in range(2):
+    sfp.save(sys.argv[1], np.ones(1000, np.float32), m=4)
+    assert signal.getsignal(signal.SIGTERM) is on_term
+    os.kill(os.getpid(), signal.SIGTERM)
+    wait_for_signal()
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        wait_for_signal()
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", flush=True)
+print("done", flush=True)
+"""
+    r = subprocess.run([sys.executable, "-c", script, str(tmp_path / "x.sfp")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    assert r.stdout.split("\n") == ["SIGTERM handled", "KeyboardInterrupt"] * 2 + ["done", ""]
+    assert sfp.load(tmp_path / "x.sfp").shape == (1000,)
+    assert os.listdir(tmp_path) == ["x.sfp"]  # no temporary file left
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_fortran_order_npy_reads_back_in_order(tmp_path, sfp_cli, bf16):
+    x = np.arange(2 * 3 * 5, dtype=np.float32).reshape(2, 3, 5) * 0.5 - 3
+    if bf16:
+        x = torch.from_numpy(x).to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16)
+    np.save(tmp_path / "f.npy", np.asfortranarray(x))
+    sfp_cli("encode", tmp_path / "f.npy", "-o", tmp_path / "f.sfp", *(["--bf16-npy"] if bf16 else []))
+    blob = (tmp_path / "f.sfp").read_bytes()
+    for got in (sfp.load(tmp_path / "f.sfp"), sfp.decode(blob), sfp.decode_tensors(blob)[0]["f"]):
+        assert got.shape == x.shape and np.array_equal(got, x)
+        assert got.flags.f_contiguous  # as np.load gives it
+    t = sfp.decode(blob, torch=True)
+    want = torch.from_numpy(x.astype(np.float32)) if not bf16 else \
+        torch.from_numpy(x.view(np.int16)).view(torch.bfloat16)
+    assert torch.equal(t, want)
+    # The CLI's round trip gives the same array.
+    sfp_cli("decode", tmp_path / "f.sfp", "-o", tmp_path / "back.npy")
+    assert np.array_equal(np.load(tmp_path / "back.npy"), x)
+
+
+def test_out_is_written_in_place_or_refused():
+    x = sample_arrays()["normal"]
+    s = sfp.encode_stream(x, m=4)
+    want = sfp.decode_stream(s)
+    holder = np.zeros(2 * x.size, np.float32)
+    with pytest.raises(ValueError, match="out must be C-contiguous"):
+        sfp.decode_stream(s, out=holder[::2])  # a strided view: not silently left as zeros
+    t = torch.zeros(100, 100)
+    with pytest.raises(ValueError, match="out must be a contiguous CPU tensor"):
+        sfp.decode_stream(s, out=t.t())
+    with pytest.raises(ValueError, match="out must be a contiguous CPU tensor"):
+        sfp.quantize(x.reshape(100, 100), 4, out=t.t())
+    with pytest.raises(ValueError, match="out must be C-contiguous"):
+        sfp.quantize(x, 4, out=holder[::2])
+    assert not holder.any()
+    out = np.empty_like(x)
+    assert sfp.decode_stream(s, out=out) is out and np.array_equal(out, want)
+    out = torch.empty(x.size)
+    assert sfp.decode_stream(s, out=out) is out and torch.equal(out, torch.from_numpy(want))
+
+
+@pytest.mark.parametrize("shift", [1000, -1000, 1, -70_001])
+def test_quantize_into_an_overlapping_out(shift):
+    x = np.random.default_rng(9).standard_normal(300_000).astype(np.float32)
+    n = x.size - abs(shift)
+    old = sfp.get_num_threads()
+    try:
+        sfp.set_num_threads(4)  # pieces side by side: reads and writes interleave
+        for rounding in ("trunc", "rne"):
+            buf = x.copy()
+            src, dst = (buf[:n], buf[shift:]) if shift > 0 else (buf[-shift:], buf[:n])
+            want = sfp.quantize(src.copy(), 3, round=rounding)
+            assert sfp.quantize(src, 3, round=rounding, out=dst) is dst
+            assert np.array_equal(bits(dst), bits(want))
+            t = torch.from_numpy(x.copy())
+            ts, td = (t[:n], t[shift:]) if shift > 0 else (t[-shift:], t[:n])
+            want = sfp.quantize(ts.clone(), 3, round=rounding)
+            sfp.quantize(ts, 3, round=rounding, out=td)
+            assert torch.equal(td, want)
+    finally:
+        sfp.set_num_threads(old)
+
+
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def claiming_container(chunks, chunk=1 << 20):
+    """A version 2 container of about 11 bytes per chunk whose record (with a valid CRC) claims
+    `chunks` chunks of `chunk` values, each one word long with a wrong chunk CRC."""
+    x = np.zeros(chunk, np.float32)
+    good = sfp.encode(x, name="x", format=2, chunk=chunk)
+    s = sfp.encode_stream(x, format=2, chunk=chunk)
+    length_bits = s.bits["index"] - 1  # a one-chunk index: the length and the mode bit
+    entry = length_bits + 1 + 32
+    header = 16 + struct.unpack_from("<I", good, 12)[0] + 4
+    word_at = header + 2 + 1 + 1 + 1 + 8
+    index_at = len(good) - len(s.payload) - 4 - (entry + 7) // 8
+    table = good[word_at + 4 + 8 + 4:index_at]
+    assert int.from_bytes(good[index_at:index_at + (entry + 7) // 8], "little") \
+        & ((1 << length_bits) - 1) == s.chunk_words[0]
+    index = 0
+    for j in range(chunks):  # one word, mode bit 0, a CRC that does not match
+        index |= (1 | (0x1234567 << (length_bits + 1))) << (j * entry)
+    n = chunks * chunk
+    record = (struct.pack("<H", 1) + b"x" + bytes([0, 1]) + struct.pack("<Q", n)
+              + good[word_at:word_at + 4] + struct.pack("<QI", n, chunks) + table
+              + index.to_bytes((chunks * entry + 7) // 8, "little"))
+    return good[:header] + record + struct.pack("<I", crc32c(record)) + bytes(4 * chunks)
+
+
+def test_a_small_file_claiming_gigabytes_fails_fast(tmp_path):
+    # 4 KB claiming 380 chunks of 2^20 values (1.6 GB of float32): refused after the first
+    # chunks, as `sfp decode` refuses it, without allocating what the header claims.
+    path = tmp_path / "claim.sfp"
+    path.write_bytes(claiming_container(380))
+    assert path.stat().st_size < 5000
+    script = """
+import resource, sys
+import sfp
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for read in (lambda: sfp.load(sys.argv[1]), lambda: sfp.decode(open(sys.argv[1], "rb").read())):
+    try:
+        read()
+        print("decoded")
+    except sfp.Error as e:
+        print(e.status.name, e)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+    r = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                       timeout=120)
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0 and len(lines) == 3, (r.stdout, r.stderr)
+    for line in lines[:2]:
+        assert line == 'crc crc (status 9): tensor 0 ("x"): chunk 0 of 380 does not decode'
+    assert int(lines[2]) < 64, f"{lines[2]} MiB more resident memory"
+
+
+@pytest.mark.parametrize("config", [{"format": 1}, {"format": 2}, {"format": 2, "m": 0}])
+def test_tensors_claiming_more_values_than_bytes_decode(config):
+    # Mostly zeros: fewer payload bytes than values, decoded by the bounded decoder.
+    x = np.zeros((3, 100_000), np.float32)
+    x[1, 7] = 2.5
+    x[2, -1] = -1e-3
+    b = torch.from_numpy(x).to(torch.bfloat16)
+    blob = sfp.encode_tensors({"x": x, "b": b}, chunk=4096, **config)
+    assert len(blob) < x.size
+    got, _ = sfp.decode_tensors(blob)
+    m = config.get("m")
+    assert np.array_equal(bits(got["x"]), bits(x if m is None else sfp.quantize(x, m)))
+    assert torch.equal(sfp.decode_tensors(blob, torch=True)[0]["b"],
+                       b if m is None else sfp.quantize(b, m))
+
+
+def test_save_refuses_names_that_do_not_read_back(tmp_path):
+    x = np.ones(10, np.float32)
+    with pytest.raises(sfp.Error, match="tensor name '1' is used twice"):
+        sfp.save(tmp_path / "a.sfp", {1: x, "1": x})
+    with pytest.raises(sfp.Error, match="tensor name '__metadata__' is reserved"):
+        sfp.save(tmp_path / "a.sfp", {"w": x, "__metadata__": x})
+    with pytest.raises(sfp.Error, match="used twice"):
+        sfp.encode_tensors({1.0: x, "1.0": x})
+    assert not (tmp_path / "a.sfp").exists()
+    sfp.save(tmp_path / "a.sfp", {1: x, 2: x})  # distinct names: written and read back
+    assert list(sfp.load(tmp_path / "a.sfp")) == ["1", "2"]
+
+
+def test_save_writes_into_a_fifo_or_device_and_never_replaces_it(tmp_path):
+    x = np.arange(1000, dtype=np.float32)
+    want = sfp.encode(x, m=4)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    os.symlink("pipe", tmp_path / "link")
+    for target in (fifo, tmp_path / "link"):
+        got = []
+        reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
+        reader.start()
+        sfp.save(target, x, m=4)
+        reader.join(30)
+        assert got == [want]
+        assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["link", "pipe"]
+    if os.geteuid() != 0:
+        pytest.skip("device nodes need root")
+    dev = tmp_path / "null"
+    try:
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # what /dev/null is
+        os.close(os.open(dev, os.O_WRONLY))
+    except OSError as e:
+        pytest.skip(f"no usable device node here: {e}")
+    sfp.save(dev, x)
+    st = os.lstat(dev)
+    assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3)
+    # A block device is refused, not replaced (a major number no driver has: never opened).
+    used = set()
+    with open("/proc/devices") as f:
+        block = False
+        for line in f:
+            block = block or line.startswith("Block")
+            if block and line.split() and line.split()[0].isdigit():
+                used.add(int(line.split()[0]))
+    major = next(m for m in range(240, 255) if m not in used)
+    blk = tmp_path / "blk"
+    os.mknod(blk, stat.S_IFBLK | 0o600, os.makedev(major, 0))
+    with pytest.raises(sfp.Error, match="not a regular file, FIFO or character device"):
+        sfp.save(blk, x)
+    assert stat.S_ISBLK(os.lstat(blk).st_mode)
