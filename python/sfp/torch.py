@@ -219,6 +219,13 @@ class BitChop(_Policy):
         return self.controller.bits
 
 
+def _storage_ptr(t):
+    """The address of the storage t is a view of (the same for every view of it)."""
+    if hasattr(t, "untyped_storage"):
+        return t.untyped_storage().data_ptr()
+    return t.storage().data_ptr()
+
+
 class Stash:
     """Compressed stashing of the tensors autograd saves for the backward pass (use stash()).
 
@@ -227,8 +234,11 @@ class Stash:
     Q_m of what was saved. m is fixed (bits=int) or comes from a policy: a tensor saved inside a
     layer the policy quantizes gets that layer's bits; one saved by a ReLU only feeds its
     backward mask and gets relu_bits (default 0: Q_0 keeps every value's sign and exponent);
-    any other gets other_bits (default: lossless). Parameters, integer tensors and tensors below
-    min_values values are kept as they are. take() returns the bytes of the step.
+    any other gets other_bits (default: lossless). Parameters and views of them (kept by the
+    model anyway; not counted), integer tensors and tensors below min_values values are kept as
+    they are. A restored tensor has the saved one's shape and strides (the memory its values
+    span is encoded in storage order), so the backward pass runs the same kernels: a lossless
+    stash gives the gradients of no stash bit for bit. take() returns the bytes of the step.
     """
 
     def __init__(self, bits, model=None, round="rne", relu_bits=0, other_bits=None,
@@ -282,10 +292,20 @@ class Stash:
         return width if self.other_bits is None else min(self.other_bits, width)
 
     # ---- hooks
+    def _is_parameter(self, t):
+        """t is a parameter or a view of one (Linear saves its weight transposed): a leaf that
+        requires grad, a view of such a leaf, or (with model=) in a parameter's storage."""
+        if t.is_leaf and t.requires_grad:
+            return True
+        base = t._base
+        if base is not None and base.is_leaf and base.requires_grad:
+            return True
+        return bool(self._params) and _storage_ptr(t) in self._params
+
     def pack(self, t):
-        if t.data_ptr() in self._params or (t.is_leaf and t.requires_grad):
-            return t  # a parameter: kept in memory anyway, not part of the stash
-        if (t.dtype not in (torch.float32, torch.bfloat16) or t.numel() < self.min_values
+        if self._is_parameter(t):
+            return t  # kept in memory anyway, not part of the stash
+        if (t.dtype not in (torch.float32, torch.bfloat16) or t.numel() < max(self.min_values, 1)
                 or t.device.type != "cpu"):
             size = t.numel() * t.element_size()
             self.raw_bytes += size
@@ -300,9 +320,19 @@ class Stash:
         hit = self._seen.get(key)
         if hit is not None and hit[0]() is t:
             return hit[1]
+        # The memory t's values span, in storage order (t's own memory when it is dense in any
+        # dimension order; an expanded tensor's values once), so that unpack restores t's
+        # strides.
+        size, stride = tuple(t.shape), t.stride()
+        span = 1 + sum((n - 1) * s for n, s in zip(size, stride))
+        with torch.no_grad():
+            flat = t.detach().as_strided((span,), (1,))
         stream = _sfp.encode_stream(
-            sfp._buffer(t)[0], dict(self.config, m=m, round=self.round))
-        packed = (stream, t.dtype)
+            sfp._buffer(flat)[0], dict(self.config, m=m, round=self.round))
+        # The data's offset within a 64-byte line (PyTorch's CPU allocations are 64-byte
+        # aligned): kernels that peel unaligned heads see the same alignment.
+        lead = t.storage_offset() % (64 // t.element_size())
+        packed = (stream, t.dtype, size, stride, lead)
         self.raw_bytes += t.numel() * t.element_size()
         self.stored_bytes += stream.nbytes
         self.tensors += 1
@@ -317,16 +347,17 @@ class Stash:
     def unpack(packed):
         if isinstance(packed, torch.Tensor):
             return packed
-        stream, dtype = packed
-        out = torch.empty(stream.shape, dtype=dtype)
-        view = out.numpy() if dtype == torch.float32 else out.view(torch.int16).numpy().view(np.uint16)
+        stream, dtype, size, stride, lead = packed
+        buf = torch.empty(lead + stream.values, dtype=dtype)
+        mem = buf[lead:]
+        view = mem.numpy() if dtype == torch.float32 else mem.view(torch.int16).numpy().view(np.uint16)
         stream.decode_into(view)
-        return out
+        return buf.as_strided(size, stride, lead)
 
     def __enter__(self):
         self.reset()
         if self.model is not None:
-            self._params = {p.data_ptr() for p in self.model.parameters()}
+            self._params = {_storage_ptr(p) for p in self.model.parameters()}
         if self.policy is not None:
             for name, module in self.model.named_modules():
                 if next(module.children(), None) is None:  # leaf modules

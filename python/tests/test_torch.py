@@ -210,3 +210,98 @@ def test_bitchop_follows_the_loss():
     assert out.shape == (2, 10)
     with pytest.raises(ValueError):
         st.BitChop(net, min_bits=10, max_bits=5)
+
+
+def storage_ptr(t):
+    return (t.untyped_storage() if hasattr(t, "untyped_storage") else t.storage()).data_ptr()
+
+
+def test_stash_keeps_parameters_and_their_views_without_the_model():
+    # Linear saves its weight transposed (a view of the parameter): kept as it is, not counted,
+    # with or without model=.
+    net = small_net()
+    x = torch.randn(16, 1, 8, 8)
+    y = torch.randint(0, 10, (16,))
+    params = {storage_ptr(p) for p in net.parameters()}
+    stashed = []
+    orig = st.Stash.pack
+
+    def spy(self, t):
+        out = orig(self, t)
+        if isinstance(out, tuple):
+            stashed.append(t)
+        return out
+    counts = []
+    st.Stash.pack = spy
+    try:
+        for model in (None, net):
+            with st.stash(23, model) as s:
+                nn.functional.cross_entropy(net(x), y).backward()
+            counts.append(s.take())
+    finally:
+        st.Stash.pack = orig
+    assert counts[0] == counts[1] and counts[0]["tensors"] > 0
+    assert not any(storage_ptr(t) in params for t in stashed)
+
+
+class LayoutProbe(torch.autograd.Function):
+    """Saves x; backward records the tensor autograd hands back."""
+    restored = []
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x)
+        return (x * w).sum()
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        LayoutProbe.restored.append(x)
+        return None, None
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_stash_restores_the_saved_layout(dtype):
+    base = torch.randn(4, 16, 12, 40).to(dtype)
+    cases = {
+        "transposed": base.reshape(64, 480).t(),
+        "channels_last": base.contiguous(memory_format=torch.channels_last),
+        "expanded": base[:1, :1].expand(4, 16, 12, 40),
+        "strided slice": base[:, 1::2, :, 3:],
+        "offset": base.reshape(-1)[7:7 + 3000].reshape(60, 50),
+    }
+    for name, x in cases.items():
+        LayoutProbe.restored.clear()
+        w = torch.ones(x.shape, dtype=dtype, requires_grad=True)
+        with st.stash(23, min_values=1) as s:
+            LayoutProbe.apply(x, w).float().backward()
+        (r,) = LayoutProbe.restored
+        assert s.take()["tensors"] == 1, name
+        assert r.shape == x.shape and r.stride() == x.stride(), name
+        line = 64 // x.element_size()  # the same offset within a 64-byte line
+        assert r.storage_offset() % line == x.storage_offset() % line, name
+        assert torch.equal(r, x), name
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("with_model", [False, True])
+def test_stash_lossless_gradients_are_bit_identical(dtype, channels_last, with_model):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                        nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(8 * 64, 32), nn.Tanh(), nn.Linear(32, 10)).to(dtype)
+    x = torch.randn(16, 3, 8, 8).to(dtype)
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (16,))
+    nn.functional.cross_entropy(net(x).float(), y).backward()
+    plain = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    with st.stash(23, net if with_model else None) as s:
+        nn.functional.cross_entropy(net(x).float(), y).backward()
+    assert s.take()["tensors"] > 0
+    as_int = torch.int16 if dtype == torch.bfloat16 else torch.int32
+    for i, (a, p) in enumerate(zip(plain, net.parameters())):
+        assert torch.equal(a.view(as_int), p.grad.view(as_int)), i
