@@ -10,10 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <new>
 
 namespace sfp::io {
 namespace {
@@ -39,7 +41,10 @@ class Fd {
 // blocked, so the handler sees either no path or a complete one.
 char g_temp[PATH_MAX];
 volatile sig_atomic_t g_temp_set = 0;
-constexpr int kCleanupSignals[] = {SIGINT, SIGTERM, SIGHUP};
+// Every signal whose default action ends the process and that can be caught, apart from the
+// ones a fault raises (SIGSEGV, SIGBUS, ...) and those of profilers and debuggers.
+constexpr int kCleanupSignals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGPIPE,
+                                   SIGXFSZ, SIGXCPU, SIGALRM, SIGUSR1, SIGUSR2};
 
 extern "C" void remove_temp_and_reraise(int sig) {
   if (g_temp_set) ::unlink(g_temp);
@@ -94,6 +99,52 @@ std::filesystem::path write_target(std::filesystem::path p) {
   }
 }
 
+// Reads the `size` bytes left in `fd`, a regular file, and checks that no more follow (the file
+// neither grows nor shrinks while it is read).
+std::vector<uint8_t> read_regular(int fd, size_t size) {
+  std::vector<uint8_t> out(size);
+  size_t done = 0;
+  while (true) {
+    uint8_t extra;
+    uint8_t* to = done < size ? out.data() + done : &extra;
+    const ssize_t got = ::read(fd, to, done < size ? size - done : 1);
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error("cannot read: " + errno_text());
+    }
+    if (done >= size) throw Error("cannot read: the file grew while it was read");
+    done += static_cast<size_t>(got);
+  }
+  if (done != size) throw Error("cannot read: the file shrank while it was read");
+  return out;
+}
+
+// The status of an input: "-" is standard input.
+bool input_stat(const std::string& in, struct stat* st) {
+  return in == "-" ? ::fstat(STDIN_FILENO, st) == 0 : ::stat(in.c_str(), st) == 0;
+}
+
+// Throws if the output `path` (status `out_st`, null if it does not exist) is one of `inputs`:
+// the same path, or the same regular file (device and inode).
+void refuse_inputs(const std::string& path, const struct stat* out_st,
+                   const std::vector<std::string>& inputs) {
+  namespace fs = std::filesystem;
+  for (const std::string& in : inputs) {
+    bool same = path != "-" && in != "-" &&
+                fs::path(in).lexically_normal() == fs::path(path).lexically_normal();
+    struct stat in_st;
+    if (!same && out_st && S_ISREG(out_st->st_mode) && input_stat(in, &in_st)) {
+      same = in_st.st_dev == out_st->st_dev && in_st.st_ino == out_st->st_ino;
+    }
+    if (!same) continue;
+    if (in == "-") {
+      throw Error("is the input file on standard input (same file); write to another path");
+    }
+    throw Error(fmt::format("is the input file {} (same file); write to another path", quote(in)));
+  }
+}
+
 }  // namespace
 
 std::vector<uint8_t> read_file(const std::string& path) {
@@ -108,41 +159,99 @@ std::vector<uint8_t> read_file(const std::string& path) {
         "devices)");
   }
   // Exactly st_size bytes and a check for one more: memory is bounded by the size stat gave.
-  const auto size = static_cast<size_t>(st.st_size);
-  std::vector<uint8_t> out(size);
+  return read_regular(fd.get(), static_cast<size_t>(st.st_size));
+}
+
+std::vector<uint8_t> read_stdin() {
+  struct stat st;
+  if (::fstat(STDIN_FILENO, &st) != 0) throw Error("cannot read: " + errno_text());
+  if (S_ISDIR(st.st_mode)) throw Error("cannot read: is a directory");
+  if (::isatty(STDIN_FILENO)) throw Error("cannot read: is a terminal");
+  if (S_ISREG(st.st_mode)) {
+    // A redirected file: the rest of it from the current offset, as read_file reads a file.
+    const off_t at = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
+    if (at >= 0 && at <= st.st_size) {
+      return read_regular(STDIN_FILENO, static_cast<size_t>(st.st_size - at));
+    }
+  }
+  // A pipe, socket or device: until end of file, in memory like a file, and no more than the
+  // machine's memory (a larger allocation would only succeed by overcommit).
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  const uint64_t memory = pages > 0 && page > 0
+                              ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page)
+                              : UINT64_MAX;
+  std::vector<uint8_t> out;
   size_t done = 0;
   while (true) {
-    uint8_t extra;
-    uint8_t* to = done < size ? out.data() + done : &extra;
-    const ssize_t got = ::read(fd.get(), to, done < size ? size - done : 1);
+    if (out.size() - done < (64u << 10)) {
+      if (out.size() >= memory) throw std::bad_alloc();
+      out.resize(std::max<size_t>(out.size() * 2, 256u << 10));
+    }
+    const ssize_t got = ::read(STDIN_FILENO, out.data() + done, out.size() - done);
     if (got == 0) break;
     if (got < 0) {
       if (errno == EINTR) continue;
       throw Error("cannot read: " + errno_text());
     }
-    if (done >= size) throw Error("cannot read: the file grew while it was read");
     done += static_cast<size_t>(got);
   }
-  if (done != size) throw Error("cannot read: the file shrank while it was read");
+  out.resize(done);
+  out.shrink_to_fit();
   return out;
 }
 
 OutputFile::OutputFile(const std::string& path, const std::vector<std::string>& inputs) {
   namespace fs = std::filesystem;
-  if (fs::path(path).filename().empty()) throw Error("output path names a directory");
-  const fs::path target = write_target(path);
   struct stat out_st;
-  if (::stat(target.c_str(), &out_st) == 0) {
+  if (path == "-") {
+    if (::fstat(STDOUT_FILENO, &out_st) != 0) throw Error("cannot write: " + errno_text());
+    refuse_inputs(path, &out_st, inputs);
+    mode_ = Mode::kStdout;
+    stdout_ = true;
+    target_ = path;
+    fd_ = STDOUT_FILENO;
+    return;
+  }
+  if (fs::path(path).filename().empty()) throw Error("output path names a directory");
+  // stat follows every link, /dev/stdout and the other /proc/self/fd links included.
+  const bool exists = ::stat(path.c_str(), &out_st) == 0;
+  if (exists) {
     if (S_ISDIR(out_st.st_mode)) throw Error("output path is a directory");
-    for (const std::string& in : inputs) {
-      struct stat in_st;
-      if (::stat(in.c_str(), &in_st) == 0 && in_st.st_dev == out_st.st_dev &&
-          in_st.st_ino == out_st.st_ino) {
-        throw Error(
-            fmt::format("is the input file {} (same file); write to another path", quote(in)));
-      }
+    const char* refused =
+        S_ISSOCK(out_st.st_mode)  ? "a socket"
+        : S_ISBLK(out_st.st_mode) ? "a block device"
+        : S_ISREG(out_st.st_mode) || S_ISCHR(out_st.st_mode) || S_ISFIFO(out_st.st_mode)
+            ? nullptr
+            : "not a regular file";
+    if (refused) {
+      throw Error(fmt::format(
+          "output path is {} (sfp writes to regular files, character devices and FIFOs)", refused));
     }
   }
+  refuse_inputs(path, exists ? &out_st : nullptr, inputs);
+  if (exists && !S_ISREG(out_st.st_mode)) {
+    // A character device or a FIFO: written to, never replaced. Opening a FIFO waits for a
+    // reader.
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) throw Error("cannot open: " + errno_text());
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || st.st_dev != out_st.st_dev || st.st_ino != out_st.st_ino ||
+        (st.st_mode & S_IFMT) != (out_st.st_mode & S_IFMT)) {
+      ::close(fd);
+      throw Error("cannot open: the file changed while it was opened");
+    }
+    mode_ = Mode::kDirect;
+    struct stat out;
+    stdout_ = ::fstat(STDOUT_FILENO, &out) == 0 && out.st_dev == st.st_dev &&
+              out.st_ino == st.st_ino && out.st_rdev == st.st_rdev;
+    target_ = path;
+    fd_ = fd;
+    return;
+  }
+  const fs::path target = write_target(path);
   target_ = target.string();
   const std::string temp =
       (target.parent_path() / ("." + target.filename().string() + ".XXXXXX")).string();
@@ -158,10 +267,20 @@ OutputFile::OutputFile(const std::string& path, const std::vector<std::string>& 
     }
     g_temp_set = 1;
   }
-  // mkstemp creates the file with mode 0600; give it the usual 0666 minus the umask.
-  const mode_t mask = ::umask(0);
-  ::umask(mask);
-  if (::fchmod(fd_, 0666 & ~mask) != 0) {
+  // mkstemp creates the file with mode 0600. A file replaced keeps its permission bits (and its
+  // owner and group where this process may set them); a new one gets 0666 minus the umask.
+  mode_t mode;
+  if (exists) {
+    if (::fchown(fd_, out_st.st_uid, out_st.st_gid) != 0) {
+      [[maybe_unused]] const int ignored = ::fchown(fd_, static_cast<uid_t>(-1), out_st.st_gid);
+    }
+    mode = out_st.st_mode & 0777;
+  } else {
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    mode = 0666 & ~mask;
+  }
+  if (::fchmod(fd_, mode) != 0) {
     const std::string why = errno_text();
     discard();
     throw Error("cannot set mode: " + why);
@@ -171,8 +290,9 @@ OutputFile::OutputFile(const std::string& path, const std::vector<std::string>& 
 OutputFile::~OutputFile() { discard(); }
 
 void OutputFile::discard() noexcept {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0 && mode_ != Mode::kStdout) ::close(fd_);
   fd_ = -1;
+  if (mode_ != Mode::kReplace) return;
   const SignalsBlocked blocked;
   if (g_temp_set) ::unlink(g_temp);
   g_temp_set = 0;
@@ -193,9 +313,18 @@ void OutputFile::write(const uint8_t* data, size_t size) {
 
 void OutputFile::commit() {
   if (fd_ < 0) throw Error("cannot write: the output file is closed");
-  if (::fsync(fd_) != 0) throw Error("cannot write: " + errno_text());
   const int fd = fd_;
   fd_ = -1;
+  if (mode_ == Mode::kStdout) return;
+  if (mode_ == Mode::kDirect) {
+    if (::close(fd) != 0) throw Error("cannot write: " + errno_text());
+    return;
+  }
+  if (::fsync(fd) != 0) {
+    const std::string why = errno_text();
+    ::close(fd);
+    throw Error("cannot write: " + why);
+  }
   if (::close(fd) != 0) throw Error("cannot write: " + errno_text());
   const SignalsBlocked blocked;
   if (std::rename(g_temp, target_.c_str()) != 0) {

@@ -6,14 +6,22 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "io_test_util.hpp"
 #include "sfp/io/container.hpp"
@@ -91,6 +99,148 @@ std::vector<Run> sfp_all(const ScratchDir& dir,
   for (const Pending& p : pending) runs.push_back(finish(p));
   return runs;
 }
+
+// The signals on which sfp removes its temporary file (io/src/file.cpp).
+constexpr int kCleanupSignals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGPIPE,
+                                   SIGXFSZ, SIGXCPU, SIGALRM, SIGUSR1, SIGUSR2};
+
+// Limits and signal actions of a child started by fork_sfp.
+struct ChildSetup {
+  rlim_t fsize = RLIM_INFINITY;  // RLIMIT_FSIZE (ulimit -f)
+  rlim_t as = RLIM_INFINITY;     // RLIMIT_AS (ulimit -v)
+  bool ignore_sigxfsz = false;
+};
+
+// Starts sfp in `dir` with the given standard input, output and error (file descriptors, closed
+// here), no core dumps, the cleanup signals at their default action (SIGXFSZ ignored if asked)
+// and none blocked.
+pid_t fork_sfp(const ScratchDir& dir, const std::vector<std::string>& args, int in, int out,
+               int err, const ChildSetup& setup = {}) {
+  std::vector<std::string> argv_s = {SFP_EXE};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const std::string cwd = dir.file("");
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls between fork and exec.
+    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(126);
+    if (::chdir(cwd.c_str()) != 0) ::_exit(126);
+    const struct rlimit no_core = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    const struct rlimit fsize = {setup.fsize, setup.fsize};
+    if (setup.fsize != RLIM_INFINITY && ::setrlimit(RLIMIT_FSIZE, &fsize) != 0) ::_exit(126);
+    const struct rlimit as = {setup.as, setup.as};
+    if (setup.as != RLIM_INFINITY && ::setrlimit(RLIMIT_AS, &as) != 0) ::_exit(126);
+    for (const int sig : kCleanupSignals) ::signal(sig, SIG_DFL);
+    if (setup.ignore_sigxfsz) ::signal(SIGXFSZ, SIG_IGN);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execv(SFP_EXE, argv.data());
+    ::_exit(127);
+  }
+  for (const int fd : {in, out, err}) ::close(fd);
+  REQUIRE(pid > 0);
+  return pid;
+}
+
+int open_fd(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+  INFO(path << ": " << std::strerror(errno));
+  REQUIRE(fd >= 0);
+  return fd;
+}
+
+int wait_status(pid_t pid) {
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  return status;
+}
+
+std::string text_of(const std::string& path) {
+  const Bytes b = read_bytes(path);
+  return std::string(b.begin(), b.end());
+}
+
+// Reads a FIFO on a thread: opened without waiting for a writer, read until `stop` is set and
+// the FIFO is empty without a writer, so a writer that never comes does not hang the test.
+class FifoReader {
+ public:
+  explicit FifoReader(const std::string& path)
+      : fd_(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)) {
+    REQUIRE(fd_ >= 0);
+    thread_ = std::thread([this] {
+      uint8_t buf[65536];
+      while (true) {
+        const ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n > 0) {
+          got_.insert(got_.end(), buf, buf + n);
+        } else if (n == 0 && stop_) {
+          break;
+        } else if (n == 0 || errno == EAGAIN || errno == EINTR) {
+          ::usleep(1000);
+        } else {
+          break;
+        }
+      }
+    });
+  }
+  FifoReader(const FifoReader&) = delete;
+  FifoReader& operator=(const FifoReader&) = delete;
+  ~FifoReader() { stop(); }
+  // Call once the writer has ended.
+  const Bytes& stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    return got_;
+  }
+
+ private:
+  int fd_;
+  std::atomic<bool> stop_{false};
+  Bytes got_;
+  std::thread thread_;
+};
+
+// A pipe whose write end a thread fills with `data` and closes; the read end is for a child.
+class PipeWriter {
+ public:
+  explicit PipeWriter(Bytes data) : data_(std::move(data)) {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    read_end_ = fds[0];
+    const int w = fds[1];
+    thread_ = std::thread([this, w] {
+      // A reader that ends early gives EPIPE here, not SIGPIPE to the test.
+      sigset_t pipe;
+      sigemptyset(&pipe);
+      sigaddset(&pipe, SIGPIPE);
+      ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+      size_t done = 0;
+      while (done < data_.size()) {
+        const ssize_t n = ::write(w, data_.data() + done, data_.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+      ::close(w);
+    });
+  }
+  PipeWriter(const PipeWriter&) = delete;
+  PipeWriter& operator=(const PipeWriter&) = delete;
+  ~PipeWriter() { thread_.join(); }
+  // The read end, for fork_sfp (which closes it).
+  int read_end() const { return read_end_; }
+
+ private:
+  Bytes data_;
+  int read_end_;
+  std::thread thread_;
+};
 
 std::vector<std::string> lines(const std::string& s) {
   std::vector<std::string> out;
@@ -679,8 +829,8 @@ TEST_CASE("a symbolic link as the output is written through and kept", "[cli]") 
   CHECK(others(dir, {"in.safetensors", "sub", "link.sfp", "plain.sfp", "dangling.sfp"}).empty());
 }
 
-TEST_CASE("SIGTERM, SIGINT or SIGHUP during encode leave no temporary file", "[cli]") {
-  ScratchDir dir;
+TEST_CASE("a signal that ends sfp during encode leaves no temporary file", "[cli]") {
+  ScratchDir dir, logs;
   std::mt19937_64 rng(Catch::rngSeed());
   // Large enough that encoding takes a good fraction of a second: the signal comes while the
   // temporary file exists.
@@ -688,38 +838,62 @@ TEST_CASE("SIGTERM, SIGINT or SIGHUP during encode leave no temporary file", "[c
   f.tensors.push_back(
       make_tensor("w", Fp::kFp32, {1u << 24}, random_values(rng, Fp::kFp32, 1u << 24)));
   write_bytes(dir.file("in.safetensors"), io::write_safetensors(f));
-  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
-    INFO("signal " << sig);
-    std::vector<std::string> argv_s = {SFP_EXE, "encode", dir.file("in.safetensors"), "-o",
-                                       dir.file("out.sfp")};
-    std::vector<char*> argv;
-    for (std::string& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    // The child gets the default action for the three signals whatever this process has.
-    posix_spawnattr_t attr;
-    REQUIRE(posix_spawnattr_init(&attr) == 0);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (const int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&defaults, s);
-    REQUIRE(posix_spawnattr_setsigdefault(&attr, &defaults) == 0);
-    REQUIRE(posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF) == 0);
-    pid_t pid = -1;
-    REQUIRE(posix_spawn(&pid, SFP_EXE, nullptr, &attr, argv.data(), environ) == 0);
-    posix_spawnattr_destroy(&attr);
+  for (const int sig : kCleanupSignals) {
+    INFO("signal " << sig << " (" << strsignal(sig) << ")");
+    // The child has the default action for every one of them, whatever this process has.
+    const pid_t pid = fork_sfp(
+        dir, {"encode", dir.file("in.safetensors"), "-o", dir.file("out.sfp")},
+        open_fd("/dev/null", O_RDONLY), open_fd(logs.file("out"), O_WRONLY | O_CREAT | O_TRUNC),
+        open_fd(logs.file("err"), O_WRONLY | O_CREAT | O_TRUNC));
     // Wait for the temporary file (".out.sfp.XXXXXX") to appear, then signal.
     bool seen = false;
     for (int i = 0; i < 20000 && !seen; ++i) {
       for (const std::string& e : dir.entries()) seen = seen || e.rfind(".out.sfp.", 0) == 0;
       if (!seen) ::usleep(500);
     }
-    REQUIRE(seen);
+    CHECK(seen);
     REQUIRE(::kill(pid, sig) == 0);
-    int status = 0;
-    REQUIRE(waitpid(pid, &status, 0) == pid);
+    const int status = wait_status(pid);
     CHECK(WIFSIGNALED(status));
     if (WIFSIGNALED(status)) CHECK(WTERMSIG(status) == sig);
     CHECK(others(dir, {"in.safetensors"}).empty());
   }
+}
+
+TEST_CASE("an output beyond the file size limit (ulimit -f) leaves no file", "[cli]") {
+  ScratchDir dir, logs;
+  std::mt19937_64 rng(Catch::rngSeed());
+  io::TensorFile f;
+  f.tensors.push_back(
+      make_tensor("w", Fp::kFp32, {1u << 20}, random_values(rng, Fp::kFp32, 1u << 20)));
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(f));
+  ChildSetup setup;
+  setup.fsize = 256 << 10;  // the .sfp is about 4 MiB
+  // SIGXFSZ at its default action ends the process (the temporary file is removed first); when
+  // it is ignored, write() fails with EFBIG: an error like any other.
+  setup.ignore_sigxfsz = GENERATE(false, true);
+  INFO("SIGXFSZ " << (setup.ignore_sigxfsz ? "ignored" : "default"));
+  std::filesystem::create_directory(dir.file("out"));
+  const std::string out = dir.file("out/o.sfp");
+  const int status = wait_status(fork_sfp(
+      dir, {"encode", dir.file("in.safetensors"), "-o", out}, open_fd("/dev/null", O_RDONLY),
+      open_fd(logs.file("out"), O_WRONLY | O_CREAT | O_TRUNC),
+      open_fd(logs.file("err"), O_WRONLY | O_CREAT | O_TRUNC), setup));
+  if (setup.ignore_sigxfsz) {
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    CHECK(text_of(logs.file("err")) == "sfp: " + out + ": cannot write: File too large\n");
+  } else {
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGXFSZ);
+  }
+  CHECK(text_of(logs.file("out")).empty());
+  CHECK(others(dir, {"in.safetensors", "out"}).empty());
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(dir.file("out"))) {
+    left.push_back(e.path().filename().string());
+  }
+  CHECK(left.empty());
 }
 
 TEST_CASE("an .sfp holding a tensor named __metadata__ does not decode to safetensors", "[cli]") {
@@ -733,6 +907,347 @@ TEST_CASE("an .sfp holding a tensor named __metadata__ does not decode to safete
   CHECK(r.err == "sfp: " + dir.file("m.sfp") +
                      ": tensor name \"__metadata__\" is reserved for the safetensors metadata\n");
   CHECK(others(dir, {"m.sfp"}).empty());
+}
+
+// The file types an output can be, for messages.
+bool is_type(const std::string& path, mode_t type) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0 && (st.st_mode & S_IFMT) == type;
+}
+
+TEST_CASE("a FIFO or a character device as the output is written to and never replaced", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  const Bytes input = io::write_safetensors(model_file(rng));
+  write_bytes(dir.file("in.safetensors"), input);
+  const std::string in = dir.file("in.safetensors");
+  REQUIRE(sfp(dir, {"encode", in, "-o", dir.file("plain.sfp"), "-q"}).code == 0);
+  const Bytes plain = read_bytes(dir.file("plain.sfp"));
+  std::vector<std::string> mine = {"in.safetensors", "plain.sfp"};
+
+  SECTION("a FIFO, written straight through as it is read") {
+    REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0600) == 0);
+    std::filesystem::create_symlink("fifo", dir.file("fifo.link"));
+    mine.insert(mine.end(), {"fifo", "fifo.link"});
+    const std::vector<std::pair<std::vector<std::string>, Bytes>> cases = {
+        {{"encode", in, "-o", dir.file("fifo")}, plain},
+        {{"encode", in, "-o", dir.file("fifo.link")}, plain},
+        {{"decode", dir.file("plain.sfp"), "-o", dir.file("fifo")}, input},
+    };
+    for (const auto& [args, want] : cases) {
+      INFO(args[0] << " -o " << args[3]);
+      FifoReader reader(dir.file("fifo"));
+      const Run r = sfp(dir, args);
+      const Bytes got = reader.stop();
+      INFO(r.err);
+      CHECK(r.code == 0);
+      CHECK_THAT(r.out, StartsWith(args[3] + ": 4 tensors (safetensors), "));
+      CHECK(got == want);
+      CHECK(is_type(dir.file("fifo"), S_IFIFO));
+      CHECK(is_type(dir.file("fifo.link"), S_IFLNK));
+    }
+    // -o /dev/stdout with standard output on the FIFO: the summary goes to stderr.
+    ScratchDir logs;
+    FifoReader reader(dir.file("fifo"));
+    const int fifo = open_fd(dir.file("fifo"), O_WRONLY | O_NONBLOCK);  // the reader is there
+    REQUIRE(::fcntl(fifo, F_SETFL, 0) == 0);
+    const int status = wait_status(
+        fork_sfp(dir, {"encode", in, "-o", "/dev/stdout"}, open_fd("/dev/null", O_RDONLY), fifo,
+                 open_fd(logs.file("err"), O_WRONLY | O_CREAT | O_TRUNC)));
+    CHECK(reader.stop() == plain);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK_THAT(text_of(logs.file("err")), StartsWith("/dev/stdout: 4 tensors (safetensors), "));
+    CHECK(is_type(dir.file("fifo"), S_IFIFO));
+  }
+
+  SECTION("a character device (a null device node made here), written to and kept") {
+    if (::geteuid() != 0) {
+      WARN("not root: mknod of a character device needs root; skipped");
+      return;
+    }
+    const dev_t null_dev = makedev(1, 3);
+    REQUIRE(::mknod(dir.file("null").c_str(), S_IFCHR | 0666, null_dev) == 0);
+    std::filesystem::create_symlink(dir.file("null"), dir.file("null.link"));
+    mine.insert(mine.end(), {"null", "null.link"});
+    const std::vector<Run> runs =
+        sfp_all(dir, {{"encode", in, "-o", dir.file("null")},
+                      {"encode", in, "-o", dir.file("null.link")},
+                      {"decode", dir.file("plain.sfp"), "-o", dir.file("null"), "-q"}});
+    for (const Run& r : runs) {
+      INFO(r.err);
+      CHECK(r.code == 0);
+      CHECK(r.err.empty());
+    }
+    CHECK_THAT(runs[0].out, StartsWith(dir.file("null") + ": 4 tensors (safetensors), "));
+    struct stat st;
+    REQUIRE(::lstat(dir.file("null").c_str(), &st) == 0);
+    CHECK(S_ISCHR(st.st_mode));
+    CHECK(st.st_rdev == null_dev);
+    CHECK(is_type(dir.file("null.link"), S_IFLNK));
+  }
+  // No temporary file was made, or left.
+  CHECK(others(dir, mine).empty());
+}
+
+TEST_CASE("a socket or a block device as the output is refused and kept", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(model_file(rng)));
+  const std::string in = dir.file("in.safetensors");
+  std::vector<std::string> mine = {"in.safetensors", "sock"};
+  const int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(sock >= 0);
+  struct sockaddr_un addr;
+  std::memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  const std::string sock_path = dir.file("sock");
+  REQUIRE(sock_path.size() < sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, sock_path.c_str(), sock_path.size() + 1);
+  REQUIRE(::bind(sock, reinterpret_cast<const struct sockaddr*>(&addr), sizeof addr) == 0);
+  std::vector<std::pair<std::string, std::string>> targets = {{sock_path, "a socket"}};
+  if (::geteuid() == 0) {
+    // Never opened: refused on its type (7, 0 is a loop device).
+    REQUIRE(::mknod(dir.file("blk").c_str(), S_IFBLK | 0600, makedev(7, 0)) == 0);
+    targets.push_back({dir.file("blk"), "a block device"});
+    mine.push_back("blk");
+  } else {
+    WARN("not root: mknod of a block device needs root; only the socket is tried");
+  }
+  for (const auto& [target, what] : targets) {
+    for (const char* cmd : {"encode", "decode"}) {
+      INFO(cmd << " -o " << target);
+      const Run r = sfp(dir, {cmd, in, "-o", target});
+      CHECK(r.code == 1);
+      CHECK(r.out.empty());
+      CHECK(r.err == "sfp: " + target + ": output path is " + what +
+                         " (sfp writes to regular files, character devices and FIFOs)\n");
+    }
+  }
+  ::close(sock);
+  CHECK(is_type(sock_path, S_IFSOCK));
+  if (targets.size() > 1) CHECK(is_type(dir.file("blk"), S_IFBLK));
+  CHECK(others(dir, mine).empty());
+}
+
+TEST_CASE("no output option writes onto an input (eval --markdown and -o - included)", "[cli]") {
+  ScratchDir dir, logs;
+  std::mt19937_64 rng(Catch::rngSeed());
+  const Bytes input = io::write_safetensors(model_file(rng));
+  write_bytes(dir.file("a.safetensors"), input);
+  write_bytes(dir.file("b.safetensors"), input);
+  const std::string a = dir.file("a.safetensors"), b = dir.file("b.safetensors");
+  REQUIRE(sfp(dir, {"encode", a, "-o", dir.file("a.sfp"), "-q"}).code == 0);
+  const Bytes sfp_a = read_bytes(dir.file("a.sfp"));
+  std::filesystem::create_hard_link(b, dir.file("hard"));
+  std::filesystem::create_symlink(b, dir.file("sym"));
+
+  SECTION("sfp eval --markdown") {
+    const std::vector<std::vector<std::string>> cases = {
+        {"eval", a, "--markdown", a},
+        {"eval", a, b, "--markdown", dir.file("hard")},
+        {"eval", a, b, "--markdown", dir.file("sym")},
+        {"eval", a, "--markdown", dir.file("./a.safetensors")},
+    };
+    const std::vector<Run> runs = sfp_all(dir, cases);
+    for (size_t i = 0; i < cases.size(); ++i) {
+      INFO(cases[i].back());
+      CHECK(runs[i].code == 1);
+      CHECK(runs[i].out.empty());
+      CHECK_THAT(runs[i].err, StartsWith("sfp: " + cases[i].back() + ": is the input file "));
+      CHECK(lines(runs[i].err).size() == 1);
+    }
+    // A markdown file that is not an input is written.
+    const Run ok = sfp(dir, {"eval", a, "--markdown", dir.file("t.md")});
+    INFO(ok.err);
+    CHECK(ok.code == 0);
+    CHECK(text_of(dir.file("t.md")) == ok.out);
+    std::filesystem::remove(dir.file("t.md"));
+    // --markdown - is a usage error: the tables already go to standard output.
+    CHECK(sfp(dir, {"eval", a, "--markdown", "-"}).code == 2);
+  }
+
+  SECTION("-o - with standard output opened on the input, - as input with -o the input") {
+    struct Case {
+      std::vector<std::string> args;
+      std::string in, out;  // files for standard input and output (appended to)
+    };
+    const Case cases[] = {
+        {{"encode", a, "-o", "-"}, "", a},
+        {{"decode", dir.file("a.sfp"), "-o", "-"}, "", dir.file("a.sfp")},
+        {{"encode", "-", "-o", "-"}, a, a},
+        {{"encode", "-", "-o", a}, a, ""},
+        {{"encode", "-", "-o", dir.file("sym")}, b, ""},
+    };
+    for (const Case& c : cases) {
+      INFO(c.args[0] << " " << c.args[1] << " -o " << c.args[3] << " <" << c.in << " >>" << c.out);
+      const int status = wait_status(
+          fork_sfp(dir, c.args, open_fd(c.in.empty() ? "/dev/null" : c.in, O_RDONLY),
+                   open_fd(c.out.empty() ? logs.file("out") : c.out, O_WRONLY | O_APPEND | O_CREAT),
+                   open_fd(logs.file("err"), O_WRONLY | O_CREAT | O_TRUNC)));
+      REQUIRE(WIFEXITED(status));
+      CHECK(WEXITSTATUS(status) == 1);
+      const std::string err = text_of(logs.file("err"));
+      CHECK_THAT(err, Contains(": is the input file "));
+      CHECK(lines(err).size() == 1);
+    }
+  }
+  CHECK(read_bytes(a) == input);
+  CHECK(read_bytes(b) == input);
+  CHECK(read_bytes(dir.file("a.sfp")) == sfp_a);
+  CHECK(others(dir, {"a.safetensors", "b.safetensors", "a.sfp", "hard", "sym"}).empty());
+}
+
+// Runs sfp with standard input from `in` (a file descriptor, closed here) and standard output to
+// a file; returns the exit code, standard output and error.
+Run run_with_stdin(const ScratchDir& dir, const ScratchDir& logs,
+                   const std::vector<std::string>& args, int in, const ChildSetup& setup = {}) {
+  const int status =
+      wait_status(fork_sfp(dir, args, in, open_fd(logs.file("out"), O_WRONLY | O_CREAT | O_TRUNC),
+                           open_fd(logs.file("err"), O_WRONLY | O_CREAT | O_TRUNC), setup));
+  REQUIRE(WIFEXITED(status));
+  return {WEXITSTATUS(status), text_of(logs.file("out")), text_of(logs.file("err"))};
+}
+
+TEST_CASE("standard input as - and standard output as -o -", "[cli]") {
+  ScratchDir dir, logs;
+  std::mt19937_64 rng(Catch::rngSeed());
+  const Bytes input = io::write_safetensors(model_file(rng));
+  write_bytes(dir.file("in.safetensors"), input);
+  const std::string in = dir.file("in.safetensors");
+  const std::vector<Run> ref = sfp_all(dir, {{"encode", in, "-o", dir.file("ref.sfp"), "-q"},
+                                             {"stats", "--json", in},
+                                             {"eval", "--json", in}});
+  for (const Run& r : ref) REQUIRE(r.code == 0);
+  const Bytes sfp_bytes = read_bytes(dir.file("ref.sfp"));
+  const std::string summary = fmt::format(
+      "standard output: 4 tensors (safetensors), {} -> {} bytes (", input.size(), sfp_bytes.size());
+
+  SECTION("encode and decode through pipes and redirected files") {
+    // From a pipe and from a redirected file (a regular file as standard input).
+    for (const bool pipe : {true, false}) {
+      INFO((pipe ? "a pipe" : "a file") << " as standard input");
+      PipeWriter writer(pipe ? input : Bytes{});
+      const int fd = pipe ? writer.read_end() : open_fd(in, O_RDONLY);
+      const Run r = run_with_stdin(dir, logs, {"encode", "-", "-o", "-"}, fd);
+      CHECK(r.code == 0);
+      CHECK(r.out == std::string(sfp_bytes.begin(), sfp_bytes.end()));
+      // The summary goes to stderr, since stdout is the output.
+      CHECK_THAT(r.err, StartsWith(summary));
+      CHECK(lines(r.err).size() == 1);
+      if (!pipe) ::close(writer.read_end());
+    }
+    {
+      PipeWriter writer(sfp_bytes);
+      const Run r = run_with_stdin(dir, logs, {"decode", "-", "-o", "-", "-q"}, writer.read_end());
+      CHECK(r.code == 0);
+      CHECK(r.err.empty());
+      CHECK(r.out == std::string(input.begin(), input.end()));
+    }
+    {
+      // -v lines go to stderr too; a file output still reports on stdout.
+      PipeWriter writer(input);
+      const Run r = run_with_stdin(dir, logs, {"encode", "-", "-o", dir.file("p.sfp"), "-v"},
+                                   writer.read_end());
+      CHECK(r.code == 0);
+      CHECK(read_bytes(dir.file("p.sfp")) == sfp_bytes);
+      CHECK(lines(r.out).size() == 5);
+      CHECK(r.err.empty());
+      std::filesystem::remove(dir.file("p.sfp"));
+    }
+  }
+
+  SECTION("stats and eval read standard input once") {
+    for (const char* cmd : {"stats", "eval"}) {
+      INFO(cmd);
+      PipeWriter writer(input);
+      const Run r = run_with_stdin(dir, logs, {cmd, "--json", "-"}, writer.read_end());
+      CHECK(r.code == 0);
+      const nlohmann::json want =
+          nlohmann::json::parse(cmd == std::string("stats") ? ref[1].out : ref[2].out);
+      nlohmann::json got = nlohmann::json::parse(r.out);
+      if (cmd == std::string("stats")) {
+        for (auto& t : got.at("tensors")) {
+          CHECK(t.at("file") == "-");
+          t["file"] = in;
+        }
+      }
+      CHECK(got == want);
+    }
+    const Run twice = run_with_stdin(dir, logs, {"stats", "-", "-"}, PipeWriter(input).read_end());
+    CHECK(twice.code == 1);
+    CHECK(twice.err == "sfp: standard input: given more than once (it can be read only once)\n");
+  }
+
+  SECTION("a terminal as standard input is refused") {
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    const char* name = ::ptsname(master);
+    REQUIRE(name != nullptr);
+    const Run r = run_with_stdin(dir, logs, {"stats", "-"}, open_fd(name, O_RDONLY | O_NOCTTY));
+    ::close(master);
+    CHECK(r.code == 1);
+    CHECK(r.err == "sfp: standard input: cannot read: is a terminal\n");
+  }
+
+  SECTION("a .npy array from standard input is named 'array'") {
+    io::TensorFile f;
+    f.kind = io::SourceKind::kNpyF32;
+    f.metadata = {{"fortran_order", "false"}};
+    f.tensors.push_back(make_tensor("a", Fp::kFp32, {2}, {0x3F800000, 0x40000000}));
+    const Run r =
+        run_with_stdin(dir, logs, {"stats", "-"}, PipeWriter(io::write_npy(f)).read_end());
+    CHECK(r.code == 0);
+    CHECK_THAT(lines(r.out).at(1), StartsWith("array "));
+  }
+
+  SECTION("standard input beyond memory is out of memory, a bad stream an input error") {
+    ChildSetup small;
+    small.as = 512u << 20;  // ulimit -v: address space
+    const Run big =
+        run_with_stdin(dir, logs, {"stats", "-"}, open_fd("/dev/zero", O_RDONLY), small);
+    CHECK(big.code == 1);
+    CHECK(big.err == "sfp: standard input: out of memory\n");
+    const Run bad =
+        run_with_stdin(dir, logs, {"decode", "-", "-o", "-"}, PipeWriter(input).read_end());
+    CHECK(bad.code == 1);
+    CHECK_THAT(bad.err, StartsWith("sfp: standard input: "));
+    CHECK(bad.out.empty());
+  }
+  CHECK(others(dir, {"in.safetensors", "ref.sfp"}).empty());
+}
+
+TEST_CASE("replacing a file keeps its permission bits and owner", "[cli]") {
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed());
+  write_bytes(dir.file("in.safetensors"), io::write_safetensors(model_file(rng)));
+  const std::string in = dir.file("in.safetensors");
+  const mode_t mode = GENERATE(mode_t{0600}, mode_t{0640}, mode_t{0755}, mode_t{0444});
+  INFO(fmt::format("mode {:o}", mode));
+  write_bytes(dir.file("out.sfp"), Bytes{'o', 'l', 'd'});
+  REQUIRE(::chmod(dir.file("out.sfp").c_str(), mode) == 0);
+  const bool root = ::geteuid() == 0;
+  if (root) REQUIRE(::chown(dir.file("out.sfp").c_str(), 12345, 23456) == 0);
+  const Run r = sfp(dir, {"encode", in, "-o", dir.file("out.sfp"), "-q"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(read_bytes(dir.file("out.sfp")).size() > 3);
+  struct stat st;
+  REQUIRE(::stat(dir.file("out.sfp").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == mode);
+  if (root) {
+    CHECK(st.st_uid == 12345u);
+    CHECK(st.st_gid == 23456u);
+  }
+  // A new file gets 0666 minus the umask.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  REQUIRE(sfp(dir, {"encode", in, "-o", dir.file("new.sfp"), "-q"}).code == 0);
+  REQUIRE(::stat(dir.file("new.sfp").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == (0666 & ~mask));
+  CHECK(others(dir, {"in.safetensors", "out.sfp", "new.sfp"}).empty());
 }
 
 }  // namespace

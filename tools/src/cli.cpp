@@ -143,7 +143,7 @@ io::TensorFile parse_tensor_file(const std::string& path, const std::vector<uint
     case io::FileKind::kNpy: {
       io::NpyOptions options;
       options.bf16 = bf16_npy;
-      options.name = std::filesystem::path(path).stem().string();
+      options.name = path == "-" ? "" : std::filesystem::path(path).stem().string();
       if (options.name.empty()) options.name = "array";
       return io::parse_npy(bytes.data(), bytes.size(), options);
     }
@@ -157,6 +157,20 @@ io::TensorFile parse_tensor_file(const std::string& path, const std::vector<uint
     if (std::filesystem::path(path).extension() == ".safetensors") throw;
     throw io::Error(fmt::format("not .npy or .sfp, and as safetensors: {}", e.what()));
   }
+}
+
+std::vector<uint8_t> read_input(const std::string& path) {
+  if (path != "-") return io::read_file(path);
+  static bool read = false;
+  if (read) throw io::Error("given more than once (it can be read only once)");
+  read = true;
+  return io::read_stdin();
+}
+
+std::string output_name(const std::string& path) { return path == "-" ? "standard output" : path; }
+
+std::FILE* report_stream(const io::OutputFile& output) {
+  return output.is_stdout() ? stderr : stdout;
 }
 
 void add_threads_flag(CLI::App* app, unsigned* threads) {
@@ -174,8 +188,13 @@ unsigned resolve_threads(unsigned threads) {
 
 int fail(const std::string& file, const std::exception& e) {
   const bool oom = dynamic_cast<const std::bad_alloc*>(&e) != nullptr;
-  fmt::print(stderr, "sfp: {}: {}\n", one_line(file), oom ? "out of memory" : one_line(e.what()));
+  fmt::print(stderr, "sfp: {}: {}\n", one_line(file == "-" ? "standard input" : file),
+             oom ? "out of memory" : one_line(e.what()));
   return 1;
+}
+
+int fail_output(const std::string& path, const std::exception& e) {
+  return fail(output_name(path), e);
 }
 
 }  // namespace sfp::cli

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <functional>
 #include <stdexcept>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "sfp/format.hpp"
+#include "sfp/io/file.hpp"
 #include "sfp/io/tensor.hpp"
 
 namespace sfp::cli {
@@ -71,8 +74,18 @@ class ConfigFlags {
   CLI::Option* word_opt_ = nullptr;
 };
 
+// Reads an input file whole (io::read_file); "-" is standard input (io::read_stdin), which can be
+// given once. Throws io::Error.
+std::vector<uint8_t> read_input(const std::string& path);
+
+// How messages name an output: "-" is "standard output".
+std::string output_name(const std::string& path);
+// Where a command reports on what it wrote: stderr when the output goes to standard output ("-",
+// /dev/stdout), else stdout.
+std::FILE* report_stream(const io::OutputFile& output);
+
 // Parses a safetensors or .npy file already read into memory (an .sfp file is an error). A .npy
-// array is named after the file's stem.
+// array is named after the file's stem ("array" from standard input).
 io::TensorFile parse_tensor_file(const std::string& path, const std::vector<uint8_t>& bytes,
                                  bool bf16_npy);
 
@@ -81,7 +94,10 @@ void add_threads_flag(CLI::App* app, unsigned* threads);
 // The thread count a -j value stands for.
 unsigned resolve_threads(unsigned threads);
 
-// Prints "sfp: <file>: <what went wrong>" on stderr and returns 1.
+// Prints "sfp: <file>: <what went wrong>" on stderr and returns 1. An input "-" is named
+// "standard input".
 int fail(const std::string& file, const std::exception& e);
+// The same for an output ("-" is "standard output").
+int fail_output(const std::string& path, const std::exception& e);
 
 }  // namespace sfp::cli

@@ -28,14 +28,14 @@ int run_decode(const DecodeOptions& o) {
   try {
     out.emplace(o.out, std::vector<std::string>{o.in});
   } catch (const std::exception& e) {
-    return fail(o.out, e);
+    return fail_output(o.out, e);
   }
   std::vector<uint8_t> bytes;
   io::SourceKind kind;
   std::vector<std::string> lines;
   size_t tensors = 0, in_size = 0;
   try {
-    const std::vector<uint8_t> in = io::read_file(o.in);
+    const std::vector<uint8_t> in = read_input(o.in);
     in_size = in.size();
     const io::Container c = io::read_container(in.data(), in.size());
     uint64_t total = 0;
@@ -61,14 +61,15 @@ int run_decode(const DecodeOptions& o) {
     out->write(bytes);
     out->commit();
   } catch (const std::exception& e) {
-    return fail(o.out, e);
+    return fail_output(o.out, e);
   }
   if (o.verbosity.quiet) return 0;
-  for (const std::string& l : lines) fmt::print("{}\n", l);
-  fmt::print("{}: {} tensor{} ({}), {} -> {} bytes ({:.3f}x) in {:.2f} s\n", o.out, tensors,
-             tensors == 1 ? "" : "s", io::source_kind_name(kind), in_size, bytes.size(),
-             static_cast<double>(bytes.size()) / static_cast<double>(in_size),
-             seconds_since(start));
+  std::FILE* report = report_stream(*out);
+  for (const std::string& l : lines) fmt::print(report, "{}\n", l);
+  fmt::print(
+      report, "{}: {} tensor{} ({}), {} -> {} bytes ({:.3f}x) in {:.2f} s\n", output_name(o.out),
+      tensors, tensors == 1 ? "" : "s", io::source_kind_name(kind), in_size, bytes.size(),
+      static_cast<double>(bytes.size()) / static_cast<double>(in_size), seconds_since(start));
   return 0;
 }
 
@@ -77,8 +78,9 @@ int run_decode(const DecodeOptions& o) {
 Command add_decode(CLI::App& app) {
   auto o = std::make_shared<DecodeOptions>();
   CLI::App* sub = app.add_subcommand("decode", "Decode an .sfp file back to safetensors or .npy");
-  sub->add_option("input", o->in, ".sfp file")->required();
-  sub->add_option("-o,--output", o->out, "safetensors or .npy file to write (the source kind)")
+  sub->add_option("input", o->in, ".sfp file (- for standard input)")->required();
+  sub->add_option("-o,--output", o->out,
+                  "safetensors or .npy file to write (the source kind; - for standard output)")
       ->required();
   add_threads_flag(sub, &o->threads);
   o->verbosity.add_to(sub);

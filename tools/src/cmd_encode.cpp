@@ -39,13 +39,13 @@ int run_encode(const EncodeOptions& o) {
   try {
     out.emplace(o.out, std::vector<std::string>{o.in});
   } catch (const std::exception& e) {
-    return fail(o.out, e);
+    return fail_output(o.out, e);
   }
   io::Container c;
   std::vector<uint8_t> bytes;
   size_t in_size = 0;
   try {
-    const std::vector<uint8_t> in = io::read_file(o.in);
+    const std::vector<uint8_t> in = read_input(o.in);
     in_size = in.size();
     const io::TensorFile file = parse_tensor_file(o.in, in, o.bf16_npy);
     uint64_t total = 0;
@@ -69,16 +69,17 @@ int run_encode(const EncodeOptions& o) {
     out->write(bytes);
     out->commit();
   } catch (const std::exception& e) {
-    return fail(o.out, e);
+    return fail_output(o.out, e);
   }
   if (o.verbosity.quiet) return 0;
+  std::FILE* report = report_stream(*out);
   if (o.verbosity.verbose) {
-    for (const io::EncodedTensor& t : c.tensors) fmt::print("{}\n", tensor_line(t));
+    for (const io::EncodedTensor& t : c.tensors) fmt::print(report, "{}\n", tensor_line(t));
   }
   const size_t n = c.tensors.size();
-  fmt::print("{}: {} tensor{} ({}), {} -> {} bytes ({:.3f}x) in {:.2f} s\n", o.out, n,
-             n == 1 ? "" : "s", io::source_kind_name(c.kind), in_size, bytes.size(),
-             static_cast<double>(in_size) / static_cast<double>(bytes.size()),
+  fmt::print(report, "{}: {} tensor{} ({}), {} -> {} bytes ({:.3f}x) in {:.2f} s\n",
+             output_name(o.out), n, n == 1 ? "" : "s", io::source_kind_name(c.kind), in_size,
+             bytes.size(), static_cast<double>(in_size) / static_cast<double>(bytes.size()),
              seconds_since(start));
   return 0;
 }
@@ -88,8 +89,8 @@ int run_encode(const EncodeOptions& o) {
 Command add_encode(CLI::App& app) {
   auto o = std::make_shared<EncodeOptions>();
   CLI::App* sub = app.add_subcommand("encode", "Encode a safetensors or .npy file to .sfp");
-  sub->add_option("input", o->in, "safetensors or .npy file")->required();
-  sub->add_option("-o,--output", o->out, ".sfp file to write")->required();
+  sub->add_option("input", o->in, "safetensors or .npy file (- for standard input)")->required();
+  sub->add_option("-o,--output", o->out, ".sfp file to write (- for standard output)")->required();
   sub->add_flag("--bf16-npy", o->bf16_npy, "Read a .npy array of dtype <u2 as BF16 bit patterns");
   o->flags.add_to(sub);
   add_threads_flag(sub, &o->threads);

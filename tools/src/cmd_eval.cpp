@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "cli.hpp"
@@ -286,7 +287,7 @@ int load_items(const std::vector<std::string>& paths, std::vector<io::TensorFile
   files->reserve(paths.size());
   for (const std::string& path : paths) {
     try {
-      const auto bytes = io::read_file(path);
+      const auto bytes = read_input(path);
       files->push_back(parse_tensor_file(path, bytes, false));
     } catch (const std::exception& e) {
       return fail(path, e);
@@ -547,6 +548,18 @@ std::string eval_markdown(const Measured& m, int zstd_level) {
 }
 
 int run_eval(const EvalOptions& o) {
+  if (o.markdown == "-") {
+    throw UsageError("--markdown -: the tables already go to standard output; name a file");
+  }
+  // The output first: a target that cannot be written (or is an input) fails before the work.
+  std::optional<io::OutputFile> md_out;
+  if (!o.markdown.empty()) {
+    try {
+      md_out.emplace(o.markdown, o.files);
+    } catch (const std::exception& e) {
+      return fail_output(o.markdown, e);
+    }
+  }
   std::vector<io::TensorFile> files;
   std::vector<Item> items;
   if (const int rc = load_items(o.files, &files, &items)) return rc;
@@ -554,11 +567,12 @@ int run_eval(const EvalOptions& o) {
   if (const int rc = measure(items, o.zstd_level, &m)) return rc;
 
   const std::string md = eval_markdown(m, o.zstd_level);
-  if (!o.markdown.empty()) {
+  if (md_out) {
     try {
-      io::write_file_atomic(o.markdown, std::vector<uint8_t>(md.begin(), md.end()));
+      md_out->write(reinterpret_cast<const uint8_t*>(md.data()), md.size());
+      md_out->commit();
     } catch (const std::exception& e) {
-      return fail(o.markdown, e);
+      return fail_output(o.markdown, e);
     }
   }
   if (o.json) {
@@ -575,7 +589,9 @@ Command add_eval(CLI::App& app) {
   auto o = std::make_shared<EvalOptions>();
   CLI::App* sub = app.add_subcommand(
       "eval", "Exponent and container bits on training snapshots against baselines and a sweep");
-  sub->add_option("files", o->files, "snapshot safetensors files written by sfp train")->required();
+  sub->add_option("files", o->files,
+                  "snapshot safetensors files written by sfp train (- for standard input)")
+      ->required();
   sub->add_flag("--json", o->json, "One JSON document instead of tables");
   sub->add_option("--markdown", o->markdown, "Also write the tables to this Markdown file");
   sub->add_option("--zstd-level", o->zstd_level, "zstd level of the baselines")

@@ -221,7 +221,7 @@ int run_stats(const StatsOptions& o) {
   std::vector<Row> rows;
   for (const std::string& path : o.files) {
     try {
-      const std::vector<uint8_t> bytes = io::read_file(path);
+      const std::vector<uint8_t> bytes = read_input(path);
       if (io::detect_kind(bytes.data(), bytes.size()) == io::FileKind::kSfp) {
         if (o.flags.any() || o.stored_bits) {
           fmt::print(stderr,
@@ -260,7 +260,8 @@ Command add_stats(CLI::App& app) {
   auto o = std::make_shared<StatsOptions>();
   CLI::App* sub = app.add_subcommand(
       "stats", "Per-tensor statistics and bits per value of safetensors, .npy or .sfp files");
-  sub->add_option("files", o->files, "safetensors, .npy or .sfp files")->required();
+  sub->add_option("files", o->files, "safetensors, .npy or .sfp files (- for standard input)")
+      ->required();
   sub->add_flag("--json", o->json, "One JSON document instead of a table");
   sub->add_flag("--bf16-npy", o->bf16_npy, "Read a .npy array of dtype <u2 as BF16 bit patterns");
   sub->add_flag("--stored-bits", o->stored_bits,

@@ -17,16 +17,28 @@ namespace sfp::io {
 // size while it is read. Throws Error ("cannot open: <reason>", "cannot read: <reason>").
 std::vector<uint8_t> read_file(const std::string& path);
 
+// Reads standard input whole: a redirected regular file as read_file reads a file (from the
+// current offset), anything else (a pipe, a socket, a device) until end of file, at most the
+// machine's physical memory (beyond it, std::bad_alloc). A terminal is refused. Throws Error.
+std::vector<uint8_t> read_stdin();
+
 // An output file written to a temporary file in the directory of its target and renamed over
 // the target by commit(), so the target is either left untouched or replaced by the complete
-// file. The temporary file is removed if commit() is not reached (an exception, the object
-// destroyed) and also on SIGINT, SIGTERM and SIGHUP: the first OutputFile installs handlers for
-// those signals (unless they are ignored) that remove the temporary file being written and then
-// end the process by the same signal. One OutputFile may be open at a time.
+// file, which keeps the permission bits of the file it replaces (and its owner and group where
+// the process may set them). The temporary file is removed if commit() is not reached (an
+// exception, the object destroyed) and also on the signals that end a process by default and can
+// be caught (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGXFSZ, SIGXCPU, SIGALRM, SIGUSR1,
+// SIGUSR2): the first OutputFile that makes a temporary file installs handlers for those signals
+// (unless they are ignored) that remove the temporary file being written and then end the
+// process by the same signal. One OutputFile may be open at a time.
 //
 // A target that is a symbolic link is written through: the file it points to (following every
-// link) is replaced and the link is kept. A target that is the same file as one of `inputs`
-// (same device and inode: the same path, a hard link or a symbolic link to it) is refused.
+// link) is replaced and the link is kept. A character device or a FIFO is opened and written to
+// directly (no temporary file, no rename; a FIFO waits for a reader), and "-" is standard output:
+// these cannot be taken back, so a failure may leave part of the output written. A socket or a
+// block device is refused. A target that is one of `inputs` ("-" is standard input) is refused:
+// the same path, or the same regular file (device and inode: a hard link or a symbolic link to
+// it, or standard output redirected to it).
 class OutputFile {
  public:
   explicit OutputFile(const std::string& path, const std::vector<std::string>& inputs = {});
@@ -36,12 +48,22 @@ class OutputFile {
 
   void write(const uint8_t* data, size_t size);
   void write(const std::vector<uint8_t>& bytes) { write(bytes.data(), bytes.size()); }
-  // Syncs, closes and renames the temporary file into place.
+  // Syncs, closes and renames the temporary file into place (closes a device or FIFO).
   void commit();
+  // True if the output goes to standard output: "-", or a device or FIFO that standard output is
+  // also open on (such as /dev/stdout).
+  bool is_stdout() const { return stdout_; }
 
  private:
+  enum class Mode : uint8_t {
+    kReplace,  // a temporary file renamed over the target
+    kDirect,   // a character device or FIFO, written to
+    kStdout,   // standard output, written to and left open
+  };
   void discard() noexcept;
 
+  Mode mode_ = Mode::kReplace;
+  bool stdout_ = false;
   std::string target_;
   int fd_ = -1;
 };
