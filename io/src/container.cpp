@@ -95,9 +95,10 @@ std::vector<uint8_t> write_container(const Container& c) {
              [&](size_t i) { return c.tensors[i].stream.config.fp; });
   const std::string meta = metadata_json(c.metadata);
   if (meta.size() > 0xFFFFFFFFu) throw Error("metadata is larger than 4 GiB");
-  bool v2 = false;
-  for (const EncodedTensor& t : c.tensors) v2 = v2 || t.stream.config.version == 2;
-  const unsigned file_version = v2 ? 2 : 1;
+  unsigned file_version = 1;  // the newest format version of its streams
+  for (const EncodedTensor& t : c.tensors) {
+    file_version = std::max(file_version, t.stream.config.version);
+  }
 
   std::vector<uint8_t> out;
   detail::append_bytes(out, kContainerMagic, 4);
@@ -107,9 +108,10 @@ std::vector<uint8_t> write_container(const Container& c) {
   detail::append_le(out, c.tensors.size(), 4);
   detail::append_le(out, meta.size(), 4);
   detail::append_bytes(out, meta.data(), meta.size());
-  if (file_version == 2) detail::append_le(out, crc32c(out.data(), out.size()), 4);
+  if (file_version >= 2) detail::append_le(out, crc32c(out.data(), out.size()), 4);
 
   IndexGeometry geometry;
+  std::vector<const CodeTable*> tables;  // version 3: the file's own tables, numbered from 1
   for (size_t i = 0; i < c.tensors.size(); ++i) {
     const EncodedTensor& t = c.tensors[i];
     const Encoded& s = t.stream;
@@ -136,9 +138,20 @@ std::vector<uint8_t> write_container(const Container& c) {
       throw Error(
           fmt::format("{}: {} chunk index entries for {} chunks", where, s.chunk_words.size(), k));
     }
-    const bool stream_v2 = s.config.version == 2;
+    const bool stream_v2 = s.config.version == 2, stream_v3 = s.config.version == 3;
     if (stream_v2 && (s.chunk_raw.size() != k || s.chunk_crc.size() != k)) {
       throw Error(fmt::format("{}: chunk modes and CRCs do not match the {} chunks", where, k));
+    }
+    if (stream_v3 && s.chunk_crc.size() != k) {
+      throw Error(fmt::format("{}: chunk CRCs do not match the {} chunks", where, k));
+    }
+    if (stream_v3 && s.table_ref) {
+      if (s.table_ref > tables.size() || !(*tables[s.table_ref - 1] == s.table)) {
+        throw Error(
+            fmt::format("{}: table reference {} does not name an earlier table equal to "
+                        "the tensor's",
+                        where, s.table_ref));
+      }
     }
     const auto [max_words, bits] = geometry.get(s.config, pack_config(s.config));
     const unsigned entry = index_entry_bits(s.config);  // v2: length, mode bit, CRC
@@ -159,6 +172,7 @@ std::vector<uint8_t> write_container(const Container& c) {
         put(j * entry + bits, s.chunk_raw[j] != 0, 1);
         put(j * entry + bits + 1, s.chunk_crc[j], 32);
       }
+      if (stream_v3) put(j * entry + bits, s.chunk_crc[j], 32);
       sum += w;
     }
     if (sum * (s.config.word_bits / 8) != s.payload.size()) {
@@ -178,8 +192,13 @@ std::vector<uint8_t> write_container(const Container& c) {
       const std::vector<uint8_t> table = pack_table(s.table);
       detail::append_bytes(out, table.data(), table.size());
     }
+    if (stream_v3) {
+      const std::vector<uint8_t> table = pack_table_section(s.table, s.table_ref);
+      detail::append_bytes(out, table.data(), table.size());
+      if (!s.table_ref) tables.push_back(&s.table);
+    }
     detail::append_bytes(out, index.data(), index.size());
-    if (file_version == 2) {
+    if (file_version >= 2) {
       detail::append_le(out, crc32c(out.data() + record_start, out.size() - record_start), 4);
     }
     detail::append_bytes(out, s.payload.data(), s.payload.size());
@@ -194,8 +213,8 @@ Container read_container(const uint8_t* data, size_t size) {
     r.fail("not an .sfp file (bad magic)");
   }
   const uint64_t version = r.le(2, "the file version");
-  if (version != 1 && version != 2) {
-    r.fail(fmt::format("file version {} is not supported (only 1 and 2)", version));
+  if (version < 1 || version > 3) {
+    r.fail(fmt::format("file version {} is not supported (only 1, 2 and 3)", version));
   }
   Container c;
   const uint64_t kind = r.le(1, "the source kind");
@@ -230,12 +249,13 @@ Container read_container(const uint8_t* data, size_t size) {
       r.fail(fmt::format("{} does not match (CRC-32C): the file is corrupted", what));
     }
   };
-  if (version == 2) {
+  if (version >= 2) {
     r.set_context("header");
     check_crc(0, "the header CRC");
   }
 
   IndexGeometry geometry;
+  std::vector<CodeTable> tables;  // version 3: the file's own tables, numbered from 1
   std::map<std::string, uint64_t> names;
   for (uint64_t i = 0; i < count; ++i) {
     r.set_context(fmt::format("tensor {}", i));
@@ -267,9 +287,9 @@ Container read_container(const uint8_t* data, size_t size) {
       r.fail(fmt::format("configuration word 0x{:08x} is invalid ({}): {}", word, status_name(s),
                          why));
     }
-    if (cfg.version == 2 && version == 1) {
-      r.fail(
-          fmt::format("configuration word 0x{:08x} is format version 2 in a version 1 file", word));
+    if (cfg.version > version) {
+      r.fail(fmt::format("configuration word 0x{:08x} is format version {} in a version {} file",
+                         word, cfg.version, version));
     }
     if (static_cast<uint64_t>(cfg.fp) != dtype) {
       r.fail(fmt::format("dtype {} does not match the configuration word's format ({})",
@@ -294,6 +314,27 @@ Container read_container(const uint8_t* data, size_t size) {
       }
       r.take(used, "the code table");
     }
+    if (cfg.version == 3) {
+      size_t used = 0;
+      uint32_t ref = 0;
+      const Status s =
+          unpack_table_section(data + r.pos(), r.remaining(), &t.stream.table, &ref, &used);
+      if (s != Status::kOk) {
+        r.fail(fmt::format("the code table does not parse ({}, decoder status {})", status_name(s),
+                           static_cast<unsigned>(s)));
+      }
+      if (ref > tables.size()) {
+        r.fail(fmt::format("table reference {} names no earlier table (the file has {} so far)",
+                           ref, tables.size()));
+      }
+      r.take(used, "the code table");
+      if (ref) {
+        t.stream.table = tables[ref - 1];
+      } else {
+        tables.push_back(t.stream.table);
+      }
+      t.stream.table_ref = ref;
+    }
     const auto [max_words, bits] = geometry.get(cfg, word);
     const unsigned entry = index_entry_bits(cfg);
     const uint8_t* index = r.take((k * entry + 7) / 8, "the chunk index");
@@ -304,10 +345,8 @@ Container read_container(const uint8_t* data, size_t size) {
       return v;
     };
     t.stream.chunk_words.resize(k);
-    if (cfg.version == 2) {
-      t.stream.chunk_raw.resize(k);
-      t.stream.chunk_crc.resize(k);
-    }
+    if (cfg.version == 2) t.stream.chunk_raw.resize(k);
+    if (cfg.version >= 2) t.stream.chunk_crc.resize(k);
     uint64_t sum = 0;
     for (uint64_t j = 0; j < k; ++j) {
       const uint64_t w = get(j * entry, bits);
@@ -315,7 +354,20 @@ Container read_container(const uint8_t* data, size_t size) {
         t.stream.chunk_raw[j] = static_cast<uint8_t>(get(j * entry + bits, 1));
         t.stream.chunk_crc[j] = static_cast<uint32_t>(get(j * entry + bits + 1, 32));
       }
+      if (cfg.version == 3)
+        t.stream.chunk_crc[j] = static_cast<uint32_t>(get(j * entry + bits, 32));
       if (w == 0) r.fail(fmt::format("chunk index entry {} is 0", j));
+      if (cfg.version == 3) {
+        // Spec: "Version 3 size bounds": each value takes a lane bit, so a chunk's units bound
+        // its values, and a decoder never makes more than 64 values of a unit.
+        const uint64_t len = std::min<uint64_t>(cfg.chunk, n - j * uint64_t{cfg.chunk});
+        const uint64_t least = min_chunk_units_v3(cfg, len), most = max_chunk_units_v3(cfg, len);
+        if (w < least || w > most) {
+          r.fail(
+              fmt::format("chunk index entry {} is {} units; a chunk of {} values takes {} to {}",
+                          j, w, len, least, most));
+        }
+      }
       if (w > max_words) {
         r.fail(fmt::format("chunk index entry {} is {} words, above the largest chunk length {}", j,
                            w, max_words));
@@ -326,11 +378,11 @@ Container read_container(const uint8_t* data, size_t size) {
     if (const uint64_t pad = k * entry % 8; pad && (index[k * entry / 8] >> pad) != 0) {
       r.fail("chunk index pad bits are not zero");
     }
-    if (version == 2) check_crc(record_start, "the record CRC");
+    if (version >= 2) check_crc(record_start, "the record CRC");
     // Version 1: every group record takes at least one bit: a cheap bound on n before anything
     // is allocated for the decoded values. Version 2 chunks take at least one word each, which
     // the chunk count already bounds.
-    const uint64_t groups = n == 0 || cfg.version == 2
+    const uint64_t groups = n == 0 || cfg.version >= 2
                                 ? 0
                                 : (k - 1) * (cfg.chunk / cfg.group) +
                                       ((n - (k - 1) * cfg.chunk) + cfg.group - 1) / cfg.group;
@@ -376,10 +428,8 @@ Encoded slice_chunks(const Encoded& e, uint64_t a, uint64_t b, uint64_t byte_beg
   s.chunk_words.assign(e.chunk_words.begin() + a, e.chunk_words.begin() + b);
   s.payload.assign(e.payload.begin() + byte_begin, e.payload.begin() + byte_end);
   s.table = e.table;
-  if (e.config.version == 2) {
-    s.chunk_raw.assign(e.chunk_raw.begin() + a, e.chunk_raw.begin() + b);
-    s.chunk_crc.assign(e.chunk_crc.begin() + a, e.chunk_crc.begin() + b);
-  }
+  if (e.config.version == 2) s.chunk_raw.assign(e.chunk_raw.begin() + a, e.chunk_raw.begin() + b);
+  if (e.config.version >= 2) s.chunk_crc.assign(e.chunk_crc.begin() + a, e.chunk_crc.begin() + b);
   return s;
 }
 
@@ -395,7 +445,8 @@ Status decode_bounded(const Encoded& e, std::vector<uint32_t>* values, unsigned 
   // The checks sfp::decode makes first, which slicing relies on.
   if (validate(cfg) != Status::kOk) return Status::kBadConfig;
   if (k != chunk_count(cfg, n) || sum * word_bytes != e.payload.size() ||
-      (cfg.version == 2 && (e.chunk_raw.size() != k || e.chunk_crc.size() != k))) {
+      (cfg.version == 2 && (e.chunk_raw.size() != k || e.chunk_crc.size() != k)) ||
+      (cfg.version == 3 && e.chunk_crc.size() != k)) {
     return Status::kBadIndex;
   }
   const uint64_t trusted = std::max<uint64_t>(cfg.chunk, e.payload.size() * kTrustedValuesPerByte);
@@ -452,7 +503,9 @@ TensorFile decode_container(const Container& c, unsigned threads,
         if (first + len > t.values.size()) break;
         const uint32_t words = e.stream.chunk_words[chunk];
         const Status cs =
-            cfg.version == 2
+            cfg.version == 3 ? decode_chunk_v3(cfg, e.stream.table, len, e.stream.chunk_crc[chunk],
+                                               at, words, t.values.data() + first)
+            : cfg.version == 2
                 ? decode_chunk_v2(cfg, e.stream.table, len, e.stream.chunk_raw[chunk] != 0,
                                   e.stream.chunk_crc[chunk], at, words, t.values.data() + first)
                 : decode_chunk(cfg, len, at, words, t.values.data() + first);
@@ -501,8 +554,37 @@ Container encode_tensor_file(const TensorFile& file,
   c.kind = file.kind;
   c.metadata = file.metadata;
   c.tensors.reserve(file.tensors.size());
-  for (const Tensor& t : file.tensors)
-    c.tensors.push_back(encode_tensor(t, config_for(t), threads));
+  std::vector<TensorInput> in;
+  for (const Tensor& t : file.tensors) {
+    // The checks and messages of encode_tensor, per tensor; the streams are made together so
+    // that version 3 tensors can share tables (Spec: "Shared tables").
+    const Config config = config_for(t);
+    EncodedTensor e;
+    e.name = t.name;
+    e.shape = t.shape;
+    uint64_t n = 0;
+    if (!element_count(t.shape, &n) || n != t.values.size()) {
+      throw Error(fmt::format("tensor {}: {} values do not fill shape {}", quote(t.name),
+                              t.values.size(), shape_string(t.shape)));
+    }
+    std::string why;
+    if (validate(config, &why) != Status::kOk) {
+      throw Error(fmt::format("tensor {}: invalid configuration: {}", quote(t.name), why));
+    }
+    if (config.fp != t.dtype) {
+      throw Error(fmt::format("tensor {} is {} but the configuration is {}", quote(t.name),
+                              dtype_name(t.dtype), to_string(config)));
+    }
+    in.push_back({config, t.values.data(), t.values.size()});
+    c.tensors.push_back(std::move(e));
+  }
+  std::vector<Encoded> streams;
+  if (const Status s = encode_tensors(in, &streams, threads); s != Status::kOk) {
+    // The first tensor that fails alone names the cause.
+    for (const Tensor& t : file.tensors) encode_tensor(t, config_for(t), threads);
+    throw Error(fmt::format("encoder status {} ({})", status_name(s), static_cast<unsigned>(s)));
+  }
+  for (size_t i = 0; i < streams.size(); ++i) c.tensors[i].stream = std::move(streams[i]);
   return c;
 }
 

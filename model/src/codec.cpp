@@ -255,6 +255,7 @@ static uint64_t max_group_bits(const Config& c, unsigned lanes) {
 
 uint64_t max_chunk_bits(const Config& c, uint64_t values) {
   if (c.version == 2) return detail::max_chunk_words_v2(c, values) * kV2WordBits;
+  if (c.version == 3) return max_chunk_units_v3(c, values) * kV3UnitBits;
   const uint64_t tail = values % c.group;
   return values / c.group * max_group_bits(c, c.group) +
          (tail ? max_group_bits(c, static_cast<unsigned>(tail)) : 0);
@@ -262,13 +263,14 @@ uint64_t max_chunk_bits(const Config& c, uint64_t values) {
 
 unsigned index_entry_bits(const Config& c) {
   if (c.version == 2) return detail::index_entry_bits_v2(c) + 32;
+  if (c.version == 3) return detail::index_entry_bits_v3(c) + 32;
   return bit_width((max_chunk_bits(c, c.chunk) + c.word_bits - 1) / c.word_bits);
 }
 
 uint64_t max_encoded_bits(const Config& c, uint64_t n) {
   const uint64_t k = chunk_count(c, n);
   if (k == 0) return 0;
-  if (c.version == 2) {  // raw chunks bound every chunk; the code table at its largest
+  if (c.version >= 2) {  // the chunk bound (raw chunks in version 2); the largest table
     const uint64_t table = kExpBits + 2 + kDistCountBits + 1 + 2 * kMaxSymbols * kCodeLengthBits;
     return table + (k - 1) * max_chunk_bits(c, c.chunk) + max_chunk_bits(c, n - (k - 1) * c.chunk) +
            k * index_entry_bits(c);
@@ -288,6 +290,7 @@ Status encode(const Config& c, const uint32_t* values, size_t n, Encoded* out, u
     }
   }
   if (c.version == 2) return detail::encode_v2(c, values, n, out, threads);
+  if (c.version == 3) return detail::encode_v3(c, nullptr, values, n, out, threads);
   Encoded e;
   e.config = c;
   e.values = n;
@@ -382,6 +385,7 @@ Status decode(const Encoded& e, uint32_t* out, unsigned threads) {
   const Config& c = e.config;
   if (validate(c) != Status::kOk) return Status::kBadConfig;
   if (c.version == 2) return detail::decode_v2(e, out, threads);
+  if (c.version == 3) return detail::decode_v3(e, out, threads);
   const uint64_t k = chunk_count(c, e.values);
   if (e.chunk_words.size() != k) return Status::kBadIndex;
   const uint64_t max_words = (max_chunk_bits(c, c.chunk) + c.word_bits - 1) / c.word_bits;

@@ -41,26 +41,12 @@ unsigned chunk_lanes(unsigned lanes, uint64_t values) {
   return l;
 }
 
-namespace detail {
-
-// Runs body(i) for i in [0, count) on up to `threads` threads.
-template <class Body>
-void parallel_for(uint64_t count, unsigned threads, Body body) {
-  threads = static_cast<unsigned>(std::min<uint64_t>(std::max(threads, 1u), count));
-  if (threads <= 1) {
-    for (uint64_t i = 0; i < count; ++i) body(i);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      for (uint64_t i = t; i < count; i += threads) body(i);
-    });
-  }
-  for (auto& th : pool) th.join();
+unsigned chunk_lanes(const Config& c, uint64_t values) {
+  unsigned l = c.group;
+  const unsigned min_values = c.version == 3 ? kV3MinLaneValues : kV2MinLaneValues;
+  while (l > 1 && values < uint64_t{min_values} * l) l /= 2;
+  return l;
 }
-
-}  // namespace detail
 
 // ---- Code table --------------------------------------------------------------------------
 
@@ -106,8 +92,9 @@ Status check_table(const CodeTable& t) {
   return Status::kOk;
 }
 
-Status unpack_table(const uint8_t* data, size_t size, CodeTable* t, size_t* used) {
-  BitReader br(data, size);
+namespace detail {
+
+Status read_table(BitReader& br, CodeTable* t) {
   CodeTable r;
   r.base = br.get(kExpBits);
   const unsigned sign = br.get(2);
@@ -122,10 +109,21 @@ Status unpack_table(const uint8_t* data, size_t size, CodeTable* t, size_t* used
     }
   }
   if (br.overrun()) return Status::kTruncated;
+  if (const Status s = check_table(r); s != Status::kOk) return s;
+  *t = r;
+  return Status::kOk;
+}
+
+}  // namespace detail
+
+Status unpack_table(const uint8_t* data, size_t size, CodeTable* t, size_t* used) {
+  BitReader br(data, size);
+  CodeTable r;
+  if (const Status s = detail::read_table(br, &r); s != Status::kOk) return s;
   const uint64_t bits = table_bits(r);
   const uint64_t end = (bits + 7) / 8 * 8;
   if (bits < end && br.get(static_cast<unsigned>(end - bits)) != 0) return Status::kBadTable;
-  if (const Status s = check_table(r); s != Status::kOk) return s;
+  if (br.overrun()) return Status::kTruncated;
   *t = r;
   *used = static_cast<size_t>(end / 8);
   return Status::kOk;
@@ -226,7 +224,7 @@ struct ChunkCounts {
 };
 
 void count_chunk(const Config& c, const uint32_t* v, size_t len, ChunkCounts* out) {
-  const unsigned lanes = chunk_lanes(c.group, len);
+  const unsigned lanes = chunk_lanes(c, len);
   const FpFormat f = fp_format(c.fp);
   // Four copies, one per value mod 4, so that consecutive increments of one count do not wait
   // for each other (zeros and non-zeros alternate at random in activations): no branches.
@@ -260,6 +258,14 @@ void count_chunk(const Config& c, const uint32_t* v, size_t len, ChunkCounts* ou
   out->sign_and = sign_and;
 }
 
+// The symbol a coded value of exponent e gets in a code with lengths `len` (Spec: "Lane
+// symbols"): a distance with a codeword, else ESC.
+unsigned coded_symbol(const CodeTable& t, const uint8_t* len, unsigned e, unsigned exp_max) {
+  const bool dist =
+      e != exp_max && e <= t.base && t.base - e < t.dist && len[kSymDist0 + t.base - e];
+  return dist ? kSymDist0 + t.base - e : kSymEsc;
+}
+
 }  // namespace
 
 CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableOptions& o) {
@@ -268,9 +274,7 @@ CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableO
 
 namespace detail {
 
-CodeTable build_table_threads(const Config& c, const uint32_t* q, size_t n, const TableOptions& o,
-                              unsigned threads) {
-  const FpFormat f = fp_format(c.fp);
+TensorCounts count_tensor(const Config& c, const uint32_t* q, size_t n, unsigned threads) {
   // One pass: counts per chunk (in parallel), summed in chunk order.
   const uint64_t k = chunk_count(c, n);
   std::vector<ChunkCounts> counts(k);
@@ -278,24 +282,35 @@ CodeTable build_table_threads(const Config& c, const uint32_t* q, size_t n, cons
     const size_t first = i * c.chunk;
     count_chunk(c, q + first, std::min<size_t>(c.chunk, n - first), &counts[i]);
   });
-  uint64_t with[2][258] = {}, without[2][258] = {};
-  uint32_t sign_or = 0, sign_and = 1;
+  TensorCounts t;
   for (const ChunkCounts& cc : counts) {
     for (unsigned ctx = 0; ctx < 2; ++ctx) {
       for (unsigned e = 0; e < 258; ++e) {
-        with[ctx][e] += cc.with[ctx][e];
-        without[ctx][e] += cc.without[ctx][e];
+        t.with[ctx][e] += cc.with[ctx][e];
+        t.without[ctx][e] += cc.without[ctx][e];
       }
     }
-    sign_or |= cc.sign_or;
-    sign_and &= cc.sign_and;
+    t.sign_or |= cc.sign_or;
+    t.sign_and &= cc.sign_and;
   }
+  return t;
+}
+
+CodeTable build_table_threads(const Config& c, const uint32_t* q, size_t n, const TableOptions& o,
+                              unsigned threads) {
+  return table_from_counts(c, count_tensor(c, q, n, threads), o);
+}
+
+CodeTable table_from_counts(const Config& c, const TensorCounts& counts, const TableOptions& o) {
+  const FpFormat f = fp_format(c.fp);
+  const auto& with = counts.with;
+  const auto& without = counts.without;
   bool seen[256] = {}, any = false;
   for (unsigned e = 0; e < 256; ++e) {
     seen[e] = without[0][e] + without[1][e] != 0;
     any = any || seen[e];
   }
-  const bool neg = any && sign_or, pos = any && !sign_and;
+  const bool neg = any && counts.sign_or, pos = any && !counts.sign_and;
   CodeTable t;
   t.sign = pos && neg ? SignMode::kMixed : neg ? SignMode::kNegative : SignMode::kPositive;
   for (int e = static_cast<int>(f.exp_max()) - 1; e >= 0; --e) {
@@ -337,6 +352,9 @@ CodeTable build_table_threads(const Config& c, const uint32_t* q, size_t n, cons
         const uint64_t* h = rep ? with_rep[ctx] : without_rep[ctx];
         for (unsigned s = 0; s < t.symbols(); ++s) hist[s] += h[s];
       }
+      // Version 3: one more ESC in every code, so that every table can code any exponent
+      // (a tensor may use the table of another, Spec: "Shared tables").
+      if (c.version == 3) ++hist[kSymEsc];
       const std::vector<unsigned> len = limited_code_lengths(hist, o.max_code_bits);
       for (unsigned s = 0; s < t.symbols(); ++s) {
         cand.lengths[k][s] = static_cast<uint8_t>(len[s]);
@@ -351,6 +369,36 @@ CodeTable build_table_threads(const Config& c, const uint32_t* q, size_t n, cons
     }
   }
   return t;
+}
+
+uint64_t coded_cost(const Config& c, const CodeTable& t, const TensorCounts& counts) {
+  const FpFormat f = fp_format(c.fp);
+  bool any = false;
+  for (unsigned ctx = 0; ctx < 2; ++ctx) {
+    for (unsigned e = 0; e < 256; ++e) any = any || counts.without[ctx][e] != 0;
+  }
+  if (any && t.sign == SignMode::kPositive && counts.sign_or) return kCannotCode;
+  if (any && t.sign == SignMode::kNegative && !counts.sign_and) return kCannotCode;
+  const uint64_t plane = (t.sign == SignMode::kMixed ? 1 : 0) + c.man_bits;
+  const uint64_t esc_bits = kEscExpBits + (c.man_bits == 0 ? 1 : 0);
+  uint64_t bits = 0;
+  for (unsigned ctx = 0; ctx < 2; ++ctx) {
+    const uint8_t* len = t.code(ctx == 1);
+    const bool rep = len[kSymRep] != 0;
+    const uint64_t* h = rep ? counts.with[ctx] : counts.without[ctx];
+    for (unsigned e = 0; e < 256; ++e) {
+      if (!h[e]) continue;
+      const unsigned s = coded_symbol(t, len, e, f.exp_max());
+      if (!len[s]) return kCannotCode;
+      bits += h[e] * (len[s] + plane + (s == kSymEsc ? esc_bits : 0));
+    }
+    if (h[256]) {
+      if (!len[kSymZero]) return kCannotCode;
+      bits += h[256] * len[kSymZero];
+    }
+    if (rep) bits += h[257] * len[kSymRep];
+  }
+  return bits;
 }
 
 }  // namespace detail

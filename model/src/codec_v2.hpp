@@ -3,7 +3,11 @@
 // Internals of format version 2 shared by the tensor codec (codec.cpp) and codec_v2.cpp.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <thread>
+#include <vector>
 
 #include "sfp/codec.hpp"
 
@@ -22,6 +26,21 @@ struct Canonical {
 };
 
 uint64_t max_chunk_words_v2(const Config& c, uint64_t values);
+// Reads a table's fields (Spec: "Code table") from br and checks them, without padding.
+class BitReader;
+Status read_table(BitReader& br, CodeTable* t);
+// Symbol counts of a tensor by context and exponent (256: +0, 257: a repeat), and its signs:
+// everything the table rule and the cost of any table need (Spec: "Code lengths").
+struct TensorCounts {
+  uint64_t with[2][258] = {}, without[2][258] = {};  // repeats counted apart / as their symbol
+  uint32_t sign_or = 0, sign_and = 1;                // over the non-zero values
+};
+TensorCounts count_tensor(const Config& c, const uint32_t* q, size_t n, unsigned threads);
+CodeTable table_from_counts(const Config& c, const TensorCounts& counts, const TableOptions& o);
+// The coded size of those values with table t, as "Code lengths" counts it (codewords, escapes,
+// plane entries; no table, padding or index), or kCannotCode if t lacks a symbol they need.
+inline constexpr uint64_t kCannotCode = ~uint64_t{0};
+uint64_t coded_cost(const Config& c, const CodeTable& t, const TensorCounts& counts);
 // build_table with the chunks counted on up to `threads` threads (the same table).
 CodeTable build_table_threads(const Config& c, const uint32_t* q, size_t n, const TableOptions& o,
                               unsigned threads);
@@ -29,5 +48,28 @@ unsigned index_entry_bits_v2(const Config& c);
 Status encode_v2(const Config& c, const uint32_t* values, size_t n, Encoded* out, unsigned threads,
                  const TableOptions& options = {});
 Status decode_v2(const Encoded& e, uint32_t* out, unsigned threads);
+
+// Runs body(i) for i in [0, count) on up to `threads` threads.
+template <class Body>
+void parallel_for(uint64_t count, unsigned threads, Body body) {
+  threads = static_cast<unsigned>(std::min<uint64_t>(std::max(threads, 1u), count));
+  if (threads <= 1) {
+    for (uint64_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (uint64_t i = t; i < count; i += threads) body(i);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+// Version 3 (codec_v3.cpp). encode_v3 uses `shared` as the table when given, else builds one.
+unsigned index_entry_bits_v3(const Config& c);
+Status encode_v3(const Config& c, const CodeTable* shared, const uint32_t* values, size_t n,
+                 Encoded* out, unsigned threads, const TableOptions& options = {});
+Status decode_v3(const Encoded& e, uint32_t* out, unsigned threads);
 
 }  // namespace sfp::detail

@@ -53,7 +53,7 @@ const char* status_name(Status s) {
 
 bool Config::operator==(const Config& o) const {
   if (version != o.version) return false;
-  if (version == 2) {
+  if (version >= 2) {
     return fp == o.fp && man_bits == o.man_bits && rounding == o.rounding && group == o.group &&
            chunk == o.chunk;
   }
@@ -63,8 +63,8 @@ bool Config::operator==(const Config& o) const {
 }
 
 Status validate(const Config& c, std::string* why) {
-  if (c.version != 1 && c.version != 2) {
-    return fail(why, fmt::format("format version {} is not 1 or 2", c.version));
+  if (c.version < 1 || c.version > 3) {
+    return fail(why, fmt::format("format version {} is not 1, 2 or 3", c.version));
   }
   if (c.fp != Fp::kFp32 && c.fp != Fp::kBf16) return fail(why, "format must be fp32 or bf16");
   const unsigned man = fp_format(c.fp).man_bits;
@@ -75,10 +75,11 @@ Status validate(const Config& c, std::string* why) {
     return fail(why, "rounding must be trunc or rne");
   }
   const unsigned lg = log2_exact(c.group);
-  if (c.version == 2) {
-    if (c.word_bits != kV2WordBits) {
-      return fail(why,
-                  fmt::format("version 2 words are {} bits, not W={}", kV2WordBits, c.word_bits));
+  if (c.version >= 2) {
+    const unsigned word = c.version == 2 ? kV2WordBits : kV3UnitBits;
+    if (c.word_bits != word) {
+      return fail(
+          why, fmt::format("version {} words are {} bits, not W={}", c.version, word, c.word_bits));
     }
     if (lg < kV2MinLanesLog2 || lg > kV2MaxLanesLog2) {
       return fail(why, fmt::format("lane count L={} is not one of 4, 8, 16, 32", c.group));
@@ -109,10 +110,10 @@ Status validate(const Config& c, std::string* why) {
 }
 
 uint32_t pack_config(const Config& c) {
-  if (c.version == 2) {
+  if (c.version >= 2) {
     return static_cast<uint32_t>(c.fp) | (c.man_bits << 1) |
            (static_cast<uint32_t>(c.rounding) << 6) | (log2_exact(c.group) << 8) |
-           (log2_exact(c.chunk) << 15) | (1u << 24);
+           (log2_exact(c.chunk) << 15) | ((c.version - 1) << 24);
   }
   return static_cast<uint32_t>(c.fp) | (c.man_bits << 1) |
          (static_cast<uint32_t>(c.rounding) << 6) | (uint32_t{c.gecko} << 7) |
@@ -124,13 +125,14 @@ uint32_t pack_config(const Config& c) {
 Status unpack_config(uint32_t w, Config* c, std::string* why) {
   if (w >> 26) return fail(why, fmt::format("reserved bits 31:26 set in config word {:#010x}", w));
   const unsigned v = (w >> 24) & 3u;
-  if (v > 1) return fail(why, fmt::format("version field {} in config word {:#010x}", v, w));
-  if (v == 1) {
-    // Version 2: bits 7, 14:11 and 23:20 are reserved.
+  if (v > 2) return fail(why, fmt::format("version field {} in config word {:#010x}", v, w));
+  if (v >= 1) {
+    // Versions 2 and 3: bits 7, 14:11 and 23:20 are reserved.
     if (w & ((1u << 7) | (0xFu << 11) | (0xFu << 20))) {
-      return fail(why, fmt::format("reserved bits of version 2 set in config word {:#010x}", w));
+      return fail(why,
+                  fmt::format("reserved bits of version {} set in config word {:#010x}", v + 1, w));
     }
-    Config r = Config::lossless(static_cast<Fp>(w & 1u), 2);
+    Config r = Config::lossless(static_cast<Fp>(w & 1u), v + 1);
     r.man_bits = (w >> 1) & 31u;
     r.rounding = static_cast<Rounding>((w >> 6) & 1u);
     const unsigned lg = (w >> 8) & 7u, lc = (w >> 15) & 31u;
@@ -167,9 +169,10 @@ Status unpack_config(uint32_t w, Config* c, std::string* why) {
 }
 
 std::string to_string(const Config& c) {
-  if (c.version == 2) {
-    return fmt::format("v2 {} m={} {} L={} C={}", c.fp == Fp::kFp32 ? "fp32" : "bf16", c.man_bits,
-                       c.rounding == Rounding::kTruncate ? "trunc" : "rne", c.group, c.chunk);
+  if (c.version >= 2) {
+    return fmt::format("v{} {} m={} {} L={} C={}", c.version, c.fp == Fp::kFp32 ? "fp32" : "bf16",
+                       c.man_bits, c.rounding == Rounding::kTruncate ? "trunc" : "rne", c.group,
+                       c.chunk);
   }
   static const char* const kBase[] = {"raw", "delta", "gamma", "?"};
   static const char* const kZero[] = {"none", "mask", "mode", "?"};

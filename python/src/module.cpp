@@ -183,7 +183,7 @@ struct ConfigKey {
   Setter set;
 };
 
-constexpr unsigned kV1 = 1, kV2 = 2, kAll = kV1 | kV2;
+constexpr unsigned kV1 = 1, kV2 = 2 | 4, kAll = kV1 | kV2;  // kV2: format versions 2 and 3
 
 // "format" selects the version (and so the defaults) before the others apply.
 const std::vector<ConfigKey>& config_keys() {
@@ -234,8 +234,8 @@ Config make_config(Fp fp, const py::dict& kw) {
   unsigned version = kFormatVersion;
   if (kw.contains("format") && !kw["format"].is_none()) {
     version = to_unsigned(kw["format"], "format");
-    if (version != 1 && version != 2)
-      fail(Status::kBadConfig, "format=" + std::to_string(version) + " is not 1 or 2");
+    if (version < 1 || version > 3)
+      fail(Status::kBadConfig, "format=" + std::to_string(version) + " is not 1, 2 or 3");
   }
   Config c = Config::lossless(fp, version);
   const auto& keys = config_keys();
@@ -252,13 +252,13 @@ Config make_config(Fp fp, const py::dict& kw) {
     if (item.second.is_none()) continue;
     if (!(it->versions & (1u << (version - 1)))) {
       fail(Status::kBadConfig,
-           key + "= applies to format=" + (it->versions == kV1 ? "1" : "2") + " only");
+           key + "= applies to format=" + (it->versions == kV1 ? "1" : "2 and 3") + " only");
     }
     it->set(c, item.second, fp);
   }
   if (c.chunk < c.group) {
     fail(Status::kBadConfig, "chunk=" + std::to_string(c.chunk) + " is smaller than " +
-                                 (version == 2 ? "lanes=" : "group=") + std::to_string(c.group));
+                                 (version >= 2 ? "lanes=" : "group=") + std::to_string(c.group));
   }
   std::string why;
   if (validate(c, &why) != Status::kOk) fail(Status::kBadConfig, "invalid configuration: " + why);
@@ -330,17 +330,19 @@ Encoded encode_values(const Config& c, const Values& v) {
 std::pair<uint64_t, Status> first_bad_chunk(const Encoded& e) {
   const Config& c = e.config;
   const uint64_t k = e.chunk_words.size();
-  if (c.version != 1 && (e.chunk_raw.size() != k || e.chunk_crc.size() != k)) {
+  if ((c.version == 2 && e.chunk_raw.size() != k) || (c.version != 1 && e.chunk_crc.size() != k)) {
     return {k, Status::kOk};
   }
   std::vector<uint32_t> scratch(c.chunk);
   const uint8_t* at = e.payload.data();
   for (uint64_t j = 0; j < k; ++j) {
     const uint64_t len = std::min<uint64_t>(c.chunk, e.values - j * c.chunk);
-    const Status s = c.version == 1
-                         ? decode_chunk(c, len, at, e.chunk_words[j], scratch.data())
-                         : decode_chunk_v2(c, e.table, len, e.chunk_raw[j] != 0, e.chunk_crc[j], at,
-                                           e.chunk_words[j], scratch.data());
+    const Status s = c.version == 1 ? decode_chunk(c, len, at, e.chunk_words[j], scratch.data())
+                     : c.version == 2
+                         ? decode_chunk_v2(c, e.table, len, e.chunk_raw[j] != 0, e.chunk_crc[j], at,
+                                           e.chunk_words[j], scratch.data())
+                         : decode_chunk_v3(c, e.table, len, e.chunk_crc[j], at, e.chunk_words[j],
+                                           scratch.data());
     if (s != Status::kOk) return {j, s};
     at += uint64_t{e.chunk_words[j]} * (c.word_bits / 8);
   }
@@ -537,6 +539,11 @@ py::bytes encode_container(const py::list& tensors, int kind,
   io::Container c;
   c.kind = kind_of(kind);
   c.metadata = metadata;
+  // Version 3 tensors are encoded together, as sfp encode does, so that they share tables
+  // (Spec: "Shared tables"); BF16 values are widened for the model.
+  std::vector<TensorInput> shared;
+  std::vector<std::vector<uint32_t>> wide;
+  std::vector<size_t> shared_at;
   for (const auto& item : tensors) {
     const auto t = item.cast<py::tuple>();
     io::EncodedTensor et;
@@ -548,8 +555,30 @@ py::bytes encode_container(const py::list& tensors, int kind,
       fail(Status::kBadInput, "tensor " + io::quote(et.name) + ": " + std::to_string(v.n) +
                                   " values do not fill shape " + io::shape_string(et.shape));
     }
-    et.stream = encode_values(make_config(v.fp, config), v);
+    const Config cfg = make_config(v.fp, config);
+    if (cfg.version == 3) {
+      const uint32_t* data = static_cast<const uint32_t*>(v.data);
+      if (v.fp == Fp::kBf16) {
+        const uint16_t* in = static_cast<const uint16_t*>(v.data);
+        wide.emplace_back(in, in + v.n);
+        data = wide.back().data();
+      }
+      shared.push_back({cfg, data, v.n});
+      shared_at.push_back(c.tensors.size());
+    } else {
+      et.stream = encode_values(cfg, v);
+    }
     c.tensors.push_back(std::move(et));
+  }
+  if (!shared.empty()) {
+    std::vector<Encoded> streams;
+    Status st = Status::kOk;
+    {
+      py::gil_scoped_release release;
+      st = encode_tensors(shared, &streams, g_threads);
+    }
+    if (st != Status::kOk) fail(st, "the encoder rejected the input");
+    for (size_t i = 0; i < streams.size(); ++i) c.tensors[shared_at[i]].stream = streams[i];
   }
   std::vector<uint8_t> bytes;
   try {

@@ -208,7 +208,7 @@ def test_input_errors():
     assert status_of(lambda: sfp.encode(x, word=48, format=1)) == sfp.Status.bad_config
     assert status_of(lambda: sfp.encode(x, word=64, format=2)) == sfp.Status.bad_config
     assert status_of(lambda: sfp.encode(x, lanes=8, format=1)) == sfp.Status.bad_config
-    assert status_of(lambda: sfp.encode(x, format=3)) == sfp.Status.bad_config
+    assert status_of(lambda: sfp.encode(x, format=4)) == sfp.Status.bad_config
     assert status_of(lambda: sfp.encode(x, round="up")) == sfp.Status.bad_config
     assert status_of(lambda: sfp.quantize(x, 30)) == sfp.Status.bad_config
     with pytest.raises(TypeError, match="unexpected keyword argument 'mantissa'"):

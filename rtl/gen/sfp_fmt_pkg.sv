@@ -1,7 +1,7 @@
 // GENERATED from docs/format.md by docs/tools/gen_format.py -- do not edit
 package sfp_fmt_pkg;
-  // newest format version of this document (the default); version 1 stays defined
-  parameter int unsigned FormatVersion /*verilator public*/ = 2;
+  // newest format version of this document (the default); versions 1 and 2 stay defined
+  parameter int unsigned FormatVersion /*verilator public*/ = 3;
   // exponent field width, FP32 and BF16
   parameter int unsigned ExpBits /*verilator public*/ = 8;
   // mantissa field width of FP32
@@ -62,4 +62,24 @@ package sfp_fmt_pkg;
   parameter int unsigned EscExpBits /*verilator public*/ = 8;
   // version 2: a chunk uses fewer lanes than L when each would get fewer values
   parameter int unsigned V2MinLaneValues /*verilator public*/ = 32;
+  // version 3: width of a lane unit, the word of a version 3 chunk
+  parameter int unsigned V3UnitBits /*verilator public*/ = 64;
+  // version 3: a lane with fewer bits than this takes a unit before its value
+  parameter int unsigned V3LaneRefillBits /*verilator public*/ = 64;
+  // version 3: the most bits a lane holds, refill threshold plus one unit
+  parameter int unsigned V3LaneBufferBits /*verilator public*/ = 128;
+  // version 3: a lane's unit expires once the stream is this many units past it
+  parameter int unsigned V3WindowUnits /*verilator public*/ = 256;
+  // version 3: the most lane bits of one value (12 + 8 + 24)
+  parameter int unsigned V3MaxValueBits /*verilator public*/ = 44;
+  // version 3: a chunk uses fewer lanes than L when each would get fewer values
+  parameter int unsigned V3MinLaneValues /*verilator public*/ = 64;
+  // version 3: default number of lanes L
+  parameter int unsigned V3DefaultLanes /*verilator public*/ = 16;
+  // version 3: default chunk size C
+  parameter int unsigned V3DefaultChunkValues /*verilator public*/ = 16384;
+  // version 3: bits of a reference to an earlier table of the file
+  parameter int unsigned V3TableRefBits /*verilator public*/ = 15;
+  // version 3: the encoder weighs the file's last this many tables for a tensor
+  parameter int unsigned V3TableCandidates /*verilator public*/ = 16;
 endpackage

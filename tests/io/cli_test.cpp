@@ -501,7 +501,7 @@ TEST_CASE("bad usage exits 2", "[cli]") {
       {"stats", in, "--chunk", "4", "--group", "8"},
       {"encode", in, "-o", out, "--group", "8"},
       {"encode", in, "-o", out, "--format", "1", "--lanes", "8"},
-      {"encode", in, "-o", out, "--format", "3"},
+      {"encode", in, "-o", out, "--format", "4"},
       {"encode", in, "-o", out, "--lanes", "16", "--chunk", "8"},
       {"decode", in, "-o", out, "-j", "-1"},
   };

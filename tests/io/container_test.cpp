@@ -242,7 +242,7 @@ TEST_CASE("a corrupted .sfp field is an error naming the field", "[container]") 
   const uint32_t word = pack_config(s.config);
   const Case cases[] = {
       {"magic", set(0, 'X', 1), "header: not an .sfp file (bad magic)"},
-      {"version", set(4, 3, 2), "header: file version 3 is not supported"},
+      {"version", set(4, 4, 2), "header: file version 4 is not supported"},
       {"source kind", set(6, 3, 1), "header: source kind 3 is not 0, 1 or 2"},
       {"npy kind without its metadata", set(6, 1, 1), "needs the metadata"},
       {"reserved", set(7, 1, 1), "header: reserved byte is 1, not 0"},

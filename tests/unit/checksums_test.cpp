@@ -50,7 +50,7 @@ std::vector<uint32_t> inputs(Fp fp, uint64_t seed, size_t n) {
 }
 
 // Version 1: index then payload. Version 2 adds the table, and each chunk's mode and CRC after
-// its length.
+// its length; version 3 the table section, and each chunk's CRC after its length.
 uint64_t fnv1a(const Encoded& e) {
   uint64_t h = 0xcbf29ce484222325ull;
   const auto eat = [&](uint8_t b) { h = (h ^ b) * 0x100000001b3ull; };
@@ -60,12 +60,13 @@ uint64_t fnv1a(const Encoded& e) {
   if (e.config.version == 2) {
     for (uint8_t b : pack_table(e.table)) eat(b);
   }
+  if (e.config.version == 3) {
+    for (uint8_t b : pack_table_section(e.table, e.table_ref)) eat(b);
+  }
   for (size_t i = 0; i < e.chunk_words.size(); ++i) {
     eat32(e.chunk_words[i]);
-    if (e.config.version == 2) {
-      eat(e.chunk_raw[i]);
-      eat32(e.chunk_crc[i]);
-    }
+    if (e.config.version == 2) eat(e.chunk_raw[i]);
+    if (e.config.version >= 2) eat32(e.chunk_crc[i]);
   }
   for (uint8_t b : e.payload) eat(b);
   return h;
@@ -107,6 +108,19 @@ std::map<std::string, Config> cases() {
       c.chunk = 1024;
       add("v2-" + f + "-m0-l" + std::to_string(lanes), c);
     }
+    // Format version 3: the same configurations.
+    c = Config::lossless(fp, 3);
+    add("v3-" + f + "-default", c);
+    c.man_bits = 2;
+    c.rounding = Rounding::kNearestEven;
+    add("v3-" + f + "-m2-rne", c);
+    for (unsigned lanes : {4u, 32u}) {
+      c = Config::lossless(fp, 3);
+      c.man_bits = 0;
+      c.group = lanes;
+      c.chunk = 1024;
+      add("v3-" + f + "-m0-l" + std::to_string(lanes), c);
+    }
   }
   return m;
 }
@@ -126,7 +140,7 @@ TEST_CASE("Encoded streams match the locked checksums of this format version", "
   }
   const bool update = std::getenv("SFP_UPDATE_CHECKSUMS") != nullptr;
   std::ostringstream file;
-  file << "# FNV-1a 64 of (table+)index+payload per configuration; format versions 1 and 2"
+  file << "# FNV-1a 64 of (table+)index+payload per configuration; format versions 1, 2 and 3"
        << "\n# name hash config-word seed values\n";
   for (const auto& [name, c] : cases()) {
     for (uint64_t seed : {1u, 2u}) {

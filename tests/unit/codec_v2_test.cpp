@@ -587,7 +587,7 @@ TEST_CASE("v2: the configuration word round-trips and rejects reserved bits", "[
   Config back;
   CHECK(unpack_config(0x0107042Eu | (1u << 7), &back) == Status::kBadConfig);
   CHECK(unpack_config(0x0107042Eu | (1u << 26), &back) == Status::kBadConfig);
-  CHECK(unpack_config(0x0207042Eu, &back) == Status::kBadConfig);
+  CHECK(unpack_config(0x0307042Eu, &back) == Status::kBadConfig);  // v = 3 is reserved
   CHECK(unpack_config(0x0107012Eu, &back) == Status::kBadConfig);  // logL = 1
 }
 

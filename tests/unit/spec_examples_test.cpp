@@ -196,5 +196,65 @@ TEST_CASE("Example: version 2 raw chunk of BF16 specials", "[spec][v2]") {
   CHECK(out == std::vector<uint32_t>{0x3F80, 0x7F80, 0xFFC0, 0x0000});
 }
 
+Config small_v3(Fp fp, unsigned m, unsigned chunk) {
+  Config c = Config::lossless(fp, 3);
+  c.man_bits = m;
+  c.group = 4;
+  c.chunk = chunk;
+  return c;
+}
+
+TEST_CASE("Example: version 3 BF16 chunk with zeros and a repeat", "[spec][v3]") {
+  const Config c = small_v3(Fp::kBf16, 7, 16);
+  CHECK(chunk_lanes(c, 16) == 1);  // fewer than 64 values per lane: one lane
+  CHECK(pack_config(c) == 0x0202020Fu);
+  const std::vector<uint32_t> in = {0x3F80, 0,      0,      0x4000, 0, 0, 0,      0x4000,
+                                    0,      0x3F80, 0x3F80, 0,      0, 0, 0xBFC0, 0};
+  Encoded e;
+  REQUIRE(encode(c, in.data(), in.size(), &e) == Status::kOk);
+  CHECK(e.table_ref == 0);
+  CHECK(e.table.dist == 2);
+  CHECK(!e.table.two);
+  const uint8_t want_lengths[5] = {1, 4, 4, 3, 2};  // ZERO, REP, ESC, D_0, D_1
+  CHECK(std::equal(want_lengths, want_lengths + 5, e.table.lengths[0]));
+  CHECK(pack_table_section(e.table, 0) == std::vector<uint8_t>{0x00, 0x11, 0x04, 0xD1, 0x08});
+  const std::vector<uint8_t> chunk = {0x01, 0x30, 0x00, 0x0C, 0x40, 0x00, 0x87, 0x02,
+                                      0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  CHECK(e.payload == chunk);
+  CHECK(e.chunk_words == std::vector<uint32_t>{2});
+  CHECK(e.chunk_crc == std::vector<uint32_t>{crc32c_bitwise(chunk)});
+  CHECK(e.chunk_crc[0] == 0x9CACCAB4u);
+  CHECK(index_entry_bits(c) == 5 + 32);
+  CHECK(min_chunk_units_v3(c, 16) == 1);
+  CHECK(max_chunk_units_v3(c, 16) == 16);
+  std::vector<uint32_t> out(in.size());
+  REQUIRE(decode(e, out.data()) == Status::kOk);
+  CHECK(out == in);
+}
+
+TEST_CASE("Example: version 3 two lanes of BF16 zeros", "[spec][v3]") {
+  const Config c = small_v3(Fp::kBf16, 0, 128);
+  CHECK(pack_config(c) == 0x02038201u);
+  CHECK(chunk_lanes(c, 128) == 2);
+  std::vector<uint32_t> in(128, 0);
+  in[5] = 0x4000;
+  Encoded e;
+  REQUIRE(encode(c, in.data(), in.size(), &e) == Status::kOk);
+  CHECK(pack_table_section(e.table, 0) == std::vector<uint8_t>{0x00, 0x0B, 0x04, 0x88, 0x00});
+  std::vector<uint8_t> chunk(32, 0);
+  chunk[8] = 0x0C;
+  CHECK(e.payload == chunk);
+  CHECK(e.chunk_words == std::vector<uint32_t>{4});
+  CHECK(min_chunk_units_v3(c, 128) == 2);
+  CHECK(e.chunk_crc == std::vector<uint32_t>{crc32c_bitwise(chunk)});
+  CHECK(e.chunk_crc[0] == 0xA8556835u);
+  CHECK(index_entry_bits(c) == 8 + 32);
+  CHECK(e.bits.sign == 0);
+  CHECK(e.bits.mantissa == 0);
+  std::vector<uint32_t> out(in.size());
+  REQUIRE(decode(e, out.data()) == Status::kOk);
+  CHECK(out == in);
+}
+
 }  // namespace
 }  // namespace sfp

@@ -29,11 +29,12 @@ std::string one_line(std::string s) {
 
 void ConfigFlags::add_to(CLI::App* app) {
   version_opt_ = app->add_option("--format", version_,
-                                 fmt::format("Format version: 2 (lanes, exponent code, CRC) or 1 "
-                                             "(Gecko groups) (default: {})",
+                                 fmt::format("Format version: 3 (lanes, exponent code, one-pass "
+                                             "layout, shared tables), 2 (lanes with a plane) or "
+                                             "1 (Gecko groups) (default: {})",
                                              kFormatVersion))
-                     ->check(CLI::IsMember({1u, 2u}));
-  lanes_opt_ = app->add_option("--lanes", lanes_, "Format 2: lanes L (default: 16)")
+                     ->check(CLI::IsMember({1u, 2u, 3u}));
+  lanes_opt_ = app->add_option("--lanes", lanes_, "Formats 2 and 3: lanes L (default: 16)")
                    ->check(CLI::IsMember({4u, 8u, 16u, 32u}));
   man_bits_opt_ = app->add_option("-m,--mantissa-bits", man_bits_,
                                   "Mantissa bits kept (default: all: 23 for F32, 7 for BF16)")
@@ -50,7 +51,7 @@ void ConfigFlags::add_to(CLI::App* app) {
                   ->check(CLI::IsMember({"none", "mask", "mode"}));
   chunk_opt_ = app->add_option("--chunk", chunk_,
                                "Chunk size C in values: a power of two, G (or L) to 1048576 "
-                               "(default: 16384 in format 2, 4096 in format 1)")
+                               "(default: 16384 in formats 2 and 3, 4096 in format 1)")
                    ->check(CLI::Validator(
                        [](std::string& s) -> std::string {
                          unsigned long v = 0;
@@ -79,7 +80,7 @@ bool ConfigFlags::any() const {
 }
 
 void ConfigFlags::check() const {
-  if (version_ == 2) {
+  if (version_ >= 2) {
     for (const CLI::Option* o : {gecko_opt_, group_opt_, base_opt_, zero_opt_, word_opt_}) {
       if (o->count()) {
         throw UsageError(fmt::format("{} applies to --format 1 only", o->get_name()));
@@ -93,7 +94,7 @@ void ConfigFlags::check() const {
     }
     return;
   }
-  if (lanes_opt_->count()) throw UsageError("--lanes applies to --format 2 only");
+  if (lanes_opt_->count()) throw UsageError("--lanes applies to --format 2 and 3 only");
   const unsigned group = group_opt_->count() ? group_ : kDefaultGroupLanes;
   const unsigned chunk = chunk_opt_->count() ? chunk_ : kDefaultChunkValues;
   if (chunk < group) {
@@ -113,7 +114,7 @@ Config ConfigFlags::config_for(const io::Tensor& t) const {
     c.man_bits = man_bits_;
   }
   c.rounding = round_ == "rne" ? Rounding::kNearestEven : Rounding::kTruncate;
-  if (version_ == 2) {
+  if (version_ >= 2) {
     if (lanes_opt_->count()) c.group = lanes_;
     if (chunk_opt_->count()) c.chunk = chunk_;
     return c;

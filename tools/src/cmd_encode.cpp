@@ -53,13 +53,10 @@ int run_encode(const EncodeOptions& o) {
     Progress progress("sfp encode", total, file.tensors.size(),
                       want_progress(in_size, o.verbosity));
     const unsigned threads = resolve_threads(o.threads);
-    c.kind = file.kind;
-    c.metadata = file.metadata;
-    c.tensors.reserve(file.tensors.size());
-    for (const io::Tensor& t : file.tensors) {
-      c.tensors.push_back(io::encode_tensor(t, o.flags.config_for(t), threads));
-      progress.add(t.values.size());
-    }
+    // One call for the whole file: version 3 tensors may share the tables of earlier ones.
+    c = io::encode_tensor_file(
+        file, [&](const io::Tensor& t) { return o.flags.config_for(t); }, threads);
+    progress.add(total);
     progress.finish();
     bytes = io::write_container(c);
   } catch (const std::exception& e) {

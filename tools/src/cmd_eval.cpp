@@ -38,6 +38,7 @@ struct EvalOptions {
 // One snapshot tensor with what the trainer recorded about it.
 struct Item {
   std::string network, policy, kind, name;
+  size_t file = 0;  // index of the snapshot file
   unsigned man_bits = kManBitsFp32;
   Rounding rounding = Rounding::kTruncate;  // the snapshot's "rounding" metadata
   const io::Tensor* tensor = nullptr;
@@ -64,6 +65,8 @@ struct Group {
   double h0 = 0, h1 = 0;  // value-weighted sums of per-tensor entropies
   uint64_t gecko_exp = 0, gecko_total = 0, huffman = 0, zvc_exp = 0, zvc_total = 0;
   uint64_t v2_exp = 0, v2_total = 0, v2_sign = 0;
+  uint64_t v3_exp = 0, v3_total = 0, v3_sign = 0;
+  uint64_t v3_held = 0, v3_expired = 0;  // most units held by the one-pass encoder; expiries
   uint64_t zstd_exp = 0, lz4_exp = 0, zstd_raw = 0, lz4_raw = 0, zstd_planes = 0, lz4_planes = 0;
   std::map<std::string, uint64_t> sweep;     // config label -> exponent bits incl. metadata
   std::map<std::string, uint64_t> v2_sweep;  // version 2 candidate -> exponent bits, same
@@ -159,7 +162,8 @@ std::vector<std::pair<std::string, Config>> sweep_configs(Fp fp) {
   return out;
 }
 
-void add_to_group(const Item& it, int zstd_level, Group* g) {
+// v3: the tensor's version 3 stream as part of its file (tables shared, Spec: "Shared tables").
+void add_to_group(const Item& it, const Encoded& v3, int zstd_level, Group* g) {
   const io::Tensor& t = *it.tensor;
   const uint32_t* v = t.values.data();
   const size_t n = t.values.size();
@@ -175,6 +179,11 @@ void add_to_group(const Item& it, int zstd_level, Group* g) {
   g->v2_exp += exponent_with_metadata(e2.bits);
   g->v2_total += e2.bits.total();
   g->v2_sign += e2.bits.sign;
+  g->v3_exp += exponent_with_metadata(v3.bits);
+  g->v3_total += v3.bits.total();
+  g->v3_sign += v3.bits.sign;
+  g->v3_held = std::max(g->v3_held, v3.held_units);
+  g->v3_expired += v3.expired_units;
   for (const auto& [label, bits] : v2_candidates(t)) g->v2_sweep[label] += bits;
   g->huffman += huffman_exponent_bits(v, n, t.dtype);
   g->zvc_exp += zero_value_bits(v, n, t.dtype, true);
@@ -204,6 +213,7 @@ struct Container {
   uint64_t values = 0;
   BitCounts bits;                           // version 1
   BitCounts bits_v2;                        // version 2, same mantissa bits
+  BitCounts bits_v3;                        // version 3, same mantissa bits, tables shared
   double sfp_err_num = 0, sfp_err_den = 0;  // against the master copy where one is stored
   bool has_master = true;
   std::map<std::string, std::pair<double, double>> formats;  // name -> (bits, err^2 * |x|^2)
@@ -216,7 +226,7 @@ float as_float(uint32_t b) {
   return f;
 }
 
-void add_to_container(const Item& it, Container* c) {
+void add_to_container(const Item& it, const Encoded& v3, Container* c) {
   const io::Tensor& t = *it.tensor;
   if (t.dtype != Fp::kFp32 || t.values.empty()) return;
   Config cfg = Config::lossless(Fp::kFp32, 1);
@@ -227,6 +237,7 @@ void add_to_container(const Item& it, Container* c) {
   Config cfg2 = Config::lossless(Fp::kFp32, 2);
   cfg2.man_bits = cfg.man_bits;
   c->bits_v2 += must_encode(cfg2, t).bits;
+  c->bits_v3 += v3.bits;
   if (it.master && it.master->values.size() == t.values.size()) {
     for (size_t i = 0; i < t.values.size(); ++i) {
       const double x = as_float(it.master->values[i]);
@@ -309,6 +320,7 @@ int load_items(const std::vector<std::string>& paths, std::vector<io::TensorFile
     for (const io::Tensor& t : f.tensors) by_name[t.name] = &t;
     for (const io::Tensor& t : f.tensors) {
       Item it;
+      it.file = files->size() - 1;
       it.network = network;
       it.policy = policy;
       it.rounding = rounding;
@@ -348,17 +360,58 @@ struct Measured {
 };
 
 // Returns 0, or fail()'s status for a tensor that cannot be measured.
+// Version 3 streams of each snapshot file as sfp encode writes them (tables shared between the
+// tensors of a file): lossless for the exponent tables, and at the trained mantissa bits for the
+// stashed FP32 tensors. Master copies are left out, as they are not stashed.
+void encode_files_v3(const std::vector<Item>& items, std::vector<Encoded>* lossless,
+                     std::vector<Encoded>* trained) {
+  lossless->assign(items.size(), Encoded{});
+  trained->assign(items.size(), Encoded{});
+  for (size_t a = 0; a < items.size();) {
+    size_t b = a;
+    while (b < items.size() && items[b].file == items[a].file) ++b;
+    std::vector<TensorInput> in_l, in_t;
+    std::vector<size_t> at_l, at_t;
+    for (size_t i = a; i < b; ++i) {
+      const Item& it = items[i];
+      const io::Tensor& t = *it.tensor;
+      if (it.kind == "master") continue;
+      in_l.push_back({Config::lossless(t.dtype, 3), t.values.data(), t.values.size()});
+      at_l.push_back(i);
+      if ((it.kind == "act" || it.kind == "weight") && t.dtype == Fp::kFp32) {
+        Config c = Config::lossless(Fp::kFp32, 3);
+        c.man_bits = std::min(it.man_bits, kManBitsFp32);
+        in_t.push_back({c, t.values.data(), t.values.size()});
+        at_t.push_back(i);
+      }
+    }
+    std::vector<Encoded> out;
+    if (encode_tensors(in_l, &out) != Status::kOk) throw io::Error("version 3 encode failed");
+    for (size_t k = 0; k < out.size(); ++k) (*lossless)[at_l[k]] = std::move(out[k]);
+    if (encode_tensors(in_t, &out) != Status::kOk) throw io::Error("version 3 encode failed");
+    for (size_t k = 0; k < out.size(); ++k) (*trained)[at_t[k]] = std::move(out[k]);
+    a = b;
+  }
+}
+
 int measure(const std::vector<Item>& items, int zstd_level, Measured* m) {
   size_t done = 0;
   const bool progress = isatty(STDERR_FILENO);
-  for (const Item& it : items) {
+  std::vector<Encoded> v3_lossless, v3_trained;
+  try {
+    encode_files_v3(items, &v3_lossless, &v3_trained);
+  } catch (const std::exception& e) {
+    return fail("version 3", e);
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& it = items[i];
     if (it.kind == "master") continue;
     try {
       if (it.policy == "fp32" || it.policy == "unknown") {
-        add_to_group(it, zstd_level, &m->groups[{it.network, it.kind}]);
+        add_to_group(it, v3_lossless[i], zstd_level, &m->groups[{it.network, it.kind}]);
       }
       if ((it.kind == "act" || it.kind == "weight") && it.policy != "fp32") {
-        add_to_container(it, &m->containers[{it.network, it.policy, it.kind}]);
+        add_to_container(it, v3_trained[i], &m->containers[{it.network, it.policy, it.kind}]);
       }
     } catch (const std::exception& e) {
       return fail(it.name, e);
@@ -419,7 +472,12 @@ ojson eval_json(const Measured& m) {
                {"best_exp_bits", g.per(best)},
                {"v2_exp_bits", g.per(g.v2_exp)},
                {"v2_lossless_bits", g.per(g.v2_total)},
-               {"v2_sign_bits", g.per(g.v2_sign)}};
+               {"v2_sign_bits", g.per(g.v2_sign)},
+               {"v3_exp_bits", g.per(g.v3_exp)},
+               {"v3_lossless_bits", g.per(g.v3_total)},
+               {"v3_sign_bits", g.per(g.v3_sign)},
+               {"v3_max_held_units", g.v3_held},
+               {"v3_expired_units", g.v3_expired}};
     ojson v2sw = ojson::object();
     for (const auto& [label, bits] : g.v2_sweep) v2sw[label] = g.per(bits);
     j["v2_candidates"] = v2sw;
@@ -445,7 +503,10 @@ ojson eval_json(const Measured& m) {
                {"sfp_v2_sign_bits", static_cast<double>(c.bits_v2.sign) / c.values},
                {"sfp_v2_exp_bits", static_cast<double>(c.bits_v2.exponent()) / c.values},
                {"sfp_v2_man_bits", static_cast<double>(c.bits_v2.mantissa) / c.values},
-               {"sfp_v2_overhead_bits", static_cast<double>(c.bits_v2.overhead()) / c.values}};
+               {"sfp_v2_overhead_bits", static_cast<double>(c.bits_v2.overhead()) / c.values},
+               {"sfp_v3_bits", container_bits(c, c.bits_v3)},
+               {"sfp_v3_exp_bits", static_cast<double>(c.bits_v3.exponent()) / c.values},
+               {"sfp_v3_overhead_bits", static_cast<double>(c.bits_v3.overhead()) / c.values}};
     for (const auto& n : fmt_names) {
       const auto [bits, rel] = format_figures(c, n);
       j["formats"][n] = {{"bits", bits}, {"rel_l2_error", rel}};
@@ -468,11 +529,12 @@ Table label_table(std::vector<std::string> head,
 }
 
 std::string eval_markdown(const Measured& m, int zstd_level) {
-  Table exp{{"network", "kind", "values", "zeros", "H0", "H1", "v2", "v2 - H0", "v1 Gecko",
-             "best v1 sweep", "Huffman", "ZVC", "zstd exp", "lz4 exp"},
+  Table exp{{"network", "kind", "values", "zeros", "H0", "H1", "v3", "v3 - H0", "v2", "v2 - H0",
+             "v1 Gecko", "best v1 sweep", "Huffman", "ZVC", "zstd exp", "lz4 exp", "v3 held",
+             "v3 expired"},
             {}};
-  Table whole{{"network", "kind", "sfp v2", "sfp v1", "zstd", "lz4", "zstd planes", "lz4 planes",
-               "ZVC", "v2 sign"},
+  Table whole{{"network", "kind", "sfp v3", "sfp v2", "sfp v1", "zstd", "lz4", "zstd planes",
+               "lz4 planes", "ZVC", "v2 sign"},
               {}};
   std::map<std::string, std::vector<std::string>> sweep_cells, v2_cells;
   std::vector<std::string> sweep_head{"configuration"};
@@ -486,18 +548,21 @@ std::string eval_markdown(const Measured& m, int zstd_level) {
     const double zf = g.values ? static_cast<double>(g.zeros) / g.values : 0;
     const double h0 = g.values ? g.h0 / g.values : 0;
     exp.rows.push_back({key.first, key.second, std::to_string(g.values), pct(zf), f2(h0),
-                        f2(g.values ? g.h1 / g.values : 0), f2(g.per(g.v2_exp)),
+                        f2(g.values ? g.h1 / g.values : 0), f2(g.per(g.v3_exp)),
+                        fmt::format("{:+.2f}", g.per(g.v3_exp) - h0), f2(g.per(g.v2_exp)),
                         fmt::format("{:+.2f}", g.per(g.v2_exp) - h0), f2(g.per(g.gecko_exp)),
                         f2(g.per(best)) + " (" + best_label + ")", f2(g.per(g.huffman)),
-                        f2(g.per(g.zvc_exp)), f2(g.per(g.zstd_exp)), f2(g.per(g.lz4_exp))});
-    whole.rows.push_back({key.first, key.second, f2(g.per(g.v2_total)), f2(g.per(g.gecko_total)),
-                          f2(g.per(g.zstd_raw)), f2(g.per(g.lz4_raw)), f2(g.per(g.zstd_planes)),
-                          f2(g.per(g.lz4_planes)), f2(g.per(g.zvc_total)), f2(g.per(g.v2_sign))});
+                        f2(g.per(g.zvc_exp)), f2(g.per(g.zstd_exp)), f2(g.per(g.lz4_exp)),
+                        std::to_string(g.v3_held), std::to_string(g.v3_expired)});
+    whole.rows.push_back({key.first, key.second, f2(g.per(g.v3_total)), f2(g.per(g.v2_total)),
+                          f2(g.per(g.gecko_total)), f2(g.per(g.zstd_raw)), f2(g.per(g.lz4_raw)),
+                          f2(g.per(g.zstd_planes)), f2(g.per(g.lz4_planes)), f2(g.per(g.zvc_total)),
+                          f2(g.per(g.v2_sign))});
   }
 
   const std::vector<std::string> fmt_names = m.format_names();
-  std::vector<std::string> head{"network",     "policy",      "kind",     "values",
-                                "sfp v2 bits", "sfp v1 bits", "sfp error"};
+  std::vector<std::string> head{"network",     "policy",      "kind",        "values",
+                                "sfp v3 bits", "sfp v2 bits", "sfp v1 bits", "sfp error"};
   for (const auto& n : fmt_names) head.push_back(n);
   Table cont{head, {}};
   for (const auto& [key, c] : m.containers) {
@@ -509,6 +574,7 @@ std::string eval_markdown(const Measured& m, int zstd_level) {
                                pol,
                                kind,
                                std::to_string(c.values),
+                               f2(container_bits(c, c.bits_v3)),
                                f2(container_bits(c, c.bits_v2)),
                                f2(container_bits(c, c.bits)),
                                err};
@@ -522,7 +588,12 @@ std::string eval_markdown(const Measured& m, int zstd_level) {
   std::ostringstream md;
   md << "## Exponent bits per value, all metadata counted\n\n"
      << "H0: order-0 entropy of the exponent field; H1: conditioned on the previous value's "
-        "exponent. v2: format version 2 ("
+        "exponent. v3: format version 3 ("
+     << to_string(Config::lossless(Fp::kFp32, 3))
+     << "), each snapshot file encoded as sfp encode writes it (small tensors share tables): "
+        "exponent codewords, escapes, table sections, lane padding, chunk index and CRCs; v3 "
+        "held: the most 64-bit units its one-pass encoder held at once (the format bounds it "
+        "by 255), v3 expired: units closed by expiry. v2: format version 2 ("
      << to_string(Config::lossless(Fp::kFp32, 2))
      << "): exponent codewords, escapes, code table, chunk headers, lane and plane padding, "
         "chunk index and CRCs. v1 Gecko: version 1 ("
@@ -539,7 +610,8 @@ std::string eval_markdown(const Measured& m, int zstd_level) {
      << label_table(sweep_head, sweep_cells).str()
      << "\n## Whole container with the trained mantissa bits\n\n"
      << "sfp bits: sign + exponent + mantissa + metadata with each tensor's mantissa bits from "
-        "the snapshot, in format version 2 and 1; sfp error: relative L2 error of Q_m on the FP32 "
+        "the snapshot, in format version 3, 2 and 1; sfp error: relative L2 error of Q_m on the "
+        "FP32 "
         "master weights (the "
         "stashed activations are Q_m already). Other formats: bits per value, relative L2 error "
         "on the stashed tensors.\n\n"

@@ -95,7 +95,7 @@ void tensor_file_rows(const std::string& path, const std::vector<uint8_t>& bytes
   const io::TensorFile file = parse_tensor_file(path, bytes, o.bf16_npy);
   std::map<std::string, unsigned> stored;
   if (o.stored_bits) stored = stored_man_bits(file);
-  for (const io::Tensor& t : file.tensors) {
+  const auto config_for = [&](const io::Tensor& t) {
     Config config = o.flags.config_for(t);
     if (o.stored_bits) {
       const auto m = stored.find(t.name);
@@ -108,7 +108,13 @@ void tensor_file_rows(const std::string& path, const std::vector<uint8_t>& bytes
       }
       config.man_bits = m->second;
     }
-    const io::EncodedTensor e = io::encode_tensor(t, config);
+    return config;
+  };
+  // The whole file at once, as sfp encode writes it (version 3 tensors share tables).
+  const io::Container c = io::encode_tensor_file(file, config_for);
+  for (size_t i = 0; i < file.tensors.size(); ++i) {
+    const io::Tensor& t = file.tensors[i];
+    const io::EncodedTensor& e = c.tensors[i];
     Row r;
     r.file = path;
     r.name = t.name;
@@ -128,12 +134,18 @@ void sfp_file_rows(const std::string& path, const std::vector<uint8_t>& bytes,
                    std::vector<Row>* rows) {
   const io::Container c = io::read_container(bytes.data(), bytes.size());
   const io::TensorFile file = io::decode_container(c);
+  // Encoded again as a whole file, with the stored configurations: the conforming encoding,
+  // shared tables included.
+  size_t next = 0;  // config_for is called once per tensor, in file order
+  const io::Container conforming = io::encode_tensor_file(
+      file, [&](const io::Tensor&) { return c.tensors[next++].stream.config; });
   for (size_t i = 0; i < c.tensors.size(); ++i) {
     const io::EncodedTensor& stored = c.tensors[i];
     const io::Tensor& t = file.tensors[i];
-    const io::EncodedTensor again = io::encode_tensor(t, stored.stream.config);
+    const io::EncodedTensor& again = conforming.tensors[i];
     if (again.stream.payload != stored.stream.payload ||
-        again.stream.chunk_words != stored.stream.chunk_words) {
+        again.stream.chunk_words != stored.stream.chunk_words ||
+        again.stream.table_ref != stored.stream.table_ref) {
       fmt::print(stderr,
                  "sfp: {}: tensor {}: stored stream is not the conforming encoding; bit counts "
                  "are those of the conforming one\n",

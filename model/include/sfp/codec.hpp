@@ -115,6 +115,13 @@ struct Encoded {
   std::vector<uint8_t> chunk_raw;
   std::vector<uint32_t> chunk_crc;
   BitCounts bits;
+  // Version 3 only (chunk_words in 64-bit units, chunk_crc as in version 2, chunk_raw empty):
+  // 0 when the tensor carries its own table, else the number (from 1) of the earlier table of
+  // its file that it uses (Spec: "Shared tables"); and what the one-pass encoder held at most,
+  // in units, and how many units expired (Spec: "Encoder working set").
+  uint32_t table_ref = 0;
+  uint64_t held_units = 0;
+  uint64_t expired_units = 0;
 };
 
 // Encodes n values (bit patterns; BF16 in the low 16 bits). Returns kBadConfig for an invalid
@@ -142,6 +149,53 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t chunk_value
 // largest power of two up to `lanes` that leaves every lane kV2MinLaneValues values, at least 1.
 // Spec: "Lanes of a chunk".
 unsigned chunk_lanes(unsigned lanes, uint64_t values);
+// The lanes of a chunk of `values` values under configuration c (version 2 or 3, whose
+// V2MinLaneValues and V3MinLaneValues differ).
+unsigned chunk_lanes(const Config& c, uint64_t values);
+
+// Version 3: one chunk's coded form, as the one-pass encoder emits it, and what it held.
+struct ChunkV3 {
+  uint32_t crc = 0;
+  std::vector<uint8_t> bytes;  // the chunk's units
+  BitCounts bits;
+  uint64_t held_units = 0;     // the most units reserved and not yet emitted after a step
+  uint64_t expired_units = 0;  // units closed by expiry before the lane filled them
+  uint64_t expired_bits = 0;   // lane bits skipped by those expiries (zero padding)
+};
+// Codes chunk values q[0..n) (already quantized) with table t. kBadTable if t lacks a symbol
+// one of the values needs (a table built from values that include these never does).
+Status encode_chunk_v3(const Config& c, const CodeTable& t, const uint32_t* q, size_t n,
+                       ChunkV3* out);
+// Decodes one version 3 chunk of `chunk_values` values from its `units` 64-bit units, given the
+// tensor's table and the CRC from the index. On an error the chunk's values are all +0.
+Status decode_chunk_v3(const Config& c, const CodeTable& t, uint64_t chunk_values, uint32_t crc,
+                       const uint8_t* data, size_t units, uint32_t* out);
+// Version 3: the fewest and the most units a chunk of `values` values can take (Spec: "Chunk
+// index"): every value takes a lane bit, and a lane takes at most one unit per value.
+uint64_t min_chunk_units_v3(const Config& c, uint64_t values);
+uint64_t max_chunk_units_v3(const Config& c, uint64_t values);
+// Version 3: encodes with a given table (a file's shared table, Spec: "Shared tables");
+// kBadTable if the table cannot code the values. out->table_ref is left 0 for the caller.
+Status encode_with_table(const Config& c, const CodeTable& t, const uint32_t* values, size_t n,
+                         Encoded* out, unsigned threads = 1);
+
+// Version 3: a tensor's table section (Spec: "Version 3 table section"): a flag bit, then the
+// table (ref 0) or a V3TableRefBits-bit reference to the file's ref-th table; padded to a byte.
+unsigned table_section_bits(const CodeTable& t, uint32_t ref);
+std::vector<uint8_t> pack_table_section(const CodeTable& t, uint32_t ref);
+// Parses a section: *ref is 0 and *t the table, or *ref the reference (t untouched).
+Status unpack_table_section(const uint8_t* data, size_t size, CodeTable* t, uint32_t* ref,
+                            size_t* used);
+// Version 3: encodes the tensors of one file in order, each with its own table or with one of
+// the last V3TableCandidates tables of the file, whichever codes it in fewer bits (Spec:
+// "Shared tables"). Tensors whose configuration is not version 3 are encoded alone.
+struct TensorInput {
+  Config config;
+  const uint32_t* values = nullptr;
+  size_t n = 0;
+};
+Status encode_tensors(const std::vector<TensorInput>& in, std::vector<Encoded>* out,
+                      unsigned threads = 1);
 
 // Version 2: one chunk's coded form, as the encoder builds it (for tests and the RTL benches).
 struct ChunkV2 {

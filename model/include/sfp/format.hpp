@@ -51,10 +51,11 @@ const char* status_name(Status s);
 // Per-tensor configuration. Defaults are the spec's version 1 defaults (format.md, "Field
 // table"); Config::lossless gives the defaults of the current version.
 //
-// Version 2 uses fp, man_bits, rounding, group (the number of lanes L) and chunk; gecko, base,
-// zero and word_bits are version 1 fields that version 2 ignores (its words are 32 bits).
+// Versions 2 and 3 use fp, man_bits, rounding, group (the number of lanes L) and chunk; gecko,
+// base and zero are version 1 fields that they ignore, and word_bits is fixed (32 bits in
+// version 2, 64-bit units in version 3).
 struct Config {
-  unsigned version = 1;  // format version of the stream: 1 or 2
+  unsigned version = 1;  // format version of the stream: 1, 2 or 3
   Fp fp = Fp::kFp32;
   unsigned man_bits = kManBitsFp32;  // m: mantissa bits kept, 0..man_bits of the format
   Rounding rounding = Rounding::kTruncate;
@@ -76,6 +77,10 @@ struct Config {
       c.group = kV2DefaultLanes;
       c.chunk = kV2DefaultChunkValues;
       c.word_bits = kV2WordBits;
+    } else if (version == 3) {
+      c.group = kV3DefaultLanes;
+      c.chunk = kV3DefaultChunkValues;
+      c.word_bits = kV3UnitBits;
     }
     return c;
   }

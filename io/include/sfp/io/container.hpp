@@ -16,10 +16,10 @@
 namespace sfp::io {
 
 inline constexpr char kContainerMagic[4] = {'S', 'F', 'P', 'F'};
-// The newest .sfp file version, written when any tensor uses format version 2 (with a CRC-32C
-// of the file header and of each record); files whose tensors are all version 1 are written as
-// file version 1, byte for byte as before. Both are read.
-inline constexpr unsigned kContainerVersion = 2;
+// The newest .sfp file version. A file's version is the newest format version of its streams:
+// 3 (shared tables, 64-bit units), 2 (with a CRC-32C of the file header and of each record) or 1
+// (byte for byte as the first writers made it). All three are read.
+inline constexpr unsigned kContainerVersion = 3;
 inline constexpr unsigned kContainerMaxDims = 8;
 
 struct EncodedTensor {
@@ -59,7 +59,8 @@ TensorFile decode_container(const Container& c, unsigned threads = 1,
 // Encodes one tensor. Throws Error naming the tensor if sfp::encode fails.
 EncodedTensor encode_tensor(const Tensor& t, const Config& config, unsigned threads = 1);
 
-// Encodes every tensor of a file with the configuration config_for(tensor) returns.
+// Encodes every tensor of a file with the configuration config_for(tensor) returns (called once
+// per tensor, in file order); version 3 tensors share tables as the spec's "Shared tables" says.
 Container encode_tensor_file(const TensorFile& file,
                              const std::function<Config(const Tensor&)>& config_for,
                              unsigned threads = 1);

@@ -3,8 +3,8 @@
 
 namespace sfp {
 
-// newest format version of this document (the default); version 1 stays defined
-inline constexpr unsigned kFormatVersion = 2;
+// newest format version of this document (the default); versions 1 and 2 stay defined
+inline constexpr unsigned kFormatVersion = 3;
 // exponent field width, FP32 and BF16
 inline constexpr unsigned kExpBits = 8;
 // mantissa field width of FP32
@@ -65,5 +65,25 @@ inline constexpr unsigned kDistCountBits = 6;
 inline constexpr unsigned kEscExpBits = 8;
 // version 2: a chunk uses fewer lanes than L when each would get fewer values
 inline constexpr unsigned kV2MinLaneValues = 32;
+// version 3: width of a lane unit, the word of a version 3 chunk
+inline constexpr unsigned kV3UnitBits = 64;
+// version 3: a lane with fewer bits than this takes a unit before its value
+inline constexpr unsigned kV3LaneRefillBits = 64;
+// version 3: the most bits a lane holds, refill threshold plus one unit
+inline constexpr unsigned kV3LaneBufferBits = 128;
+// version 3: a lane's unit expires once the stream is this many units past it
+inline constexpr unsigned kV3WindowUnits = 256;
+// version 3: the most lane bits of one value (12 + 8 + 24)
+inline constexpr unsigned kV3MaxValueBits = 44;
+// version 3: a chunk uses fewer lanes than L when each would get fewer values
+inline constexpr unsigned kV3MinLaneValues = 64;
+// version 3: default number of lanes L
+inline constexpr unsigned kV3DefaultLanes = 16;
+// version 3: default chunk size C
+inline constexpr unsigned kV3DefaultChunkValues = 16384;
+// version 3: bits of a reference to an earlier table of the file
+inline constexpr unsigned kV3TableRefBits = 15;
+// version 3: the encoder weighs the file's last this many tables for a tensor
+inline constexpr unsigned kV3TableCandidates = 16;
 
 }  // namespace sfp
