@@ -149,7 +149,7 @@ STASHED = ("act", "weight")  # what the policies quantize and the container stor
 
 def snapshot_stats(run, suffix=".stats.json"):
     """[(step, {kind: {values, sign, exponent, mantissa, overhead, total}})] of every snapshot
-    encoded at its stored bitlengths (sfp stats --stored-bits; format 2, or format 1 with
+    encoded at its stored bitlengths (sfp stats --stored-bits; format 3, or format 1 with
     suffix ".stats_v1.json"), in step order."""
     out = []
     for f in sorted((run["dir"] / "snapshots").glob("step_*" + suffix)):
@@ -471,7 +471,7 @@ def footprint_section(out, runs, nets):
                             [f"{b1['total']:.2f}" if b1 else "-"])
     if rows:
         md.append("Every snapshot's stashed activations and weights encoded at the bitlengths the "
-                  "trainer stored them with (format version 2, default configuration; the last "
+                  "trainer stored them with (format version 3, default configuration; the last "
                   "column is format version 1), bits per value:\n")
         md.append(table(["network", "policy", "step", "sign", "exponent+metadata", "mantissa",
                          "padding+index+CRC", "total", "vs FP32", "v1 total"], rows))
@@ -484,16 +484,18 @@ def footprint_section(out, runs, nets):
 
 def container_section(runs, ev):
     """The container by field: at the trained bitlengths (sfp eval), and lossless (FP32 runs)."""
-    md = ["## Container footprint by field (trained mantissa bits, format 2 beside format 1)", ""]
+    md = ["## Container footprint by field (trained mantissa bits, format 3 beside formats 2 "
+          "and 1)", ""]
     rows = []
     for c in ev.get("containers", []):
         rows.append([c["network"], c["policy"], c["kind"], c["values"],
-                     f"{c['sfp_v2_sign_bits']:.2f}", f"{c['sfp_v2_exp_bits']:.2f}",
-                     f"{c['sfp_v2_man_bits']:.2f}", f"{c['sfp_v2_overhead_bits']:.3f}",
-                     f"{c['sfp_v2_bits']:.2f}", f"{32 / c['sfp_v2_bits']:.1f}x",
-                     f"{c['sfp_bits']:.2f}"])
+                     f"{c['sfp_v2_sign_bits']:.2f}", f"{c['sfp_v3_exp_bits']:.2f}",
+                     f"{c['sfp_v2_man_bits']:.2f}", f"{c['sfp_v3_overhead_bits']:.3f}",
+                     f"{c['sfp_v3_bits']:.2f}", f"{32 / c['sfp_v3_bits']:.1f}x",
+                     f"{c['sfp_v2_bits']:.2f}", f"{c['sfp_bits']:.2f}"])
     md.append(table(["network", "policy", "kind", "values", "sign", "exponent+metadata", "mantissa",
-                     "padding+index+CRC", "total bits/value", "vs FP32", "v1 total"], rows))
+                     "padding+index+CRC", "total bits/value", "vs FP32", "v2 total", "v1 total"],
+                    rows))
     rows = []
     fields = ("sign", "zero", "repeat", "delta", "table", "header", "mantissa", "overhead",
               "total")
@@ -519,10 +521,10 @@ def container_section(runs, ev):
                         [f"{a[k] / v:.3f}" for k in fields] +
                         [f"{t1[0] / t1[1]:.3f}" if t1 and t1[1] else "-"])
     if rows:
-        md += ["Lossless (FP32 run, last snapshot), bits per value by field, format version 2: "
+        md += ["Lossless (FP32 run, last snapshot), bits per value by field, format version 3: "
                "the exponent is the ZERO, REP and distance/escape codewords with the escaped "
-               "exponents, the code table and the chunk headers; the last column is the total "
-               "in format version 1.", ""]
+               "exponents and the table sections (version 3 has no chunk headers); the last "
+               "column is the total in format version 1.", ""]
         md.append(table(["network", "kind", "values", "zeros", "sign", "ZERO", "REP",
                          "codes+escapes", "table", "headers", "mantissa", "padding+index+CRC",
                          "total", "v1 total"], rows))
@@ -539,7 +541,8 @@ def claims_section(runs, ev):
         limit = g["exp_entropy_order0"] + exp["margin"]
         rows.append([f"Exponent bits/value, {net} {kind}", exp["paper"],
                      exp["target"].format(margin=exp["margin"], limit=limit),
-                     f"v2 {g['v2_exp_bits']:.2f}; v1 {g['gecko_exp_bits']:.2f} "
+                     f"v3 {g['v3_exp_bits']:.2f}; v2 {g['v2_exp_bits']:.2f}; "
+                     f"v1 {g['gecko_exp_bits']:.2f} "
                      f"(best config {g['best_exp_bits']:.2f})"])
     for (net, pol), r in sorted(runs.items()):
         if pol in ("qm", "bitchop"):
@@ -552,16 +555,19 @@ def claims_section(runs, ev):
         if c["policy"] == "qm":
             rows.append([f"Container + QM total bits/value, {c['network']} {c['kind']}",
                          cq["paper"], cq["target"],
-                         f"v2 {c['sfp_v2_bits']:.2f}; v1 {c['sfp_bits']:.2f}"])
+                         f"v3 {c['sfp_v3_bits']:.2f}; v2 {c['sfp_v2_bits']:.2f}; "
+                         f"v1 {c['sfp_bits']:.2f}"])
             if c["kind"] in STASHED:
-                b = both.setdefault(c["network"], [0, 0, 0])
+                b = both.setdefault(c["network"], [0, 0, 0, 0])
                 b[0] += c["sfp_v2_bits"] * c["values"]
                 b[1] += c["sfp_bits"] * c["values"]
                 b[2] += c["values"]
-    for net, (bits2, bits1, values) in sorted(both.items()):
+                b[3] += c["sfp_v3_bits"] * c["values"]
+    for net, (bits2, bits1, values, bits3) in sorted(both.items()):
         rows.append([f"Container + QM total bits/value, {net} activations + weights",
                      cq["paper"], cq["target"],
-                     f"v2 {bits2 / values:.2f}; v1 {bits1 / values:.2f}"])
+                     f"v3 {bits3 / values:.2f}; v2 {bits2 / values:.2f}; "
+                     f"v1 {bits1 / values:.2f}"])
     md.append(table(["claim", "paper", "target", "this run"], rows))
     md.append("The papers report ImageNet-scale networks trained to convergence; this run trains "
               "small Fashion-MNIST networks for a few epochs on 2 CPU cores, so the figures are "

@@ -364,7 +364,7 @@ Container read_container(const uint8_t* data, size_t size) {
         const uint64_t least = min_chunk_units_v3(cfg, len), most = max_chunk_units_v3(cfg, len);
         if (w < least || w > most) {
           r.fail(
-              fmt::format("chunk index entry {} is {} units; a chunk of {} values takes {} to {}",
+              fmt::format("chunk index entry {} is {} words; a chunk of {} values takes {} to {}",
                           j, w, len, least, most));
         }
       }

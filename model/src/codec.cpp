@@ -255,7 +255,7 @@ static uint64_t max_group_bits(const Config& c, unsigned lanes) {
 
 uint64_t max_chunk_bits(const Config& c, uint64_t values) {
   if (c.version == 2) return detail::max_chunk_words_v2(c, values) * kV2WordBits;
-  if (c.version == 3) return max_chunk_units_v3(c, values) * kV3UnitBits;
+  if (c.version == 3) return max_chunk_units_v3(c, values) * kV3WordBits;
   const uint64_t tail = values % c.group;
   return values / c.group * max_group_bits(c, c.group) +
          (tail ? max_group_bits(c, static_cast<unsigned>(tail)) : 0);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Format version 3: the version 2 code with sign and mantissa inline in the lanes, 64-bit lane
-// units handed out by the refill rule with expiry, and no header, plane or raw mode, so that an
-// encoder emits every unit once, in order, holding at most V3WindowUnits - 1 units.
+// Format version 3: the version 2 code with sign and mantissa inline in the lanes, 32-bit lane
+// words handed out by the refill rule (up to two before a value) with expiry, and no header,
+// plane or raw mode, so that an encoder emits every word once, in order, holding at most
+// V3WindowWords - 1 words.
 // Spec: docs/format.md, "Version 3".
 // The encoder below is that one-pass encoder: it takes the chunk a step at a time, emits each
-// unit as soon as it and every unit before it are complete, and records how many it held.
+// word as soon as it and every word before it are complete, and records how many it held.
+// ("Unit" in the code is a lane word of V3WordBits.)
 #include <algorithm>
 #include <cstring>
 
@@ -19,16 +21,21 @@ namespace {
 
 __extension__ typedef unsigned __int128 u128;
 
-constexpr unsigned kUnit = kV3UnitBits;
-constexpr unsigned kUnitBytes = kV3UnitBits / 8;
-constexpr unsigned kWindow = kV3WindowUnits;
+constexpr unsigned kUnit = kV3WordBits;
+constexpr unsigned kUnitBytes = kV3WordBits / 8;
+constexpr unsigned kWindow = kV3WindowWords;
 constexpr unsigned kMaxLanes = 1u << kV2MaxLanesLog2;
+constexpr unsigned kRefill = kV3LaneRefillBits;
+constexpr unsigned kMaxRefills = kV3MaxRefillWords;
+// A lane's words not yet wholly read: at most ceil((kRefill - 1 + 2 words) / word).
+constexpr unsigned kPending = 4;
 
-static_assert(kV3LaneRefillBits == kUnit, "a lane refills below one unit");
-static_assert(kV3LaneBufferBits == kV3LaneRefillBits + kUnit, "refill threshold + one unit");
 static_assert(kV3MaxValueBits == kMaxCodeBits + kEscExpBits + 1 + kManBitsFp32,
               "codeword, escaped exponent, sign and mantissa");
-static_assert(kV3MaxValueBits <= kV3LaneRefillBits, "a refilled lane holds a whole value");
+static_assert(kV3MaxValueBits <= kRefill, "a refilled lane holds a whole value");
+static_assert(kRefill <= kMaxRefills * kUnit, "two words refill an empty lane");
+static_assert(kRefill - 1 + kMaxRefills * kUnit <= kV3LaneBufferBits, "the lane buffer");
+static_assert((kRefill - 1 + kMaxRefills * kUnit + kUnit - 1) / kUnit <= kPending, "pending");
 
 // What the lane bits of one value are, per symbol, for both codes (Spec: "Version 3 lane
 // bits"): the codeword, then for ESC the exponent (and at m = 0 the quiet bit), then for a
@@ -77,7 +84,7 @@ uint64_t min_chunk_units_v3(const Config& c, uint64_t values) {
 
 uint64_t max_chunk_units_v3(const Config& c, uint64_t values) {
   (void)c;
-  return values;
+  return kMaxRefills * values;
 }
 
 // ---- Encoder -----------------------------------------------------------------------------
@@ -89,11 +96,11 @@ Status encode_chunk_v3(const Config& c, const CodeTable& t, const uint32_t* q, s
   const unsigned lanes = chunk_lanes(c, n);
   const uint8_t* lengths[2] = {t.code(false), t.code(true)};
 
-  // Lane state, as the decoder keeps it: bits written (the decoder's bits consumed), units
-  // taken, the slots of the last two units taken, the code context.
+  // Lane state, as the decoder keeps it: bits written (the decoder's bits consumed), words
+  // taken, the slots of the last kPending words taken, the code context.
   struct Lane {
     uint64_t pos = 0, taken = 0;
-    uint64_t slot[2] = {0, 0};  // slot of unit k at slot[k & 1], for k >= taken - 2
+    uint64_t slot[kPending] = {};  // slot of word k at slot[k % kPending], k >= taken - kPending
     unsigned ctx = 1;
   } lane[kMaxLanes];
   // The reserved units not yet emitted, by slot modulo the window: content, lane, number
@@ -108,11 +115,11 @@ Status encode_chunk_v3(const Config& c, const CodeTable& t, const uint32_t* q, s
   uint32_t crc = 0;
   BitCounts& b = out->bits;
 
-  const auto slot_of = [&](const Lane& ln, uint64_t k) { return ln.slot[k & 1]; };
+  const auto slot_of = [&](const Lane& ln, uint64_t k) { return ln.slot[k % kPending]; };
   // Marks lane l's units that end at or before its position complete.
   const auto complete_upto = [&](unsigned l) {
     Lane& ln = lane[l];
-    const uint64_t first = ln.taken >= 2 ? ln.taken - 2 : 0;
+    const uint64_t first = ln.taken >= kPending ? ln.taken - kPending : 0;
     for (uint64_t k = first; k < ln.taken; ++k) {
       if ((k + 1) * kUnit <= ln.pos) done[slot_of(ln, k) % kWindow] = true;
     }
@@ -121,7 +128,8 @@ Status encode_chunk_v3(const Config& c, const CodeTable& t, const uint32_t* q, s
     while (emitted < next && done[emitted % kWindow]) {
       const unsigned at = emitted % kWindow;
       uint8_t raw[kUnitBytes];
-      std::memcpy(raw, &unit[at], kUnitBytes);
+      const uint32_t word = static_cast<uint32_t>(unit[at]);
+      std::memcpy(raw, &word, kUnitBytes);
       bytes.insert(bytes.end(), raw, raw + kUnitBytes);
       crc = unit_crc(raw, kUnitBytes, crc);
       unit[at] = 0;
@@ -136,9 +144,9 @@ Status encode_chunk_v3(const Config& c, const CodeTable& t, const uint32_t* q, s
       const uint64_t k = ln.pos / kUnit;
       const unsigned off = static_cast<unsigned>(ln.pos % kUnit);
       const unsigned take = std::min(nbits, kUnit - off);
-      const uint64_t part = take == 64 ? v : v & ((uint64_t{1} << take) - 1);
+      const uint64_t part = v & ((uint64_t{1} << take) - 1);
       unit[slot_of(ln, k) % kWindow] |= part << off;
-      v = take == 64 ? 0 : v >> take;
+      v >>= take;
       nbits -= take;
       ln.pos += take;
     }
@@ -149,12 +157,12 @@ Status encode_chunk_v3(const Config& c, const CodeTable& t, const uint32_t* q, s
   for (size_t r = 0; r < rows; ++r) {
     const size_t first = r * lanes;
     const unsigned count = static_cast<unsigned>(std::min<size_t>(lanes, n - first));
-    // Expiry (Spec: "Refill rule"): a unit whose slot is V3WindowUnits or more below
-    // next + L_c at the start of the step is closed; the lane's bits up to its end are zero.
-    const uint64_t horizon = next + lanes;
+    // Expiry (Spec: "Version 3 refill rule"): a word whose slot is V3WindowWords or more below
+    // next + 2 L_c at the start of the step is closed; the lane's bits up to its end are zero.
+    const uint64_t horizon = next + kMaxRefills * lanes;
     for (unsigned l = 0; l < count; ++l) {
       Lane& ln = lane[l];
-      for (uint64_t k = ln.taken; k-- > (ln.taken >= 2 ? ln.taken - 2 : 0);) {
+      for (uint64_t k = ln.taken; k-- > (ln.taken >= kPending ? ln.taken - kPending : 0);) {
         if (slot_of(ln, k) + kWindow > horizon) continue;
         if (ln.pos < (k + 1) * kUnit) {
           ++out->expired_units;
@@ -168,13 +176,14 @@ Status encode_chunk_v3(const Config& c, const CodeTable& t, const uint32_t* q, s
     emit_ready();
     for (unsigned l = 0; l < count; ++l) {
       Lane& ln = lane[l];
-      if (ln.taken * kUnit - ln.pos < kV3LaneRefillBits) {  // refill: the next slot is the lane's
+      // Refill: while the lane holds fewer than V3LaneRefillBits, it takes the next slot.
+      for (unsigned r = 0; r < kMaxRefills && ln.taken * kUnit - ln.pos < kRefill; ++r) {
         const unsigned at = next % kWindow;
         unit[at] = 0;
         owner[at] = static_cast<uint8_t>(l);
         index[at] = ln.taken;
         done[at] = false;
-        ln.slot[ln.taken & 1] = next;
+        ln.slot[ln.taken % kPending] = next;
         ++ln.taken;
         ++next;
       }
@@ -270,7 +279,7 @@ Status decode_chunk_v3(const Config& c, const CodeTable& t, uint64_t n, uint32_t
     u128 buf = 0;
     unsigned fill = 0;
     uint64_t pos = 0, taken = 0;
-    uint64_t slot[2] = {0, 0};
+    uint64_t slot[kPending] = {};
     unsigned ctx = 1;
     uint64_t first_past = ~uint64_t{0};  // the lane's first unit taken past the stream's end
   } lane[kMaxLanes];
@@ -285,12 +294,12 @@ Status decode_chunk_v3(const Config& c, const CodeTable& t, uint64_t n, uint32_t
   for (size_t r = 0; r < rows && st == Status::kOk; ++r) {
     const size_t first = r * lanes;
     const unsigned count = static_cast<unsigned>(std::min<size_t>(lanes, n - first));
-    const uint64_t horizon = next + lanes;
+    const uint64_t horizon = next + kMaxRefills * lanes;
     for (unsigned l = 0; l < count; ++l) {
       Lane& ln = lane[l];
-      // Expiry: skip to the end of the newest expired unit; the skipped bits must be zero.
-      for (uint64_t k = ln.taken; k-- > (ln.taken >= 2 ? ln.taken - 2 : 0);) {
-        if (ln.slot[k & 1] + kWindow > horizon) continue;
+      // Expiry: skip to the end of the newest expired word; the skipped bits must be zero.
+      for (uint64_t k = ln.taken; k-- > (ln.taken >= kPending ? ln.taken - kPending : 0);) {
+        if (ln.slot[k % kPending] + kWindow > horizon) continue;
         const uint64_t end = (k + 1) * kUnit;
         if (ln.pos < end) {
           const unsigned skip = static_cast<unsigned>(end - ln.pos);
@@ -302,8 +311,8 @@ Status decode_chunk_v3(const Config& c, const CodeTable& t, uint64_t n, uint32_t
         }
         break;
       }
-      if (ln.fill < kV3LaneRefillBits) {
-        uint64_t w = 0;
+      for (unsigned r = 0; r < kMaxRefills && ln.fill < kRefill; ++r) {
+        uint32_t w = 0;
         if (next < units) {
           std::memcpy(&w, data + next * kUnitBytes, kUnitBytes);
           if (next + 1 == units) {
@@ -315,7 +324,7 @@ Status decode_chunk_v3(const Config& c, const CodeTable& t, uint64_t n, uint32_t
         }
         ln.buf |= u128{w} << ln.fill;
         ln.fill += kUnit;
-        ln.slot[ln.taken & 1] = next;
+        ln.slot[ln.taken % kPending] = next;
         ++ln.taken;
         ++next;
       }

@@ -76,7 +76,7 @@ Status validate(const Config& c, std::string* why) {
   }
   const unsigned lg = log2_exact(c.group);
   if (c.version >= 2) {
-    const unsigned word = c.version == 2 ? kV2WordBits : kV3UnitBits;
+    const unsigned word = c.version == 2 ? kV2WordBits : kV3WordBits;
     if (c.word_bits != word) {
       return fail(
           why, fmt::format("version {} words are {} bits, not W={}", c.version, word, c.word_bits));

@@ -62,14 +62,16 @@ package sfp_fmt_pkg;
   parameter int unsigned EscExpBits /*verilator public*/ = 8;
   // version 2: a chunk uses fewer lanes than L when each would get fewer values
   parameter int unsigned V2MinLaneValues /*verilator public*/ = 32;
-  // version 3: width of a lane unit, the word of a version 3 chunk
-  parameter int unsigned V3UnitBits /*verilator public*/ = 64;
-  // version 3: a lane with fewer bits than this takes a unit before its value
-  parameter int unsigned V3LaneRefillBits /*verilator public*/ = 64;
-  // version 3: the most bits a lane holds, refill threshold plus one unit
+  // version 3: width of a lane word, the word of a version 3 chunk
+  parameter int unsigned V3WordBits /*verilator public*/ = 32;
+  // version 3: a lane with fewer bits than this takes a word before its value
+  parameter int unsigned V3LaneRefillBits /*verilator public*/ = 44;
+  // version 3: the most words a lane takes before one value
+  parameter int unsigned V3MaxRefillWords /*verilator public*/ = 2;
+  // version 3: a lane holds at most 43 + 2 · 32 = 107 bits
   parameter int unsigned V3LaneBufferBits /*verilator public*/ = 128;
-  // version 3: a lane's unit expires once the stream is this many units past it
-  parameter int unsigned V3WindowUnits /*verilator public*/ = 256;
+  // version 3: a lane's word expires once the stream is this many words past it
+  parameter int unsigned V3WindowWords /*verilator public*/ = 512;
   // version 3: the most lane bits of one value (12 + 8 + 24)
   parameter int unsigned V3MaxValueBits /*verilator public*/ = 44;
   // version 3: a chunk uses fewer lanes than L when each would get fewer values

@@ -3,9 +3,9 @@
 // libFuzzer harness: the version 3 chunk decoder with a re-encode check. Input: a configuration
 // word (4 bytes, format version 3), the chunk's value count minus one (2 bytes, reduced modulo
 // C), a table section (Spec: "Version 3 table section"; a reference is replaced by a table
-// built from no values), then the chunk's units. The CRC is computed over the units, so the
+// built from no values), then the chunk's words. The CRC is computed over the words, so the
 // fuzzer reaches the decoder's other checks. If decode_chunk_v3 accepts the chunk, encoding the
-// decoded values with the same table must give the very same units: a version 3 decoder accepts
+// decoded values with the same table must give the very same words: a version 3 decoder accepts
 // only what a conforming encoder makes of what it decodes (Spec: "Version 3 decoder errors").
 #include <cstddef>
 #include <cstdint>
@@ -26,8 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (sfp::unpack_table_section(data + 6, size - 6, &t, &ref, &used) != sfp::Status::kOk) return 0;
   if (ref) t = sfp::build_table(c, nullptr, 0);
   const uint8_t* units = data + 6 + used;
-  const size_t count = (size - 6 - used) / 8;
-  const uint32_t crc = sfp::crc32c(units, count * 8);
+  const size_t count = (size - 6 - used) / 4;
+  const uint32_t crc = sfp::crc32c(units, count * 4);
   std::vector<uint32_t> values(n, 0xDEADBEEF);
   if (sfp::decode_chunk_v3(c, t, n, crc, units, count, values.data()) != sfp::Status::kOk) {
     for (uint32_t v : values) {
@@ -37,10 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   sfp::ChunkV3 again;
   if (sfp::encode_chunk_v3(c, t, values.data(), n, &again) != sfp::Status::kOk) std::abort();
-  if (again.bytes.size() != count * 8) std::abort();
-  for (size_t i = 0; i < count * 8; ++i) {
+  if (again.bytes.size() != count * 4) std::abort();
+  for (size_t i = 0; i < count * 4; ++i) {
     if (again.bytes[i] != units[i]) std::abort();
   }
-  if (again.crc != crc || again.held_units >= sfp::kV3WindowUnits) std::abort();
+  if (again.crc != crc || again.held_units >= sfp::kV3WindowWords) std::abort();
   return 0;
 }

@@ -124,27 +124,27 @@ TEST_CASE("a v3 stream in a file version 2 header is an error", "[container][v3]
 
 TEST_CASE("a v3 index that gives a chunk fewer units than its values need is refused",
           "[container][v3][bounds]") {
-  // One tensor of 2^20 zeros: 16 chunks of 16384 values, 256 units each (N_min). A record
-  // claiming those values with fewer units is refused by the reader, before anything is
-  // allocated for the values: a v3 file decodes to at most 64 values per 8-byte unit.
+  // One tensor of 2^20 zeros: 64 chunks of 16384 values, 512 words each (N_min). A record
+  // claiming those values with fewer words is refused by the reader, before anything is
+  // allocated for the values: a v3 file decodes to at most 32 values per 4-byte word.
   io::TensorFile f;
   f.tensors.push_back(make_tensor("z", Fp::kFp32, {1u << 20}, std::vector<uint32_t>(1u << 20, 0)));
   const io::Container c =
       io::encode_tensor_file(f, [](const io::Tensor& t) { return Config::lossless(t.dtype); });
   const io::EncodedTensor& t = c.tensors[0];
   REQUIRE(t.stream.chunk_words.size() == 64);
-  for (uint32_t w : t.stream.chunk_words) CHECK(w == 256);
+  for (uint32_t w : t.stream.chunk_words) CHECK(w == 512);
   io::Container bomb = c;
   bomb.tensors[0].stream.chunk_words.assign(64, 1);
-  bomb.tensors[0].stream.payload.assign(64 * 8, 0);
-  const uint8_t zero_unit[8] = {};
-  for (auto& crc : bomb.tensors[0].stream.chunk_crc) crc = crc32c(zero_unit, 8);
+  bomb.tensors[0].stream.payload.assign(64 * 4, 0);
+  const uint8_t zero_word[4] = {};
+  for (auto& crc : bomb.tensors[0].stream.chunk_crc) crc = crc32c(zero_word, 4);
   // The writer checks only the index's range; the reader checks the bound.
   Bytes b;
   REQUIRE_NOTHROW(b = io::write_container(bomb));
   CHECK(b.size() < 1024);
   REQUIRE_THROWS_WITH(io::read_container(b.data(), b.size()),
-                      Catch::Matchers::Contains("a chunk of 16384 values takes 256 to 16384"));
+                      Catch::Matchers::Contains("a chunk of 16384 values takes 512 to 32768"));
 }
 
 }  // namespace

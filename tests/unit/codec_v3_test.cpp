@@ -84,18 +84,18 @@ bool reference_decode(const Config& c, const CodeTable& t, const uint8_t* units,
     for (unsigned l = 0; l < lanes && r * lanes + l < n; ++l) {
       Lane& ln = lane[l];
       for (uint64_t k = ln.slot.size(); k-- > 0;) {
-        if (ln.slot[k] + 256 > start + lanes) continue;
-        while (ln.pos < 64 * (k + 1)) {
+        if (ln.slot[k] + 512 > start + 2 * lanes) continue;
+        while (ln.pos < 32 * (k + 1)) {
           if (ln.buf.front()) return false;
           ln.buf.pop_front();
           ++ln.pos;
         }
         break;
       }
-      if (ln.buf.size() < 64) {
-        uint64_t u = 0;
-        if (next < n_units) std::memcpy(&u, units + 8 * next, 8);
-        for (unsigned i = 0; i < 64; ++i) ln.buf.push_back((u >> i) & 1);
+      for (int refill = 0; refill < 2 && ln.buf.size() < 44; ++refill) {
+        uint32_t u = 0;
+        if (next < n_units) std::memcpy(&u, units + 4 * next, 4);
+        for (unsigned i = 0; i < 32; ++i) ln.buf.push_back((u >> i) & 1);
         ln.slot.push_back(next++);
       }
       const auto get = [&](unsigned bits) {  // a field, LSB first
@@ -168,7 +168,7 @@ TEST_CASE("Version 3 round trips Q_m of every input, and a reference decoder agr
     check_accounting(e);
     const std::vector<uint32_t> q = quantized(c, v);
     CHECK(must_decode(e) == q);
-    CHECK(e.held_units < kV3WindowUnits);
+    CHECK(e.held_units < kV3WindowWords);
     // Each chunk through the reference decoder.
     uint64_t at = 0;
     for (size_t k = 0; k < e.chunk_words.size(); ++k) {
@@ -179,7 +179,7 @@ TEST_CASE("Version 3 round trips Q_m of every input, and a reference decoder agr
       CHECK(std::equal(ref.begin(), ref.end(), q.begin() + static_cast<std::ptrdiff_t>(first)));
       CHECK(e.chunk_words[k] >= min_chunk_units_v3(c, len));
       CHECK(e.chunk_words[k] <= max_chunk_units_v3(c, len));
-      at += e.chunk_words[k] * 8;
+      at += e.chunk_words[k] * 4;
     }
   }
 }
@@ -211,7 +211,7 @@ TEST_CASE("Version 3 encoder holds fewer than V3WindowUnits units, whatever the 
     const std::vector<uint32_t> v = adversarial(rng, lanes, std::min<size_t>(chunk, 1 << 17));
     INFO(to_string(c));
     const Encoded e = must_encode(c, v);
-    CHECK(e.held_units <= kV3WindowUnits - 1);
+    CHECK(e.held_units <= kV3WindowWords - 1);
     CHECK(must_decode(e) == v);
     if (lanes >= 8 && v.size() >= 4096) CHECK(e.expired_units > 0);  // the case expiry bounds
   }
@@ -229,9 +229,9 @@ TEST_CASE("Version 3 expiry: the decoder skips exactly the expired bits", "[v3][
   // A set bit in an expired unit's skipped part is bad_padding: find one by flipping bits of
   // lane 0's units (the slow lane) until the decoder reports it, CRC recomputed.
   bool seen = false;
-  for (size_t byte = 0; byte < e.payload.size() && !seen; byte += 8) {
+  for (size_t byte = 0; byte < e.payload.size() && !seen; byte += 4) {
     std::vector<uint8_t> p = e.payload;
-    p[byte + 7] ^= 0x80;  // the last bit of a unit: unread when its unit expired
+    p[byte + 3] ^= 0x80;  // the last bit of a word: unread when its word expired
     std::vector<uint32_t> out(v.size());
     const Status s = decode_chunk_v3(c, e.table, v.size(), crc32c(p.data(), p.size()), p.data(),
                                      e.chunk_words[0], out.data());
@@ -245,12 +245,12 @@ TEST_CASE("Version 3 bounds decoded size: a chunk shorter than N_min is refused"
   const std::vector<uint32_t> zeros(1 << 14, 0);
   Encoded e = must_encode(c, zeros);
   CHECK(e.chunk_words[0] == min_chunk_units_v3(c, zeros.size()));  // 1 bit per value
-  CHECK(min_chunk_units_v3(c, 1 << 14) == (1u << 14) / 64);
+  CHECK(min_chunk_units_v3(c, 1 << 14) == (1u << 14) / 32);
   // One unit claiming 16384 values: the format's bomb case.
   Encoded bomb = e;
   bomb.chunk_words = {1};
-  bomb.payload.assign(8, 0);
-  bomb.chunk_crc = {crc32c(bomb.payload.data(), 8)};
+  bomb.payload.assign(4, 0);
+  bomb.chunk_crc = {crc32c(bomb.payload.data(), 4)};
   std::vector<uint32_t> out(zeros.size());
   CHECK(decode(bomb, out.data()) == Status::kBadIndex);
 }
@@ -272,12 +272,12 @@ TEST_CASE("Version 3 decoder reports altered chunks", "[v3][errors]") {
   REQUIRE(run(e.payload, e.chunk_words[0]) == Status::kOk);
   SECTION("an extra zero unit is length") {
     std::vector<uint8_t> p = e.payload;
-    p.resize(p.size() + 8, 0);
+    p.resize(p.size() + 4, 0);
     CHECK(run(p, e.chunk_words[0] + 1) == Status::kLength);
   }
   SECTION("a missing last unit is an error") {
     std::vector<uint8_t> p = e.payload;
-    p.resize(p.size() - 8);
+    p.resize(p.size() - 4);
     CHECK(run(p, e.chunk_words[0] - 1) != Status::kOk);
   }
   SECTION("every single-bit flip is caught by the CRC") {

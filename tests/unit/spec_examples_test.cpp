@@ -218,15 +218,15 @@ TEST_CASE("Example: version 3 BF16 chunk with zeros and a repeat", "[spec][v3]")
   const uint8_t want_lengths[5] = {1, 4, 4, 3, 2};  // ZERO, REP, ESC, D_0, D_1
   CHECK(std::equal(want_lengths, want_lengths + 5, e.table.lengths[0]));
   CHECK(pack_table_section(e.table, 0) == std::vector<uint8_t>{0x00, 0x11, 0x04, 0xD1, 0x08});
-  const std::vector<uint8_t> chunk = {0x01, 0x30, 0x00, 0x0C, 0x40, 0x00, 0x87, 0x02,
-                                      0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  const std::vector<uint8_t> chunk = {0x01, 0x30, 0x00, 0x0C, 0x40, 0x00,
+                                      0x87, 0x02, 0x01, 0x00, 0x00, 0x00};
   CHECK(e.payload == chunk);
-  CHECK(e.chunk_words == std::vector<uint32_t>{2});
+  CHECK(e.chunk_words == std::vector<uint32_t>{3});
   CHECK(e.chunk_crc == std::vector<uint32_t>{crc32c_bitwise(chunk)});
-  CHECK(e.chunk_crc[0] == 0x9CACCAB4u);
-  CHECK(index_entry_bits(c) == 5 + 32);
+  CHECK(e.chunk_crc[0] == 0xB73A63DBu);
+  CHECK(index_entry_bits(c) == 6 + 32);
   CHECK(min_chunk_units_v3(c, 16) == 1);
-  CHECK(max_chunk_units_v3(c, 16) == 16);
+  CHECK(max_chunk_units_v3(c, 16) == 32);
   std::vector<uint32_t> out(in.size());
   REQUIRE(decode(e, out.data()) == Status::kOk);
   CHECK(out == in);
@@ -241,14 +241,14 @@ TEST_CASE("Example: version 3 two lanes of BF16 zeros", "[spec][v3]") {
   Encoded e;
   REQUIRE(encode(c, in.data(), in.size(), &e) == Status::kOk);
   CHECK(pack_table_section(e.table, 0) == std::vector<uint8_t>{0x00, 0x0B, 0x04, 0x88, 0x00});
-  std::vector<uint8_t> chunk(32, 0);
+  std::vector<uint8_t> chunk(20, 0);
   chunk[8] = 0x0C;
   CHECK(e.payload == chunk);
-  CHECK(e.chunk_words == std::vector<uint32_t>{4});
-  CHECK(min_chunk_units_v3(c, 128) == 2);
+  CHECK(e.chunk_words == std::vector<uint32_t>{5});
+  CHECK(min_chunk_units_v3(c, 128) == 4);
   CHECK(e.chunk_crc == std::vector<uint32_t>{crc32c_bitwise(chunk)});
-  CHECK(e.chunk_crc[0] == 0xA8556835u);
-  CHECK(index_entry_bits(c) == 8 + 32);
+  CHECK(e.chunk_crc[0] == 0xF760D18Fu);
+  CHECK(index_entry_bits(c) == 9 + 32);
   CHECK(e.bits.sign == 0);
   CHECK(e.bits.mantissa == 0);
   std::vector<uint32_t> out(in.size());

@@ -592,8 +592,8 @@ std::string eval_markdown(const Measured& m, int zstd_level) {
      << to_string(Config::lossless(Fp::kFp32, 3))
      << "), each snapshot file encoded as sfp encode writes it (small tensors share tables): "
         "exponent codewords, escapes, table sections, lane padding, chunk index and CRCs; v3 "
-        "held: the most 64-bit units its one-pass encoder held at once (the format bounds it "
-        "by 255), v3 expired: units closed by expiry. v2: format version 2 ("
+        "held: the most 32-bit words its one-pass encoder held at once (the format bounds it "
+        "by 511), v3 expired: words closed by expiry. v2: format version 2 ("
      << to_string(Config::lossless(Fp::kFp32, 2))
      << "): exponent codewords, escapes, code table, chunk headers, lane and plane padding, "
         "chunk index and CRCs. v1 Gecko: version 1 ("

@@ -115,7 +115,7 @@ struct Encoded {
   std::vector<uint8_t> chunk_raw;
   std::vector<uint32_t> chunk_crc;
   BitCounts bits;
-  // Version 3 only (chunk_words in 64-bit units, chunk_crc as in version 2, chunk_raw empty):
+  // Version 3 only (chunk_words in 32-bit words, chunk_crc as in version 2, chunk_raw empty):
   // 0 when the tensor carries its own table, else the number (from 1) of the earlier table of
   // its file that it uses (Spec: "Shared tables"); and what the one-pass encoder held at most,
   // in units, and how many units expired (Spec: "Encoder working set").
@@ -166,7 +166,7 @@ struct ChunkV3 {
 // one of the values needs (a table built from values that include these never does).
 Status encode_chunk_v3(const Config& c, const CodeTable& t, const uint32_t* q, size_t n,
                        ChunkV3* out);
-// Decodes one version 3 chunk of `chunk_values` values from its `units` 64-bit units, given the
+// Decodes one version 3 chunk of `chunk_values` values from its `units` 32-bit words, given the
 // tensor's table and the CRC from the index. On an error the chunk's values are all +0.
 Status decode_chunk_v3(const Config& c, const CodeTable& t, uint64_t chunk_values, uint32_t crc,
                        const uint8_t* data, size_t units, uint32_t* out);

@@ -53,7 +53,7 @@ const char* status_name(Status s);
 //
 // Versions 2 and 3 use fp, man_bits, rounding, group (the number of lanes L) and chunk; gecko,
 // base and zero are version 1 fields that they ignore, and word_bits is fixed (32 bits in
-// version 2, 64-bit units in version 3).
+// version 2 and 3).
 struct Config {
   unsigned version = 1;  // format version of the stream: 1, 2 or 3
   Fp fp = Fp::kFp32;
@@ -80,7 +80,7 @@ struct Config {
     } else if (version == 3) {
       c.group = kV3DefaultLanes;
       c.chunk = kV3DefaultChunkValues;
-      c.word_bits = kV3UnitBits;
+      c.word_bits = kV3WordBits;
     }
     return c;
   }

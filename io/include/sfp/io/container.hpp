@@ -17,7 +17,7 @@ namespace sfp::io {
 
 inline constexpr char kContainerMagic[4] = {'S', 'F', 'P', 'F'};
 // The newest .sfp file version. A file's version is the newest format version of its streams:
-// 3 (shared tables, 64-bit units), 2 (with a CRC-32C of the file header and of each record) or 1
+// 3 (shared tables, one-pass lanes), 2 (with a CRC-32C of the file header and of each record) or 1
 // (byte for byte as the first writers made it). All three are read.
 inline constexpr unsigned kContainerVersion = 3;
 inline constexpr unsigned kContainerMaxDims = 8;

@@ -65,14 +65,16 @@ inline constexpr unsigned kDistCountBits = 6;
 inline constexpr unsigned kEscExpBits = 8;
 // version 2: a chunk uses fewer lanes than L when each would get fewer values
 inline constexpr unsigned kV2MinLaneValues = 32;
-// version 3: width of a lane unit, the word of a version 3 chunk
-inline constexpr unsigned kV3UnitBits = 64;
-// version 3: a lane with fewer bits than this takes a unit before its value
-inline constexpr unsigned kV3LaneRefillBits = 64;
-// version 3: the most bits a lane holds, refill threshold plus one unit
+// version 3: width of a lane word, the word of a version 3 chunk
+inline constexpr unsigned kV3WordBits = 32;
+// version 3: a lane with fewer bits than this takes a word before its value
+inline constexpr unsigned kV3LaneRefillBits = 44;
+// version 3: the most words a lane takes before one value
+inline constexpr unsigned kV3MaxRefillWords = 2;
+// version 3: a lane holds at most 43 + 2 · 32 = 107 bits
 inline constexpr unsigned kV3LaneBufferBits = 128;
-// version 3: a lane's unit expires once the stream is this many units past it
-inline constexpr unsigned kV3WindowUnits = 256;
+// version 3: a lane's word expires once the stream is this many words past it
+inline constexpr unsigned kV3WindowWords = 512;
 // version 3: the most lane bits of one value (12 + 8 + 24)
 inline constexpr unsigned kV3MaxValueBits = 44;
 // version 3: a chunk uses fewer lanes than L when each would get fewer values
