@@ -522,10 +522,10 @@ TensorFile decode_container(const Container& c, unsigned threads,
   return file;
 }
 
-EncodedTensor encode_tensor(const Tensor& t, const Config& config, unsigned threads) {
-  EncodedTensor e;
-  e.name = t.name;
-  e.shape = t.shape;
+namespace {
+
+// What encode_tensor and encode_tensor_file require of a tensor and its configuration.
+void check_encodable(const Tensor& t, const Config& config) {
   uint64_t n = 0;
   if (!element_count(t.shape, &n) || n != t.values.size()) {
     throw Error(fmt::format("tensor {}: {} values do not fill shape {}", quote(t.name),
@@ -539,6 +539,15 @@ EncodedTensor encode_tensor(const Tensor& t, const Config& config, unsigned thre
     throw Error(fmt::format("tensor {} is {} but the configuration is {}", quote(t.name),
                             dtype_name(t.dtype), to_string(config)));
   }
+}
+
+}  // namespace
+
+EncodedTensor encode_tensor(const Tensor& t, const Config& config, unsigned threads) {
+  EncodedTensor e;
+  e.name = t.name;
+  e.shape = t.shape;
+  check_encodable(t, config);
   const Status s = encode(config, t.values.data(), t.values.size(), &e.stream, threads);
   if (s != Status::kOk) {
     throw Error(fmt::format("tensor {}: encoder status {} ({})", quote(t.name), status_name(s),
@@ -562,19 +571,7 @@ Container encode_tensor_file(const TensorFile& file,
     EncodedTensor e;
     e.name = t.name;
     e.shape = t.shape;
-    uint64_t n = 0;
-    if (!element_count(t.shape, &n) || n != t.values.size()) {
-      throw Error(fmt::format("tensor {}: {} values do not fill shape {}", quote(t.name),
-                              t.values.size(), shape_string(t.shape)));
-    }
-    std::string why;
-    if (validate(config, &why) != Status::kOk) {
-      throw Error(fmt::format("tensor {}: invalid configuration: {}", quote(t.name), why));
-    }
-    if (config.fp != t.dtype) {
-      throw Error(fmt::format("tensor {} is {} but the configuration is {}", quote(t.name),
-                              dtype_name(t.dtype), to_string(config)));
-    }
+    check_encodable(t, config);
     in.push_back({config, t.values.data(), t.values.size()});
     c.tensors.push_back(std::move(e));
   }
