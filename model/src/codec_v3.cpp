@@ -268,7 +268,8 @@ Status decode_chunk_v3(const Config& c, const CodeTable& t, uint64_t n, uint32_t
     kind[s] = s == kSymZero ? kZero : s == kSymRep ? kRep : s == kSymEsc ? kEsc : kDist;
     if (kind[s] == kDist) {
       const unsigned d = s - kSymDist0;
-      if (d > t.base) {
+      // A distance beyond the base, or to exponent 255 (which is always escaped), is exp_range.
+      if (d > t.base || t.base - d == vc.exp_max) {
         kind[s] = kBad;
       } else {
         head[s] = (vc.fixed_sign << vc.top) | ((t.base - d) << vc.man_bits);

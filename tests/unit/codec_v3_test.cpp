@@ -298,6 +298,27 @@ TEST_CASE("Version 3 decoder reports altered chunks", "[v3][errors]") {
   }
 }
 
+TEST_CASE("Version 3 decoder refuses a distance to exponent 255", "[v3][errors]") {
+  // A legal table with base 255: D_0 would decode to Inf, which every encoder escapes.
+  const Config c = v3(Fp::kBf16, 7, 4, 16);
+  CodeTable t;
+  t.base = 255;
+  t.sign = SignMode::kPositive;
+  t.dist = 2;
+  t.lengths[0][kSymZero] = 2;
+  t.lengths[0][kSymDist0] = 1;      // D_0: exponent 255
+  t.lengths[0][kSymDist0 + 1] = 2;  // D_1: exponent 254
+  REQUIRE(check_table(t) == Status::kOk);
+  // Canonical codewords: D_0 = 0, ZERO = 10, D_1 = 11 (Spec: "Canonical codewords").
+  const uint8_t d0[4] = {0x00, 0, 0, 0};  // codeword 0, then 7 zero mantissa bits
+  std::vector<uint32_t> out(1, 0xDEAD);
+  CHECK(decode_chunk_v3(c, t, 1, crc32c(d0, 4), d0, 1, out.data()) == Status::kExpRange);
+  CHECK(out[0] == 0);
+  const uint8_t d1[4] = {0x03, 0, 0, 0};  // codeword 11, exponent 254
+  CHECK(decode_chunk_v3(c, t, 1, crc32c(d1, 4), d1, 1, out.data()) == Status::kOk);
+  CHECK(out[0] == 0x7F00u);
+}
+
 TEST_CASE("Version 3 encoder refuses a table that cannot code the values", "[v3][errors]") {
   const Config c = v3(Fp::kFp32, 23, 4, 256);
   const std::vector<uint32_t> pos = {0x3F800000, 0x40000000, 0, 0x3F800000};
