@@ -429,7 +429,7 @@ Status encode_v3(const Config& c, const CodeTable* shared, const uint32_t* value
   std::vector<Status> status(k, Status::kOk);
   parallel_for(k, threads, [&](uint64_t i) {
     const size_t first = i * c.chunk, len = std::min<size_t>(c.chunk, n - first);
-    status[i] = encode_chunk_v3(c, e.table, q + first, len, &chunks[i]);
+    status[i] = encode_chunk_v3_fast(c, e.table, q + first, len, &chunks[i]);
   });
   for (Status s : status) {
     if (s != Status::kOk) return s;
@@ -471,8 +471,8 @@ Status decode_v3(const Encoded& e, uint32_t* out, unsigned threads) {
   parallel_for(k, threads, [&](uint64_t i) {
     const uint64_t first = i * c.chunk, len = std::min<uint64_t>(c.chunk, e.values - first);
     status[i] =
-        decode_chunk_v3(c, e.table, len, e.chunk_crc[i], e.payload.data() + at[i] * kUnitBytes,
-                        e.chunk_words[i], out + first);
+        decode_chunk_v3_fast(c, e.table, len, e.chunk_crc[i], e.payload.data() + at[i] * kUnitBytes,
+                             e.chunk_words[i], out + first);
   });
   for (Status s : status) {
     if (s != Status::kOk) return s;

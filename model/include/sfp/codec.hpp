@@ -170,6 +170,12 @@ Status encode_chunk_v3(const Config& c, const CodeTable& t, const uint32_t* q, s
 // tensor's table and the CRC from the index. On an error the chunk's values are all +0.
 Status decode_chunk_v3(const Config& c, const CodeTable& t, uint64_t chunk_values, uint32_t crc,
                        const uint8_t* data, size_t units, uint32_t* out);
+// The same two functions, fast: the same bytes, CRC, bit counts, working set and status, and
+// on an error the same all-zero output (codec_v3_fast.cpp). sfp::encode and sfp::decode use them.
+Status encode_chunk_v3_fast(const Config& c, const CodeTable& t, const uint32_t* q, size_t n,
+                            ChunkV3* out);
+Status decode_chunk_v3_fast(const Config& c, const CodeTable& t, uint64_t chunk_values,
+                            uint32_t crc, const uint8_t* data, size_t units, uint32_t* out);
 // Version 3: the fewest and the most units a chunk of `values` values can take (Spec: "Chunk
 // index"): every value takes a lane bit, and a lane takes at most one unit per value.
 uint64_t min_chunk_units_v3(const Config& c, uint64_t values);
