@@ -37,7 +37,7 @@ asan: deps
 # FUZZ_SECONDS from the seed corpora of tests/fuzz/corpus. New inputs go to $(BUILD)-fuzz/corpus,
 # a crash or timeout stops with its input in $(BUILD)-fuzz/ (make it a corpus file and a test).
 FUZZ_SECONDS ?= 30
-FUZZERS := container safetensors npy chunk lanes chunk_v3
+FUZZERS := container safetensors npy chunk lanes chunk_v3 v3_fast
 fuzz:
 	scripts/deps.sh core fuzz
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFP_FUZZ=ON \

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Encode/decode throughput of the golden model in GB/s of FP32 input, format versions 1 and 2 on
-// one and two threads, beside zstd -1 and lz4 on the same buffers. Counters: `ratio` = FP32
-// bytes / encoded bytes (index, table and CRCs included for sfp). Throughput is wall-clock time
-// (UseRealTime), so two threads show as a higher rate.
+// Encode/decode throughput of the golden model in GB/s of FP32 input, format versions 1, 2 and 3
+// on one and two threads, version 3's reference and fast chunk coders alone, beside zstd -1 and lz4
+// on the same buffers. Counters: `ratio` = FP32 bytes / encoded bytes (index, table and CRCs
+// included for sfp). Throughput is wall-clock time (UseRealTime), so two threads show as a higher
+// rate.
 #include <benchmark/benchmark.h>
 #include <lz4.h>
 #include <zstd.h>
@@ -92,6 +93,64 @@ void BM_sfp_decode(benchmark::State& state) {
   set_io(state, sfp_bytes(e));
 }
 
+// Version 3 chunk by chunk with a table built beforehand (the part sfp::encode spends per chunk):
+// range(2) 0 = the reference coder (encode_chunk_v3 / decode_chunk_v3, the readable mirror of the
+// spec), 1 = the fast one that sfp::encode and sfp::decode use. One thread.
+void BM_v3_chunk_encode(benchmark::State& state) {
+  const auto& v = data(static_cast<int>(state.range(0)));
+  const sfp::Config c = config(3, static_cast<int>(state.range(1)));
+  sfp::Encoded e;
+  sfp::encode(c, v.data(), v.size(), &e);  // quantized values and the table
+  std::vector<uint32_t> q(v.size());
+  sfp::decode(e, q.data());
+  const bool fast = state.range(2) != 0;
+  std::vector<sfp::ChunkV3> chunks(sfp::chunk_count(c, q.size()));
+  for (auto _ : state) {
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      const size_t first = i * c.chunk, len = std::min<size_t>(c.chunk, q.size() - first);
+      const sfp::Status s =
+          fast ? sfp::encode_chunk_v3_fast(c, e.table, q.data() + first, len, &chunks[i])
+               : sfp::encode_chunk_v3(c, e.table, q.data() + first, len, &chunks[i]);
+      if (s != sfp::Status::kOk) state.SkipWithError("encode");
+    }
+    benchmark::DoNotOptimize(chunks.data());
+  }
+  set_io(state, sfp_bytes(e));
+}
+
+void BM_v3_chunk_decode(benchmark::State& state) {
+  const auto& v = data(static_cast<int>(state.range(0)));
+  const sfp::Config c = config(3, static_cast<int>(state.range(1)));
+  sfp::Encoded e;
+  sfp::encode(c, v.data(), v.size(), &e);
+  const bool fast = state.range(2) != 0;
+  std::vector<uint32_t> out(v.size());
+  for (auto _ : state) {
+    size_t at = 0;
+    for (size_t i = 0; i < e.chunk_words.size(); ++i) {
+      const size_t first = i * c.chunk, len = std::min<size_t>(c.chunk, v.size() - first);
+      const uint8_t* p = e.payload.data() + at;
+      const sfp::Status s = fast ? sfp::decode_chunk_v3_fast(c, e.table, len, e.chunk_crc[i], p,
+                                                             e.chunk_words[i], out.data() + first)
+                                 : sfp::decode_chunk_v3(c, e.table, len, e.chunk_crc[i], p,
+                                                        e.chunk_words[i], out.data() + first);
+      if (s != sfp::Status::kOk) state.SkipWithError("decode");
+      at += size_t{e.chunk_words[i]} * 4;
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_io(state, sfp_bytes(e));
+}
+
+void v3_chunk_args(benchmark::internal::Benchmark* b) {
+  for (int d : {0, 1}) {
+    for (int m : {23, 4}) {
+      for (int fast : {0, 1}) b->Args({d, m, fast});
+    }
+  }
+  b->ArgNames({"data", "m", "fast"})->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
 void BM_zstd1_compress(benchmark::State& state) {
   const auto& v = data(static_cast<int>(state.range(0)));
   std::vector<char> out(ZSTD_compressBound(v.size() * 4));
@@ -148,12 +207,16 @@ void sfp_args(benchmark::internal::Benchmark* b) {
       b->Args({d, m, 1, 1});
       b->Args({d, m, 2, 1});
       b->Args({d, m, 2, 2});
+      b->Args({d, m, 3, 1});
+      b->Args({d, m, 3, 2});
     }
   }
   b->ArgNames({"data", "m", "format", "threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 BENCHMARK(BM_sfp_encode)->Apply(sfp_args);
 BENCHMARK(BM_sfp_decode)->Apply(sfp_args);
+BENCHMARK(BM_v3_chunk_encode)->Apply(v3_chunk_args);
+BENCHMARK(BM_v3_chunk_decode)->Apply(v3_chunk_args);
 BENCHMARK(BM_zstd1_compress)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_zstd1_decompress)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_lz4_compress)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
