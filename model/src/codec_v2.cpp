@@ -722,6 +722,14 @@ Status decode_chunk_v2(const Config& c, const CodeTable& t, uint64_t n, bool raw
 
 namespace detail {
 
+const uint32_t* quantized_values(const Config& c, const uint32_t* values, size_t n,
+                                 std::vector<uint32_t>* buf) {
+  if (c.man_bits == fp_format(c.fp).man_bits) return values;
+  buf->resize(n);
+  quantize(values, buf->data(), n, c.fp, c.man_bits, c.rounding);
+  return buf->data();
+}
+
 uint64_t max_chunk_words_v2(const Config& c, uint64_t values) {
   return (values * raw_value_bits(c) + kV2WordBits - 1) / kV2WordBits;
 }
@@ -736,12 +744,7 @@ Status encode_v2(const Config& c, const uint32_t* values, size_t n, Encoded* out
   e.config = c;
   e.values = n;
   std::vector<uint32_t> qbuf;
-  const uint32_t* q = values;
-  if (c.man_bits < fp_format(c.fp).man_bits) {
-    qbuf.resize(n);
-    quantize(values, qbuf.data(), n, c.fp, c.man_bits, c.rounding);
-    q = qbuf.data();
-  }
+  const uint32_t* q = quantized_values(c, values, n, &qbuf);
   e.table = build_table_threads(c, q, n, options, threads);
   const uint64_t k = chunk_count(c, n);
   std::vector<ChunkV2> chunks(k);

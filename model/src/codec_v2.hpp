@@ -26,6 +26,10 @@ struct Canonical {
 };
 
 uint64_t max_chunk_words_v2(const Config& c, uint64_t values);
+// Q_m of values[0..n) (Spec: "Mantissa quantizer"): the values themselves when Q_m is the
+// identity, else *buf filled with the quantized values.
+const uint32_t* quantized_values(const Config& c, const uint32_t* values, size_t n,
+                                 std::vector<uint32_t>* buf);
 // Reads a table's fields (Spec: "Code table") from br and checks them, without padding.
 class BitReader;
 Status read_table(BitReader& br, CodeTable* t);

@@ -417,12 +417,7 @@ Status encode_v3(const Config& c, const CodeTable* shared, const uint32_t* value
   e.config = c;
   e.values = n;
   std::vector<uint32_t> qbuf;
-  const uint32_t* q = values;
-  if (c.man_bits < fp_format(c.fp).man_bits) {
-    qbuf.resize(n);
-    quantize(values, qbuf.data(), n, c.fp, c.man_bits, c.rounding);
-    q = qbuf.data();
-  }
+  const uint32_t* q = quantized_values(c, values, n, &qbuf);
   e.table = shared ? *shared : build_table_threads(c, q, n, options, threads);
   const uint64_t k = chunk_count(c, n);
   std::vector<ChunkV3> chunks(k);
@@ -565,12 +560,7 @@ Status encode_tensors(const std::vector<TensorInput>& in, std::vector<Encoded>* 
     }
     const Config& c = t.config;
     std::vector<uint32_t> qbuf;
-    const uint32_t* q = t.values;
-    if (c.man_bits < fp_format(c.fp).man_bits) {
-      qbuf.resize(t.n);
-      quantize(t.values, qbuf.data(), t.n, c.fp, c.man_bits, c.rounding);
-      q = qbuf.data();
-    }
+    const uint32_t* q = detail::quantized_values(c, t.values, t.n, &qbuf);
     // Spec: "Shared tables": the tensor's own table, then the last V3TableCandidates tables of
     // the file, oldest first; the first of the fewest bits wins.
     const detail::TensorCounts counts = detail::count_tensor(c, q, t.n, threads);
@@ -588,7 +578,8 @@ Status encode_tensors(const std::vector<TensorInput>& in, std::vector<Encoded>* 
       }
     }
     const CodeTable& use = ref ? tables[ref - 1] : own;
-    if (const Status s = detail::encode_v3(c, &use, q, t.n, &e, threads); s != Status::kOk) {
+    std::vector<uint32_t>().swap(qbuf);  // encode_v3 quantizes the values again itself
+    if (const Status s = detail::encode_v3(c, &use, t.values, t.n, &e, threads); s != Status::kOk) {
       return s;
     }
     e.table_ref = ref;
