@@ -6,10 +6,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "bytes.hpp"
 #include "json_util.hpp"
@@ -479,14 +481,41 @@ TensorFile decode_container(const Container& c, unsigned threads,
   TensorFile file;
   file.kind = c.kind;
   file.metadata = c.metadata;
-  file.tensors.reserve(c.tensors.size());
+  file.tensors.resize(c.tensors.size());
+  // A tensor of fewer chunks than threads cannot use them all: such tensors are decoded side by
+  // side, one thread each, before the others are decoded one after another on all threads.
+  threads = std::max(threads, 1u);
+  std::vector<Status> status(c.tensors.size(), Status::kOk);
+  std::vector<size_t> small;
+  for (size_t i = 0; i < c.tensors.size(); ++i) {
+    if (threads > 1 && c.tensors[i].stream.chunk_words.size() < threads) small.push_back(i);
+  }
+  if (!small.empty()) {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < std::min<size_t>(threads, small.size()); ++t) {
+      pool.emplace_back([&] {
+        for (size_t j = next++; j < small.size(); j = next++) {
+          status[small[j]] =
+              decode_bounded(c.tensors[small[j]].stream, &file.tensors[small[j]].values, 1);
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+  }
+  size_t s_next = 0;
   for (size_t i = 0; i < c.tensors.size(); ++i) {
     const EncodedTensor& e = c.tensors[i];
-    Tensor t;
+    Tensor& t = file.tensors[i];
     t.name = e.name;
     t.dtype = e.stream.config.fp;
     t.shape = e.shape;
-    const Status s = decode_bounded(e.stream, &t.values, threads);
+    if (s_next < small.size() && small[s_next] == i) {
+      ++s_next;
+    } else {
+      status[i] = decode_bounded(e.stream, &t.values, threads);
+    }
+    const Status s = status[i];
     if (s == Status::kBadConfig || s == Status::kBadIndex) {
       throw Error(fmt::format("{}: stream does not decode: {} (decoder status {})",
                               record_name(i, e.name), status_name(s), static_cast<unsigned>(s)));
@@ -516,7 +545,6 @@ TensorFile decode_container(const Container& c, unsigned threads,
                               record_name(i, e.name), chunk, e.stream.chunk_words.size(),
                               status_name(s), static_cast<unsigned>(s)));
     }
-    file.tensors.push_back(std::move(t));
     if (decoded) decoded(i);
   }
   return file;

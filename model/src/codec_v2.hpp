@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <thread>
@@ -65,6 +66,25 @@ void parallel_for(uint64_t count, unsigned threads, Body body) {
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       for (uint64_t i = t; i < count; i += threads) body(i);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+// Runs body(i) for i in [0, count) on up to `threads` threads, each taking the next index when
+// it is free (jobs of unequal size, such as the chunks of many tensors of different lengths).
+template <class Body>
+void parallel_jobs(uint64_t count, unsigned threads, Body body) {
+  threads = static_cast<unsigned>(std::min<uint64_t>(std::max(threads, 1u), count));
+  if (threads <= 1) {
+    for (uint64_t i = 0; i < count; ++i) body(i);
+    return;
+  }
+  std::atomic<uint64_t> next{0};
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (uint64_t i = next++; i < count; i = next++) body(i);
     });
   }
   for (auto& th : pool) th.join();

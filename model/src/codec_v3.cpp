@@ -542,49 +542,94 @@ Status unpack_table_section(const uint8_t* data, size_t size, CodeTable* t, uint
 Status encode_tensors(const std::vector<TensorInput>& in, std::vector<Encoded>* out,
                       unsigned threads) {
   out->assign(in.size(), Encoded{});
-  std::vector<CodeTable> tables;  // the file's own tables so far, numbered from 1
-  for (size_t i = 0; i < in.size(); ++i) {
-    const TensorInput& t = in[i];
-    Encoded& e = (*out)[i];
+  for (const TensorInput& t : in) {
     if (validate(t.config) != Status::kOk) return Status::kBadConfig;
-    if (t.config.version != 3) {
-      if (const Status s = encode(t.config, t.values, t.n, &e, threads); s != Status::kOk) {
-        return s;
-      }
-      continue;
-    }
     if (t.config.fp == Fp::kBf16) {
       for (size_t j = 0; j < t.n; ++j) {
         if (t.values[j] >> 16) return Status::kBadInput;
       }
     }
-    const Config& c = t.config;
+  }
+  // Other versions: each tensor alone, in order.
+  std::vector<size_t> v3;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i].config.version == 3) {
+      v3.push_back(i);
+    } else if (const Status s = encode(in[i].config, in[i].values, in[i].n, &(*out)[i], threads);
+               s != Status::kOk) {
+      return s;
+    }
+  }
+  // 1. Counts and own tables, the tensors side by side.
+  std::vector<detail::TensorCounts> counts(v3.size());
+  std::vector<CodeTable> own(v3.size());
+  detail::parallel_jobs(v3.size(), threads, [&](uint64_t j) {
+    const TensorInput& t = in[v3[j]];
     std::vector<uint32_t> qbuf;
-    const uint32_t* q = detail::quantized_values(c, t.values, t.n, &qbuf);
-    // Spec: "Shared tables": the tensor's own table, then the last V3TableCandidates tables of
-    // the file, oldest first; the first of the fewest bits wins.
-    const detail::TensorCounts counts = detail::count_tensor(c, q, t.n, threads);
-    const CodeTable own = detail::table_from_counts(c, counts, {});
-    uint64_t best = table_section_bits(own, 0) + detail::coded_cost(c, own, counts);
-    uint32_t ref = 0;
+    const uint32_t* q = detail::quantized_values(t.config, t.values, t.n, &qbuf);
+    counts[j] = detail::count_tensor(t.config, q, t.n, 1);
+    own[j] = detail::table_from_counts(t.config, counts[j], {});
+  });
+  // 2. Spec: "Shared tables": the tensor's own table, then the last V3TableCandidates tables of
+  // the file, oldest first; the first of the fewest bits wins. In file order.
+  std::vector<CodeTable> tables;  // the file's own tables so far, numbered from 1
+  std::vector<uint32_t> refs(v3.size(), 0);
+  for (size_t j = 0; j < v3.size(); ++j) {
+    const Config& c = in[v3[j]].config;
+    uint64_t best = table_section_bits(own[j], 0) + detail::coded_cost(c, own[j], counts[j]);
     const size_t first =
         tables.size() > kV3TableCandidates ? tables.size() - kV3TableCandidates : 0;
-    for (size_t j = first; j < tables.size() && j + 1 < (size_t{1} << kV3TableRefBits); ++j) {
-      const uint64_t cost = detail::coded_cost(c, tables[j], counts);
+    for (size_t k = first; k < tables.size() && k + 1 < (size_t{1} << kV3TableRefBits); ++k) {
+      const uint64_t cost = detail::coded_cost(c, tables[k], counts[j]);
       if (cost == detail::kCannotCode) continue;
       if (1 + kV3TableRefBits + cost < best) {
         best = 1 + kV3TableRefBits + cost;
-        ref = static_cast<uint32_t>(j + 1);
+        refs[j] = static_cast<uint32_t>(k + 1);
       }
     }
-    const CodeTable& use = ref ? tables[ref - 1] : own;
-    std::vector<uint32_t>().swap(qbuf);  // encode_v3 quantizes the values again itself
-    if (const Status s = detail::encode_v3(c, &use, t.values, t.n, &e, threads); s != Status::kOk) {
-      return s;
-    }
-    e.table_ref = ref;
-    e.bits.table = table_section_bits(use, ref);
-    if (!ref) tables.push_back(own);
+    if (!refs[j]) tables.push_back(own[j]);
+    Encoded& e = (*out)[v3[j]];
+    e.config = c;
+    e.values = in[v3[j]].n;
+    e.table = refs[j] ? tables[refs[j] - 1] : own[j];
+    e.table_ref = refs[j];
+  }
+  // 3. Every chunk of every tensor is a job: many small tensors use the threads as well as one
+  // large tensor does. Each job quantizes its own chunk.
+  std::vector<std::pair<size_t, uint64_t>> jobs;  // (index into v3, chunk)
+  for (size_t j = 0; j < v3.size(); ++j) {
+    const uint64_t k = chunk_count(in[v3[j]].config, in[v3[j]].n);
+    for (uint64_t i = 0; i < k; ++i) jobs.push_back({j, i});
+  }
+  std::vector<ChunkV3> chunks(jobs.size());
+  std::vector<Status> status(jobs.size(), Status::kOk);
+  detail::parallel_jobs(jobs.size(), threads, [&](uint64_t job) {
+    const auto [j, i] = jobs[job];
+    const TensorInput& t = in[v3[j]];
+    const size_t first = i * t.config.chunk, len = std::min<size_t>(t.config.chunk, t.n - first);
+    std::vector<uint32_t> qbuf;
+    const uint32_t* q = detail::quantized_values(t.config, t.values + first, len, &qbuf);
+    status[job] = encode_chunk_v3_fast(t.config, (*out)[v3[j]].table, q, len, &chunks[job]);
+  });
+  for (Status s : status) {
+    if (s != Status::kOk) return s;
+  }
+  // 4. The streams, chunks in order.
+  for (size_t job = 0; job < jobs.size(); ++job) {
+    Encoded& e = (*out)[v3[jobs[job].first]];
+    const ChunkV3& ch = chunks[job];
+    e.payload.insert(e.payload.end(), ch.bytes.begin(), ch.bytes.end());
+    e.chunk_words.push_back(static_cast<uint32_t>(ch.bytes.size() / kUnitBytes));
+    e.chunk_crc.push_back(ch.crc);
+    e.bits += ch.bits;
+    e.held_units = std::max(e.held_units, ch.held_units);
+    e.expired_units += ch.expired_units;
+  }
+  for (size_t j = 0; j < v3.size(); ++j) {
+    Encoded& e = (*out)[v3[j]];
+    e.bits.table = table_section_bits(e.table, e.table_ref);
+    e.bits.index = e.chunk_words.size() * detail::index_entry_bits_v3(e.config);
+    e.bits.crc = e.chunk_words.size() * 32;
   }
   return Status::kOk;
 }
