@@ -508,7 +508,7 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
     --nb;
   }
   out->bytes.resize(size_t{keep} * kUnitBytes);
-  std::memcpy(out->bytes.data(), words, out->bytes.size());
+  if (keep) std::memcpy(out->bytes.data(), words, out->bytes.size());  // an empty chunk: no data
   out->crc = crc32c(out->bytes.data(), out->bytes.size(), 0);
   out->held_units = held;
   out->expired_units = expired_units;
