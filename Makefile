@@ -71,8 +71,13 @@ lint: deps lint-rtl
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
 
+# The model's Google benchmarks, then the sfp command beside zstd and lz4 on generated weights and
+# activations and on make report's last FP32 snapshots (scripts/bench_cli.py: MB/s each way,
+# ratio and peak memory; build/bench/cli.md and cli.png).
 bench: build
+	scripts/deps.sh bench
 	$(BUILD)/bench/sfp_bench --benchmark_min_time=0.2
+	$${PYTHON:-/usr/bin/python3} scripts/bench_cli.py $(BUILD)
 
 # Trains briefly, evaluates the snapshots, runs the RTL on them, synthesizes, and writes
 # $(BUILD)/report/report.md (scripts/report.sh lists its settings: EPOCHS, NETS, POLICIES, SEED,

@@ -4,7 +4,7 @@
 # Installs the Debian packages sfp needs. Idempotent: packages already installed are skipped,
 # and `apt-get update` runs at most once per call, only when something is missing.
 #
-# Usage: scripts/deps.sh [group...]      groups: core sim synth train report python fuzz all (default: core)
+# Usage: scripts/deps.sh [group...]      groups: core sim synth train report python fuzz bench all (default: core)
 set -euo pipefail
 
 declare -A groups=(
@@ -15,17 +15,18 @@ declare -A groups=(
   [report]="gnuplot python3-matplotlib"
   [python]="python3-dev python3-pybind11 python3-numpy python3-torch python3-torchvision python3-pytest"
   [fuzz]="clang libfuzzer-14-dev"
+  [bench]="lz4 zstd python3-numpy python3-matplotlib"
 )
 
 wanted=()
 [ $# -eq 0 ] && set -- core
 for g in "$@"; do
   if [ "$g" = all ]; then
-    for k in core sim synth train report python fuzz; do wanted+=(${groups[$k]}); done
+    for k in core sim synth train report python fuzz bench; do wanted+=(${groups[$k]}); done
   elif [ -n "${groups[$g]+x}" ]; then
     wanted+=(${groups[$g]})
   else
-    echo "deps.sh: unknown group '$g' (known: core sim synth train report python fuzz all)" >&2
+    echo "deps.sh: unknown group '$g' (known: core sim synth train report python fuzz bench all)" >&2
     exit 2
   fi
 done
