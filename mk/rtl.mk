@@ -14,7 +14,8 @@ TRACE ?=
 
 RTL_FILES   := $(shell grep -v '^\#' rtl/sfp.f)
 RTL_VLT     := rtl/lint/verilator.vlt
-RTL_MODULES := sfp_stage sfp_fifo sfp_prefix_count sfp_popcount sfp_ram sfp2_crc_window sfp2_crc_beat \
+RTL_MODULES := sfp_stage sfp_fifo sfp_prefix_count sfp_popcount sfp_row_pack sfp_beat_unpack sfp_ram \
+               sfp2_crc_window sfp2_crc_beat \
                sfp2_dec_table sfp2_dec_lanes sfp2_dec_build sfp2_dec_crc \
                sfp2_enc_table sfp2_enc_front sfp2_enc_sym sfp2_enc_pack sfp2_enc_out
 # The tops and their parameter sets (rtl/param_sets_v2.txt).

@@ -5,6 +5,8 @@ rtl/sfp_stage.sv
 rtl/sfp_fifo.sv
 rtl/sfp_prefix_count.sv
 rtl/sfp_popcount.sv
+rtl/sfp_row_pack.sv
+rtl/sfp_beat_unpack.sv
 rtl/sfp2_crc_window.sv
 rtl/sfp2_crc_beat.sv
 rtl/sfp2_dec_table.sv
