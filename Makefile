@@ -13,6 +13,9 @@ all: gen-check lint test
 include mk/rtl.mk
 # Synthesis and gate-level simulation: synth, gate (docs/architecture.md, "Area and timing").
 include mk/synth.mk
+# Formal proofs of the primitives: formal (docs/architecture.md, "Bit-stream primitives and their
+# proofs").
+include mk/formal.mk
 
 deps:
 	scripts/deps.sh core train python
@@ -93,4 +96,4 @@ report:
 	scripts/report.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz $(FORMAL_DIR)

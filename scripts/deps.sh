@@ -4,13 +4,14 @@
 # Installs the Debian packages sfp needs. Idempotent: packages already installed are skipped,
 # and `apt-get update` runs at most once per call, only when something is missing.
 #
-# Usage: scripts/deps.sh [group...]      groups: core sim synth train report python fuzz bench all (default: core)
+# Usage: scripts/deps.sh [group...]      groups: core sim synth formal train report python fuzz bench all (default: core)
 set -euo pipefail
 
 declare -A groups=(
   [core]="build-essential cmake pkg-config clang-format git catch2 libfmt-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev libzstd-dev liblz4-dev zstd python3"
   [sim]="verilator"
   [synth]="yosys opensta"
+  [formal]="yosys z3 boolector cvc4"
   [train]="libtorch-dev dataset-fashion-mnist zlib1g-dev"
   [report]="gnuplot python3-matplotlib"
   [python]="python3-dev python3-pybind11 python3-numpy python3-torch python3-torchvision python3-pytest"
@@ -22,11 +23,11 @@ wanted=()
 [ $# -eq 0 ] && set -- core
 for g in "$@"; do
   if [ "$g" = all ]; then
-    for k in core sim synth train report python fuzz bench; do wanted+=(${groups[$k]}); done
+    for k in core sim synth formal train report python fuzz bench; do wanted+=(${groups[$k]}); done
   elif [ -n "${groups[$g]+x}" ]; then
     wanted+=(${groups[$g]})
   else
-    echo "deps.sh: unknown group '$g' (known: core sim synth train report python fuzz bench all)" >&2
+    echo "deps.sh: unknown group '$g' (known: core sim synth formal train report python fuzz bench all)" >&2
     exit 2
   fi
 done
