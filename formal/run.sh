@@ -13,7 +13,7 @@
 #           directory; rtl/ is not touched): every set must then FAIL, and the run succeeds only
 #           if each one does.
 # Environment: FORMAL_DIR (work directory, default build-formal), FORMAL_IND_SOLVER (cvc4),
-# FORMAL_BMC_SOLVER (z3). Traces of a failure: <FORMAL_DIR>/<set>[-bug]/{bmc,ind,base}.vcd.
+# FORMAL_BMC_SOLVER (z3), FORMAL_BUG_SOLVER (per set: cvc4, or z3 where noted). Traces of a failure: <FORMAL_DIR>/<set>[-bug]/{bmc,ind,base}.vcd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +40,7 @@ conf() {
   define=FV_$(tr a-z A-Z <<<"$prop")
   bmc=20
   ind=4
+  bugsolver=cvc4  # finds most bugs' shallow counterexamples fastest
   case $mod in
     stage0|stage1)
       top=fv_stage
@@ -94,7 +95,8 @@ conf() {
     row_pack.stable) bug="s/assign in_ready_o  = !flush_q \&\& /assign in_ready_o  = /"
                     what="a beat is accepted while a flush drains: it lands in the offered row" ;;
     row_pack.live)  bug="s/assign out_valid_o = flush_q || (fill_q >= FillW'(RowW));/assign out_valid_o = flush_q || (fill_q > FillW'(RowW));/"
-                    what="a row is offered only once a bit beyond it is held" ;;
+                    what="a row is offered only once a bit beyond it is held"
+                    bugsolver=z3 ;;  # a counterexample of 14 cycles
     beat_unpack.order) bug="s/kept      = buf_q >> take_i;/kept      = buf_q >> (take_i + TakeW'(take_i == TakeW'(MaxTake)));/"
                     what="a take of MaxTake bits drops one bit more" ;;
     beat_unpack.stable) bug="s/assign in_ready_o  = !end_q \&\& /assign in_ready_o  = /"
@@ -107,7 +109,7 @@ conf() {
 
 # run_set SET BUG: prints one line, returns 0 on PASS (BUG = 0) or on FAIL (BUG = 1).
 run_set() {
-  local set=$1 bugmode=$2 top rtl params conn bmc ind bug what define dir
+  local set=$1 bugmode=$2 top rtl params conn bmc ind bug what define dir bugsolver solver
   conf "$set" || { echo "formal/run.sh: unknown set '$set' (--list)" >&2; return 2; }
   dir=$OUT/$set; [ "$bugmode" = 1 ] && dir=$dir-bug
   rm -rf "$dir"
@@ -158,16 +160,19 @@ run_set() {
   # Without a bug: k-induction (the induction step, then its base case: BMC from reset to the
   # same depth) proves the set; where the step does not close, BMC to $bmc steps bounds it.
   # With a bug: BMC from reset to $bmc steps must find the failure.
+  solver=$BMC_SOLVER
+  [ "$bugmode" = 1 ] && solver=${FORMAL_BUG_SOLVER:-$bugsolver}
   if [ "$bugmode" = 0 ] && smtbmc "$dir/ind" "$IND_SOLVER" -i -t "$ind" &&
      smtbmc "$dir/base" "$IND_SOLVER" -t "$ind"; then
     status=PASS
     detail="proven: $ind-induction (step and base case)"
-  elif smtbmc "$dir/bmc" "$BMC_SOLVER" -t "$bmc"; then
+  elif smtbmc "$dir/bmc" "$solver" -t "$bmc"; then
     status=PASS
-    detail="BMC $bmc steps (induction to $ind steps does not close: bounded proof only)"
+    detail="BMC $bmc steps"
+    [ "$bugmode" = 0 ] && detail="$detail (induction to $ind steps does not close: bounded proof only)"
   elif grep -q "Status: FAILED" "$dir/bmc.log"; then
     status=FAIL
-    detail="BMC: $(awk '/Checking assert/ {s = $(NF)} /Assert failed in/ {print "step " s " " $NF; exit}' "$dir/bmc.log" | sed 's/[()]//g; s/\.\. / /'); trace $dir/bmc.vcd"
+    detail="BMC: $(awk '/Checking assert/ {s = $(NF)} /Assert failed in/ {print "step " s " " $(NF - 1); exit}' "$dir/bmc.log" | sed 's/\.\. / /'); trace $dir/bmc.vcd"
   else
     status=ERROR
     detail="the solver stopped ($dir/bmc.log)"
