@@ -25,7 +25,7 @@ rtl_set_params = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf " 
                       rtl/param_sets_v2.txt)
 VERILATOR_LINT := verilator --lint-only -Wall --assert -Irtl $(RTL_VLT) $(RTL_FILES)
 SIM_ENV := $(if $(SEED),SEED=$(SEED)) $(if $(TRACE),TRACE=$(TRACE))
-SIM_TARGETS := tb_enc2 tb_dec2 tb_loop2
+SIM_TARGETS := tb_enc2 tb_dec2 tb_loop2 tb_prim
 
 .PHONY: lint-rtl sim cov deps-sim deps-synth
 .PHONY: $(addprefix lint-rtl-,$(RTL_MODULES)) \
