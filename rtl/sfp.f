@@ -1,6 +1,7 @@
 rtl/gen/sfp_fmt_pkg.sv
 rtl/sfp_pkg.sv
 rtl/sfp2_pkg.sv
+rtl/sfp3_pkg.sv
 rtl/sfp_stage.sv
 rtl/sfp_fifo.sv
 rtl/sfp_prefix_count.sv
