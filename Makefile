@@ -35,32 +35,39 @@ asan: deps
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ctest -L unit --output-on-failure -j $(JOBS)
 
-# libFuzzer harnesses of tests/fuzz (container reader + decoder, safetensors, .npy, chunk decoder
-# with a re-encode check), built with clang under AddressSanitizer and UBSan, each run for
-# FUZZ_SECONDS from the seed corpora of tests/fuzz/corpus. New inputs go to $(BUILD)-fuzz/corpus,
-# a crash or timeout stops with its input in $(BUILD)-fuzz/ (make it a corpus file and a test).
+# libFuzzer harnesses of tests/fuzz (container reader + decoder, safetensors, .npy, chunk decoders
+# with a re-encode check, the fast v3 path against the reference), built with clang under
+# AddressSanitizer and UBSan, each run for FUZZ_SECONDS from the seed corpora of
+# tests/fuzz/corpus, JOBS harnesses at a time. New inputs go to $(BUILD)-fuzz/corpus, a crash or
+# timeout stops with its input in $(BUILD)-fuzz/ (make it a corpus file and a test).
 FUZZ_SECONDS ?= 30
 FUZZERS := container safetensors npy chunk lanes chunk_v3 v3_fast
-fuzz:
+FUZZ_RUNS := $(addprefix fuzz-run-,$(FUZZERS))
+.PHONY: fuzz-build $(FUZZ_RUNS)
+fuzz: fuzz-build
+	@$(MAKE) --no-print-directory -j $(JOBS) $(FUZZ_RUNS)
+	@echo "fuzz: $(words $(FUZZERS)) passed, 0 failed"
+
+fuzz-build:
 	scripts/deps.sh core fuzz
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSFP_FUZZ=ON \
 	  -DSFP_BUILD_TRAIN=OFF -DSFP_BUILD_BENCH=OFF \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 	cmake --build $(BUILD)-fuzz -j $(JOBS) --target $(addprefix fuzz_,$(FUZZERS))
-	@for f in $(FUZZERS); do \
-	  mkdir -p $(BUILD)-fuzz/corpus/$$f; \
-	  echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
-	  if $(BUILD)-fuzz/tests/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-	       -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-	       -artifact_prefix=$(BUILD)-fuzz/$$f- $(BUILD)-fuzz/corpus/$$f tests/fuzz/corpus/$$f \
-	       > $(BUILD)-fuzz/$$f.log 2>&1; then \
-	    grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)" $(BUILD)-fuzz/$$f.log; \
-	  else \
-	    tail -n 40 $(BUILD)-fuzz/$$f.log; \
-	    echo "fuzz_$$f: finding (input in $(BUILD)-fuzz/, log $(BUILD)-fuzz/$$f.log)"; exit 1; \
-	  fi; \
-	done
-	@echo "fuzz: $(words $(FUZZERS)) passed, 0 failed"
+
+# One harness; its summary (or the tail of its log on a finding) is printed when it ends.
+$(FUZZ_RUNS): fuzz-run-%:
+	@mkdir -p $(BUILD)-fuzz/corpus/$*
+	@if $(BUILD)-fuzz/tests/fuzz/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+	     -artifact_prefix=$(BUILD)-fuzz/$*- $(BUILD)-fuzz/corpus/$* tests/fuzz/corpus/$* \
+	     > $(BUILD)-fuzz/$*.log 2>&1; then \
+	  echo "== fuzz_$* for $(FUZZ_SECONDS) s"; \
+	  grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)" $(BUILD)-fuzz/$*.log; \
+	else \
+	  tail -n 40 $(BUILD)-fuzz/$*.log; \
+	  echo "fuzz_$*: finding (input in $(BUILD)-fuzz/, log $(BUILD)-fuzz/$*.log)"; exit 1; \
+	fi
 
 gen:
 	python3 docs/tools/gen_format.py
