@@ -22,3 +22,8 @@ rtl/sfp2_enc_sym.sv
 rtl/sfp2_enc_pack.sv
 rtl/sfp2_enc_out.sv
 rtl/sfp2_encoder.sv
+rtl/sfp3_enc_front.sv
+rtl/sfp3_enc_sym.sv
+rtl/sfp3_enc_lanes.sv
+rtl/sfp3_enc_out.sv
+rtl/sfp3_encoder.sv

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// v3 encoder, lanes: replays the refill rule on the lane bit counts, writes each value's lane
+// bits into its lane's words, and hands every finished word, with its slot, to the window.
+// Spec: docs/format.md, "Version 3 refill rule", "Version 3 encoder working set".
+// Per lane a queue of QueueWords words (registers): its front nd words are finished and wait
+// for their window write, the next no (at most four) are the lane's open words, written at bit
+// b of the first; each entry keeps its slot modulo 1024. A step, in one cycle:
+//   expiry   the lane's open words whose slot + 512 <= start + 2 L_c (bit 9 of the difference
+//            modulo 1024) are finished as they are (b = 0);
+//   refill   fill = 32 no - b; the lane takes (fill < 44) + (fill < 12) words, at slots
+//            start + (the takes of the lanes below it), an inclusive prefix count;
+//   value    its bits go in at bit 32 nd + b of the queue; the words they pass are finished.
+// Every cycle each lane offers its front finished word to the window's bank slot mod Banks;
+// a bank takes the lowest such lane (the others wait a cycle in their queues).
+// A step waits while a lane's queue lacks room for its takes, while the window would hold more
+// than V3WindowWords - 1 words after it (next + takes - emitted_i), or while a chunk is closing.
+// The expiry of the step at the input is applied even while it waits, so the word it finishes
+// can leave the window's way (the expiry depends only on start, which does not move then).
+// The cycle after a chunk's last step closes the chunk: keep = 1 + the newest slot holding a
+// lane's last bit (the lanes' last-bit slots, compared as distances below next); the open words
+// below keep are finished, those from keep on are dropped (they hold no lane bit), next moves
+// back to keep, and the chunk's end slot, length N and tensor flag go to chunk_o.
+// Paths: step_ready_o <- emitted_i, chunk_ready_i (combinational); w_* from registers.
+`include "sfp_assert.svh"
+
+module sfp3_enc_lanes #(
+  parameter  int unsigned NumLanes    = 16,
+  parameter  int unsigned ChunkValues = 16384,
+  parameter  int unsigned Banks       = 64,
+  parameter  int unsigned QueueWords  = 6,
+  localparam int unsigned LaneCntW    = $clog2(NumLanes + 1),
+  localparam int unsigned BitsW       = sfp3_pkg::MaxValueBits,
+  localparam int unsigned NbW         = $clog2(BitsW + 1),
+  localparam int unsigned SW          = sfp3_pkg::SlotBits,
+  localparam int unsigned BankW       = $clog2(Banks),
+  localparam int unsigned RowW        = $clog2(sfp3_pkg::WindowWords / Banks),
+  localparam int unsigned WordsW      = $clog2(2 * ChunkValues + 1)
+) (
+  input  logic                       clk_i,
+  input  logic                       rst_ni,
+  input  logic                       step_valid_i,
+  output logic                       step_ready_o,
+  input  logic [NumLanes*BitsW-1:0]  step_bits_i,
+  input  logic [NumLanes*NbW-1:0]    step_nb_i,
+  input  logic [LaneCntW-1:0]        step_count_i,
+  input  logic [LaneCntW-1:0]        step_lc_i,
+  input  logic                       step_first_i,
+  input  logic                       step_end_i,
+  input  logic                       step_tlast_i,
+  // Window writes: per bank one word at a row (slot = row * Banks + bank, modulo 512).
+  output logic [Banks-1:0]           w_we_o,
+  output logic [Banks*RowW-1:0]      w_row_o,
+  output logic [Banks*32-1:0]        w_data_o,
+  input  logic [SW-1:0]              emitted_i,   // the window's next slot to emit
+  output logic [SW-1:0]              next_o,      // slots taken so far (modulo 1024)
+  // A closed chunk: its end slot, length in words and whether it is the tensor's last.
+  output logic                       chunk_valid_o,
+  input  logic                       chunk_ready_i,
+  output logic [SW-1:0]              chunk_end_o,
+  output logic [WordsW-1:0]          chunk_words_o,
+  output logic                       chunk_tlast_o,
+  output logic                       tensor_done_o  // a tensor's last step is taken
+);
+  localparam int unsigned Q   = QueueWords;
+  localparam int unsigned QW  = $clog2(Q + 1);
+  localparam int unsigned QD  = Q * 32;
+  localparam int unsigned QS  = Q * SW;
+  localparam int unsigned PcW = $clog2(NumLanes + 1);
+
+  // State //
+  logic [NumLanes*QD-1:0] qd_q;     // lane l's queue words, entry 0 in the LSBs
+  logic [NumLanes*QS-1:0] qs_q;     // their slots
+  logic [NumLanes*QW-1:0] nd_q;     // finished entries (the front ones)
+  logic [NumLanes*3-1:0]  no_q;     // open entries after them (0 .. 4)
+  logic [NumLanes*5-1:0]  b_q;      // next bit in the first open entry
+  logic [NumLanes*SW-1:0] lbs_q;    // slot of the word holding the lane's last bit
+  logic [SW-1:0]          next_q;   // slots taken (start of the next step)
+  logic [WordsW-1:0]      ctaken_q; // words taken in this chunk
+  logic                   closing_q, ctlast_q;
+  logic [LaneCntW-1:0]    clc_q;    // L_c of the chunk being closed
+
+  assign next_o = next_q;
+
+  // Step: expiry and takes //
+  logic [SW-1:0]          horizon;
+  logic [NumLanes-1:0]    act, t1, t2;
+  logic [NumLanes*QW-1:0] nd1;
+  logic [NumLanes*3-1:0]  no1;
+  logic [NumLanes*5-1:0]  b1;
+  logic [NumLanes-1:0]    roomy;
+  logic [QW-1:0]          e_c, nd_l;
+  logic [2:0]             no_l;
+  logic [7:0]             fill;
+  logic [SW-1:0]          age;
+  logic                   exp_run;
+
+  assign horizon = next_q + SW'(2 * 32'(step_lc_i));
+
+  always_comb begin
+    act = '0;
+    t1 = '0;
+    t2 = '0;
+    nd1 = nd_q;
+    no1 = no_q;
+    b1 = b_q;
+    roomy = '1;
+    {e_c, nd_l, no_l, fill, age, exp_run} = '0;
+    for (int l = 0; l < NumLanes; l++) begin
+      act[l] = step_valid_i && !closing_q && l < 32'(step_count_i);
+      nd_l = nd_q[l*QW+:QW];
+      no_l = no_q[l*3+:3];
+      // Expiry: the open entries nd .. nd + no - 1 from the front, while expired.
+      e_c = '0;
+      exp_run = 1'b1;
+      for (int i = 0; i < Q; i++) begin
+        age = horizon - qs_q[(l*Q+i)*SW+:SW];
+        if (i >= 32'(nd_l) && i < 32'(nd_l) + 32'(no_l)) begin
+          exp_run = exp_run && age[SW-1];
+          if (exp_run) e_c = e_c + QW'(1);
+        end
+      end
+      if (act[l] && e_c != '0) begin
+        nd1[l*QW+:QW] = nd_l + e_c;
+        no1[l*3+:3]   = no_l - 3'(e_c);
+        b1[l*5+:5]    = '0;
+      end
+      fill = {no1[l*3+:3], 5'd0} - 8'(b1[l*5+:5]);
+      t1[l] = act[l] && fill < 8'(sfp3_pkg::RefillBits);
+      t2[l] = act[l] && fill < 8'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits);
+      roomy[l] = 32'(nd_l) + 32'(no_l) + 32'(t1[l]) + 32'(t2[l]) <= Q;
+    end
+  end
+
+  // Slots: lane l's first take is at start + (takes of lanes 0 .. l-1).
+  logic [NumLanes*PcW-1:0] pc1, pc2;
+  sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc1 (.flags_i(t1), .count_o(pc1));
+  sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc2 (.flags_i(t2), .count_o(pc2));
+  logic [SW-1:0] takes, held_after;
+  assign takes      = SW'(pc1[(NumLanes-1)*PcW+:PcW]) + SW'(pc2[(NumLanes-1)*PcW+:PcW]);
+  assign held_after = next_q + takes - emitted_i;
+
+  logic step_ack;
+  assign step_ready_o = !closing_q && &roomy &&
+                        32'(held_after) <= sfp3_pkg::WindowWords - 1;
+  assign step_ack     = step_valid_i && step_ready_o;
+
+  // Window writes: each lane's front finished entry, one per bank, lowest lane first //
+  logic [NumLanes-1:0]       req, grant;
+  logic [NumLanes*BankW-1:0] bank;
+  always_comb begin
+    for (int l = 0; l < NumLanes; l++) begin
+      req[l] = nd_q[l*QW+:QW] != '0;
+      bank[l*BankW+:BankW] = qs_q[l*QS+:BankW];
+    end
+    for (int l = 0; l < NumLanes; l++) begin
+      grant[l] = req[l];
+      for (int j = 0; j < l; j++) begin
+        if (req[j] && bank[j*BankW+:BankW] == bank[l*BankW+:BankW]) grant[l] = 1'b0;
+      end
+    end
+  end
+  logic [Banks-1:0]      we_d;
+  logic [Banks*RowW-1:0] row_d;
+  logic [Banks*32-1:0]   data_d;
+  always_comb begin
+    we_d = '0;
+    row_d = '0;
+    data_d = '0;
+    for (int k = 0; k < Banks; k++) begin
+      for (int l = 0; l < NumLanes; l++) begin
+        if (grant[l] && 32'(bank[l*BankW+:BankW]) == k) begin
+          we_d[k] = 1'b1;
+          row_d[k*RowW+:RowW] = row_d[k*RowW+:RowW] | qs_q[l*QS+BankW+:RowW];
+          data_d[k*32+:32] = data_d[k*32+:32] | qd_q[l*QD+:32];
+        end
+      end
+    end
+  end
+  // Registered, so the window's flags and banks see no lane logic in front of them.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) w_we_o <= '0;
+    else w_we_o <= we_d;
+  end
+  always_ff @(posedge clk_i) begin
+    w_row_o  <= row_d;
+    w_data_o <= data_d;
+  end
+
+  // Chunk close: keep = next - the smallest distance next - 1 - lbs over the chunk's lanes //
+  logic [SW-1:0] dmin, dl;
+  always_comb begin
+    dmin = '1;
+    dl = '0;
+    for (int l = 0; l < NumLanes; l++) begin
+      dl = next_q - SW'(1) - lbs_q[l*SW+:SW];
+      if (l < 32'(clc_q) && dl < dmin) dmin = dl;
+    end
+  end
+
+  // Next state of the lanes //
+  logic [NumLanes*QD-1:0] qd_d;
+  logic [NumLanes*QS-1:0] qs_d;
+  logic [NumLanes*QW-1:0] nd_d;
+  logic [NumLanes*3-1:0]  no_d;
+  logic [NumLanes*5-1:0]  b_d;
+  logic [NumLanes*SW-1:0] lbs_d;
+  logic [QD-1:0]          qd_l;
+  logic [QS-1:0]          qs_l;
+  logic [QW-1:0]          nd_n, at, kept;
+  logic [2:0]             no_n;
+  logic [6:0]             bsum;     // b + nb <= 31 + 44
+  logic [SW-1:0]          s0;
+  logic [PcW-1:0]         below;
+  logic [QW-1:0]          last_at;
+  always_comb begin
+    qd_d = qd_q;
+    qs_d = qs_q;
+    nd_d = nd_q;
+    no_d = no_q;
+    b_d = b_q;
+    lbs_d = lbs_q;
+    {qd_l, qs_l, nd_n, at, kept, no_n, bsum, s0, below, last_at} = '0;
+    for (int l = 0; l < NumLanes; l++) begin
+      qd_l = qd_q[l*QD+:QD];
+      qs_l = qs_q[l*QS+:QS];
+      nd_n = nd_q[l*QW+:QW];
+      no_n = no_q[l*3+:3];
+      if (closing_q) begin
+        // Finish the open words below keep, drop the others.
+        kept = '0;
+        for (int i = 0; i < Q; i++) begin
+          if (i >= 32'(nd_n) && i < 32'(nd_n) + 32'(no_n) &&
+              SW'(next_q - SW'(1) - qs_l[i*SW+:SW]) >= dmin) begin
+            kept = kept + QW'(1);
+          end
+        end
+        nd_n = nd_n + kept;
+        no_n = '0;
+        b_d[l*5+:5] = '0;
+      end else if (step_ack && act[l]) begin
+        // After the expiry: take, then write the value.
+        nd_n = nd1[l*QW+:QW];
+        no_n = no1[l*3+:3];
+        below = (l == 0) ? '0 : pc1[(l-1)*PcW+:PcW] + pc2[(l-1)*PcW+:PcW];
+        s0 = next_q + SW'(below);
+        at = nd_n + QW'(no_n);
+        if (t1[l]) begin
+          qd_l[32'(at)*32+:32] = '0;
+          qs_l[32'(at)*SW+:SW] = s0;
+        end
+        if (t2[l]) begin
+          qd_l[(32'(at)+1)*32+:32] = '0;
+          qs_l[(32'(at)+1)*SW+:SW] = s0 + SW'(1);
+        end
+        no_n = no_n + 3'(t1[l]) + 3'(t2[l]);
+        qd_l = qd_l | (QD'(step_bits_i[l*BitsW+:BitsW]) <<
+                       (32'(nd_n) * 32 + 32'(b1[l*5+:5])));
+        bsum = 7'(b1[l*5+:5]) + 7'(step_nb_i[l*NbW+:NbW]);
+        last_at = nd_n + QW'((bsum - 7'd1) >> 5);
+        lbs_d[l*SW+:SW] = qs_l[32'(last_at)*SW+:SW];
+        nd_n = nd_n + QW'(bsum >> 5);
+        no_n = no_n - 3'(bsum >> 5);
+        b_d[l*5+:5] = bsum[4:0];
+      end else if (act[l]) begin
+        // The step waits: its expiry alone.
+        nd_n = nd1[l*QW+:QW];
+        no_n = no1[l*3+:3];
+        b_d[l*5+:5] = b1[l*5+:5];
+      end
+      // The front entry leaves for the window.
+      if (grant[l]) begin
+        qd_l = qd_l >> 32;
+        qs_l = qs_l >> SW;
+        nd_n = nd_n - QW'(1);
+      end
+      qd_d[l*QD+:QD] = qd_l;
+      qs_d[l*QS+:QS] = qs_l;
+      nd_d[l*QW+:QW] = nd_n;
+      no_d[l*3+:3] = no_n;
+    end
+  end
+
+  assign chunk_valid_o = closing_q;
+  assign chunk_end_o   = next_q - dmin;
+  assign chunk_words_o = ctaken_q - WordsW'(dmin);
+  assign chunk_tlast_o = ctlast_q;
+  assign tensor_done_o = step_ack && step_end_i && step_tlast_i;
+
+  logic close_ack;
+  assign close_ack = closing_q && chunk_ready_i;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      nd_q      <= '0;
+      no_q      <= '0;
+      b_q       <= '0;
+      next_q    <= '0;
+      ctaken_q  <= '0;
+      closing_q <= 1'b0;
+      ctlast_q  <= 1'b0;
+      clc_q     <= '0;
+    end else begin
+      // A closing chunk holds its lanes until chunk_o takes it.
+      if (!closing_q || close_ack) begin
+        nd_q <= nd_d;
+        no_q <= no_d;
+        b_q  <= b_d;
+      end else begin
+        for (int l = 0; l < NumLanes; l++) begin
+          nd_q[l*QW+:QW] <= grant[l] ? nd_q[l*QW+:QW] - QW'(1) : nd_q[l*QW+:QW];
+        end
+      end
+      if (step_ack) begin
+        next_q   <= next_q + takes;
+        ctaken_q <= (step_first_i ? '0 : ctaken_q) + WordsW'(takes);
+        if (step_end_i) begin
+          closing_q <= 1'b1;
+          ctlast_q  <= step_tlast_i;
+          clc_q     <= step_lc_i;
+        end
+      end else if (close_ack) begin
+        next_q    <= next_q - dmin;
+        closing_q <= 1'b0;
+      end
+    end
+  end
+  // Payload: the queues (a closing chunk shifts only the entries that leave).
+  always_ff @(posedge clk_i) begin
+    if (!closing_q || close_ack) begin
+      qd_q  <= qd_d;
+      qs_q  <= qs_d;
+      lbs_q <= lbs_d;
+    end else begin
+      for (int l = 0; l < NumLanes; l++) begin
+        if (grant[l]) begin
+          qd_q[l*QD+:QD] <= qd_q[l*QD+:QD] >> 32;
+          qs_q[l*QS+:QS] <= qs_q[l*QS+:QS] >> SW;
+        end
+      end
+    end
+  end
+
+  `SFP_ASSERT_INIT(ParamLanes_A, NumLanes >= 4 && NumLanes <= 32)
+  `SFP_ASSERT_INIT(ParamBanks_A, (Banks & (Banks - 1)) == 0 && Banks <= sfp3_pkg::WindowWords &&
+                                 Banks >= 2)
+  `SFP_ASSERT_INIT(ParamQueue_A, QueueWords >= 6 && QueueWords <= 7)
+  `SFP_ASSERT_INIT(Layout_A, sfp3_pkg::v3_layout_ok())
+  // Spec invariants: at most four open words, the window within V3WindowWords - 1.
+  for (genvar l = 0; l < NumLanes; l++) begin : gen_lane_a
+    `SFP_ASSERT(OpenWords_A, no_q[l*3+:3] <= 3'd4)
+    `SFP_ASSERT(QueueRoom_A, 32'(nd_q[l*QW+:QW]) + 32'(no_q[l*3+:3]) <= Q)
+  end
+  `SFP_ASSERT(Window_A, 32'(SW'(next_q - emitted_i)) <= sfp3_pkg::WindowWords - 1)
+  `SFP_ASSUME_STABLE(StepStable_M, step_valid_i, step_ready_o,
+                     {step_bits_i, step_nb_i, step_count_i, step_lc_i, step_first_i, step_end_i,
+                      step_tlast_i})
+  `SFP_ASSERT_STABLE(ChunkStable_A, chunk_valid_o, chunk_ready_i,
+                     {chunk_end_o, chunk_words_o, chunk_tlast_o})
+endmodule

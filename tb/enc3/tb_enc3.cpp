@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sfp3_encoder against the golden model (encode_chunk_v3, format version 3): every word in slot
+// order and every chunk index entry (N, CRC-32C), for every set of rtl/param_sets_v3.txt, under
+// random input gaps and output backpressure, with the window's held count checked every cycle.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdio>
+
+#include "enc3_bench.hpp"
+#include "enc3_duts.hpp"
+#include "seed.hpp"
+#include "stimulus.hpp"
+#include "v2.hpp"
+
+using namespace sfp;
+using namespace sfp::tb;
+
+namespace {
+
+template <class Dut>
+std::string name_of(const std::string& what) {
+  return std::string(Enc3Info<Dut>::kName) + "_" + what;
+}
+
+// Values per test case: a few chunks, at most ~64k values (the v16 model is the slowest).
+template <class Dut>
+size_t budget() {
+  return std::min<size_t>(65536, std::max<size_t>(12000, 4 * enc3_params<Dut>().chunk)) *
+         test_scale();
+}
+
+// A tensor whose lane 0 is all +0 beside lanes of lossless uniform bits: lane 0 takes a word
+// every 32 or more values while the others take about one a value, so with eight lanes or more
+// its open words expire and the window holds nearly V3WindowWords - 1 words.
+std::vector<uint32_t> expiry_tensor(std::mt19937_64& rng, const Config& p, size_t chunks) {
+  std::vector<uint32_t> v(chunks * p.chunk);
+  for (size_t i = 0; i < v.size(); ++i) {
+    v[i] = i % p.group == 0 ? 0u : static_cast<uint32_t>(rng());
+  }
+  return v;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("v3 encoder matches the model on random tensors under backpressure",
+                   "[sim][enc3]", SFP_TB_ENC3) {
+  const double in_p = GENERATE(1.0, 0.5);
+  const ReadyPattern out =
+      GENERATE(ReadyPattern::always(), ReadyPattern::random(0.5), ReadyPattern::long_stall());
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc3Info<TestType>::kName << ", input valid p " << in_p << ", ready "
+              << out.name() << ", seed " << seed);
+  Enc3Bench<TestType> bench(seed, name_of<TestType>("random"), in_p, out,
+                            ReadyPattern::random(0.7));
+  for (const TensorCase& t :
+       random_tensors2(bench.rng(), bench.params(), budget<TestType>(), budget<TestType>() / 3)) {
+    bench.add_tensor(t.config, t.values, t.what);
+  }
+  bench.run();
+  CHECK(bench.words_checked() > 0);
+}
+
+TEMPLATE_TEST_CASE("v3 encoder matches the model on every kind and every m and rounding",
+                   "[sim][enc3]", SFP_TB_ENC3) {
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc3Info<TestType>::kName << ", seed " << seed);
+  Enc3Bench<TestType> bench(seed, name_of<TestType>("corners"), 0.9, ReadyPattern::random(0.8),
+                            ReadyPattern::always());
+  auto& rng = bench.rng();
+  const Config& p = bench.params();
+  const size_t cap = std::min<size_t>(p.chunk, 4096);
+  for (Fp fp : {Fp::kFp32, Fp::kBf16}) {
+    const unsigned man = fp_format(fp).man_bits;
+    for (unsigned m = 0; m <= man; ++m) {
+      for (Rounding r : {Rounding::kTruncate, Rounding::kNearestEven}) {
+        Config c = Config::lossless(fp, 3);
+        c.man_bits = m;
+        c.rounding = r;
+        const DataKind k = kDataKinds[(m * 2 + (r == Rounding::kNearestEven)) % kNumDataKinds];
+        bench.add_tensor(c, make_values(rng, fp, 1 + rng() % (80 * p.group), k), kind_name(k));
+      }
+    }
+    Config c = Config::lossless(fp, 3);
+    // Every kind at m = 0 and m = M: a short tensor (L_c < L) and, for the small sets, a chunk
+    // and a short last chunk.
+    for (DataKind k : kDataKinds) {
+      for (unsigned m : {0u, man}) {
+        c.man_bits = m;
+        const size_t n = p.chunk <= 1024 ? p.chunk + 1 + rng() % (64 * p.group)
+                                         : 1 + rng() % cap;
+        bench.add_tensor(c, make_values(rng, fp, n, k), kind_name(k));
+      }
+    }
+    // All zeros, one value, lengths around the lane-count thresholds (64 values a lane).
+    c.man_bits = man;
+    bench.add_tensor(c, std::vector<uint32_t>(std::min<size_t>(p.chunk + p.group + 1, 3 * cap), 0u),
+                     "zeros");
+    bench.add_tensor(c, std::vector<uint32_t>(1, 0u), "one zero");
+    bench.add_tensor(c, make_values(rng, fp, 1, DataKind::kRandom), "one value");
+    for (size_t n : {p.group - 1, p.group, p.group + 1, 64 * p.group - 1, 64 * p.group,
+                     64 * p.group + 1, 128 * p.group + 3}) {
+      bench.add_tensor(c, make_values(rng, fp, std::min<size_t>(n, 2 * p.chunk), DataKind::kRandom),
+                       "length " + std::to_string(n));
+    }
+  }
+  bench.run();
+}
+
+TEMPLATE_TEST_CASE("v3 encoder lets words expire with the window near full", "[sim][enc3]",
+                   SFP_TB_ENC3) {
+  const ReadyPattern out = GENERATE(ReadyPattern::always(), ReadyPattern::random(0.5));
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc3Info<TestType>::kName << ", ready " << out.name() << ", seed " << seed);
+  Enc3Bench<TestType> bench(seed, name_of<TestType>("expiry"), 1.0, out, ReadyPattern::random(0.7));
+  const Config& p = bench.params();
+  const size_t chunks = std::max<size_t>(1, 8192 / p.chunk);
+  for (Fp fp : {Fp::kFp32, Fp::kBf16}) {
+    Config c = Config::lossless(fp, 3);
+    std::vector<uint32_t> v = expiry_tensor(bench.rng(), p, chunks);
+    if (fp == Fp::kBf16) {
+      for (auto& x : v) x &= 0xFFFFu;
+    }
+    bench.add_tensor(c, v, "lane 0 zero");
+  }
+  bench.run();
+  INFO("model: held " << bench.model_held() << ", expired " << bench.model_expired()
+                      << "; RTL held " << bench.rtl_held());
+  if (p.group >= 8) {
+    // The case does what it is for: words expire and the window comes near its bound.
+    CHECK(bench.model_expired() > 0);
+    CHECK(bench.model_held() >= 400);
+    CHECK(bench.rtl_held() >= bench.model_held());
+  }
+  std::printf("%s expiry (%s): model held %llu, expired %llu; RTL held at most %u\n",
+              Enc3Info<TestType>::kName, out.name().c_str(),
+              static_cast<unsigned long long>(bench.model_held()),
+              static_cast<unsigned long long>(bench.model_expired()), bench.rtl_held());
+}
+
+TEMPLATE_TEST_CASE("v3 encoder takes one value per lane per cycle on realistic data",
+                   "[sim][enc3]", SFP_TB_ENC3) {
+  const uint64_t seed = test_seed();
+  const Config& p0 = enc3_params<TestType>();
+  struct Case {
+    Fp fp;
+    unsigned m;
+    Mix mix;
+    const char* what;
+  };
+  const Case cases[] = {{Fp::kFp32, 23, Mix::kStructured, "FP32 lossless, structured"},
+                        {Fp::kFp32, 23, Mix::kEveryClass, "FP32 lossless, every class"},
+                        {Fp::kFp32, 7, Mix::kStructured, "FP32 m=7, structured"},
+                        {Fp::kBf16, 7, Mix::kStructured, "BF16 lossless, structured"},
+                        {Fp::kBf16, 3, Mix::kEveryClass, "BF16 m=3, every class"}};
+  for (const Case& k : cases) {
+    INFO("dut " << Enc3Info<TestType>::kName << ", " << k.what << ", seed " << seed);
+    Enc3Bench<TestType> bench(seed, name_of<TestType>("rate"), 1.0, ReadyPattern::always(),
+                              ReadyPattern::always());
+    Config c = Config::lossless(k.fp, 3);
+    c.man_bits = k.m;
+    const size_t n = std::max<size_t>(4 * p0.chunk, 16384);
+    bench.add_tensor(c, random_values(bench.rng(), k.fp, std::min<size_t>(n, 65536), k.mix),
+                     k.what);
+    bench.run();
+    const double cycles = static_cast<double>(bench.last_in_cycle() - bench.first_in_cycle() + 1);
+    const double beats = static_cast<double>((bench.values() + p0.group - 1) / p0.group);
+    const double rate = beats / cycles;
+    std::printf("%s rate, %s: %.4f values per lane per cycle (%llu values, %.0f cycles)\n",
+                Enc3Info<TestType>::kName, k.what, rate,
+                static_cast<unsigned long long>(bench.values()), cycles);
+    CHECK(rate >= 0.9);
+  }
+}
