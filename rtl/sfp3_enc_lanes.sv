@@ -21,7 +21,8 @@
 // lane's last bit (the lanes' last-bit slots, compared as distances below next); the open words
 // below keep are finished, those from keep on are dropped (they hold no lane bit), next moves
 // back to keep, and the chunk's end slot, length N and tensor flag go to chunk_o.
-// Paths: step_ready_o <- emitted_i, chunk_ready_i (combinational); w_* from registers.
+// Paths: step_ready_o <- emitted_i and the step's payload (count, L_c; not step_valid_i);
+//        tensor_done_o <- step_valid_i; w_*, chunk_* and next_o from registers.
 `include "sfp_assert.svh"
 
 module sfp3_enc_lanes #(
@@ -107,7 +108,7 @@ module sfp3_enc_lanes #(
     roomy = '1;
     {e_c, nd_l, no_l, fill, age, exp_run} = '0;
     for (int l = 0; l < NumLanes; l++) begin
-      act[l] = step_valid_i && !closing_q && l < 32'(step_count_i);
+      act[l] = !closing_q && l < 32'(step_count_i);  // payload only: no ready <- valid path
       nd_l = nd_q[l*QW+:QW];
       no_l = no_q[l*3+:3];
       // Expiry: the open entries nd .. nd + no - 1 from the front, while expired.
@@ -262,7 +263,7 @@ module sfp3_enc_lanes #(
         nd_n = nd_n + QW'(bsum >> 5);
         no_n = no_n - 3'(bsum >> 5);
         b_d[l*5+:5] = bsum[4:0];
-      end else if (act[l]) begin
+      end else if (step_valid_i && act[l]) begin
         // The step waits: its expiry alone.
         nd_n = nd1[l*QW+:QW];
         no_n = no1[l*3+:3];
