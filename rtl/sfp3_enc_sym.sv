@@ -13,8 +13,8 @@
 // is at the input or in stage a and in the cycle before (TensorHeld_A). Stage b places the ESC
 // field and the entry behind the codeword.
 // Two pipeline stages (two cycles of latency, one beat per cycle).
-// bad_o: a value of the step needs a symbol its lane's code lacks (a table the encoder's own
-// table rule never builds; asserted in the top).
+// bad_o: a value of the step needs a symbol its lane's code lacks, or its sign does not fit the
+// table's sign field (tables the encoder's own table rule never builds; asserted in the top).
 // Paths: in_ready_o <- out_ready_i (through both plain stage registers).
 `include "sfp_assert.svh"
 
@@ -108,6 +108,7 @@ module sfp3_enc_sym #(
   logic [NumLanes*EW-1:0]       a_escf;   // the ESC field
   logic [NumLanes-1:0]          a_act;    // lane within the count
   logic [NumLanes-1:0]          a_ent;    // lane has an entry
+  logic [NumLanes-1:0]          a_sbad;   // its sign does not fit the table's sign field
   logic [NumLanes*PE-1:0]       a_pentry; // the entry (used when a_ent)
 
   // Working variables of the lane loop (plain, not per lane: assigned before use).
@@ -130,6 +131,7 @@ module sfp3_enc_sym #(
     a_escf = '0;
     a_act = '0;
     a_ent = '0;
+    a_sbad = '0;
     a_pentry = '0;
     {v, pv, e, borrow, dlo, grp, man, ctx, k, is_zero, is_rep, dist_ok, hit0, hit1} = '0;
     {doh, ld0, ld1, cd0, cd1, pentry} = '0;
@@ -190,6 +192,7 @@ module sfp3_enc_sym #(
       a_escf[l*EW+:EW] = m0 ? {man[22], e} : {1'b0, e};
       // D_d and ESC (the symbols from ESC on) have an entry: not ZERO, not REP.
       a_ent[l] = a_act[l] && !is_zero && !is_rep;
+      a_sbad[l] = a_ent[l] && !s_bits && (v[31] != (tab_i.sign == sfp2_pkg::SignNeg));
       // Entry: sign in the LSB (when mixed), then the top m mantissa bits.
       pentry = 24'({man >> (5'd23 - cfg_i.man_bits), v[31] & s_bits}) >> !s_bits;
       a_pentry[l*PE+:PE] = pentry;
@@ -210,24 +213,24 @@ module sfp3_enc_sym #(
   assign in_ack = in_valid_i && in_ready_o;
 
   // Stage a register //
-  localparam int unsigned AW = NumLanes * (MB + LB + 1 + EW + 1 + 1 + PE) + 2 * LaneCntW + 3;
+  localparam int unsigned AW = NumLanes * (MB + LB + 1 + EW + 1 + 1 + 1 + PE) + 2 * LaneCntW + 3;
   logic [AW-1:0] a_in, a_out;
   logic          a_valid, a_ready;
   logic [NumLanes*MB-1:0] b_cw;
   logic [NumLanes*LB-1:0] b_len;
-  logic [NumLanes-1:0]    b_esc, b_act, b_ent;
+  logic [NumLanes-1:0]    b_esc, b_act, b_ent, b_sbad;
   logic [NumLanes*EW-1:0] b_escf;
   logic [NumLanes*PE-1:0] b_pentry;
   logic [LaneCntW-1:0]    b_count, b_lc;
   logic                   b_first, b_end, b_tlast;
-  assign a_in = {a_cw, a_len, a_esc, a_escf, a_act, a_ent, a_pentry, in_count_i, in_lc_i,
+  assign a_in = {a_cw, a_len, a_esc, a_escf, a_act, a_ent, a_sbad, a_pentry, in_count_i, in_lc_i,
                  in_first_i, in_end_i, in_tlast_i};
   sfp_stage #(.Width(AW), .Spill(0)) u_a (
     .clk_i, .rst_ni,
     .in_valid_i, .in_ready_o, .in_data_i(a_in),
     .out_valid_o(a_valid), .out_ready_i(a_ready), .out_data_o(a_out)
   );
-  assign {b_cw, b_len, b_esc, b_escf, b_act, b_ent, b_pentry, b_count, b_lc, b_first, b_end,
+  assign {b_cw, b_len, b_esc, b_escf, b_act, b_ent, b_sbad, b_pentry, b_count, b_lc, b_first, b_end,
           b_tlast} = a_out;
 
   // Stage b: lane bits //
@@ -254,7 +257,7 @@ module sfp3_enc_sym #(
       if (b_act[l]) begin
         bits[l*BitsW+:BitsW] = lb;
         nb[l*NbW+:NbW] = hl + (b_ent[l] ? NbW'(pw) : '0);
-        bad = bad || len == '0;
+        bad = bad || len == '0 || b_sbad[l];
       end
     end
   end
