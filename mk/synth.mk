@@ -12,9 +12,11 @@
 #   make gate            simulates the generic gate netlists of GATE_SETS against the golden
 #                        model (ctest -L gate) under the RTL benches' own test cases (tb/gate2/)
 # Variables:
-#   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt) or aliases: default (v16, the
-#                        format's default set: about 13 minutes for both tops on two cores, up
-#                        to 8 GB of memory per top), shipped, all; v4 takes about 3 minutes
+#   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt for the v2 tops; v3-<name> for the
+#                        sets of rtl/param_sets_v3.txt, the v3 tops) or aliases: default (v16
+#                        of v2, the format's default set: about 13 minutes for both tops on two
+#                        cores, up to 8 GB of memory per top), shipped, all; v4 takes about 3
+#                        minutes; v3-v4 took 39 minutes for the encoder on a loaded machine
 #   LIBERTY=<lib[.gz]>   Liberty library (default synth/pdk/sky130hd_tt.lib.gz; `none`: the
 #                        generic estimate); a copy without the lpflow cells goes to
 #                        $(BUILD)/synth/lib/

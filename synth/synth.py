@@ -26,12 +26,16 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The RTL families: the parameter-set files that list their sets, their tops (encoder first)
-# and the parameters every set of the family gives.
+# The RTL families: the parameter-set files that list their sets, their tops (encoder first),
+# the parameters every set of the family gives, and the prefix of the family's set names here
+# (the files name the sets alike: v2's v16 is `v16`, v3's is `v3-v16`).
 FAMILIES = {
     "v2": {"files": (("rtl/param_sets_v2.txt", "shipped"),),
            "tops": ("sfp2_encoder", "sfp2_decoder"),
-           "params": ("NumLanes", "ChunkValues", "BeatWords")},
+           "params": ("NumLanes", "ChunkValues", "BeatWords"), "prefix": ""},
+    "v3": {"files": (("rtl/param_sets_v3.txt", "shipped"),),
+           "tops": ("sfp3_encoder", "sfp3_decoder"),
+           "params": ("NumLanes", "ChunkValues", "BeatWords"), "prefix": "v3-"},
 }
 TOPS = tuple(t for f in FAMILIES.values() for t in f["tops"])
 # Modules synthesis keeps as black boxes (memories a chip builds from SRAM macros); their bits
@@ -40,7 +44,8 @@ BLACKBOXES = ("sfp_ram",)
 GE_UM2 = 3.7536  # area of sky130_fd_sc_hd__nand2_1
 # EBPC in this same flow (docs/architecture.md): kGE for 1 byte/cycle and fmax in MHz.
 EBPC_ENC, EBPC_DEC = (3.76, 118.0), (4.02, 84.0)
-EBPC = {"sfp2_encoder": EBPC_ENC, "sfp2_decoder": EBPC_DEC}
+EBPC = {"sfp2_encoder": EBPC_ENC, "sfp2_decoder": EBPC_DEC,
+        "sfp3_encoder": EBPC_ENC, "sfp3_decoder": EBPC_DEC}
 FMAX_TARGET_MHZ = 200.0
 # Memory area. sfp_ram is a simple dual-port RAM (a write and a read in the same cycle), built
 # either from OpenRAM sky130 macros with a read-write and a read port, tiled over width and depth,
@@ -133,11 +138,12 @@ def read_sets():
                     missing = [k for k in spec["params"] if k not in kv]
                     if missing:
                         die(f"{rel}: set '{fields[0]}' lacks {' '.join(missing)}")
-                    if fields[0] in sets:
+                    name = spec["prefix"] + fields[0]
+                    if name in sets:
                         die(f"{rel}: set name '{fields[0]}' is used twice")
                     p = {k: int(kv[k]) for k in spec["params"]}
-                    sets[fields[0]] = {"name": fields[0], "kind": kind, "family": fam,
-                                       "tops": spec["tops"], "params": p}
+                    sets[name] = {"name": name, "kind": kind, "family": fam,
+                                  "tops": spec["tops"], "params": p}
     return sets
 
 
