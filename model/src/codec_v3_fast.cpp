@@ -14,11 +14,13 @@
 // (held in a scratch array in slot order), counts symbols for the bit accounting, and takes the
 // CRC once at the end; a table that cannot code a value sends the chunk to the reference.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <vector>
 
 #include "codec_v2.hpp"
+#include "codec_v3_fast.hpp"
 #include "sfp/codec.hpp"
 #include "sfp/quantize.hpp"
 
@@ -44,109 +46,7 @@ static_assert(kRefill == 44 && kUnit == 32,
               "the branch-free refill takes (fill < 44) + (fill < 12)");
 static_assert(kMaxChunkLog2 < 24, "kMaxFastValues");
 
-// The configuration and table, as both directions use them.
-struct Shape {
-  Shape(const Config& c, const CodeTable& t) {
-    const FpFormat f = fp_format(c.fp);
-    m = c.man_bits;
-    man_bits = f.man_bits;
-    drop = f.man_bits - m;
-    s_bits = t.sign == SignMode::kMixed ? 1 : 0;
-    fixed_sign = t.sign == SignMode::kNegative ? 1 : 0;
-    entry = s_bits + m;
-    top = f.width() - 1;
-    exp_max = f.exp_max();
-    esc_bits = kEscExpBits + (m == 0 ? 1 : 0);
-    for (unsigned k = 0; k < 2; ++k) {
-      const uint8_t* len = t.code(k == 1);
-      for (unsigned e = 0; e < 256; ++e) {
-        const bool dist =
-            e != exp_max && e <= t.base && t.base - e < t.dist && len[kSymDist0 + t.base - e];
-        exp_sym[k][e] = static_cast<uint8_t>(dist ? kSymDist0 + t.base - e : kSymEsc);
-      }
-    }
-  }
-  unsigned m, man_bits, drop, s_bits, fixed_sign, entry, top, exp_max, esc_bits;
-  uint8_t exp_sym[2][256];
-};
-
-// ---- Decoder tables --------------------------------------------------------------------------
-
-// A lookup entry: total lane bits (0: no codeword, or a distance beyond base), where the entry
-// starts, the codeword length, the symbol, and flags.
-enum : uint32_t {
-  kTotalMask = 63,
-  kEoffShift = 6,
-  kLenShift = 12,
-  kSymShift = 16,
-  kRepBit = 24,      // REP
-  kZeroBit = 25,     // ZERO
-  kEscBit = 26,      // ESC
-  kCodedRepBit = 27  // a distance or ESC in a code where REP has a codeword: must not repeat
-};
-
-struct DecodeSym {
-  uint32_t head = 0;   // sign and exponent of a distance (sign only for ESC)
-  uint32_t emask = 0;  // the entry's bits (0 for ZERO and REP)
-  uint32_t xmask = 0;  // ESC: the escaped exponent (and quiet bit)
-  uint32_t pad = 0;
-};
-
-// Code k's lookup at lut[k << kLutBits], indexed by the lane's next kLutBits bits; code k's
-// exponents with a distance codeword at has_dist[k << 8].
-struct DecodeTables {
-  DecodeTables(const Config& c, const CodeTable& t) : shape(c, t) {
-    const Shape& s = shape;
-    for (unsigned sym = 0; sym < kMaxSymbols; ++sym) {
-      DecodeSym& d = sym_info[sym];
-      if (sym >= kSymEsc) d.emask = static_cast<uint32_t>((uint64_t{1} << s.entry) - 1);
-      if (sym == kSymEsc) {
-        d.head = s.fixed_sign << s.top;
-        d.xmask = (1u << s.esc_bits) - 1;
-      } else if (sym >= kSymDist0 && sym - kSymDist0 <= t.base) {
-        d.head = (s.fixed_sign << s.top) | ((t.base - (sym - kSymDist0)) << s.man_bits);
-      }
-    }
-    for (unsigned k = 0; k < 2; ++k) {
-      const detail::Canonical canon(t, k == 1, c.man_bits);
-      const uint8_t* len = t.code(k == 1);
-      uint32_t* out = lut + (k << kLutBits);
-      const uint32_t rep_has = len[kSymRep] ? 1u : 0u;
-      for (uint32_t i = 0; i < (1u << kLutBits); ++i) {
-        const uint16_t e = canon.lut[i];
-        const unsigned l = e >> 8, sym = e & 0xFFu;
-        // No codeword, or a distance beyond the base or to exponent exp_max (always escaped):
-        // the reference's bad_code and exp_range.
-        const bool far = sym >= kSymDist0 &&
-                         (sym - kSymDist0 > t.base || t.base - (sym - kSymDist0) == s.exp_max);
-        if (!l || far) {
-          out[i] = 0;
-          continue;
-        }
-        unsigned eoff = l, total = l;
-        uint32_t flags = 0;
-        if (sym == kSymZero) flags |= 1u << kZeroBit;
-        if (sym == kSymRep) flags |= 1u << kRepBit;
-        if (sym == kSymEsc) {
-          flags |= 1u << kEscBit;
-          eoff += s.esc_bits;
-        }
-        if (sym >= kSymEsc) {
-          flags |= rep_has << kCodedRepBit;
-          total = eoff + s.entry;
-        }
-        out[i] = total | (eoff << kEoffShift) | (l << kLenShift) | (sym << kSymShift) | flags;
-      }
-      for (unsigned e = 0; e < 256; ++e) has_dist[(k << 8) + e] = s.exp_sym[k][e] != kSymEsc;
-    }
-  }
-  Shape shape;
-  DecodeSym sym_info[kMaxSymbols];
-  uint32_t lut[2u << kLutBits];
-  uint8_t has_dist[2 * 256];
-};
-
-// The tables of the last (configuration, table) a thread decoded with: the chunks of a tensor
+// The tables of the last (configuration, table) a thread coded with: the chunks of a tensor
 // share them.
 template <class Tables>
 const Tables& cached_tables(const Config& c, const CodeTable& t) {
@@ -166,64 +66,171 @@ const Tables& cached_tables(const Config& c, const CodeTable& t) {
   return *cache.tables;
 }
 
-// A lane's buffer: bits lo, then hi (oldest in bit 0 of lo), fill bits in all.
-struct DecodeLane {
-  uint64_t lo, hi;
-  uint32_t fill, taken;
-  uint32_t ctx;          // 1: the lane's previous symbol was ZERO (or none) and the table has two
-  uint32_t first_past;   // the lane's first word taken past the stream's end
-  uint32_t slot[kRing];  // slot of word k at slot[k % kRing]
-};
+std::atomic<bool> g_simd{true};
 
-// The slot of the lane's oldest word not wholly read, or kNone.
-inline uint32_t oldest_open(const DecodeLane& ln) {
-  if (!ln.fill) return kNone;
-  return ln.slot[(ln.taken - (ln.fill + kUnit - 1) / kUnit) % kRing];
+bool use_avx2() { return g_simd.load(std::memory_order_relaxed) && detail::have_avx2(); }
+
+// ---- Decoder ---------------------------------------------------------------------------------
+
+using detail::DecodeState;
+using detail::DecodeTables;
+
+// Slots of lane l's newest `want` (at most kPending) words taken before step r, newest first,
+// from the history (st.first[r * lanes] must hold the next slot); returns how many there are.
+unsigned recent_slots(const DecodeState& st, uint32_t lanes, uint32_t l, uint32_t r,
+                      unsigned want, uint32_t* slots) {
+  unsigned got = 0;
+  for (uint32_t s = r; s-- > 0 && got < want;) {
+    const size_t i = size_t{s} * lanes + l;
+    const uint32_t f = st.first[i], took = st.first[i + 1] - f;
+    for (uint32_t k = took; k-- > 0 && got < want;) slots[got++] = f + k;
+  }
+  return got;
 }
 
-// Drops t (< 64) bits.
-inline void drop_bits(DecodeLane& ln, unsigned t) {
-  ln.lo = (ln.lo >> t) | ((ln.hi << 1) << (63 - t));
-  ln.hi >>= t;
-  ln.fill -= t;
+// Drops t (< 64) bits of lane l.
+inline void drop_bits(DecodeState& st, unsigned l, unsigned t) {
+  st.lo[l] = (st.lo[l] >> t) | ((st.hi[l] << 1) << (63 - t));
+  st.hi[l] >>= t;
+  st.fill[l] -= t;
 }
+
+// Expiry at step r (Spec: "Version 3 refill rule"): lane l's newest word among its last kPending
+// whose slot is V3WindowWords or more below the horizon is closed; its skipped bits must be zero.
+void expire(DecodeState& st, uint32_t lanes, uint32_t l, uint32_t r, uint32_t horizon) {
+  uint32_t slots[kPending];
+  const unsigned got = recent_slots(st, lanes, l, r, kPending, slots);
+  for (unsigned i = 0; i < got; ++i) {
+    if (slots[i] + kWindow > horizon) continue;
+    const uint32_t k = st.taken[l] - 1 - i;
+    const uint32_t pos = st.taken[l] * kUnit - st.fill[l], end = (k + 1) * kUnit;
+    unsigned skip = pos < end ? end - pos : 0;
+    while (skip) {
+      const unsigned t = std::min(skip, 32u);
+      if (st.lo[l] & ((uint64_t{1} << t) - 1)) st.bad = 1;
+      drop_bits(st, l, t);
+      skip -= t;
+    }
+    return;
+  }
+}
+
+}  // namespace
+
+namespace detail {
+
+FastShape::FastShape(const Config& c, const CodeTable& t) {
+  const FpFormat f = fp_format(c.fp);
+  m = c.man_bits;
+  man_bits = f.man_bits;
+  drop = f.man_bits - m;
+  s_bits = t.sign == SignMode::kMixed ? 1 : 0;
+  fixed_sign = t.sign == SignMode::kNegative ? 1 : 0;
+  entry = s_bits + m;
+  top = f.width() - 1;
+  exp_max = f.exp_max();
+  esc_bits = kEscExpBits + (m == 0 ? 1 : 0);
+  for (unsigned k = 0; k < 2; ++k) {
+    const uint8_t* len = t.code(k == 1);
+    for (unsigned e = 0; e < 256; ++e) {
+      const bool dist =
+          e != exp_max && e <= t.base && t.base - e < t.dist && len[kSymDist0 + t.base - e];
+      exp_sym[k][e] = static_cast<uint8_t>(dist ? kSymDist0 + t.base - e : kSymEsc);
+    }
+  }
+}
+
+DecodeTables::DecodeTables(const Config& c, const CodeTable& t) : shape(c, t) {
+  const FastShape& s = shape;
+  for (unsigned k = 0; k < 2; ++k) {
+    const Canonical canon(t, k == 1, c.man_bits);
+    const uint8_t* len = t.code(k == 1);
+    uint32_t* out = lut + (k << kMaxCodeBits);
+    const uint32_t rep_has = len[kSymRep] ? 1u : 0u;
+    for (uint32_t i = 0; i < (1u << kMaxCodeBits); ++i) {
+      const uint16_t e = canon.lut[i];
+      const unsigned l = e >> 8, sym = e & 0xFFu;
+      // No codeword, or a distance beyond the base or to exponent exp_max (always escaped):
+      // the reference's bad_code and exp_range.
+      const bool far = sym >= kSymDist0 &&
+                       (sym - kSymDist0 > t.base || t.base - (sym - kSymDist0) == s.exp_max);
+      if (!l || far) {
+        out[i] = 0;
+        continue;
+      }
+      uint32_t total = l, flags = 0, exp = 0;
+      if (sym == kSymZero) flags |= 1u << kLutZeroBit;
+      if (sym == kSymRep) flags |= 1u << kLutRepBit;
+      if (sym == kSymEsc) {
+        flags |= 1u << kLutEscBit;
+        total += s.esc_bits;
+      }
+      if (sym >= kSymDist0) exp = t.base - (sym - kSymDist0);
+      if (sym >= kSymEsc) {
+        flags |= (rep_has << kLutCodedRepBit) | (1u << kLutCodedBit);
+        total += s.entry;
+      }
+      out[i] = total | (l << kLutLenShift) | (exp << kLutExpShift) | flags;
+    }
+    for (unsigned e = 0; e < 256; ++e) has_dist[(k << 8) + e] = s.exp_sym[k][e] != kSymEsc;
+  }
+}
+
+uint32_t lowest_open_slot(const DecodeState& st, uint32_t lanes, uint32_t r) {
+  uint32_t low = st.next;
+  for (uint32_t l = 0; l < lanes; ++l) {
+    if (!st.fill[l]) continue;
+    uint32_t slots[kPending];
+    const unsigned open = (st.fill[l] + kUnit - 1) / kUnit;
+    if (recent_slots(st, lanes, l, r, open, slots) == open) low = std::min(low, slots[open - 1]);
+  }
+  return low;
+}
+
+bool set_v3_fast_simd(bool on) { return g_simd.exchange(on); }
+
+}  // namespace detail
+
+namespace {
 
 // Decodes chunk values into out; true if the chunk raised no error (false: some error, which
 // the reference names).
 template <Fp kFp, bool kMixedSign, bool kM0>
 bool decode_fast(const DecodeTables& tb, uint32_t n, uint32_t lanes, bool two, const uint8_t* data,
-                 uint32_t units, uint32_t* out) {
+                 uint32_t units, uint32_t* out, DecodeState& st) {
   constexpr unsigned kManBits = fp_format(kFp).man_bits, kTop = fp_format(kFp).width() - 1;
   constexpr uint32_t kExpMax = fp_format(kFp).exp_max();
-  const Shape& sh = tb.shape;
+  const detail::FastShape& sh = tb.shape;
   const unsigned drop = sh.drop;
   const uint32_t zero_ctx = two ? 1 : 0;
-  DecodeLane lane[kMaxLanes];
+  const uint32_t fixed = sh.fixed_sign << kTop;
+  const uint32_t emask_all = static_cast<uint32_t>((uint64_t{1} << sh.entry) - 1);
+  const uint32_t xmask_all = (1u << sh.esc_bits) - 1;
   for (unsigned l = 0; l < lanes; ++l) {
-    lane[l].lo = lane[l].hi = 0;
-    lane[l].fill = 0;
-    lane[l].taken = 0;
-    lane[l].ctx = zero_ctx;
-    std::fill(lane[l].slot, lane[l].slot + kRing, 0u);
-    lane[l].first_past = kNone;
+    st.lo[l] = st.hi[l] = 0;
+    st.fill[l] = st.taken[l] = 0;
+    st.ctx[l] = zero_ctx;
   }
-  uint32_t next = 0, prev = 0, bad = 0;
+  st.next = st.prev = st.bad = 0;
+  st.safe_until = kWindow;
+  uint32_t first_past[kMaxLanes];
+  std::fill(first_past, first_past + lanes, kNone);
   uint32_t last_lane = 0, last_index = 0;
-  uint32_t safe_until = kWindow;  // no lane's oldest unread word can expire below this horizon
-  const DecodeSym* sym_info = tb.sym_info;
   const uint32_t* lut = tb.lut;
   const uint8_t* has_dist = tb.has_dist;
+  const bool simd = lanes == 16 && !kM0 && use_avx2();
 
-  // One value of a lane whose buffer holds at least kRefill bits.
-  const auto value = [&](DecodeLane& ln, uint32_t& pv, uint32_t& bd) -> uint32_t {
-    const uint64_t bits = ln.lo;
-    const uint32_t e = lut[(ln.ctx << kLutBits) + (bits & ((1u << kLutBits) - 1))];
-    const unsigned total = e & kTotalMask, eoff = (e >> kEoffShift) & 63u;
-    const unsigned len = (e >> kLenShift) & 15u, sym = (e >> kSymShift) & 63u;
-    const DecodeSym& si = sym_info[sym];
-    const uint32_t field = static_cast<uint32_t>(bits >> eoff) & si.emask;
-    const uint32_t x = static_cast<uint32_t>(bits >> len) & si.xmask;
-    uint32_t v = si.head | ((x & 0xFFu) << kManBits);
+  // One value of lane l, whose buffer holds at least kRefill bits.
+  const auto value = [&](unsigned l, uint32_t& pv, uint32_t& bd) -> uint32_t {
+    const uint64_t bits = st.lo[l];
+    const uint32_t e = lut[(st.ctx[l] << kLutBits) + (bits & ((1u << kLutBits) - 1))];
+    const unsigned total = e & detail::kLutTotalMask, len = (e >> detail::kLutLenShift) & 15u;
+    const uint32_t esc = (e >> detail::kLutEscBit) & 1u;
+    const uint32_t coded = 0u - ((e >> detail::kLutCodedBit) & 1u);
+    const uint64_t after = bits >> len;  // the escaped exponent (ESC), then the entry
+    const uint32_t x = static_cast<uint32_t>(after) & (xmask_all & (0u - esc));
+    const uint32_t field = static_cast<uint32_t>(after >> (esc * sh.esc_bits)) & emask_all & coded;
+    uint32_t v = (fixed & coded) | ((((e >> detail::kLutExpShift) | x) & 0xFFu) << kManBits);
     if (kMixedSign) {
       v |= ((field >> 1) << drop) | ((field & 1u) << kTop);
     } else {
@@ -235,110 +242,95 @@ bool decode_fast(const DecodeTables& tb, uint32_t n, uint32_t lanes, bool two, c
       v |= quiet << (kManBits - 1);
       b |= quiet & ((x & 0xFFu) != kExpMax);
     }
-    const uint32_t rep = 0u - ((e >> kRepBit) & 1u);
+    const uint32_t rep = 0u - ((e >> detail::kLutRepBit) & 1u);
     const uint32_t o = (pv & rep) | (v & ~rep);
     // Only the symbol the encoder gives the value is legal (Spec: "Version 3 decoder errors").
-    b |= static_cast<uint32_t>(o == 0) ^ ((e >> kZeroBit) & 1u);
-    b |= static_cast<uint32_t>(o == pv) & (e >> kCodedRepBit);
-    b |= ((e >> kEscBit) & 1u) & has_dist[(ln.ctx << 8) + ((v >> kManBits) & 0xFFu)];
+    const uint32_t zero = (e >> detail::kLutZeroBit) & 1u;
+    b |= static_cast<uint32_t>(o == 0) ^ zero;
+    b |= static_cast<uint32_t>(o == pv) & (e >> detail::kLutCodedRepBit);
+    b |= esc & has_dist[(st.ctx[l] << 8) + ((v >> kManBits) & 0xFFu)];
     bd |= b;
-    drop_bits(ln, total);
-    ln.ctx = ((e >> kZeroBit) & 1u) & zero_ctx;
+    drop_bits(st, l, total);
+    st.ctx[l] = zero & zero_ctx;
     pv = o;
     return o;
   };
 
   const uint32_t rows = (n + lanes - 1) / lanes;
   for (uint32_t r = 0; r < rows; ++r) {
+    if (simd) {
+      r = detail::decode_steps_avx2(tb, st, r, n / lanes, two, data, units, out);
+      if (st.bad) return false;
+      if (r == rows) break;
+    }
     const uint32_t first = r * lanes;
     const uint32_t count = std::min(lanes, n - first);
-    const uint32_t horizon = next + 2 * lanes;
-    if (horizon >= safe_until) {
-      // Expiry (Spec: "Version 3 refill rule"): each lane's newest expired word among its last
-      // kPending; skipped bits must be zero.
-      for (unsigned l = 0; l < count; ++l) {
-        DecodeLane& ln = lane[l];
-        const uint32_t lo = ln.taken >= kPending ? ln.taken - kPending : 0;
-        for (uint32_t k = ln.taken; k-- > lo;) {
-          if (ln.slot[k % kRing] + kWindow > horizon) continue;
-          const uint32_t pos = ln.taken * kUnit - ln.fill, end = (k + 1) * kUnit;
-          if (pos < end) {
-            unsigned skip = end - pos;
-            while (skip) {
-              const unsigned t = std::min(skip, 32u);
-              if (ln.lo & ((uint64_t{1} << t) - 1)) bad = 1;
-              drop_bits(ln, t);
-              skip -= t;
-            }
-          }
-          break;
-        }
-      }
-      uint32_t low = next;
-      for (unsigned l = 0; l < lanes; ++l) low = std::min(low, oldest_open(lane[l]));
-      safe_until = low + kWindow;
+    const uint32_t horizon = st.next + 2 * lanes;
+    uint32_t* hist = st.first + size_t{r} * lanes;
+    hist[0] = st.next;  // the history's end for the walks below
+    if (horizon >= st.safe_until) {
+      for (unsigned l = 0; l < count; ++l) expire(st, lanes, l, r, horizon);
+      st.safe_until = detail::lowest_open_slot(st, lanes, r) + kWindow;
     }
     uint32_t* dst = out + first;
-    if (count == lanes && next + 2 * lanes < units) {
+    if (count == lanes && st.next + 2 * lanes < units) {
       // Every word this step can take is stored and none is the last: no bounds, no end marks.
-      uint32_t pv = prev, bd = 0, nx = next;
+      uint32_t pv = st.prev, bd = 0, nx = st.next;
       for (unsigned l = 0; l < lanes; ++l) {
-        DecodeLane& ln = lane[l];
         uint64_t two_words;
         std::memcpy(&two_words, data + size_t{nx} * kUnitBytes, 8);
-        const uint32_t nw = (ln.fill < kRefill) + (ln.fill < kRefill - kUnit);
+        const uint32_t fill = st.fill[l];
+        const uint32_t nw = (fill < kRefill) + (fill < kRefill - kUnit);
         const uint64_t keep = (uint64_t{0} - (nw != 0)) >> (32 * (nw & 1u));
         const uint64_t w = two_words & keep;
-        const unsigned at = ln.fill & 63u;  // w is 0 when fill >= kRefill
-        ln.lo |= w << at;
-        ln.hi |= (w >> 1) >> (63 - at);
-        ln.slot[ln.taken % kRing] = nx;
-        ln.slot[(ln.taken + 1) % kRing] = nx + 1;
-        ln.taken += nw;
-        ln.fill += nw * kUnit;
+        const unsigned at = fill & 63u;  // w is 0 when fill >= kRefill
+        st.lo[l] |= w << at;
+        st.hi[l] |= (w >> 1) >> (63 - at);
+        hist[l] = nx;
+        st.taken[l] += nw;
+        st.fill[l] = fill + nw * kUnit;
         nx += nw;
-        dst[l] = value(ln, pv, bd);
+        dst[l] = value(l, pv, bd);
       }
-      prev = pv;
-      bad |= bd;
-      next = nx;
+      st.prev = pv;
+      st.bad |= bd;
+      st.next = nx;
     } else {
-      for (unsigned l = 0; l < count; ++l) {
-        DecodeLane& ln = lane[l];
-        for (unsigned k = 0; k < kV3MaxRefillWords && ln.fill < kRefill; ++k) {
+      for (unsigned l = 0; l < lanes; ++l) {
+        hist[l] = st.next;
+        if (l >= count) continue;
+        for (unsigned k = 0; k < kV3MaxRefillWords && st.fill[l] < kRefill; ++k) {
           uint32_t w = 0;
-          if (next < units) {
-            std::memcpy(&w, data + size_t{next} * kUnitBytes, kUnitBytes);
-            if (next + 1 == units) {
+          if (st.next < units) {
+            std::memcpy(&w, data + size_t{st.next} * kUnitBytes, kUnitBytes);
+            if (st.next + 1 == units) {
               last_lane = l;
-              last_index = ln.taken;
+              last_index = st.taken[l];
             }
-          } else if (ln.first_past == kNone) {
-            ln.first_past = ln.taken;
+          } else if (first_past[l] == kNone) {
+            first_past[l] = st.taken[l];
           }
-          const unsigned at = ln.fill;  // below kRefill
-          ln.lo |= uint64_t{w} << at;
-          ln.hi |= (uint64_t{w} >> 1) >> (63 - at);
-          ln.fill += kUnit;
-          ln.slot[ln.taken % kRing] = next;
-          ++ln.taken;
-          ++next;
+          const unsigned at = st.fill[l];  // below kRefill
+          st.lo[l] |= uint64_t{w} << at;
+          st.hi[l] |= (uint64_t{w} >> 1) >> (63 - at);
+          st.fill[l] += kUnit;
+          ++st.taken[l];
+          ++st.next;
         }
-        dst[l] = value(ln, prev, bad);
+        dst[l] = value(l, st.prev, st.bad);
       }
     }
-    if (bad) return false;
+    if (st.bad) return false;
   }
   // The end: lane bits past the last value are zero, every word was taken, the last word holds
   // lane bits, and no word past the end would have held any.
   for (unsigned l = 0; l < lanes; ++l) {
-    const DecodeLane& ln = lane[l];
-    const uint32_t pos = ln.taken * kUnit - ln.fill;
-    if (ln.lo | ln.hi) return false;
-    if (ln.first_past != kNone && ln.first_past * kUnit < pos) return false;
+    const uint32_t pos = st.taken[l] * kUnit - st.fill[l];
+    if (st.lo[l] | st.hi[l]) return false;
+    if (first_past[l] != kNone && first_past[l] * kUnit < pos) return false;
   }
-  if (next < units) return false;
-  if (units && last_index * kUnit >= lane[last_lane].taken * kUnit - lane[last_lane].fill) {
+  if (st.next < units) return false;
+  if (units && last_index * kUnit >= st.taken[last_lane] * kUnit - st.fill[last_lane]) {
     return false;
   }
   return true;
@@ -364,7 +356,7 @@ struct EncodeCode {
 
 struct EncodeTables {
   EncodeTables(const Config& c, const CodeTable& t) : shape(c, t) {
-    const Shape& s = shape;
+    const detail::FastShape& s = shape;
     for (unsigned k = 0; k < 2; ++k) {
       const detail::Canonical canon(t, k == 1, c.man_bits);
       const uint8_t* len = t.code(k == 1);
@@ -383,7 +375,7 @@ struct EncodeTables {
       ec.rep_has = len[kSymRep] ? ~0u : 0u;
     }
   }
-  Shape shape;
+  detail::FastShape shape;
   EncodeCode code[2];
 };
 
@@ -403,7 +395,7 @@ inline uint32_t open_slot(const EncodeLane& ln) {
 template <Fp kFp, bool kMixedSign, bool kM0>
 bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t lanes,
                  std::vector<uint32_t>& scratch, ChunkV3* out) {
-  const Shape& sh = tb.shape;
+  const detail::FastShape& sh = tb.shape;
   constexpr unsigned man_bits = fp_format(kFp).man_bits, top = fp_format(kFp).width() - 1;
   const unsigned drop = sh.drop;
   const uint32_t man_mask = (1u << man_bits) - 1;
@@ -555,14 +547,19 @@ Status decode_chunk_v3_fast(const Config& c, const CodeTable& t, uint64_t n, uin
   const uint32_t lanes = chunk_lanes(c, n), n32 = static_cast<uint32_t>(n);
   const uint32_t u32 = static_cast<uint32_t>(units);
   const bool mixed = tb.shape.s_bits != 0, m0 = tb.shape.m == 0;
-  using Fn =
-      bool (*)(const DecodeTables&, uint32_t, uint32_t, bool, const uint8_t*, uint32_t, uint32_t*);
+  thread_local DecodeState st;
+  thread_local std::vector<uint32_t> history;
+  const size_t rows = (n + lanes - 1) / lanes;
+  if (history.size() < rows * lanes + 1) history.resize(rows * lanes + 1);
+  st.first = history.data();
+  using Fn = bool (*)(const DecodeTables&, uint32_t, uint32_t, bool, const uint8_t*, uint32_t,
+                      uint32_t*, DecodeState&);
   static constexpr Fn kFns[2][2][2] = {
       {{decode_fast<Fp::kFp32, false, false>, decode_fast<Fp::kFp32, false, true>},
        {decode_fast<Fp::kFp32, true, false>, decode_fast<Fp::kFp32, true, true>}},
       {{decode_fast<Fp::kBf16, false, false>, decode_fast<Fp::kBf16, false, true>},
        {decode_fast<Fp::kBf16, true, false>, decode_fast<Fp::kBf16, true, true>}}};
-  const bool ok = kFns[c.fp == Fp::kBf16][mixed][m0](tb, n32, lanes, t.two, data, u32, out);
+  const bool ok = kFns[c.fp == Fp::kBf16][mixed][m0](tb, n32, lanes, t.two, data, u32, out, st);
   if (ok) return Status::kOk;
   return decode_chunk_v3(c, t, n, crc, data, units, out);  // names the error, clears out
 }

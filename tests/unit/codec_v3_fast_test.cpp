@@ -17,7 +17,24 @@
 #include "test_data.hpp"
 
 namespace sfp {
+namespace detail {
+// codec_v3_fast.hpp (internal to the model): turns the fast coder's SIMD kernels on or off.
+bool set_v3_fast_simd(bool on);
+}  // namespace detail
 namespace {
+
+// Runs a test case with the fast coder's SIMD kernels on (where the CPU has them) or off: both
+// of its paths are checked against the reference on the same machine.
+class SimdSetting {
+ public:
+  explicit SimdSetting(bool on) : old_(detail::set_v3_fast_simd(on)) {}
+  ~SimdSetting() { detail::set_v3_fast_simd(old_); }
+  SimdSetting(const SimdSetting&) = delete;
+  SimdSetting& operator=(const SimdSetting&) = delete;
+
+ private:
+  bool old_;
+};
 
 Config v3(Fp fp, unsigned m, unsigned lanes, unsigned chunk) {
   Config c = Config::lossless(fp, 3);
@@ -134,6 +151,7 @@ void check_altered(std::mt19937_64& rng, const Config& c, const CodeTable& t, si
 TEST_CASE("Fast version 3 coder gives the reference's bytes and values", "[v3][fast]") {
   const Fp fp = GENERATE(Fp::kFp32, Fp::kBf16);
   const unsigned lanes = GENERATE(4u, 8u, 16u, 32u);
+  const SimdSetting simd(GENERATE(true, false));
   std::mt19937_64 rng(Catch::rngSeed() * 31 + lanes + (fp == Fp::kBf16 ? 1000 : 0));
   const unsigned top_m = fp_format(fp).man_bits;
   unsigned errors = 0, expired = 0, escapes = 0, cannot = 0;
@@ -181,6 +199,7 @@ TEST_CASE("Fast version 3 coder gives the reference's bytes and values", "[v3][f
 
 TEST_CASE("Fast version 3 coder agrees on expiry, with every lane count and both formats",
           "[v3][fast][refill]") {
+  const SimdSetting simd(GENERATE(true, false));
   std::mt19937_64 rng(Catch::rngSeed() + 7);
   for (const Fp fp : {Fp::kFp32, Fp::kBf16}) {
     for (unsigned lanes : {4u, 8u, 16u, 32u}) {
@@ -213,13 +232,15 @@ TEST_CASE("Fast version 3 coder agrees on expiry, with every lane count and both
 }
 
 TEST_CASE("Fast version 3 coder agrees on random words", "[v3][fast][errors]") {
+  const SimdSetting simd(GENERATE(true, false));
   std::mt19937_64 rng(Catch::rngSeed() + 11);
   for (int trial = 0; trial < 3000; ++trial) {
     const Fp fp = trial % 2 ? Fp::kBf16 : Fp::kFp32;
     const unsigned lanes = 4u << (trial % 4);
     const Config c =
         v3(fp, static_cast<unsigned>(rng() % (fp_format(fp).man_bits + 1)), lanes, 1u << 12);
-    const size_t n = rng() % 600 + 1;
+    // Some chunks of 16 lanes (the SIMD decoder's steps: trial % 4 == 2).
+    const size_t n = trial % 8 == 2 ? 1024 + rng() % 2048 : rng() % 600 + 1;
     const std::vector<uint32_t> q = test::quantized(c, values(rng, fp, trial % 6, lanes, n));
     CodeTable t = build_table(c, q.data(), q.size());
     if (trial % 3 == 0) {  // any legal table: base up to 255, one or two codes, any sign
@@ -245,6 +266,53 @@ TEST_CASE("Fast version 3 coder agrees on random words", "[v3][fast][errors]") {
     INFO(to_string(c) << " n=" << n << " units=" << units);
     CHECK(same_decode(c, t, n, crc32c(p.data(), p.size()), p, units));
   }
+}
+
+TEST_CASE("Fast version 3 decoder agrees on one-symbol changes of two-bit values",
+          "[v3][fast][errors]") {
+  // Every value takes two lane bits (D_0 = '0' and one mantissa bit, ZERO = '10', REP = '11'),
+  // so the words sit at the same slots whatever the values are, and a flipped bit changes one
+  // value's symbol: a REP of +0, a distance that repeats its predecessor, or another valid chunk.
+  // Each of the decoder's symbol checks is then the only one that can see the change.
+  const SimdSetting simd(GENERATE(true, false));
+  const Fp fp = GENERATE(Fp::kFp32, Fp::kBf16);
+  std::mt19937_64 rng(Catch::rngSeed() + 17);
+  const Config c = v3(fp, 1, 16, 1u << 12);
+  CodeTable t;
+  t.base = 127;
+  t.sign = SignMode::kPositive;
+  t.dist = 1;
+  t.lengths[0][kSymZero] = 2;
+  t.lengths[0][kSymRep] = 2;
+  t.lengths[0][kSymDist0] = 1;
+  const FpFormat f = fp_format(fp);
+  const uint32_t x0 = 127u << f.man_bits, x1 = x0 | (1u << (f.man_bits - 1));
+  unsigned errors = 0, valid = 0;
+  for (const bool two : {false, true}) {
+    t.two = two;
+    for (unsigned sym = 0; sym < kMaxSymbols; ++sym) t.lengths[1][sym] = two ? t.lengths[0][sym] : 0;
+    REQUIRE(check_table(t) == Status::kOk);
+    for (int trial = 0; trial < 8; ++trial) {
+      const size_t n = 1024 + 16 * (rng() % 64);
+      std::vector<uint32_t> q(n);
+      for (auto& x : q) x = rng() % 3 == 0 ? 0u : rng() % 2 ? x0 : x1;
+      ChunkV3 ch;
+      REQUIRE(encode_chunk_v3(c, t, q.data(), n, &ch) == Status::kOk);
+      const size_t units = ch.bytes.size() / 4;
+      REQUIRE(same_decode(c, t, n, ch.crc, ch.bytes, units));
+      for (int flip = 0; flip < 64; ++flip) {
+        std::vector<uint8_t> p = ch.bytes;
+        const size_t bit = rng() % (p.size() * 8);
+        p[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+        Status s = Status::kOk;
+        INFO("two=" << two << " n=" << n << " bit=" << bit);
+        CHECK(same_decode(c, t, n, crc32c(p.data(), p.size()), p, units, &s));
+        (s == Status::kOk ? valid : errors) += 1;
+      }
+    }
+  }
+  CHECK(errors > 50);
+  CHECK(valid > 50);
 }
 
 TEST_CASE("sfp::encode and sfp::decode of version 3 give the reference's chunks", "[v3][fast]") {

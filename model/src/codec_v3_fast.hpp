@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Internals of the fast version 3 chunk coder shared by its portable part (codec_v3_fast.cpp)
+// and its AVX2 kernels (codec_v3_fast_avx2.cpp). Spec: docs/format.md, "Version 3".
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "sfp/codec.hpp"
+
+namespace sfp::detail {
+
+inline constexpr unsigned kFastMaxLanes = 1u << kV2MaxLanesLog2;
+inline constexpr unsigned kFastPending = 4;  // a lane's words not yet wholly read
+inline constexpr uint32_t kFastNone = ~uint32_t{0};
+
+// The configuration and table, as both directions use them.
+struct FastShape {
+  FastShape(const Config& c, const CodeTable& t);
+  unsigned m, man_bits, drop, s_bits, fixed_sign, entry, top, exp_max, esc_bits;
+  uint8_t exp_sym[2][256];  // per code: the coded symbol of each exponent (a distance or ESC)
+};
+
+// A decoder lookup entry, indexed by a lane's next kMaxCodeBits bits: the value's total lane
+// bits (0: no codeword, or a distance beyond the base or to exponent exp_max), its codeword
+// length, the exponent a distance stands for, and flags.
+enum : uint32_t {
+  kLutTotalMask = 63,
+  kLutLenShift = 8,
+  kLutExpShift = 16,
+  kLutRepBit = 24,      // REP
+  kLutZeroBit = 25,     // ZERO
+  kLutEscBit = 26,      // ESC: the escaped exponent follows the codeword
+  kLutCodedRepBit = 27  // a distance or ESC in a code where REP has a codeword: must not repeat
+};
+inline constexpr unsigned kLutCodedBit = 28;  // a distance or ESC: an entry follows
+
+// Code k's lookup at lut[k << kMaxCodeBits]; code k's exponents that have a distance codeword
+// at has_dist[k << 8] (an escaped one of those is bad_code).
+struct DecodeTables {
+  DecodeTables(const Config& c, const CodeTable& t);
+  FastShape shape;
+  uint32_t lut[2u << kMaxCodeBits];
+  uint8_t has_dist[2 * 256];
+};
+
+// The decoder's state between steps, one entry per lane. A lane's buffer is lo, then hi (its
+// oldest unread bit in bit 0 of lo), fill bits in all; it has taken `taken` words; ctx is 1 when
+// it decodes its next value with code 1. first[r * lanes + l] is the slot of the first word lane
+// l took at step r (the next free slot if it took none), so that lane l took
+// first[i + 1] - first[i] words then: the history from which expiry finds a word's slot.
+struct DecodeState {
+  alignas(32) uint64_t lo[kFastMaxLanes];
+  alignas(32) uint64_t hi[kFastMaxLanes];
+  alignas(32) uint32_t fill[kFastMaxLanes];
+  alignas(32) uint32_t taken[kFastMaxLanes];
+  alignas(32) uint32_t ctx[kFastMaxLanes];
+  uint32_t next = 0;        // words taken by all lanes
+  uint32_t prev = 0;        // the chunk's previous value
+  uint32_t safe_until = 0;  // no word expires at a step whose horizon is below this
+  uint32_t bad = 0;         // some check failed (the reference names it)
+  uint32_t* first = nullptr;
+};
+
+// The lowest slot of a word that some lane has not wholly read, at most `next` (Spec: "Version
+// 3 refill rule": the words that can expire).
+uint32_t lowest_open_slot(const DecodeState& st, uint32_t lanes, uint32_t r);
+
+// Decodes steps r, r + 1, ... below `rows` (whole steps of 16 values) of a chunk with 16 lanes
+// (m > 0) while every word a step can take is stored and not the last one and no word expires;
+// returns the first step it did not decode. Sets st.bad if a check failed. Only when have_avx2().
+uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uint32_t r, uint32_t rows,
+                           bool two, const uint8_t* data, uint32_t units, uint32_t* out);
+bool have_avx2();
+
+// Whether the fast coder may use its SIMD kernels (on by default where the CPU has them); the
+// tests turn them off to check the portable path on the same machine. Returns the old setting.
+bool set_v3_fast_simd(bool on);
+
+}  // namespace sfp::detail

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// AVX2 kernels of the fast version 3 chunk coder (codec_v3_fast.cpp), compiled for AVX2 by
+// target attributes and called only when the CPU has it (have_avx2). Spec: docs/format.md,
+// "Version 3 refill rule" and "Version 3 lane bits".
+//
+// Decoder: the 16 lanes of a step decode together. 32-bit quantities of the lanes sit in two
+// registers (lanes 0-7, 8-15), 64-bit ones (the lane buffers' lo and hi halves, their fill) in
+// four (lanes 0-3, 4-7, 8-11, 12-15). A step: the refill counts (fill < 44, fill < 12) and their
+// prefix sum over the lanes give each lane's slot; one 64-bit gather per lane fetches its two
+// candidate words; one lookup gather per lane gives its symbol's lengths, exponent and flags;
+// the value is built from shifts and masks. The rare cases leave the vectors: REP copies the
+// previous value in a scalar pass over the lanes that have it, an ESC lane checks that its
+// exponent has no distance codeword, and a step whose words may expire, or that reaches the last
+// stored word, goes back to the portable loop.
+#include "codec_v3_fast.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#define SFP_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
+#define SFP_AVX2_INLINE __attribute__((target("avx2,bmi,bmi2,popcnt"), always_inline)) inline
+
+namespace sfp::detail {
+namespace {
+
+constexpr uint32_t kLanes = 16;
+constexpr uint32_t kWordBits = kV3WordBits;
+
+// The low 32 bits of a's and b's four 64-bit lanes, in lane order.
+SFP_AVX2_INLINE __m256i narrow(__m256i a, __m256i b) {
+  const __m256 s = _mm256_shuffle_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), 0x88);
+  return _mm256_permute4x64_epi64(_mm256_castps_si256(s), 0xD8);
+}
+
+// The eight 32-bit lanes of a as two registers of four 64-bit lanes.
+SFP_AVX2_INLINE void widen(__m256i a, __m256i* lo4, __m256i* hi4) {
+  *lo4 = _mm256_cvtepu32_epi64(_mm256_castsi256_si128(a));
+  *hi4 = _mm256_cvtepu32_epi64(_mm256_extracti128_si256(a, 1));
+}
+
+// Inclusive prefix sum over eight 32-bit lanes.
+SFP_AVX2_INLINE __m256i prefix_sum(__m256i x) {
+  x = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
+  x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
+  const __m256i low_last = _mm256_shuffle_epi32(x, 0xFF);
+  return _mm256_add_epi32(x, _mm256_permute2x128_si256(low_last, low_last, 0x08));
+}
+
+// All ones in the lanes of e whose bit kBit is set.
+template <int kBit>
+SFP_AVX2_INLINE __m256i flag(__m256i e) {
+  return _mm256_srai_epi32(_mm256_slli_epi32(e, 31 - kBit), 31);
+}
+
+SFP_AVX2_INLINE uint32_t lane_mask(__m256i a, __m256i b) {
+  return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(a))) |
+         (static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(b))) << 8);
+}
+
+}  // namespace
+
+bool have_avx2() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+  return yes;
+}
+
+SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uint32_t r,
+                                    uint32_t rows, bool two, const uint8_t* data, uint32_t units,
+                                    uint32_t* out) {
+  const FastShape& sh = tb.shape;
+  // Constants.
+  const __m256i c12 = _mm256_set1_epi64x(kV3LaneRefillBits - kWordBits);
+  const __m256i c44 = _mm256_set1_epi64x(kV3LaneRefillBits);
+  const __m256i c32q = _mm256_set1_epi64x(kWordBits);
+  const __m256i c64q = _mm256_set1_epi64x(64);
+  const __m256i low32q = _mm256_set1_epi64x(0xFFFFFFFF);
+  const __m256i lut_mask = _mm256_set1_epi32((1 << kMaxCodeBits) - 1);
+  const __m256i c15 = _mm256_set1_epi32(15), c63 = _mm256_set1_epi32(63);
+  const __m256i c255 = _mm256_set1_epi32(0xFF);
+  const __m256i xmask = _mm256_set1_epi32((1 << sh.esc_bits) - 1);
+  const __m256i esc_shift = _mm256_set1_epi32(static_cast<int>(sh.esc_bits));
+  const __m256i emask = _mm256_set1_epi32(static_cast<int>((uint64_t{1} << sh.entry) - 1));
+  const __m256i fixed = _mm256_set1_epi32(static_cast<int>(sh.fixed_sign << sh.top));
+  const __m256i sign_bit = _mm256_set1_epi32(static_cast<int>(sh.s_bits));
+  const __m256i ctx_code = _mm256_set1_epi32(two ? 1 << kMaxCodeBits : 0);
+  const __m128i man_shift = _mm_cvtsi32_si128(static_cast<int>(sh.man_bits));
+  const __m128i drop_shift = _mm_cvtsi32_si128(static_cast<int>(sh.drop));
+  const __m128i top_shift = _mm_cvtsi32_si128(static_cast<int>(sh.top));
+  const __m128i sign_shift = _mm_cvtsi32_si128(static_cast<int>(sh.s_bits));
+  const __m256i rotate = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
+  const __m256i last = _mm256_set1_epi32(7);
+  const uint32_t man_bits = sh.man_bits;
+  const int* lut = reinterpret_cast<const int*>(tb.lut);
+
+  // The state, into registers.
+  __m256i lo[4], hi[4], fill[4];
+  for (int i = 0; i < 4; ++i) {
+    lo[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.lo + 4 * i));
+    hi[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.hi + 4 * i));
+    fill[i] = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(st.fill + 4 * i)));
+  }
+  __m256i ctx_a = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.ctx)), kMaxCodeBits);
+  __m256i ctx_b = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.ctx + 8)), kMaxCodeBits);
+  __m256i taken_a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.taken));
+  __m256i taken_b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.taken + 8));
+  uint32_t next = st.next, prev = st.prev, safe_until = st.safe_until;
+  __m256i bad = _mm256_setzero_si256();
+
+  for (; r < rows; ++r) {
+    if (next + 2 * kLanes >= units) break;  // a word this step takes may be the last or missing
+    uint32_t* hist = st.first + size_t{r} * kLanes;
+    const uint32_t horizon = next + 2 * kLanes;
+    if (horizon >= safe_until) {
+      // Where the lanes' oldest unread words are now (the portable loop's rule).
+      hist[0] = next;
+      alignas(32) uint64_t f64[kLanes];
+      for (int i = 0; i < 4; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(f64 + 4 * i), fill[i]);
+      for (uint32_t l = 0; l < kLanes; ++l) st.fill[l] = static_cast<uint32_t>(f64[l]);
+      st.next = next;
+      safe_until = lowest_open_slot(st, kLanes, r) + kV3WindowWords;
+      if (horizon >= safe_until) break;  // a word expires at this step
+    }
+    // Refill: 0, 1 or 2 words per lane, at slots given by the prefix sum of the counts.
+    __m256i m44[4], m12[4], nw64[4];
+    for (int i = 0; i < 4; ++i) {
+      m44[i] = _mm256_cmpgt_epi64(c44, fill[i]);
+      m12[i] = _mm256_cmpgt_epi64(c12, fill[i]);
+      nw64[i] = _mm256_sub_epi64(_mm256_setzero_si256(), _mm256_add_epi64(m44[i], m12[i]));
+    }
+    const __m256i nw_a = narrow(nw64[0], nw64[1]), nw_b = narrow(nw64[2], nw64[3]);
+    const __m256i inc_a = prefix_sum(nw_a);
+    const __m256i inc_b =
+        _mm256_add_epi32(prefix_sum(nw_b), _mm256_permutevar8x32_epi32(inc_a, last));
+    const __m256i exc_a = _mm256_sub_epi32(inc_a, nw_a), exc_b = _mm256_sub_epi32(inc_b, nw_b);
+    const __m256i next_v = _mm256_set1_epi32(static_cast<int>(next));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hist), _mm256_add_epi32(exc_a, next_v));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hist + 8), _mm256_add_epi32(exc_b, next_v));
+    const long long* base = reinterpret_cast<const long long*>(data + size_t{next} * 4);
+    __m256i w[4];
+    w[0] = _mm256_i32gather_epi64(base, _mm256_castsi256_si128(exc_a), 4);
+    w[1] = _mm256_i32gather_epi64(base, _mm256_extracti128_si256(exc_a, 1), 4);
+    w[2] = _mm256_i32gather_epi64(base, _mm256_castsi256_si128(exc_b), 4);
+    w[3] = _mm256_i32gather_epi64(base, _mm256_extracti128_si256(exc_b, 1), 4);
+    for (int i = 0; i < 4; ++i) {
+      const __m256i keep = _mm256_and_si256(m44[i], _mm256_or_si256(m12[i], low32q));
+      const __m256i wi = _mm256_and_si256(w[i], keep);
+      lo[i] = _mm256_or_si256(lo[i], _mm256_sllv_epi64(wi, fill[i]));
+      hi[i] = _mm256_or_si256(hi[i], _mm256_srlv_epi64(wi, _mm256_sub_epi64(c64q, fill[i])));
+      fill[i] = _mm256_add_epi64(
+          fill[i], _mm256_add_epi64(_mm256_and_si256(m44[i], c32q), _mm256_and_si256(m12[i], c32q)));
+    }
+    taken_a = _mm256_add_epi32(taken_a, nw_a);
+    taken_b = _mm256_add_epi32(taken_b, nw_b);
+    next += static_cast<uint32_t>(_mm256_extract_epi32(inc_b, 7));
+
+    // Lookup on the next kMaxCodeBits bits of each lane, in the lane's code.
+    const __m256i bits_a = narrow(lo[0], lo[1]), bits_b = narrow(lo[2], lo[3]);
+    const __m256i e_a = _mm256_i32gather_epi32(
+        lut, _mm256_or_si256(_mm256_and_si256(bits_a, lut_mask), ctx_a), 4);
+    const __m256i e_b = _mm256_i32gather_epi32(
+        lut, _mm256_or_si256(_mm256_and_si256(bits_b, lut_mask), ctx_b), 4);
+
+    // The bits after each codeword: the escaped exponent (ESC), then the entry; at most 32.
+    __m256i len[4], after[4];
+    widen(_mm256_and_si256(_mm256_srli_epi32(e_a, kLutLenShift), c15), &len[0], &len[1]);
+    widen(_mm256_and_si256(_mm256_srli_epi32(e_b, kLutLenShift), c15), &len[2], &len[3]);
+    for (int i = 0; i < 4; ++i) after[i] = _mm256_srlv_epi64(lo[i], len[i]);
+    __m256i v[2], e[2] = {e_a, e_b}, o[2];
+    const __m256i aft[2] = {narrow(after[0], after[1]), narrow(after[2], after[3])};
+    uint32_t rep_lanes = 0, esc_lanes;
+    __m256i esc[2];
+    for (int h = 0; h < 2; ++h) {
+      esc[h] = flag<kLutEscBit>(e[h]);
+      const __m256i coded = flag<kLutCodedBit>(e[h]);
+      const __m256i x = _mm256_and_si256(aft[h], _mm256_and_si256(esc[h], xmask));
+      const __m256i field = _mm256_and_si256(
+          _mm256_srlv_epi32(aft[h], _mm256_and_si256(esc[h], esc_shift)),
+          _mm256_and_si256(coded, emask));
+      const __m256i exp =
+          _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi32(e[h], kLutExpShift), x), c255);
+      __m256i val = _mm256_or_si256(_mm256_and_si256(coded, fixed), _mm256_sll_epi32(exp, man_shift));
+      val = _mm256_or_si256(val, _mm256_sll_epi32(_mm256_srl_epi32(field, sign_shift), drop_shift));
+      val = _mm256_or_si256(val, _mm256_sll_epi32(_mm256_and_si256(field, sign_bit), top_shift));
+      v[h] = val;
+    }
+    uint32_t* dst = out + size_t{r} * kLanes;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), v[0]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 8), v[1]);
+    rep_lanes = lane_mask(flag<kLutRepBit>(e[0]), flag<kLutRepBit>(e[1]));
+    if (rep_lanes) {
+      // REP copies the value before it, which may itself be a REP: in lane order.
+      for (uint32_t m = rep_lanes; m; m &= m - 1) {
+        const unsigned l = static_cast<unsigned>(__builtin_ctz(m));
+        dst[l] = l ? dst[l - 1] : prev;
+      }
+      o[0] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst));
+      o[1] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(dst + 8));
+    } else {
+      o[0] = v[0];
+      o[1] = v[1];
+    }
+    // Checks (Spec: "Version 3 decoder errors"): a lookup without a symbol; +0 exactly as ZERO;
+    // no repeat coded as a distance or ESC when REP has a codeword.
+    const __m256i before[2] = {
+        _mm256_blend_epi32(_mm256_permutevar8x32_epi32(o[0], rotate),
+                           _mm256_set1_epi32(static_cast<int>(prev)), 1),
+        _mm256_blend_epi32(_mm256_permutevar8x32_epi32(o[1], rotate),
+                           _mm256_permutevar8x32_epi32(o[0], last), 1)};
+    __m256i zero[2];
+    for (int h = 0; h < 2; ++h) {
+      zero[h] = flag<kLutZeroBit>(e[h]);
+      const __m256i z = _mm256_cmpeq_epi32(o[h], _mm256_setzero_si256());
+      bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(e[h], _mm256_setzero_si256()));
+      bad = _mm256_or_si256(bad, _mm256_xor_si256(z, zero[h]));
+      bad = _mm256_or_si256(bad, _mm256_and_si256(_mm256_cmpeq_epi32(o[h], before[h]),
+                                                  flag<kLutCodedRepBit>(e[h])));
+    }
+    esc_lanes = lane_mask(esc[0], esc[1]);
+    if (esc_lanes) {
+      // An escaped exponent must have no distance codeword in the lane's code.
+      alignas(32) uint32_t ctx[kLanes];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(ctx), ctx_a);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(ctx + 8), ctx_b);
+      for (uint32_t m = esc_lanes; m; m &= m - 1) {
+        const unsigned l = static_cast<unsigned>(__builtin_ctz(m));
+        const uint32_t code = ctx[l] >> kMaxCodeBits;
+        if (tb.has_dist[(code << 8) + ((dst[l] >> man_bits) & 0xFFu)]) st.bad = 1;
+      }
+    }
+    // Drop each value's lane bits; the next code is code 1 after a ZERO (two codes only).
+    __m256i total[4];
+    widen(_mm256_and_si256(e_a, c63), &total[0], &total[1]);
+    widen(_mm256_and_si256(e_b, c63), &total[2], &total[3]);
+    for (int i = 0; i < 4; ++i) {
+      lo[i] = _mm256_or_si256(_mm256_srlv_epi64(lo[i], total[i]),
+                              _mm256_sllv_epi64(hi[i], _mm256_sub_epi64(c64q, total[i])));
+      hi[i] = _mm256_srlv_epi64(hi[i], total[i]);
+      fill[i] = _mm256_sub_epi64(fill[i], total[i]);
+    }
+    ctx_a = _mm256_and_si256(zero[0], ctx_code);
+    ctx_b = _mm256_and_si256(zero[1], ctx_code);
+    prev = dst[kLanes - 1];
+    if (!_mm256_testz_si256(bad, bad) || st.bad) {
+      st.bad = 1;
+      break;
+    }
+  }
+
+  // The state, back to memory.
+  alignas(32) uint64_t f64[kLanes];
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.lo + 4 * i), lo[i]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.hi + 4 * i), hi[i]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(f64 + 4 * i), fill[i]);
+  }
+  for (uint32_t l = 0; l < kLanes; ++l) st.fill[l] = static_cast<uint32_t>(f64[l]);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.ctx), _mm256_srli_epi32(ctx_a, kMaxCodeBits));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.ctx + 8), _mm256_srli_epi32(ctx_b, kMaxCodeBits));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.taken), taken_a);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.taken + 8), taken_b);
+  st.next = next;
+  st.prev = prev;
+  st.safe_until = safe_until;
+  return r;
+}
+
+}  // namespace sfp::detail
+
+#else
+
+namespace sfp::detail {
+
+bool have_avx2() { return false; }
+
+uint32_t decode_steps_avx2(const DecodeTables&, DecodeState&, uint32_t r, uint32_t, bool,
+                           const uint8_t*, uint32_t, uint32_t*) {
+  return r;
+}
+
+}  // namespace sfp::detail
+
+#endif
