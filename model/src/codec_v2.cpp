@@ -226,9 +226,11 @@ struct ChunkCounts {
 void count_chunk(const Config& c, const uint32_t* v, size_t len, ChunkCounts* out) {
   const unsigned lanes = chunk_lanes(c, len);
   const FpFormat f = fp_format(c.fp);
-  // Four copies, one per value mod 4, so that consecutive increments of one count do not wait
-  // for each other (zeros and non-zeros alternate at random in activations): no branches.
-  uint32_t with4[4][2][258] = {}, without4[4][2][258] = {};
+  // One count per value, by context, repeat or not, and exponent (256: +0), from which both
+  // tallies follow. Four copies, one per value mod 4, so that consecutive increments of one
+  // count do not wait for each other (zeros and non-zeros alternate at random in activations).
+  constexpr unsigned kCoded = 257;
+  uint32_t joint[4][2][2][kCoded] = {};
   uint32_t prev = 0, sign_or = 0, sign_and = 1;
   const auto count = [&](size_t i, uint32_t lane_prev) {
     const uint32_t x = v[i];
@@ -237,8 +239,7 @@ void count_chunk(const Config& c, const uint32_t* v, size_t len, ChunkCounts* ou
     const uint32_t exp = (x >> f.man_bits) & f.exp_max(), sign = x >> (f.width() - 1);
     const uint32_t coded = exp + ((nz ^ 1u) << 8);  // +0 has exponent 0: index 256
     const uint32_t rep = nz & (x == prev ? 1u : 0u);
-    ++without4[i & 3][ctx][coded];
-    ++with4[i & 3][ctx][coded ^ ((coded ^ 257u) & (0u - rep))];
+    ++joint[i & 3][ctx][rep][coded];
     sign_or |= sign & nz;
     sign_and &= sign | (1u - nz);
     prev = x;
@@ -248,9 +249,11 @@ void count_chunk(const Config& c, const uint32_t* v, size_t len, ChunkCounts* ou
   for (size_t i = head; i < len; ++i) count(i, v[i - lanes]);
   for (unsigned w = 0; w < 4; ++w) {
     for (unsigned ctx = 0; ctx < 2; ++ctx) {
-      for (unsigned e = 0; e < 258; ++e) {
-        out->with[ctx][e] += with4[w][ctx][e];
-        out->without[ctx][e] += without4[w][ctx][e];
+      for (unsigned e = 0; e < kCoded; ++e) {
+        const uint32_t plain = joint[w][ctx][0][e], repeat = joint[w][ctx][1][e];
+        out->without[ctx][e] += plain + repeat;
+        out->with[ctx][e] += plain;
+        out->with[ctx][257] += repeat;
       }
     }
   }

@@ -187,6 +187,27 @@ uint32_t lowest_open_slot(const DecodeState& st, uint32_t lanes, uint32_t r) {
   return low;
 }
 
+EncodeTables::EncodeTables(const Config& c, const CodeTable& t) : shape(c, t) {
+  const FastShape& s = shape;
+  for (unsigned k = 0; k < 2; ++k) {
+    const Canonical canon(t, k == 1, c.man_bits);
+    const uint8_t* lengths = t.code(k == 1);
+    uint32_t info[kMaxSymbols];
+    for (unsigned sym = 0; sym < kMaxSymbols; ++sym) {
+      len[k][sym] = lengths[sym];
+      const uint32_t l = lengths[sym];
+      uint32_t total = l ? l + (sym == kSymEsc ? s.esc_bits : 0) + (sym >= kSymEsc ? s.entry : 0) : 0;
+      info[sym] = canon.rev[sym] | (l << kInfoLenShift) | (total << kInfoTotalShift) |
+                  (sym << kInfoSymShift) | (uint32_t{sym == kSymEsc} << kInfoEscBit) |
+                  (uint32_t{sym >= kSymEsc} << kInfoCodedBit) |
+                  (uint32_t{sym >= kSymEsc && !s.s_bits} << kInfoSignFixedBit);
+    }
+    for (unsigned e = 0; e < 256; ++e) info_exp[k][e] = info[s.exp_sym[k][e]];
+    info_zero[k] = info[kSymZero];
+    info_rep[k] = info[kSymRep];
+  }
+}
+
 bool set_v3_fast_simd(bool on) { return g_simd.exchange(on); }
 
 }  // namespace detail
@@ -336,52 +357,12 @@ bool decode_fast(const DecodeTables& tb, uint32_t n, uint32_t lanes, bool two, c
   return true;
 }
 
-// ---- Encoder tables --------------------------------------------------------------------------
+// ---- Encoder ---------------------------------------------------------------------------------
 
-struct EncodeSym {
-  uint32_t code = 0;   // the codeword, bit-reversed for the LSB-first lane
-  uint32_t xmask = 0;  // ESC: the escaped exponent (and quiet bit)
-  uint32_t emask = 0;  // the entry's bits (0 for ZERO and REP)
-  uint8_t len = 0;     // codeword length
-  uint8_t eoff = 0;    // where the entry starts
-  uint8_t total = 0;   // lane bits; 0 when the code has no codeword for the symbol
-  uint8_t sign_fixed;  // a coded symbol of a table with one sign: the value's sign must fit
-};
-
-struct EncodeCode {
-  EncodeSym sym[kMaxSymbols];
-  uint8_t exp_sym[256];
-  uint32_t rep_has;  // ~0 when REP has a codeword, else 0
-};
-
-struct EncodeTables {
-  EncodeTables(const Config& c, const CodeTable& t) : shape(c, t) {
-    const detail::FastShape& s = shape;
-    for (unsigned k = 0; k < 2; ++k) {
-      const detail::Canonical canon(t, k == 1, c.man_bits);
-      const uint8_t* len = t.code(k == 1);
-      EncodeCode& ec = code[k];
-      for (unsigned sym = 0; sym < kMaxSymbols; ++sym) {
-        EncodeSym& es = ec.sym[sym];
-        es.code = canon.rev[sym];
-        es.len = len[sym];
-        es.eoff = static_cast<uint8_t>(len[sym] + (sym == kSymEsc ? s.esc_bits : 0));
-        es.total = static_cast<uint8_t>(len[sym] ? es.eoff + (sym >= kSymEsc ? s.entry : 0) : 0);
-        es.xmask = sym == kSymEsc ? (1u << s.esc_bits) - 1 : 0;
-        es.emask = sym >= kSymEsc ? static_cast<uint32_t>((uint64_t{1} << s.entry) - 1) : 0;
-        es.sign_fixed = sym >= kSymEsc && !s.s_bits;
-      }
-      std::memcpy(ec.exp_sym, s.exp_sym[k], 256);
-      ec.rep_has = len[kSymRep] ? ~0u : 0u;
-    }
-  }
-  detail::FastShape shape;
-  EncodeCode code[2];
-};
+using detail::EncodeTables;
 
 struct EncodeLane {
   uint32_t pos, taken;
-  uint32_t ctx;
   uint32_t open;  // slot of the lane's oldest word not wholly written, or kNone
   uint32_t slot[kRing];
 };
@@ -390,26 +371,79 @@ inline uint32_t open_slot(const EncodeLane& ln) {
   return ln.pos < ln.taken * kUnit ? ln.slot[(ln.pos / kUnit) % kRing] : kNone;
 }
 
-// Encodes q[0..n) into words (scratch, at least 2 n + 4 entries); false if the table cannot
+// The lane bits of values q[from..to) of a chunk (Spec: "Version 3 lane bits"): bits[i] and
+// meta[i] = total lane bits | (code * 64 + symbol) << 6. Returns nonzero if the table cannot
+// code one of them. A value's symbol depends only on the values before it in the chunk (the
+// previous one for REP, the lane's previous one for the code), so this runs ahead of the
+// words' placement and on many values at once.
+template <Fp kFp, bool kMixedSign, bool kM0>
+uint32_t lane_bits(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, uint32_t from,
+                   uint32_t to, uint64_t* bits, uint32_t* meta) {
+  constexpr unsigned kManBits = fp_format(kFp).man_bits, kTop = fp_format(kFp).width() - 1;
+  const detail::FastShape& sh = tb.shape;
+  const unsigned drop = sh.drop, esc_bits = sh.esc_bits;
+  const uint32_t man_mask = (1u << kManBits) - 1;
+  const uint32_t xmask_all = (1u << esc_bits) - 1;
+  const uint32_t emask_all = static_cast<uint32_t>((uint64_t{1} << sh.entry) - 1);
+  uint32_t bad = 0;
+  for (uint32_t i = from; i < to; ++i) {
+    const uint32_t x = q[i];
+    const uint32_t ctx = i < lanes || q[i - lanes] == 0;
+    const uint32_t prev = i ? q[i - 1] : 0;
+    const uint32_t exp = (x >> kManBits) & 0xFFu, sign = x >> kTop;
+    const uint32_t rep = tb.info_rep[ctx];
+    uint32_t info = tb.info_exp[ctx][exp];
+    info = x == prev && ((rep >> detail::kInfoTotalShift) & 63u) != 0 ? rep : info;
+    info = x == 0 ? tb.info_zero[ctx] : info;
+    const uint32_t total = (info >> detail::kInfoTotalShift) & 63u;
+    const uint32_t esc = (info >> detail::kInfoEscBit) & 1u;
+    const uint32_t coded = 0u - ((info >> detail::kInfoCodedBit) & 1u);
+    bad |= (total == 0) | (((info >> detail::kInfoSignFixedBit) & 1u) & (sign != sh.fixed_sign));
+    uint32_t xbits = exp;
+    if (kM0) xbits |= ((x >> (kManBits - 1)) & 1u) << kEscExpBits;
+    uint32_t entry = (x & man_mask) >> drop;
+    if (kMixedSign) entry = (entry << 1) | sign;
+    const unsigned len = (info >> detail::kInfoLenShift) & 15u;
+    bits[i] = (info & detail::kInfoCodeMask) | (uint64_t{xbits & xmask_all & (0u - esc)} << len) |
+              (uint64_t{entry & emask_all & coded} << (len + esc * esc_bits));
+    meta[i] = total | (ctx << 12) | (((info >> detail::kInfoSymShift) & 63u) << 6);
+  }
+  return bad;
+}
+
+// Encodes q[0..n) into words (scratch, at least 2 n + 2 kMaxLanes entries); false if the table cannot
 // code a value.
 template <Fp kFp, bool kMixedSign, bool kM0>
 bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t lanes,
                  std::vector<uint32_t>& scratch, ChunkV3* out) {
   const detail::FastShape& sh = tb.shape;
-  constexpr unsigned man_bits = fp_format(kFp).man_bits, top = fp_format(kFp).width() - 1;
-  const unsigned drop = sh.drop;
-  const uint32_t man_mask = (1u << man_bits) - 1;
+  thread_local std::vector<uint64_t> bits_buf;
+  thread_local std::vector<uint32_t> meta_buf;
+  if (bits_buf.size() < n) {
+    bits_buf.resize(n);
+    meta_buf.resize(n);
+  }
+  uint64_t* bits = bits_buf.data();
+  uint32_t* meta = meta_buf.data();
+  {
+    uint32_t at = 0, bad = 0;
+    if (!kM0 && use_avx2() && n > lanes) {
+      bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, 0, lanes, bits, meta);
+      at = detail::lane_bits_avx2(tb, q, lanes, lanes, n, bits, meta, &bad);
+    }
+    bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, at, n, bits, meta);
+    if (bad) return false;
+  }
   uint32_t* words = scratch.data();
   EncodeLane lane[kMaxLanes];
   for (unsigned l = 0; l < lanes; ++l) {
     lane[l].pos = lane[l].taken = 0;
-    lane[l].ctx = 1;
     lane[l].open = kNone;
     std::fill(lane[l].slot, lane[l].slot + kRing, 0u);
   }
   // Symbol counts by lane modulo 4 (to spread dependent increments), code and symbol.
-  uint32_t hist[4][2][kMaxSymbols] = {};
-  uint32_t next = 0, prev = 0, bad = 0, low = kNone;
+  uint32_t hist[4][2 * 64] = {};
+  uint32_t next = 0, low = kNone;
   uint64_t held = 0, expired_units = 0, expired_bits = 0;
 
   const uint32_t rows = (n + lanes - 1) / lanes;
@@ -435,43 +469,27 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
         }
       }
     }
+    // The words this step can take start empty.
+    for (uint32_t k = 0; k < 2 * lanes; ++k) words[next + k] = 0;
     uint32_t step_low = kNone;
     for (unsigned l = 0; l < count; ++l) {
       EncodeLane& ln = lane[l];
       const uint32_t fill = ln.taken * kUnit - ln.pos;
       const uint32_t nw = (fill < kRefill) + (fill < kRefill - kUnit);
-      words[next] = 0;
-      words[next + 1] = 0;
       ln.slot[ln.taken % kRing] = next;
       ln.slot[(ln.taken + 1) % kRing] = next + 1;
       ln.taken += nw;
       next += nw;
-
-      const uint32_t x = q[first + l];
-      const EncodeCode& ec = tb.code[ln.ctx];
-      const uint32_t exp = (x >> man_bits) & 0xFFu, sign = x >> top;
-      unsigned s = ec.exp_sym[exp];
-      s = (x == prev) & (ec.rep_has != 0) ? kSymRep : s;
-      s = x == 0 ? kSymZero : s;
-      const EncodeSym& es = ec.sym[s];
-      bad |= (es.total == 0) | (es.sign_fixed & (sign != sh.fixed_sign));
-      uint32_t xbits = exp;
-      if (kM0) xbits |= ((x >> (man_bits - 1)) & 1u) << kEscExpBits;
-      uint32_t entry = (x & man_mask) >> drop;
-      if (kMixedSign) entry = (entry << 1) | sign;
-      const uint64_t bits = es.code | (uint64_t{xbits & es.xmask} << es.len) |
-                            (uint64_t{entry & es.emask} << es.eoff);
+      const uint32_t mt = meta[first + l];
       const unsigned off = ln.pos % kUnit, k = ln.pos / kUnit;
-      const u128 at = u128{bits} << off;
+      const u128 at = u128{bits[first + l]} << off;
       words[ln.slot[k % kRing]] |= static_cast<uint32_t>(at);
       words[ln.slot[(k + 1) % kRing]] |= static_cast<uint32_t>(at >> 32);
       if (__builtin_expect(static_cast<uint64_t>(at >> 64) != 0, 0)) {
         words[ln.slot[(k + 2) % kRing]] |= static_cast<uint32_t>(at >> 64);
       }
-      ln.pos += es.total;
-      ++hist[l % 4][ln.ctx][s];
-      ln.ctx = s == kSymZero;
-      prev = x;
+      ln.pos += mt & 63u;
+      ++hist[l % 4][mt >> 6];
       const uint32_t open = ln.pos < ln.taken * kUnit ? ln.slot[(ln.pos / kUnit) % kRing] : kNone;
       ln.open = open;
       step_low = std::min(step_low, open);
@@ -481,7 +499,6 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
     }
     low = step_low;
     held = std::max<uint64_t>(held, next - std::min(low, next));
-    if (bad) return false;
   }
   // The end: trailing words of the slot order wholly beyond their lane's bits are left out.
   uint32_t beyond[kMaxLanes * kPending];
@@ -508,9 +525,10 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
   BitCounts& b = out->bits;
   for (unsigned k = 0; k < 2; ++k) {
     for (unsigned s = 0; s < kMaxSymbols; ++s) {
-      const uint64_t cnt = uint64_t{hist[0][k][s]} + hist[1][k][s] + hist[2][k][s] + hist[3][k][s];
+      const unsigned i = k * 64 + s;
+      const uint64_t cnt = uint64_t{hist[0][i]} + hist[1][i] + hist[2][i] + hist[3][i];
       if (!cnt) continue;
-      const uint64_t len = tb.code[k].sym[s].len;
+      const uint64_t len = tb.len[k][s];
       if (s == kSymZero) {
         b.zero += cnt * len;
       } else if (s == kSymRep) {
@@ -571,7 +589,7 @@ Status encode_chunk_v3_fast(const Config& c, const CodeTable& t, const uint32_t*
   const EncodeTables& tb = cached_tables<EncodeTables>(c, t);
   const uint32_t lanes = chunk_lanes(c, n), n32 = static_cast<uint32_t>(n);
   thread_local std::vector<uint32_t> scratch;
-  if (scratch.size() < 2 * n + 4) scratch.resize(2 * n + 4);
+  if (scratch.size() < 2 * n + 2 * kMaxLanes) scratch.resize(2 * n + 2 * kMaxLanes);
   const bool mixed = tb.shape.s_bits != 0, m0 = tb.shape.m == 0;
   using Fn = bool (*)(const EncodeTables&, const uint32_t*, uint32_t, uint32_t,
                       std::vector<uint32_t>&, ChunkV3*);

@@ -45,6 +45,28 @@ struct DecodeTables {
   uint8_t has_dist[2 * 256];
 };
 
+// An encoder symbol entry: its codeword (bit-reversed for the LSB-first lane), codeword length,
+// total lane bits (0: the code has no codeword for it), symbol number and flags.
+enum : uint32_t {
+  kInfoCodeMask = 0xFFF,
+  kInfoLenShift = 12,
+  kInfoTotalShift = 16,
+  kInfoSymShift = 22,
+  kInfoEscBit = 28,       // ESC: the escaped exponent follows the codeword
+  kInfoCodedBit = 29,     // a distance or ESC: an entry follows
+  kInfoSignFixedBit = 30  // a coded symbol of a table with one sign: the value's sign must fit
+};
+
+// Per code: the entry of ZERO, of REP, and of the coded symbol (a distance or ESC) of each
+// exponent; the codeword lengths for the bit accounting.
+struct EncodeTables {
+  EncodeTables(const Config& c, const CodeTable& t);
+  FastShape shape;
+  uint32_t info_exp[2][256];
+  uint32_t info_zero[2], info_rep[2];
+  uint8_t len[2][kMaxSymbols];
+};
+
 // The decoder's state between steps, one entry per lane. A lane's buffer is lo, then hi (its
 // oldest unread bit in bit 0 of lo), fill bits in all; it has taken `taken` words; ctx is 1 when
 // it decodes its next value with code 1. first[r * lanes + l] is the slot of the first word lane
@@ -73,6 +95,13 @@ uint32_t lowest_open_slot(const DecodeState& st, uint32_t lanes, uint32_t r);
 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uint32_t r, uint32_t rows,
                            bool two, const uint8_t* data, uint32_t units, uint32_t* out);
 bool have_avx2();
+
+// The encoder's lane bits of values q[from..to) of a chunk with `lanes` lanes (from >= lanes,
+// m > 0): bits[i], and meta[i] = total lane bits | (code * 64 + symbol) << 6, as the portable
+// lane_bits (codec_v3_fast.cpp) gives them, in blocks of 8; returns the first value it did not
+// do. Ors 1 into *bad if the table cannot code one of them. Only when have_avx2().
+uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, uint32_t from,
+                        uint32_t to, uint64_t* bits, uint32_t* meta, uint32_t* bad);
 
 // Whether the fast coder may use its SIMD kernels (on by default where the CPU has them); the
 // tests turn them off to check the portable path on the same machine. Returns the old setting.

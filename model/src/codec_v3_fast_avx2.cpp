@@ -268,6 +268,84 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
   return r;
 }
 
+
+SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint32_t lanes,
+                                 uint32_t from, uint32_t to, uint64_t* bits, uint32_t* meta,
+                                 uint32_t* bad_out) {
+  const FastShape& sh = tb.shape;
+  const __m128i man_shift = _mm_cvtsi32_si128(static_cast<int>(sh.man_bits));
+  const __m128i top_shift = _mm_cvtsi32_si128(static_cast<int>(sh.top));
+  const __m128i drop_shift = _mm_cvtsi32_si128(static_cast<int>(sh.drop));
+  const __m128i sign_shift = _mm_cvtsi32_si128(static_cast<int>(sh.s_bits));
+  const __m256i sign_bit = _mm256_set1_epi32(static_cast<int>(sh.s_bits));
+  const __m256i fixed = _mm256_set1_epi32(static_cast<int>(sh.fixed_sign));
+  const __m256i man_mask = _mm256_set1_epi32(static_cast<int>((1u << sh.man_bits) - 1));
+  const __m256i xmask = _mm256_set1_epi32((1 << sh.esc_bits) - 1);
+  const __m256i esc_bits = _mm256_set1_epi32(static_cast<int>(sh.esc_bits));
+  const __m256i emask = _mm256_set1_epi32(static_cast<int>((uint64_t{1} << sh.entry) - 1));
+  const __m256i c255 = _mm256_set1_epi32(0xFF), c63 = _mm256_set1_epi32(63);
+  const __m256i c15 = _mm256_set1_epi32(15), code_mask = _mm256_set1_epi32(kInfoCodeMask);
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i zero_info0 = _mm256_set1_epi32(static_cast<int>(tb.info_zero[0]));
+  const __m256i zero_info1 = _mm256_set1_epi32(static_cast<int>(tb.info_zero[1]));
+  const __m256i rep_info0 = _mm256_set1_epi32(static_cast<int>(tb.info_rep[0]));
+  const __m256i rep_info1 = _mm256_set1_epi32(static_cast<int>(tb.info_rep[1]));
+  const int* info_exp = reinterpret_cast<const int*>(&tb.info_exp[0][0]);
+  __m256i bad = zero;
+  uint32_t i = from;
+  for (; i + 8 <= to; i += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
+    const __m256i before = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i - 1));
+    const __m256i lane_before =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i - lanes));
+    // The lane's code: 1 after a +0 of the lane.
+    const __m256i ctx = _mm256_cmpeq_epi32(lane_before, zero);
+    const __m256i exp = _mm256_and_si256(_mm256_srl_epi32(x, man_shift), c255);
+    const __m256i sign = _mm256_srl_epi32(x, top_shift);
+    // The first symbol that applies: ZERO, REP (when it has a codeword), the coded symbol.
+    const __m256i coded_info = _mm256_i32gather_epi32(
+        info_exp, _mm256_add_epi32(exp, _mm256_and_si256(ctx, _mm256_set1_epi32(256))), 4);
+    const __m256i rep_info = _mm256_blendv_epi8(rep_info0, rep_info1, ctx);
+    const __m256i rep_has = _mm256_xor_si256(
+        _mm256_cmpeq_epi32(_mm256_and_si256(rep_info, _mm256_set1_epi32(63 << kInfoTotalShift)),
+                           zero),
+        _mm256_set1_epi32(-1));
+    const __m256i rep = _mm256_and_si256(_mm256_cmpeq_epi32(x, before), rep_has);
+    __m256i info = _mm256_blendv_epi8(coded_info, rep_info, rep);
+    info = _mm256_blendv_epi8(info, _mm256_blendv_epi8(zero_info0, zero_info1, ctx),
+                              _mm256_cmpeq_epi32(x, zero));
+    const __m256i total = _mm256_and_si256(_mm256_srli_epi32(info, kInfoTotalShift), c63);
+    bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(total, zero));
+    bad = _mm256_or_si256(bad, _mm256_andnot_si256(_mm256_cmpeq_epi32(sign, fixed),
+                                                   flag<kInfoSignFixedBit>(info)));
+    const __m256i esc = flag<kInfoEscBit>(info), coded = flag<kInfoCodedBit>(info);
+    // Codeword, escaped exponent, then the entry (sign in its low bit when the sign is mixed).
+    __m256i entry = _mm256_srl_epi32(_mm256_and_si256(x, man_mask), drop_shift);
+    entry = _mm256_or_si256(_mm256_sll_epi32(entry, sign_shift), _mm256_and_si256(sign, sign_bit));
+    entry = _mm256_and_si256(entry, _mm256_and_si256(coded, emask));
+    const __m256i len = _mm256_and_si256(_mm256_srli_epi32(info, kInfoLenShift), c15);
+    const __m256i head = _mm256_or_si256(
+        _mm256_and_si256(info, code_mask),
+        _mm256_sllv_epi32(_mm256_and_si256(exp, _mm256_and_si256(esc, xmask)), len));
+    const __m256i at = _mm256_add_epi32(len, _mm256_and_si256(esc, esc_bits));
+    __m256i head64[2], entry64[2], at64[2];
+    widen(head, &head64[0], &head64[1]);
+    widen(entry, &entry64[0], &entry64[1]);
+    widen(at, &at64[0], &at64[1]);
+    for (int h = 0; h < 2; ++h) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(bits + i + 4 * h),
+                          _mm256_or_si256(head64[h], _mm256_sllv_epi64(entry64[h], at64[h])));
+    }
+    const __m256i sym = _mm256_and_si256(_mm256_srli_epi32(info, kInfoSymShift), c63);
+    const __m256i m = _mm256_or_si256(
+        total, _mm256_or_si256(_mm256_slli_epi32(sym, 6),
+                               _mm256_and_si256(ctx, _mm256_set1_epi32(1 << 12))));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(meta + i), m);
+  }
+  if (!_mm256_testz_si256(bad, bad)) *bad_out |= 1;
+  return i;
+}
+
 }  // namespace sfp::detail
 
 #else
@@ -279,6 +357,11 @@ bool have_avx2() { return false; }
 uint32_t decode_steps_avx2(const DecodeTables&, DecodeState&, uint32_t r, uint32_t, bool,
                            const uint8_t*, uint32_t, uint32_t*) {
   return r;
+}
+
+uint32_t lane_bits_avx2(const EncodeTables&, const uint32_t*, uint32_t, uint32_t from, uint32_t,
+                        uint64_t*, uint32_t*, uint32_t*) {
+  return from;
 }
 
 }  // namespace sfp::detail
