@@ -470,7 +470,11 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
       }
     }
     // The words this step can take start empty.
-    for (uint32_t k = 0; k < 2 * lanes; ++k) words[next + k] = 0;
+    if (lanes == 16) {
+      std::memset(words + next, 0, 32 * sizeof(uint32_t));
+    } else {
+      std::memset(words + next, 0, 2 * kMaxLanes * sizeof(uint32_t));
+    }
     uint32_t step_low = kNone;
     for (unsigned l = 0; l < count; ++l) {
       EncodeLane& ln = lane[l];
@@ -516,8 +520,8 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
     --keep;
     --nb;
   }
-  out->bytes.resize(size_t{keep} * kUnitBytes);
-  if (keep) std::memcpy(out->bytes.data(), words, out->bytes.size());  // an empty chunk: no data
+  const uint8_t* raw = reinterpret_cast<const uint8_t*>(words);
+  out->bytes.assign(raw, raw + size_t{keep} * kUnitBytes);
   out->crc = crc32c(out->bytes.data(), out->bytes.size(), 0);
   out->held_units = held;
   out->expired_units = expired_units;
