@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bit_io.hpp"
+#include "codec_v3_fast.hpp"
 #include "sfp/codec.hpp"
 #include "sfp/quantize.hpp"
 
@@ -17,6 +18,10 @@ namespace sfp {
 namespace {
 
 using detail::BitReader;
+using detail::count_index;
+using detail::count_index_avx2;
+using detail::kCountIndex;
+using detail::v3_fast_simd_on;
 using detail::BitWriter;
 
 constexpr unsigned kRefill = kV2LaneRefillBits;
@@ -227,30 +232,39 @@ void count_chunk(const Config& c, const uint32_t* v, size_t len, ChunkCounts* ou
   const unsigned lanes = chunk_lanes(c, len);
   const FpFormat f = fp_format(c.fp);
   // One count per value, by context, repeat or not, and exponent (256: +0), from which both
-  // tallies follow. Four copies, one per value mod 4, so that consecutive increments of one
-  // count do not wait for each other (zeros and non-zeros alternate at random in activations).
-  constexpr unsigned kCoded = 257;
-  uint32_t joint[4][2][2][kCoded] = {};
-  uint32_t prev = 0, sign_or = 0, sign_and = 1;
-  const auto count = [&](size_t i, uint32_t lane_prev) {
-    const uint32_t x = v[i];
-    const uint32_t nz = x != 0 ? 1u : 0u;
-    const unsigned ctx = lane_prev == 0 ? 1 : 0;
-    const uint32_t exp = (x >> f.man_bits) & f.exp_max(), sign = x >> (f.width() - 1);
-    const uint32_t coded = exp + ((nz ^ 1u) << 8);  // +0 has exponent 0: index 256
-    const uint32_t rep = nz & (x == prev ? 1u : 0u);
-    ++joint[i & 3][ctx][rep][coded];
-    sign_or |= sign & nz;
-    sign_and &= sign | (1u - nz);
-    prev = x;
-  };
-  const size_t head = std::min<size_t>(lanes, len);
-  for (size_t i = 0; i < head; ++i) count(i, 0);
-  for (size_t i = head; i < len; ++i) count(i, v[i - lanes]);
+  // tallies follow (detail::kCountIndex). Four copies, by value mod 4, so that consecutive
+  // increments of one count do not wait for each other (zeros and non-zeros alternate at random
+  // in activations). The counts' indices are found a block at a time (eight values at once with
+  // AVX2), then counted.
+  uint32_t joint[4 * kCountIndex] = {};
+  uint32_t sign_or = 0, sign_and = 1;
+  constexpr size_t kBlock = 1024;
+  uint32_t index[kBlock];
+  const bool simd = v3_fast_simd_on();
+  for (size_t at = 0; at < len; at += kBlock) {
+    const size_t end = std::min(len, at + kBlock);
+    size_t i = at;
+    if (simd && i >= lanes) {
+      i = count_index_avx2(f, v, lanes, i, end, index, &sign_or, &sign_and);
+    }
+    for (; i < end; ++i) {
+      const uint32_t x = v[i];
+      const uint32_t nz = x != 0 ? 1u : 0u;
+      const uint32_t ctx = i < lanes || v[i - lanes] == 0 ? 1u : 0u;
+      const uint32_t exp = (x >> f.man_bits) & f.exp_max(), sign = x >> (f.width() - 1);
+      const uint32_t coded = exp + ((nz ^ 1u) << 8);  // +0 has exponent 0: index 256
+      const uint32_t rep = nz & (i && x == v[i - 1] ? 1u : 0u);
+      index[i - at] = (i & 3) * kCountIndex + count_index(ctx, rep, coded);
+      sign_or |= sign & nz;
+      sign_and &= sign | (1u - nz);
+    }
+    for (size_t k = 0; k < end - at; ++k) ++joint[index[k]];
+  }
   for (unsigned w = 0; w < 4; ++w) {
     for (unsigned ctx = 0; ctx < 2; ++ctx) {
-      for (unsigned e = 0; e < kCoded; ++e) {
-        const uint32_t plain = joint[w][ctx][0][e], repeat = joint[w][ctx][1][e];
+      for (unsigned e = 0; e < 257; ++e) {
+        const uint32_t plain = joint[w * kCountIndex + count_index(ctx, 0, e)];
+        const uint32_t repeat = joint[w * kCountIndex + count_index(ctx, 1, e)];
         out->without[ctx][e] += plain + repeat;
         out->with[ctx][e] += plain;
         out->with[ctx][257] += repeat;

@@ -210,6 +210,8 @@ EncodeTables::EncodeTables(const Config& c, const CodeTable& t) : shape(c, t) {
 
 bool set_v3_fast_simd(bool on) { return g_simd.exchange(on); }
 
+bool v3_fast_simd_on() { return use_avx2(); }
+
 }  // namespace detail
 
 namespace {

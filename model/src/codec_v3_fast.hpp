@@ -103,8 +103,23 @@ bool have_avx2();
 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, uint32_t from,
                         uint32_t to, uint64_t* bits, uint32_t* meta, uint32_t* bad);
 
+// The table's counts (codec_v2.cpp): a value's index among one copy of the counts, by its
+// context, whether it repeats, and its coded exponent (256: +0).
+inline constexpr uint32_t kCountIndex = 2 * 2 * 257;
+constexpr uint32_t count_index(uint32_t ctx, uint32_t rep, uint32_t coded) {
+  return (ctx * 2 + rep) * 257 + coded;
+}
+// index[i - from] = (i & 3) * kCountIndex + count_index(...) of values v[from..to) of a chunk
+// with `lanes` lanes (from >= lanes), eight at a time; ors and ands their signs (non-zero
+// values) into *sign_or and *sign_and. Returns the first value it did not do. Only when
+// have_avx2().
+size_t count_index_avx2(const FpFormat& f, const uint32_t* v, unsigned lanes, size_t from,
+                        size_t to, uint32_t* index, uint32_t* sign_or, uint32_t* sign_and);
+
 // Whether the fast coder may use its SIMD kernels (on by default where the CPU has them); the
 // tests turn them off to check the portable path on the same machine. Returns the old setting.
 bool set_v3_fast_simd(bool on);
+// Whether the SIMD kernels run: allowed by set_v3_fast_simd and the CPU has them.
+bool v3_fast_simd_on();
 
 }  // namespace sfp::detail

@@ -346,6 +346,51 @@ SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint
   return i;
 }
 
+SFP_AVX2 size_t count_index_avx2(const FpFormat& f, const uint32_t* v, unsigned lanes,
+                                 size_t from, size_t to, uint32_t* index, uint32_t* sign_or,
+                                 uint32_t* sign_and) {
+  const __m128i man_shift = _mm_cvtsi32_si128(static_cast<int>(f.man_bits));
+  const __m128i top_shift = _mm_cvtsi32_si128(static_cast<int>(f.width() - 1));
+  const __m256i exp_max = _mm256_set1_epi32(static_cast<int>(f.exp_max()));
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+  const __m256i c256 = _mm256_set1_epi32(256);
+  const __m256i ctx_step = _mm256_set1_epi32(2 * 257), rep_step = _mm256_set1_epi32(257);
+  // The copy of value i is i & 3; blocks of 8 keep the pattern.
+  const __m256i copy_at = _mm256_mullo_epi32(
+      _mm256_and_si256(_mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+                                        _mm256_set1_epi32(static_cast<int>(from & 3))),
+                       _mm256_set1_epi32(3)),
+      _mm256_set1_epi32(static_cast<int>(kCountIndex)));
+  __m256i s_or = zero, s_and = _mm256_set1_epi32(1);
+  size_t i = from;
+  for (; i + 8 <= to; i += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i));
+    const __m256i before = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i - 1));
+    const __m256i lane_before =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i - lanes));
+    const __m256i is_zero = _mm256_cmpeq_epi32(x, zero);
+    const __m256i ctx = _mm256_cmpeq_epi32(lane_before, zero);
+    const __m256i rep = _mm256_andnot_si256(is_zero, _mm256_cmpeq_epi32(x, before));
+    const __m256i exp = _mm256_and_si256(_mm256_srl_epi32(x, man_shift), exp_max);
+    const __m256i coded = _mm256_add_epi32(exp, _mm256_and_si256(is_zero, c256));
+    __m256i idx = _mm256_add_epi32(copy_at, coded);
+    idx = _mm256_add_epi32(idx, _mm256_and_si256(ctx, ctx_step));
+    idx = _mm256_add_epi32(idx, _mm256_and_si256(rep, rep_step));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(index + (i - from)), idx);
+    const __m256i sign = _mm256_srl_epi32(x, top_shift);
+    s_or = _mm256_or_si256(s_or, _mm256_andnot_si256(is_zero, sign));
+    s_and = _mm256_and_si256(s_and, _mm256_or_si256(sign, _mm256_and_si256(is_zero, one)));
+  }
+  alignas(32) uint32_t o[8], a[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(o), s_or);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(a), s_and);
+  for (int k = 0; k < 8; ++k) {
+    *sign_or |= o[k];
+    *sign_and &= a[k];
+  }
+  return i;
+}
+
 }  // namespace sfp::detail
 
 #else
@@ -361,6 +406,11 @@ uint32_t decode_steps_avx2(const DecodeTables&, DecodeState&, uint32_t r, uint32
 
 uint32_t lane_bits_avx2(const EncodeTables&, const uint32_t*, uint32_t, uint32_t from, uint32_t,
                         uint64_t*, uint32_t*, uint32_t*) {
+  return from;
+}
+
+size_t count_index_avx2(const FpFormat&, const uint32_t*, unsigned, size_t from, size_t,
+                        uint32_t*, uint32_t*, uint32_t*) {
   return from;
 }
 

@@ -315,6 +315,30 @@ TEST_CASE("Fast version 3 decoder agrees on one-symbol changes of two-bit values
   CHECK(valid > 50);
 }
 
+TEST_CASE("Table counts with and without SIMD give the same tables", "[v3][fast][table]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 23);
+  for (int trial = 0; trial < 48; ++trial) {
+    const Fp fp = trial % 2 ? Fp::kBf16 : Fp::kFp32;
+    const unsigned lanes = 1u << (trial % 6);
+    const unsigned m = static_cast<unsigned>(rng() % (fp_format(fp).man_bits + 1));
+    const Config c = v3(fp, m, lanes, 1u << (rng() % 6 + 9));
+    const size_t n = rng() % 5000;
+    const std::vector<uint32_t> q =
+        test::quantized(c, values(rng, fp, static_cast<unsigned>(trial % 6), lanes, n));
+    INFO(to_string(c) << " n=" << n);
+    CodeTable with, without;
+    {
+      const SimdSetting on(true);
+      with = build_table(c, q.data(), q.size());
+    }
+    {
+      const SimdSetting off(false);
+      without = build_table(c, q.data(), q.size());
+    }
+    CHECK(with == without);
+  }
+}
+
 TEST_CASE("sfp::encode and sfp::decode of version 3 give the reference's chunks", "[v3][fast]") {
   std::mt19937_64 rng(Catch::rngSeed() + 3);
   const Config c = v3(Fp::kFp32, 23, 16, 1 << 12);
