@@ -82,6 +82,10 @@ struct DecodeState {
   uint32_t prev = 0;        // the chunk's previous value
   uint32_t safe_until = 0;  // no word expires at a step whose horizon is below this
   uint32_t bad = 0;         // some check failed (the reference names it)
+  // The SIMD steps take the CRC-32C of the words as they take them: the state (not inverted)
+  // after words 0 .. crc_words - 1.
+  uint64_t crc_state = 0;
+  uint32_t crc_words = 0;
   uint32_t* first = nullptr;
 };
 
@@ -119,6 +123,9 @@ size_t count_index_avx2(const FpFormat& f, const uint32_t* v, unsigned lanes, si
 // Whether the fast coder may use its SIMD kernels (on by default where the CPU has them); the
 // tests turn them off to check the portable path on the same machine. Returns the old setting.
 bool set_v3_fast_simd(bool on);
+// How many chunks the fast coder handed to the reference on this thread (a chunk with an error,
+// or one the table cannot code); the tests check that a valid chunk never is.
+uint64_t v3_fast_fallbacks();
 // Whether the SIMD kernels run: allowed by set_v3_fast_simd and the CPU has them.
 bool v3_fast_simd_on();
 

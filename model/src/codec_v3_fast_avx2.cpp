@@ -21,8 +21,8 @@
 #include <algorithm>
 #include <cstring>
 
-#define SFP_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt")))
-#define SFP_AVX2_INLINE __attribute__((target("avx2,bmi,bmi2,popcnt"), always_inline)) inline
+#define SFP_AVX2 __attribute__((target("avx2,bmi,bmi2,popcnt,sse4.2")))
+#define SFP_AVX2_INLINE __attribute__((target("avx2,bmi,bmi2,popcnt,sse4.2"), always_inline)) inline
 
 namespace sfp::detail {
 namespace {
@@ -61,10 +61,35 @@ SFP_AVX2_INLINE uint32_t lane_mask(__m256i a, __m256i b) {
          (static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(b))) << 8);
 }
 
+// Word idx (0..31) of the 32 words in block[0..3], for each of eight lanes.
+SFP_AVX2_INLINE __m256i pick_word(const __m256i block[4], __m256i idx) {
+  const __m256 bit3 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28));
+  const __m256 bit4 = _mm256_castsi256_ps(_mm256_slli_epi32(idx, 27));
+  __m256 from[4];
+  for (int i = 0; i < 4; ++i) {
+    from[i] = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(block[i], idx));
+  }
+  const __m256 low = _mm256_blendv_ps(from[0], from[1], bit3);
+  const __m256 high = _mm256_blendv_ps(from[2], from[3], bit3);
+  return _mm256_castps_si256(_mm256_blendv_ps(low, high, bit4));
+}
+
+// Words idx and idx + 1 of block as one 64-bit value per lane (idx first), for eight lanes:
+// lanes 0-3 in *q0, 4-7 in *q1.
+SFP_AVX2_INLINE void word_pairs(const __m256i block[4], __m256i idx, __m256i* q0, __m256i* q1) {
+  const __m256i w0 = pick_word(block, idx);
+  const __m256i w1 = pick_word(block, _mm256_add_epi32(idx, _mm256_set1_epi32(1)));
+  const __m256i even = _mm256_unpacklo_epi32(w0, w1);  // lanes 0, 1 | 4, 5
+  const __m256i odd = _mm256_unpackhi_epi32(w0, w1);   // lanes 2, 3 | 6, 7
+  *q0 = _mm256_permute2x128_si256(even, odd, 0x20);
+  *q1 = _mm256_permute2x128_si256(even, odd, 0x31);
+}
+
 }  // namespace
 
 bool have_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2");
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi2") &&
+                          __builtin_cpu_supports("sse4.2");
   return yes;
 }
 
@@ -108,6 +133,8 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
   __m256i taken_a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.taken));
   __m256i taken_b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.taken + 8));
   uint32_t next = st.next, prev = st.prev, safe_until = st.safe_until;
+  uint64_t crc_state = st.crc_state;
+  uint32_t crc_words = st.crc_words;
   __m256i bad = _mm256_setzero_si256();
 
   for (; r < rows; ++r) {
@@ -115,13 +142,38 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
     uint32_t* hist = st.first + size_t{r} * kLanes;
     const uint32_t horizon = next + 2 * kLanes;
     if (horizon >= safe_until) {
-      // Where the lanes' oldest unread words are now (the portable loop's rule).
+      // Where the lanes' oldest unread words are now (lowest_open_slot, sixteen lanes at once):
+      // walk the history back until each lane has seen as many words as it has open.
       hist[0] = next;
-      alignas(32) uint64_t f64[kLanes];
-      for (int i = 0; i < 4; ++i) _mm256_store_si256(reinterpret_cast<__m256i*>(f64 + 4 * i), fill[i]);
-      for (uint32_t l = 0; l < kLanes; ++l) st.fill[l] = static_cast<uint32_t>(f64[l]);
-      st.next = next;
-      safe_until = lowest_open_slot(st, kLanes, r) + kV3WindowWords;
+      const __m256i c31 = _mm256_set1_epi32(kWordBits - 1);
+      __m256i need[2] = {_mm256_srli_epi32(_mm256_add_epi32(narrow(fill[0], fill[1]), c31), 5),
+                         _mm256_srli_epi32(_mm256_add_epi32(narrow(fill[2], fill[3]), c31), 5)};
+      __m256i oldest[2] = {_mm256_set1_epi32(static_cast<int>(next)),
+                           _mm256_set1_epi32(static_cast<int>(next))};
+      for (uint32_t step = r; step-- > 0;) {
+        if (_mm256_testz_si256(_mm256_or_si256(need[0], need[1]),
+                               _mm256_or_si256(need[0], need[1]))) {
+          break;
+        }
+        const uint32_t* row = st.first + size_t{step} * kLanes;
+        for (int h = 0; h < 2; ++h) {
+          const __m256i from = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8 * h));
+          const __m256i to =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8 * h + 1));
+          const __m256i took = _mm256_sub_epi32(to, from);
+          const __m256i hit = _mm256_andnot_si256(
+              _mm256_cmpgt_epi32(need[h], took),
+              _mm256_cmpgt_epi32(need[h], _mm256_setzero_si256()));
+          oldest[h] = _mm256_blendv_epi8(
+              oldest[h], _mm256_sub_epi32(_mm256_add_epi32(from, took), need[h]), hit);
+          need[h] = _mm256_max_epi32(_mm256_sub_epi32(need[h], took), _mm256_setzero_si256());
+        }
+      }
+      __m256i low = _mm256_min_epu32(oldest[0], oldest[1]);
+      low = _mm256_min_epu32(low, _mm256_permute2x128_si256(low, low, 0x01));
+      low = _mm256_min_epu32(low, _mm256_shuffle_epi32(low, 0x4E));
+      low = _mm256_min_epu32(low, _mm256_shuffle_epi32(low, 0xB1));
+      safe_until = static_cast<uint32_t>(_mm256_cvtsi256_si32(low)) + kV3WindowWords;
       if (horizon >= safe_until) break;  // a word expires at this step
     }
     // Refill: 0, 1 or 2 words per lane, at slots given by the prefix sum of the counts.
@@ -139,12 +191,14 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
     const __m256i next_v = _mm256_set1_epi32(static_cast<int>(next));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(hist), _mm256_add_epi32(exc_a, next_v));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(hist + 8), _mm256_add_epi32(exc_b, next_v));
-    const long long* base = reinterpret_cast<const long long*>(data + size_t{next} * 4);
-    __m256i w[4];
-    w[0] = _mm256_i32gather_epi64(base, _mm256_castsi256_si128(exc_a), 4);
-    w[1] = _mm256_i32gather_epi64(base, _mm256_extracti128_si256(exc_a, 1), 4);
-    w[2] = _mm256_i32gather_epi64(base, _mm256_castsi256_si128(exc_b), 4);
-    w[3] = _mm256_i32gather_epi64(base, _mm256_extracti128_si256(exc_b, 1), 4);
+    // A step takes at most 32 words, all among the next 32: each lane's two candidate words
+    // are picked from those by permutes (shorter latency than a gather).
+    __m256i block[4], w[4];
+    for (int i = 0; i < 4; ++i) {
+      block[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + (size_t{next} + 8 * i) * 4));
+    }
+    word_pairs(block, exc_a, &w[0], &w[1]);
+    word_pairs(block, exc_b, &w[2], &w[3]);
     for (int i = 0; i < 4; ++i) {
       const __m256i keep = _mm256_and_si256(m44[i], _mm256_or_si256(m12[i], low32q));
       const __m256i wi = _mm256_and_si256(w[i], keep);
@@ -156,6 +210,11 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
     taken_a = _mm256_add_epi32(taken_a, nw_a);
     taken_b = _mm256_add_epi32(taken_b, nw_b);
     next += static_cast<uint32_t>(_mm256_extract_epi32(inc_b, 7));
+    for (; crc_words + 2 <= next; crc_words += 2) {
+      uint64_t two_words;
+      std::memcpy(&two_words, data + size_t{crc_words} * 4, 8);
+      crc_state = _mm_crc32_u64(crc_state, two_words);
+    }
 
     // Lookup on the next kMaxCodeBits bits of each lane, in the lane's code.
     const __m256i bits_a = narrow(lo[0], lo[1]), bits_b = narrow(lo[2], lo[3]);
@@ -265,6 +324,8 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
   st.next = next;
   st.prev = prev;
   st.safe_until = safe_until;
+  st.crc_state = crc_state;
+  st.crc_words = crc_words;
   return r;
 }
 

@@ -20,6 +20,8 @@ namespace sfp {
 namespace detail {
 // codec_v3_fast.hpp (internal to the model): turns the fast coder's SIMD kernels on or off.
 bool set_v3_fast_simd(bool on);
+// Chunks the fast coder handed to the reference on this thread.
+uint64_t v3_fast_fallbacks();
 }  // namespace detail
 namespace {
 
@@ -175,6 +177,7 @@ TEST_CASE("Fast version 3 coder gives the reference's bytes and values", "[v3][f
     }
     INFO(to_string(c) << " n=" << n << " kind=" << kind << " trial=" << trial);
     ChunkV3 ref, fast;
+    const uint64_t fallbacks = detail::v3_fast_fallbacks();
     const Status sr = encode_chunk_v3(c, t, q.data(), q.size(), &ref);
     const Status sf = encode_chunk_v3_fast(c, t, q.data(), q.size(), &fast);
     REQUIRE(sr == sf);
@@ -189,6 +192,8 @@ TEST_CASE("Fast version 3 coder gives the reference's bytes and values", "[v3][f
     Status s = Status::kBadCode;
     CHECK(same_decode(c, t, n, ref.crc, ref.bytes, units, &s));
     CHECK(s == Status::kOk);
+    // A valid chunk is coded by the fast paths alone, both ways.
+    CHECK(detail::v3_fast_fallbacks() == fallbacks);
     CHECK(same_decode(c, t, n, ref.crc ^ 1, ref.bytes, units));
     check_altered(rng, c, t, n, ref, 12, &errors);
   }
@@ -210,12 +215,14 @@ TEST_CASE("Fast version 3 coder agrees on expiry, with every lane count and both
         INFO(to_string(c));
         ChunkV3 ref, fast;
         REQUIRE(encode_chunk_v3(c, t, q.data(), q.size(), &ref) == Status::kOk);
+        const uint64_t fallbacks = detail::v3_fast_fallbacks();
         REQUIRE(encode_chunk_v3_fast(c, t, q.data(), q.size(), &fast) == Status::kOk);
         same_chunk(ref, fast);
         if (lanes * (fp == Fp::kFp32 ? 2 : 1) >= 16 && m == fp_format(fp).man_bits) {
           CHECK(ref.expired_units > 0);
         }
         CHECK(same_decode(c, t, q.size(), ref.crc, ref.bytes, ref.bytes.size() / 4));
+        CHECK(detail::v3_fast_fallbacks() == fallbacks);  // expiry needs no reference
         // A set bit in an expired word's skipped part (the last bit of a word) is bad_padding.
         unsigned errors = 0;
         for (size_t byte = 3; byte < ref.bytes.size(); byte += 4 * 17) {
