@@ -4,17 +4,23 @@
 // on one and two threads, version 3's reference and fast chunk coders alone, beside zstd -1 and lz4
 // on the same buffers. Counters: `ratio` = FP32 bytes / encoded bytes (index, table and CRCs
 // included for sfp). Throughput is wall-clock time (UseRealTime), so two threads show as a higher
-// rate.
+// rate. BM_case_* put sfp::encode / sfp::decode (version 3, one thread) and zstd -1 side by side
+// on five tensors (FP32 weights lossless and truncated to m = 7, BF16 weights, FP32 post-ReLU
+// activations lossless and at m = 7), in GB/s of the tensor's own bytes (4 per FP32 value, 2 per
+// BF16 value) and CPU time; zstd gets the quantized values, sfp quantizes as part of encoding.
+// On a shared machine, run them with --benchmark_repetitions and take each one's fastest run.
 #include <benchmark/benchmark.h>
 #include <lz4.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <stdexcept>
 #include <vector>
 
 #include "sfp/codec.hpp"
+#include "sfp/quantize.hpp"
 
 namespace {
 
@@ -198,6 +204,124 @@ void BM_lz4_decompress(benchmark::State& state) {
   }
   set_io(state, static_cast<size_t>(n));
 }
+
+// ---- sfp version 3 beside zstd -1, one thread ------------------------------------------------
+
+struct Case {
+  const char* name;
+  int data;  // 0 = post-ReLU activations, 1 = weights
+  sfp::Fp fp;
+  unsigned m;
+};
+constexpr Case kCases[] = {{"fp32_weights_lossless", 1, sfp::Fp::kFp32, 23},
+                           {"fp32_weights_m7", 1, sfp::Fp::kFp32, 7},
+                           {"bf16_weights_lossless", 1, sfp::Fp::kBf16, 7},
+                           {"fp32_relu_lossless", 0, sfp::Fp::kFp32, 23},
+                           {"fp32_relu_m7", 0, sfp::Fp::kFp32, 7}};
+
+// The case's values (BF16: the top half of each FP32 value) and its configuration.
+struct CaseData {
+  sfp::Config config;
+  std::vector<uint32_t> values, quantized;
+  size_t bytes;  // the tensor's own size
+};
+const CaseData& case_data(int i) {
+  static CaseData cached[std::size(kCases)];
+  CaseData& d = cached[i];
+  if (d.values.empty()) {
+    const Case& k = kCases[i];
+    d.config = sfp::Config::lossless(k.fp, 3);
+    d.config.man_bits = k.m;
+    d.values = data(k.data);
+    if (k.fp == sfp::Fp::kBf16) {
+      for (auto& x : d.values) x >>= 16;
+    }
+    d.quantized.resize(d.values.size());
+    sfp::quantize(d.values.data(), d.quantized.data(), d.values.size(), k.fp, k.m,
+                  sfp::Rounding::kTruncate);
+    d.bytes = d.values.size() * (k.fp == sfp::Fp::kBf16 ? 2 : 4);
+  }
+  return d;
+}
+
+// The quantized values as the tensor's bytes (BF16: two bytes each).
+std::vector<char> raw_bytes(const CaseData& d) {
+  std::vector<char> raw(d.bytes);
+  if (d.config.fp == sfp::Fp::kBf16) {
+    for (size_t i = 0; i < d.quantized.size(); ++i) {
+      const uint16_t h = static_cast<uint16_t>(d.quantized[i]);
+      std::memcpy(raw.data() + 2 * i, &h, 2);
+    }
+  } else {
+    std::memcpy(raw.data(), d.quantized.data(), d.bytes);
+  }
+  return raw;
+}
+
+void set_case_io(benchmark::State& state, const CaseData& d, size_t encoded_bytes) {
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * d.bytes));
+  state.counters["ratio"] = static_cast<double>(d.bytes) / static_cast<double>(encoded_bytes);
+  state.SetLabel(kCases[state.range(0)].name);
+}
+
+void BM_case_sfp_encode(benchmark::State& state) {
+  const CaseData& d = case_data(static_cast<int>(state.range(0)));
+  sfp::Encoded e;
+  for (auto _ : state) {
+    if (sfp::encode(d.config, d.values.data(), d.values.size(), &e, 1) != sfp::Status::kOk) {
+      state.SkipWithError("encode");
+    }
+    benchmark::DoNotOptimize(e.payload.data());
+  }
+  set_case_io(state, d, sfp_bytes(e));
+}
+
+void BM_case_sfp_decode(benchmark::State& state) {
+  const CaseData& d = case_data(static_cast<int>(state.range(0)));
+  sfp::Encoded e;
+  sfp::encode(d.config, d.values.data(), d.values.size(), &e, 1);
+  std::vector<uint32_t> out(d.values.size());
+  for (auto _ : state) {
+    if (sfp::decode(e, out.data(), 1) != sfp::Status::kOk) state.SkipWithError("decode");
+    benchmark::DoNotOptimize(out.data());
+  }
+  if (out != d.quantized) state.SkipWithError("decoded values differ");
+  set_case_io(state, d, sfp_bytes(e));
+}
+
+void BM_case_zstd1_compress(benchmark::State& state) {
+  const CaseData& d = case_data(static_cast<int>(state.range(0)));
+  const std::vector<char> raw = raw_bytes(d);
+  std::vector<char> out(ZSTD_compressBound(raw.size()));
+  size_t n = 0;
+  for (auto _ : state) {
+    n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 1);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_case_io(state, d, n);
+}
+
+void BM_case_zstd1_decompress(benchmark::State& state) {
+  const CaseData& d = case_data(static_cast<int>(state.range(0)));
+  const std::vector<char> raw = raw_bytes(d);
+  std::vector<char> comp(ZSTD_compressBound(raw.size())), out(raw.size());
+  const size_t n = ZSTD_compress(comp.data(), comp.size(), raw.data(), raw.size(), 1);
+  for (auto _ : state) {
+    ZSTD_decompress(out.data(), out.size(), comp.data(), n);
+    benchmark::DoNotOptimize(out.data());
+  }
+  if (out != raw) state.SkipWithError("decompressed bytes differ");
+  set_case_io(state, d, n);
+}
+
+void case_args(benchmark::internal::Benchmark* b) {
+  for (int i = 0; i < static_cast<int>(std::size(kCases)); ++i) b->Arg(i);
+  b->ArgName("case")->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_case_sfp_encode)->Apply(case_args);
+BENCHMARK(BM_case_zstd1_compress)->Apply(case_args);
+BENCHMARK(BM_case_sfp_decode)->Apply(case_args);
+BENCHMARK(BM_case_zstd1_decompress)->Apply(case_args);
 
 // Args: data (0 = post-ReLU activations, 1 = weights), mantissa bits m, format version, threads
 // (version 1 codes on one thread).

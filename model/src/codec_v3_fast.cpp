@@ -380,13 +380,13 @@ inline uint32_t open_slot(const EncodeLane& ln) {
 }
 
 // The lane bits of values q[from..to) of a chunk (Spec: "Version 3 lane bits"): bits[i] and
-// meta[i] = total lane bits | (code * 64 + symbol) << 6. Returns nonzero if the table cannot
-// code one of them. A value's symbol depends only on the values before it in the chunk (the
-// previous one for REP, the lane's previous one for the code), so this runs ahead of the
-// words' placement and on many values at once.
+// total[i] (their number), added up in *sums for the bit accounting. Returns nonzero if the
+// table cannot code one of them. A value's symbol depends only on the values before it in the
+// chunk (the previous one for REP, the lane's previous one for the code), so this runs ahead of
+// the words' placement and on many values at once.
 template <Fp kFp, bool kMixedSign, bool kM0>
 uint32_t lane_bits(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, uint32_t from,
-                   uint32_t to, uint64_t* bits, uint32_t* meta) {
+                   uint32_t to, uint64_t* bits, uint8_t* total_out, detail::LaneBitSums* sums) {
   constexpr unsigned kManBits = fp_format(kFp).man_bits, kTop = fp_format(kFp).width() - 1;
   const detail::FastShape& sh = tb.shape;
   const unsigned drop = sh.drop, esc_bits = sh.esc_bits;
@@ -394,18 +394,20 @@ uint32_t lane_bits(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, ui
   const uint32_t xmask_all = (1u << esc_bits) - 1;
   const uint32_t emask_all = static_cast<uint32_t>((uint64_t{1} << sh.entry) - 1);
   uint32_t bad = 0;
+  uint64_t zero_len = 0, rep_len = 0, coded_len = 0, coded_count = 0, esc_count = 0;
   for (uint32_t i = from; i < to; ++i) {
     const uint32_t x = q[i];
     const uint32_t ctx = i < lanes || q[i - lanes] == 0;
     const uint32_t prev = i ? q[i - 1] : 0;
     const uint32_t exp = (x >> kManBits) & 0xFFu, sign = x >> kTop;
-    const uint32_t rep = tb.info_rep[ctx];
-    uint32_t info = tb.info_exp[ctx][exp];
-    info = x == prev && ((rep >> detail::kInfoTotalShift) & 63u) != 0 ? rep : info;
-    info = x == 0 ? tb.info_zero[ctx] : info;
+    const uint32_t rep_info = tb.info_rep[ctx];
+    const bool zero = x == 0;
+    const bool rep = !zero && x == prev && ((rep_info >> detail::kInfoTotalShift) & 63u) != 0;
+    const uint32_t info = zero ? tb.info_zero[ctx] : rep ? rep_info : tb.info_exp[ctx][exp];
     const uint32_t total = (info >> detail::kInfoTotalShift) & 63u;
     const uint32_t esc = (info >> detail::kInfoEscBit) & 1u;
-    const uint32_t coded = 0u - ((info >> detail::kInfoCodedBit) & 1u);
+    const uint32_t is_coded = (info >> detail::kInfoCodedBit) & 1u;
+    const uint32_t coded = 0u - is_coded;
     bad |= (total == 0) | (((info >> detail::kInfoSignFixedBit) & 1u) & (sign != sh.fixed_sign));
     uint32_t xbits = exp;
     if (kM0) xbits |= ((x >> (kManBits - 1)) & 1u) << kEscExpBits;
@@ -414,8 +416,18 @@ uint32_t lane_bits(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, ui
     const unsigned len = (info >> detail::kInfoLenShift) & 15u;
     bits[i] = (info & detail::kInfoCodeMask) | (uint64_t{xbits & xmask_all & (0u - esc)} << len) |
               (uint64_t{entry & emask_all & coded} << (len + esc * esc_bits));
-    meta[i] = total | (ctx << 12) | (((info >> detail::kInfoSymShift) & 63u) << 6);
+    total_out[i] = static_cast<uint8_t>(total);
+    zero_len += zero ? len : 0;
+    rep_len += rep ? len : 0;
+    coded_len += len & coded;
+    coded_count += is_coded;
+    esc_count += esc;
   }
+  sums->zero_len += zero_len;
+  sums->rep_len += rep_len;
+  sums->coded_len += coded_len;
+  sums->coded += coded_count;
+  sums->esc += esc_count;
   return bad;
 }
 
@@ -426,20 +438,22 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
                  std::vector<uint32_t>& scratch, ChunkV3* out) {
   const detail::FastShape& sh = tb.shape;
   thread_local std::vector<uint64_t> bits_buf;
-  thread_local std::vector<uint32_t> meta_buf;
+  thread_local std::vector<uint8_t> total_buf;
   if (bits_buf.size() < n) {
     bits_buf.resize(n);
-    meta_buf.resize(n);
+    total_buf.resize(n);
   }
   uint64_t* bits = bits_buf.data();
-  uint32_t* meta = meta_buf.data();
+  const uint8_t* total = total_buf.data();
+  detail::LaneBitSums sums;
   {
     uint32_t at = 0, bad = 0;
+    uint8_t* t = total_buf.data();
     if (!kM0 && use_avx2() && n > lanes) {
-      bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, 0, lanes, bits, meta);
-      at = detail::lane_bits_avx2(tb, q, lanes, lanes, n, bits, meta, &bad);
+      bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, 0, lanes, bits, t, &sums);
+      at = detail::lane_bits_avx2(tb, q, lanes, lanes, n, bits, t, &sums, &bad);
     }
-    bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, at, n, bits, meta);
+    bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, at, n, bits, t, &sums);
     if (bad) return false;
   }
   uint32_t* words = scratch.data();
@@ -449,8 +463,6 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
     lane[l].open = kNone;
     std::fill(lane[l].slot, lane[l].slot + kRing, 0u);
   }
-  // Symbol counts by lane modulo 4 (to spread dependent increments), code and symbol.
-  uint32_t hist[4][2 * 64] = {};
   uint32_t next = 0, low = kNone;
   uint64_t held = 0, expired_units = 0, expired_bits = 0;
 
@@ -492,7 +504,6 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
       ln.slot[(ln.taken + 1) % kRing] = next + 1;
       ln.taken += nw;
       next += nw;
-      const uint32_t mt = meta[first + l];
       const unsigned off = ln.pos % kUnit, k = ln.pos / kUnit;
       const u128 at = u128{bits[first + l]} << off;
       words[ln.slot[k % kRing]] |= static_cast<uint32_t>(at);
@@ -500,8 +511,7 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
       if (__builtin_expect(static_cast<uint64_t>(at >> 64) != 0, 0)) {
         words[ln.slot[(k + 2) % kRing]] |= static_cast<uint32_t>(at >> 64);
       }
-      ln.pos += mt & 63u;
-      ++hist[l % 4][mt >> 6];
+      ln.pos += total[first + l];
       const uint32_t open = ln.pos < ln.taken * kUnit ? ln.slot[(ln.pos / kUnit) % kRing] : kNone;
       ln.open = open;
       step_low = std::min(step_low, open);
@@ -535,27 +545,11 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
   out->expired_units = expired_units;
   out->expired_bits = expired_bits;
   BitCounts& b = out->bits;
-  for (unsigned k = 0; k < 2; ++k) {
-    for (unsigned s = 0; s < kMaxSymbols; ++s) {
-      const unsigned i = k * 64 + s;
-      const uint64_t cnt = uint64_t{hist[0][i]} + hist[1][i] + hist[2][i] + hist[3][i];
-      if (!cnt) continue;
-      const uint64_t len = tb.len[k][s];
-      if (s == kSymZero) {
-        b.zero += cnt * len;
-      } else if (s == kSymRep) {
-        b.repeat += cnt * len;
-      } else {
-        b.delta += cnt * len;
-        b.sign += cnt * sh.s_bits;
-        b.mantissa += cnt * sh.m;
-      }
-      if (s == kSymEsc) {
-        b.delta += cnt * kEscExpBits;
-        if (sh.m == 0) b.mantissa += cnt;
-      }
-    }
-  }
+  b.zero = sums.zero_len;
+  b.repeat = sums.rep_len;
+  b.delta = sums.coded_len + sums.esc * kEscExpBits;
+  b.sign = sums.coded * sh.s_bits;
+  b.mantissa = sums.coded * sh.m + (sh.m == 0 ? sums.esc : 0);
   b.pad = out->bytes.size() * 8 - (b.zero + b.repeat + b.delta + b.sign + b.mantissa);
   return true;
 }

@@ -100,12 +100,19 @@ uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uint32_t r, 
                            bool two, const uint8_t* data, uint32_t units, uint32_t* out);
 bool have_avx2();
 
+// What the encoder's bit accounting needs of a chunk's values: the codeword bits of its ZERO,
+// REP and coded (distance or ESC) values, and how many are coded and escaped.
+struct LaneBitSums {
+  uint64_t zero_len = 0, rep_len = 0, coded_len = 0, coded = 0, esc = 0;
+};
+
 // The encoder's lane bits of values q[from..to) of a chunk with `lanes` lanes (from >= lanes,
-// m > 0): bits[i], and meta[i] = total lane bits | (code * 64 + symbol) << 6, as the portable
-// lane_bits (codec_v3_fast.cpp) gives them, in blocks of 8; returns the first value it did not
-// do. Ors 1 into *bad if the table cannot code one of them. Only when have_avx2().
+// m > 0): bits[i] and total[i], as the portable lane_bits (codec_v3_fast.cpp) gives them, in
+// blocks of 8, adding to *sums; returns the first value it did not do. Ors 1 into *bad if the
+// table cannot code one of them. Only when have_avx2().
 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, uint32_t from,
-                        uint32_t to, uint64_t* bits, uint32_t* meta, uint32_t* bad);
+                        uint32_t to, uint64_t* bits, uint8_t* total, LaneBitSums* sums,
+                        uint32_t* bad);
 
 // The table's counts (codec_v2.cpp): a value's index among one copy of the counts, by its
 // context, whether it repeats, and its coded exponent (256: +0).

@@ -331,8 +331,8 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
 
 
 SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint32_t lanes,
-                                 uint32_t from, uint32_t to, uint64_t* bits, uint32_t* meta,
-                                 uint32_t* bad_out) {
+                                 uint32_t from, uint32_t to, uint64_t* bits, uint8_t* total_out,
+                                 LaneBitSums* sums, uint32_t* bad_out) {
   const FastShape& sh = tb.shape;
   const __m128i man_shift = _mm_cvtsi32_si128(static_cast<int>(sh.man_bits));
   const __m128i top_shift = _mm_cvtsi32_si128(static_cast<int>(sh.top));
@@ -353,6 +353,9 @@ SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint
   const __m256i rep_info1 = _mm256_set1_epi32(static_cast<int>(tb.info_rep[1]));
   const int* info_exp = reinterpret_cast<const int*>(&tb.info_exp[0][0]);
   __m256i bad = zero;
+  // Per lane of the registers: codeword bits of ZERO, REP and coded values; coded and escaped
+  // values (each below 2^32 for a chunk of at most 2^24 values).
+  __m256i zero_len = zero, rep_len = zero, coded_len = zero, coded_count = zero, esc_count = zero;
   uint32_t i = from;
   for (; i + 8 <= to; i += 8) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
@@ -371,10 +374,11 @@ SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint
         _mm256_cmpeq_epi32(_mm256_and_si256(rep_info, _mm256_set1_epi32(63 << kInfoTotalShift)),
                            zero),
         _mm256_set1_epi32(-1));
-    const __m256i rep = _mm256_and_si256(_mm256_cmpeq_epi32(x, before), rep_has);
+    const __m256i is_zero = _mm256_cmpeq_epi32(x, zero);
+    const __m256i rep =
+        _mm256_andnot_si256(is_zero, _mm256_and_si256(_mm256_cmpeq_epi32(x, before), rep_has));
     __m256i info = _mm256_blendv_epi8(coded_info, rep_info, rep);
-    info = _mm256_blendv_epi8(info, _mm256_blendv_epi8(zero_info0, zero_info1, ctx),
-                              _mm256_cmpeq_epi32(x, zero));
+    info = _mm256_blendv_epi8(info, _mm256_blendv_epi8(zero_info0, zero_info1, ctx), is_zero);
     const __m256i total = _mm256_and_si256(_mm256_srli_epi32(info, kInfoTotalShift), c63);
     bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(total, zero));
     bad = _mm256_or_si256(bad, _mm256_andnot_si256(_mm256_cmpeq_epi32(sign, fixed),
@@ -397,11 +401,27 @@ SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(bits + i + 4 * h),
                           _mm256_or_si256(head64[h], _mm256_sllv_epi64(entry64[h], at64[h])));
     }
-    const __m256i sym = _mm256_and_si256(_mm256_srli_epi32(info, kInfoSymShift), c63);
-    const __m256i m = _mm256_or_si256(
-        total, _mm256_or_si256(_mm256_slli_epi32(sym, 6),
-                               _mm256_and_si256(ctx, _mm256_set1_epi32(1 << 12))));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(meta + i), m);
+    const __m128i total16 =
+        _mm_packus_epi32(_mm256_castsi256_si128(total), _mm256_extracti128_si256(total, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(total_out + i), _mm_packus_epi16(total16, total16));
+    zero_len = _mm256_add_epi32(zero_len, _mm256_and_si256(len, is_zero));
+    rep_len = _mm256_add_epi32(rep_len, _mm256_and_si256(len, rep));
+    coded_len = _mm256_add_epi32(coded_len, _mm256_and_si256(len, coded));
+    coded_count = _mm256_sub_epi32(coded_count, coded);
+    esc_count = _mm256_sub_epi32(esc_count, esc);
+  }
+  alignas(32) uint32_t part[5][8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(part[0]), zero_len);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(part[1]), rep_len);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(part[2]), coded_len);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(part[3]), coded_count);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(part[4]), esc_count);
+  for (int k = 0; k < 8; ++k) {
+    sums->zero_len += part[0][k];
+    sums->rep_len += part[1][k];
+    sums->coded_len += part[2][k];
+    sums->coded += part[3][k];
+    sums->esc += part[4][k];
   }
   if (!_mm256_testz_si256(bad, bad)) *bad_out |= 1;
   return i;
@@ -466,7 +486,7 @@ uint32_t decode_steps_avx2(const DecodeTables&, DecodeState&, uint32_t r, uint32
 }
 
 uint32_t lane_bits_avx2(const EncodeTables&, const uint32_t*, uint32_t, uint32_t from, uint32_t,
-                        uint64_t*, uint32_t*, uint32_t*) {
+                        uint64_t*, uint8_t*, LaneBitSums*, uint32_t*) {
   return from;
 }
 
