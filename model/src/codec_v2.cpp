@@ -18,11 +18,11 @@ namespace sfp {
 namespace {
 
 using detail::BitReader;
+using detail::BitWriter;
 using detail::count_index;
 using detail::count_index_avx2;
 using detail::kCountIndex;
 using detail::v3_fast_simd_on;
-using detail::BitWriter;
 
 constexpr unsigned kRefill = kV2LaneRefillBits;
 constexpr unsigned kWordBytes = kV2WordBits / 8;

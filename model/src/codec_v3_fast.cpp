@@ -4,15 +4,24 @@
 // set as encode_chunk_v3 / decode_chunk_v3 (codec_v3.cpp, the readable mirror of the spec),
 // which stay the reference. Spec: docs/format.md, "Version 3".
 //
-// Decoder: one lookup on a lane's next kMaxCodeBits bits gives the symbol, its codeword length,
-// where its entry starts and its total lane bits, so a value decodes with one lookup and a few
-// shifts; refills take 0, 1 or 2 words without a branch; every check of the spec's decoder
-// errors is folded into one flag, and a chunk that raises it is decoded again by the reference,
-// which names the error and clears the output. Expiry is checked per step against a lower bound
-// of every lane's oldest unread slot, so the hot loop has no branch for it.
-// Encoder: one pass that writes each value's lane bits straight into the words at their slots
-// (held in a scratch array in slot order), counts symbols for the bit accounting, and takes the
-// CRC once at the end; a table that cannot code a value sends the chunk to the reference.
+// Decoder: one lookup on a lane's next kMaxCodeBits bits gives the value's total lane bits, its
+// codeword length, the exponent a distance stands for and flags, so a value decodes with one
+// lookup and a few shifts; refills take 0, 1 or 2 words without a branch; every check of the
+// spec's decoder errors is folded into one flag, and a chunk that raises it is decoded again by
+// the reference, which names the error and clears the output. Each step records where each lane's
+// words came from (DecodeState::first); expiry looks up a lane's word slots there, and is checked
+// only when the step's horizon reaches a lower bound of every lane's oldest unread slot. With
+// 16 lanes, m > 0 and AVX2, whole steps decode in codec_v3_fast_avx2.cpp, which also takes the
+// CRC as it goes; the loop here does the rest (other lane counts, the steps near the end of the
+// chunk, expiry) and is the whole decoder on other CPUs.
+// Encoder: first the lane bits of every value (its symbol depends only on earlier values; eight
+// at a time with AVX2) and the sums for the bit accounting, then one pass over the steps that
+// replays the refill rule and writes each value's bits straight into the words at their slots
+// (held in a scratch array in slot order), then the CRC; a table that cannot code a value sends
+// the chunk to the reference.
+// set_v3_fast_simd(false) keeps every SIMD kernel off (the tests check both paths).
+#include "codec_v3_fast.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -20,7 +29,6 @@
 #include <vector>
 
 #include "codec_v2.hpp"
-#include "codec_v3_fast.hpp"
 #include "sfp/codec.hpp"
 #include "sfp/quantize.hpp"
 
@@ -79,8 +87,8 @@ using detail::DecodeTables;
 
 // Slots of lane l's newest `want` (at most kPending) words taken before step r, newest first,
 // from the history (st.first[r * lanes] must hold the next slot); returns how many there are.
-unsigned recent_slots(const DecodeState& st, uint32_t lanes, uint32_t l, uint32_t r,
-                      unsigned want, uint32_t* slots) {
+unsigned recent_slots(const DecodeState& st, uint32_t lanes, uint32_t l, uint32_t r, unsigned want,
+                      uint32_t* slots) {
   unsigned got = 0;
   for (uint32_t s = r; s-- > 0 && got < want;) {
     const size_t i = size_t{s} * lanes + l;
@@ -154,8 +162,8 @@ DecodeTables::DecodeTables(const Config& c, const CodeTable& t) : shape(c, t) {
       const unsigned l = e >> 8, sym = e & 0xFFu;
       // No codeword, or a distance beyond the base or to exponent exp_max (always escaped):
       // the reference's bad_code and exp_range.
-      const bool far = sym >= kSymDist0 &&
-                       (sym - kSymDist0 > t.base || t.base - (sym - kSymDist0) == s.exp_max);
+      const bool far =
+          sym >= kSymDist0 && (sym - kSymDist0 > t.base || t.base - (sym - kSymDist0) == s.exp_max);
       if (!l || far) {
         out[i] = 0;
         continue;
@@ -198,7 +206,8 @@ EncodeTables::EncodeTables(const Config& c, const CodeTable& t) : shape(c, t) {
     for (unsigned sym = 0; sym < kMaxSymbols; ++sym) {
       len[k][sym] = lengths[sym];
       const uint32_t l = lengths[sym];
-      uint32_t total = l ? l + (sym == kSymEsc ? s.esc_bits : 0) + (sym >= kSymEsc ? s.entry : 0) : 0;
+      uint32_t total =
+          l ? l + (sym == kSymEsc ? s.esc_bits : 0) + (sym >= kSymEsc ? s.entry : 0) : 0;
       info[sym] = canon.rev[sym] | (l << kInfoLenShift) | (total << kInfoTotalShift) |
                   (sym << kInfoSymShift) | (uint32_t{sym == kSymEsc} << kInfoEscBit) |
                   (uint32_t{sym >= kSymEsc} << kInfoCodedBit) |
@@ -431,8 +440,8 @@ uint32_t lane_bits(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, ui
   return bad;
 }
 
-// Encodes q[0..n) into words (scratch, at least 2 n + 2 kMaxLanes entries); false if the table cannot
-// code a value.
+// Encodes q[0..n) into words (scratch, at least 2 n + 2 kMaxLanes entries); false if the table
+// cannot code a value.
 template <Fp kFp, bool kMixedSign, bool kM0>
 bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t lanes,
                  std::vector<uint32_t>& scratch, ChunkV3* out) {
@@ -589,7 +598,8 @@ Status decode_chunk_v3_fast(const Config& c, const CodeTable& t, uint64_t n, uin
   bool ok = kFns[c.fp == Fp::kBf16][mixed][m0](tb, n32, lanes, t.two, data, u32, out, st);
   if (ok && crc_after) {
     const size_t done = size_t{st.crc_words} * kUnitBytes;
-    ok = crc32c(data + done, units * kUnitBytes - done, ~static_cast<uint32_t>(st.crc_state)) == crc;
+    ok =
+        crc32c(data + done, units * kUnitBytes - done, ~static_cast<uint32_t>(st.crc_state)) == crc;
   }
   if (ok) return Status::kOk;
   ++t_fallbacks;

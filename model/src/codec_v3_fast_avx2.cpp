@@ -7,12 +7,14 @@
 // Decoder: the 16 lanes of a step decode together. 32-bit quantities of the lanes sit in two
 // registers (lanes 0-7, 8-15), 64-bit ones (the lane buffers' lo and hi halves, their fill) in
 // four (lanes 0-3, 4-7, 8-11, 12-15). A step: the refill counts (fill < 44, fill < 12) and their
-// prefix sum over the lanes give each lane's slot; one 64-bit gather per lane fetches its two
-// candidate words; one lookup gather per lane gives its symbol's lengths, exponent and flags;
-// the value is built from shifts and masks. The rare cases leave the vectors: REP copies the
-// previous value in a scalar pass over the lanes that have it, an ESC lane checks that its
-// exponent has no distance codeword, and a step whose words may expire, or that reaches the last
-// stored word, goes back to the portable loop.
+// prefix sum over the lanes give each lane's slot; permutes of the next 32 words give each lane
+// its two candidate words; one lookup gather per lane gives its symbol's lengths, exponent and
+// flags; the value is built from shifts and masks; the words taken are added to the CRC. The
+// rare cases leave the vectors: REP copies the previous value in a scalar pass over the lanes
+// that have it, an ESC lane checks that its exponent has no distance codeword, and a step whose
+// words may expire, or that reaches the last stored word, goes back to the portable loop.
+// Encoder: the symbol, lane bits and bit sums of eight values at once (lane_bits).
+// Table counts: the count index of eight values at once (count_chunk in codec_v2.cpp).
 #include "codec_v3_fast.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -126,10 +128,13 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
   for (int i = 0; i < 4; ++i) {
     lo[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.lo + 4 * i));
     hi[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.hi + 4 * i));
-    fill[i] = _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(st.fill + 4 * i)));
+    fill[i] =
+        _mm256_cvtepu32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(st.fill + 4 * i)));
   }
-  __m256i ctx_a = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.ctx)), kMaxCodeBits);
-  __m256i ctx_b = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.ctx + 8)), kMaxCodeBits);
+  __m256i ctx_a =
+      _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.ctx)), kMaxCodeBits);
+  __m256i ctx_b = _mm256_slli_epi32(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.ctx + 8)), kMaxCodeBits);
   __m256i taken_a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.taken));
   __m256i taken_b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(st.taken + 8));
   uint32_t next = st.next, prev = st.prev, safe_until = st.safe_until;
@@ -158,12 +163,11 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
         const uint32_t* row = st.first + size_t{step} * kLanes;
         for (int h = 0; h < 2; ++h) {
           const __m256i from = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8 * h));
-          const __m256i to =
-              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8 * h + 1));
+          const __m256i to = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 8 * h + 1));
           const __m256i took = _mm256_sub_epi32(to, from);
-          const __m256i hit = _mm256_andnot_si256(
-              _mm256_cmpgt_epi32(need[h], took),
-              _mm256_cmpgt_epi32(need[h], _mm256_setzero_si256()));
+          const __m256i hit =
+              _mm256_andnot_si256(_mm256_cmpgt_epi32(need[h], took),
+                                  _mm256_cmpgt_epi32(need[h], _mm256_setzero_si256()));
           oldest[h] = _mm256_blendv_epi8(
               oldest[h], _mm256_sub_epi32(_mm256_add_epi32(from, took), need[h]), hit);
           need[h] = _mm256_max_epi32(_mm256_sub_epi32(need[h], took), _mm256_setzero_si256());
@@ -195,7 +199,8 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
     // are picked from those by permutes (shorter latency than a gather).
     __m256i block[4], w[4];
     for (int i = 0; i < 4; ++i) {
-      block[i] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + (size_t{next} + 8 * i) * 4));
+      block[i] =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + (size_t{next} + 8 * i) * 4));
     }
     word_pairs(block, exc_a, &w[0], &w[1]);
     word_pairs(block, exc_b, &w[2], &w[3]);
@@ -204,8 +209,8 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
       const __m256i wi = _mm256_and_si256(w[i], keep);
       lo[i] = _mm256_or_si256(lo[i], _mm256_sllv_epi64(wi, fill[i]));
       hi[i] = _mm256_or_si256(hi[i], _mm256_srlv_epi64(wi, _mm256_sub_epi64(c64q, fill[i])));
-      fill[i] = _mm256_add_epi64(
-          fill[i], _mm256_add_epi64(_mm256_and_si256(m44[i], c32q), _mm256_and_si256(m12[i], c32q)));
+      fill[i] = _mm256_add_epi64(fill[i], _mm256_add_epi64(_mm256_and_si256(m44[i], c32q),
+                                                           _mm256_and_si256(m12[i], c32q)));
     }
     taken_a = _mm256_add_epi32(taken_a, nw_a);
     taken_b = _mm256_add_epi32(taken_b, nw_b);
@@ -218,10 +223,10 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
 
     // Lookup on the next kMaxCodeBits bits of each lane, in the lane's code.
     const __m256i bits_a = narrow(lo[0], lo[1]), bits_b = narrow(lo[2], lo[3]);
-    const __m256i e_a = _mm256_i32gather_epi32(
-        lut, _mm256_or_si256(_mm256_and_si256(bits_a, lut_mask), ctx_a), 4);
-    const __m256i e_b = _mm256_i32gather_epi32(
-        lut, _mm256_or_si256(_mm256_and_si256(bits_b, lut_mask), ctx_b), 4);
+    const __m256i e_a =
+        _mm256_i32gather_epi32(lut, _mm256_or_si256(_mm256_and_si256(bits_a, lut_mask), ctx_a), 4);
+    const __m256i e_b =
+        _mm256_i32gather_epi32(lut, _mm256_or_si256(_mm256_and_si256(bits_b, lut_mask), ctx_b), 4);
 
     // The bits after each codeword: the escaped exponent (ESC), then the entry; at most 32.
     __m256i len[4], after[4];
@@ -236,12 +241,13 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
       esc[h] = flag<kLutEscBit>(e[h]);
       const __m256i coded = flag<kLutCodedBit>(e[h]);
       const __m256i x = _mm256_and_si256(aft[h], _mm256_and_si256(esc[h], xmask));
-      const __m256i field = _mm256_and_si256(
-          _mm256_srlv_epi32(aft[h], _mm256_and_si256(esc[h], esc_shift)),
-          _mm256_and_si256(coded, emask));
+      const __m256i field =
+          _mm256_and_si256(_mm256_srlv_epi32(aft[h], _mm256_and_si256(esc[h], esc_shift)),
+                           _mm256_and_si256(coded, emask));
       const __m256i exp =
           _mm256_and_si256(_mm256_or_si256(_mm256_srli_epi32(e[h], kLutExpShift), x), c255);
-      __m256i val = _mm256_or_si256(_mm256_and_si256(coded, fixed), _mm256_sll_epi32(exp, man_shift));
+      __m256i val =
+          _mm256_or_si256(_mm256_and_si256(coded, fixed), _mm256_sll_epi32(exp, man_shift));
       val = _mm256_or_si256(val, _mm256_sll_epi32(_mm256_srl_epi32(field, sign_shift), drop_shift));
       val = _mm256_or_si256(val, _mm256_sll_epi32(_mm256_and_si256(field, sign_bit), top_shift));
       v[h] = val;
@@ -264,19 +270,18 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
     }
     // Checks (Spec: "Version 3 decoder errors"): a lookup without a symbol; +0 exactly as ZERO;
     // no repeat coded as a distance or ESC when REP has a codeword.
-    const __m256i before[2] = {
-        _mm256_blend_epi32(_mm256_permutevar8x32_epi32(o[0], rotate),
-                           _mm256_set1_epi32(static_cast<int>(prev)), 1),
-        _mm256_blend_epi32(_mm256_permutevar8x32_epi32(o[1], rotate),
-                           _mm256_permutevar8x32_epi32(o[0], last), 1)};
+    const __m256i before[2] = {_mm256_blend_epi32(_mm256_permutevar8x32_epi32(o[0], rotate),
+                                                  _mm256_set1_epi32(static_cast<int>(prev)), 1),
+                               _mm256_blend_epi32(_mm256_permutevar8x32_epi32(o[1], rotate),
+                                                  _mm256_permutevar8x32_epi32(o[0], last), 1)};
     __m256i zero[2];
     for (int h = 0; h < 2; ++h) {
       zero[h] = flag<kLutZeroBit>(e[h]);
       const __m256i z = _mm256_cmpeq_epi32(o[h], _mm256_setzero_si256());
       bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(e[h], _mm256_setzero_si256()));
       bad = _mm256_or_si256(bad, _mm256_xor_si256(z, zero[h]));
-      bad = _mm256_or_si256(bad, _mm256_and_si256(_mm256_cmpeq_epi32(o[h], before[h]),
-                                                  flag<kLutCodedRepBit>(e[h])));
+      bad = _mm256_or_si256(
+          bad, _mm256_and_si256(_mm256_cmpeq_epi32(o[h], before[h]), flag<kLutCodedRepBit>(e[h])));
     }
     esc_lanes = lane_mask(esc[0], esc[1]);
     if (esc_lanes) {
@@ -318,7 +323,8 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
   }
   for (uint32_t l = 0; l < kLanes; ++l) st.fill[l] = static_cast<uint32_t>(f64[l]);
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.ctx), _mm256_srli_epi32(ctx_a, kMaxCodeBits));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.ctx + 8), _mm256_srli_epi32(ctx_b, kMaxCodeBits));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.ctx + 8),
+                      _mm256_srli_epi32(ctx_b, kMaxCodeBits));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.taken), taken_a);
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(st.taken + 8), taken_b);
   st.next = next;
@@ -328,7 +334,6 @@ SFP_AVX2 uint32_t decode_steps_avx2(const DecodeTables& tb, DecodeState& st, uin
   st.crc_words = crc_words;
   return r;
 }
-
 
 SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint32_t lanes,
                                  uint32_t from, uint32_t to, uint64_t* bits, uint8_t* total_out,
@@ -360,8 +365,7 @@ SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint
   for (; i + 8 <= to; i += 8) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i));
     const __m256i before = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i - 1));
-    const __m256i lane_before =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i - lanes));
+    const __m256i lane_before = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + i - lanes));
     // The lane's code: 1 after a +0 of the lane.
     const __m256i ctx = _mm256_cmpeq_epi32(lane_before, zero);
     const __m256i exp = _mm256_and_si256(_mm256_srl_epi32(x, man_shift), c255);
@@ -381,8 +385,8 @@ SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint
     info = _mm256_blendv_epi8(info, _mm256_blendv_epi8(zero_info0, zero_info1, ctx), is_zero);
     const __m256i total = _mm256_and_si256(_mm256_srli_epi32(info, kInfoTotalShift), c63);
     bad = _mm256_or_si256(bad, _mm256_cmpeq_epi32(total, zero));
-    bad = _mm256_or_si256(bad, _mm256_andnot_si256(_mm256_cmpeq_epi32(sign, fixed),
-                                                   flag<kInfoSignFixedBit>(info)));
+    bad = _mm256_or_si256(
+        bad, _mm256_andnot_si256(_mm256_cmpeq_epi32(sign, fixed), flag<kInfoSignFixedBit>(info)));
     const __m256i esc = flag<kInfoEscBit>(info), coded = flag<kInfoCodedBit>(info);
     // Codeword, escaped exponent, then the entry (sign in its low bit when the sign is mixed).
     __m256i entry = _mm256_srl_epi32(_mm256_and_si256(x, man_mask), drop_shift);
@@ -427,8 +431,8 @@ SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint
   return i;
 }
 
-SFP_AVX2 size_t count_index_avx2(const FpFormat& f, const uint32_t* v, unsigned lanes,
-                                 size_t from, size_t to, uint32_t* index, uint32_t* sign_or,
+SFP_AVX2 size_t count_index_avx2(const FpFormat& f, const uint32_t* v, unsigned lanes, size_t from,
+                                 size_t to, uint32_t* index, uint32_t* sign_or,
                                  uint32_t* sign_and) {
   const __m128i man_shift = _mm_cvtsi32_si128(static_cast<int>(f.man_bits));
   const __m128i top_shift = _mm_cvtsi32_si128(static_cast<int>(f.width() - 1));
@@ -447,8 +451,7 @@ SFP_AVX2 size_t count_index_avx2(const FpFormat& f, const uint32_t* v, unsigned 
   for (; i + 8 <= to; i += 8) {
     const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i));
     const __m256i before = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i - 1));
-    const __m256i lane_before =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i - lanes));
+    const __m256i lane_before = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i - lanes));
     const __m256i is_zero = _mm256_cmpeq_epi32(x, zero);
     const __m256i ctx = _mm256_cmpeq_epi32(lane_before, zero);
     const __m256i rep = _mm256_andnot_si256(is_zero, _mm256_cmpeq_epi32(x, before));
@@ -490,8 +493,8 @@ uint32_t lane_bits_avx2(const EncodeTables&, const uint32_t*, uint32_t, uint32_t
   return from;
 }
 
-size_t count_index_avx2(const FpFormat&, const uint32_t*, unsigned, size_t from, size_t,
-                        uint32_t*, uint32_t*, uint32_t*) {
+size_t count_index_avx2(const FpFormat&, const uint32_t*, unsigned, size_t from, size_t, uint32_t*,
+                        uint32_t*, uint32_t*) {
   return from;
 }
 

@@ -297,7 +297,8 @@ TEST_CASE("Fast version 3 decoder agrees on one-symbol changes of two-bit values
   unsigned errors = 0, valid = 0;
   for (const bool two : {false, true}) {
     t.two = two;
-    for (unsigned sym = 0; sym < kMaxSymbols; ++sym) t.lengths[1][sym] = two ? t.lengths[0][sym] : 0;
+    for (unsigned sym = 0; sym < kMaxSymbols; ++sym)
+      t.lengths[1][sym] = two ? t.lengths[0][sym] : 0;
     REQUIRE(check_table(t) == Status::kOk);
     for (int trial = 0; trial < 8; ++trial) {
       const size_t n = 1024 + 16 * (rng() % 64);
