@@ -22,6 +22,11 @@
 #include "sfp/codec.hpp"
 #include "sfp/quantize.hpp"
 
+namespace sfp::detail {
+// codec_v3_fast.hpp (internal to the model): turns the fast coder's SIMD kernels on or off.
+bool set_v3_fast_simd(bool on);
+}  // namespace sfp::detail
+
 namespace {
 
 constexpr size_t kValues = 1u << 22;  // 16 MiB of FP32 per buffer
@@ -264,8 +269,10 @@ void set_case_io(benchmark::State& state, const CaseData& d, size_t encoded_byte
   state.SetLabel(kCases[state.range(0)].name);
 }
 
+// range(1): 1 = the SIMD kernels where the CPU has them, 0 = the portable loops alone.
 void BM_case_sfp_encode(benchmark::State& state) {
   const CaseData& d = case_data(static_cast<int>(state.range(0)));
+  sfp::detail::set_v3_fast_simd(state.range(1) != 0);
   sfp::Encoded e;
   for (auto _ : state) {
     if (sfp::encode(d.config, d.values.data(), d.values.size(), &e, 1) != sfp::Status::kOk) {
@@ -273,11 +280,13 @@ void BM_case_sfp_encode(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(e.payload.data());
   }
+  sfp::detail::set_v3_fast_simd(true);
   set_case_io(state, d, sfp_bytes(e));
 }
 
 void BM_case_sfp_decode(benchmark::State& state) {
   const CaseData& d = case_data(static_cast<int>(state.range(0)));
+  sfp::detail::set_v3_fast_simd(state.range(1) != 0);
   sfp::Encoded e;
   sfp::encode(d.config, d.values.data(), d.values.size(), &e, 1);
   std::vector<uint32_t> out(d.values.size());
@@ -285,6 +294,7 @@ void BM_case_sfp_decode(benchmark::State& state) {
     if (sfp::decode(e, out.data(), 1) != sfp::Status::kOk) state.SkipWithError("decode");
     benchmark::DoNotOptimize(out.data());
   }
+  sfp::detail::set_v3_fast_simd(true);
   if (out != d.quantized) state.SkipWithError("decoded values differ");
   set_case_io(state, d, sfp_bytes(e));
 }
@@ -318,9 +328,15 @@ void case_args(benchmark::internal::Benchmark* b) {
   for (int i = 0; i < static_cast<int>(std::size(kCases)); ++i) b->Arg(i);
   b->ArgName("case")->Unit(benchmark::kMillisecond);
 }
-BENCHMARK(BM_case_sfp_encode)->Apply(case_args);
+void sfp_case_args(benchmark::internal::Benchmark* b) {
+  for (int i = 0; i < static_cast<int>(std::size(kCases)); ++i) {
+    for (int simd : {1, 0}) b->Args({i, simd});
+  }
+  b->ArgNames({"case", "simd"})->Unit(benchmark::kMillisecond);
+}
+BENCHMARK(BM_case_sfp_encode)->Apply(sfp_case_args);
 BENCHMARK(BM_case_zstd1_compress)->Apply(case_args);
-BENCHMARK(BM_case_sfp_decode)->Apply(case_args);
+BENCHMARK(BM_case_sfp_decode)->Apply(sfp_case_args);
 BENCHMARK(BM_case_zstd1_decompress)->Apply(case_args);
 
 // Args: data (0 = post-ReLU activations, 1 = weights), mantissa bits m, format version, threads

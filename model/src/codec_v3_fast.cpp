@@ -233,13 +233,14 @@ namespace {
 // the reference names).
 template <Fp kFp, bool kMixedSign, bool kM0>
 bool decode_fast(const DecodeTables& tb, uint32_t n, uint32_t lanes, bool two, const uint8_t* data,
-                 uint32_t units, uint32_t* out, DecodeState& st) {
+                 uint32_t units, uint32_t* __restrict out, DecodeState& st) {
   constexpr unsigned kManBits = fp_format(kFp).man_bits, kTop = fp_format(kFp).width() - 1;
   constexpr uint32_t kExpMax = fp_format(kFp).exp_max();
   const detail::FastShape& sh = tb.shape;
   const unsigned drop = sh.drop;
   const uint32_t zero_ctx = two ? 1 : 0;
   const uint32_t fixed = sh.fixed_sign << kTop;
+  const unsigned esc_bits = sh.esc_bits;
   const uint32_t emask_all = static_cast<uint32_t>((uint64_t{1} << sh.entry) - 1);
   const uint32_t xmask_all = (1u << sh.esc_bits) - 1;
   for (unsigned l = 0; l < lanes; ++l) {
@@ -267,7 +268,7 @@ bool decode_fast(const DecodeTables& tb, uint32_t n, uint32_t lanes, bool two, c
     const uint32_t coded = 0u - ((e >> detail::kLutCodedBit) & 1u);
     const uint64_t after = bits >> len;  // the escaped exponent (ESC), then the entry
     const uint32_t x = static_cast<uint32_t>(after) & (xmask_all & (0u - esc));
-    const uint32_t field = static_cast<uint32_t>(after >> (esc * sh.esc_bits)) & emask_all & coded;
+    const uint32_t field = static_cast<uint32_t>(after >> (esc * esc_bits)) & emask_all & coded;
     uint32_t v = (fixed & coded) | ((((e >> detail::kLutExpShift) | x) & 0xFFu) << kManBits);
     if (kMixedSign) {
       v |= ((field >> 1) << drop) | ((field & 1u) << kTop);
@@ -395,10 +396,11 @@ inline uint32_t open_slot(const EncodeLane& ln) {
 // the words' placement and on many values at once.
 template <Fp kFp, bool kMixedSign, bool kM0>
 uint32_t lane_bits(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, uint32_t from,
-                   uint32_t to, uint64_t* bits, uint8_t* total_out, detail::LaneBitSums* sums) {
+                   uint32_t to, uint64_t* __restrict bits, uint8_t* __restrict total_out,
+                   detail::LaneBitSums* sums) {
   constexpr unsigned kManBits = fp_format(kFp).man_bits, kTop = fp_format(kFp).width() - 1;
   const detail::FastShape& sh = tb.shape;
-  const unsigned drop = sh.drop, esc_bits = sh.esc_bits;
+  const unsigned drop = sh.drop, esc_bits = sh.esc_bits, fixed_sign = sh.fixed_sign;
   const uint32_t man_mask = (1u << kManBits) - 1;
   const uint32_t xmask_all = (1u << esc_bits) - 1;
   const uint32_t emask_all = static_cast<uint32_t>((uint64_t{1} << sh.entry) - 1);
@@ -417,7 +419,7 @@ uint32_t lane_bits(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, ui
     const uint32_t esc = (info >> detail::kInfoEscBit) & 1u;
     const uint32_t is_coded = (info >> detail::kInfoCodedBit) & 1u;
     const uint32_t coded = 0u - is_coded;
-    bad |= (total == 0) | (((info >> detail::kInfoSignFixedBit) & 1u) & (sign != sh.fixed_sign));
+    bad |= (total == 0) | (((info >> detail::kInfoSignFixedBit) & 1u) & (sign != fixed_sign));
     uint32_t xbits = exp;
     if (kM0) xbits |= ((x >> (kManBits - 1)) & 1u) << kEscExpBits;
     uint32_t entry = (x & man_mask) >> drop;
