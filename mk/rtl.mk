@@ -3,8 +3,8 @@
 # RTL lint, simulation and coverage; included from the top-level Makefile. Every target echoes
 # the commands it runs.
 #   make lint-rtl        Verilator -Wall --assert on each module as top, then on each top with
-#                        each shipped parameter set (rtl/param_sets_v2.txt, rtl/param_sets_v3.txt);
-#                        Yosys reads each top
+#                        each shipped parameter set (rtl/param_sets_v2.txt, rtl/param_sets_v3.txt,
+#                        rtl/param_sets_v3_dec.txt for sfp3_decoder); Yosys reads each top
 #   make sim             build the testbenches in $(BUILD) and run `ctest -L sim`
 #                        SEED=<n> replays a seed; TRACE=1 writes FST waves to $(BUILD)/waves/
 #   make cov             coverage build in $(BUILD)-cov, run, merge, annotate and summarise
@@ -19,7 +19,8 @@ RTL_MODULES := sfp_stage sfp_fifo sfp_prefix_count sfp_popcount sfp_row_pack sfp
                sfp2_crc_window sfp2_crc_beat \
                sfp2_dec_table sfp2_dec_lanes sfp2_dec_build sfp2_dec_crc \
                sfp2_enc_table sfp2_enc_front sfp2_enc_sym sfp2_enc_pack sfp2_enc_out \
-               sfp3_enc_front sfp3_enc_sym sfp3_enc_lanes sfp3_enc_out
+               sfp3_enc_front sfp3_enc_sym sfp3_enc_lanes sfp3_enc_out \
+               sfp3_dec_lanes sfp3_dec_build
 # The tops and their parameter sets (rtl/param_sets_v2.txt).
 RTL_TOPS := sfp2_encoder sfp2_decoder
 RTL_SETS := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets_v2.txt)
@@ -32,13 +33,19 @@ rtl_set_params_v3 = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf
                          rtl/param_sets_v3.txt)
 VERILATOR_LINT := verilator --lint-only -Wall --assert -Irtl $(RTL_VLT) $(RTL_FILES)
 SIM_ENV := $(if $(SEED),SEED=$(SEED)) $(if $(TRACE),TRACE=$(TRACE))
-SIM_TARGETS := tb_enc2 tb_dec2 tb_loop2 tb_prim tb_enc3
+# The version 3 decoder and its parameter sets (rtl/param_sets_v3_dec.txt).
+RTL_TOPS_V3DEC := sfp3_decoder
+RTL_SETS_V3DEC := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets_v3_dec.txt)
+rtl_set_params_v3dec = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf " -G%s", $$i}' \
+                            rtl/param_sets_v3_dec.txt)
+SIM_TARGETS := tb_enc2 tb_dec2 tb_loop2 tb_prim tb_enc3 tb_dec3
 
 .PHONY: lint-rtl sim cov deps-sim deps-synth
 .PHONY: $(addprefix lint-rtl-,$(RTL_MODULES)) \
         $(foreach t,$(RTL_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_SETS))) \
         $(foreach t,$(RTL_TOPS_V3),$(addprefix lint-rtl-$(t)-,$(RTL_SETS_V3))) \
-        $(addprefix yosys-read-,$(RTL_TOPS) $(RTL_TOPS_V3))
+        $(foreach t,$(RTL_TOPS_V3DEC),$(addprefix lint-rtl-$(t)-,$(RTL_SETS_V3DEC))) \
+        $(addprefix yosys-read-,$(RTL_TOPS) $(RTL_TOPS_V3) $(RTL_TOPS_V3DEC))
 
 deps-sim:
 	scripts/deps.sh core sim
@@ -49,7 +56,8 @@ deps-synth:
 lint-rtl: $(addprefix lint-rtl-,$(RTL_MODULES)) \
           $(foreach t,$(RTL_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_SETS))) \
           $(foreach t,$(RTL_TOPS_V3),$(addprefix lint-rtl-$(t)-,$(RTL_SETS_V3))) \
-          $(addprefix yosys-read-,$(RTL_TOPS) $(RTL_TOPS_V3))
+          $(foreach t,$(RTL_TOPS_V3DEC),$(addprefix lint-rtl-$(t)-,$(RTL_SETS_V3DEC))) \
+          $(addprefix yosys-read-,$(RTL_TOPS) $(RTL_TOPS_V3) $(RTL_TOPS_V3DEC))
 
 $(addprefix lint-rtl-,$(RTL_MODULES)): lint-rtl-%: deps-sim
 	$(VERILATOR_LINT) --top-module $*
@@ -64,11 +72,16 @@ lint-rtl-$(1)-$(2): deps-sim
 	$$(VERILATOR_LINT) --top-module $(1)$$(call rtl_set_params_v3,$(2))
 endef
 $(foreach t,$(RTL_TOPS_V3),$(foreach s,$(RTL_SETS_V3),$(eval $(call rtl_top_lint_v3,$(t),$(s)))))
+define rtl_top_lint_v3dec
+lint-rtl-$(1)-$(2): deps-sim
+	$$(VERILATOR_LINT) --top-module $(1)$$(call rtl_set_params_v3dec,$(2))
+endef
+$(foreach t,$(RTL_TOPS_V3DEC),$(foreach s,$(RTL_SETS_V3DEC),$(eval $(call rtl_top_lint_v3dec,$(t),$(s)))))
 
 # Yosys 0.23 reads only a subset of SystemVerilog (docs/architecture.md): each top must
 # elaborate with no implicit nets, pass `check -assert` and hold no latch. The tops keep their
 # staging in sfp_ram, a memory macro to synthesis: read as a black box.
-$(addprefix yosys-read-,$(RTL_TOPS) $(RTL_TOPS_V3)): yosys-read-%: deps-synth
+$(addprefix yosys-read-,$(RTL_TOPS) $(RTL_TOPS_V3) $(RTL_TOPS_V3DEC)): yosys-read-%: deps-synth
 	yosys -q -p "read_verilog -sv -noautowire -DSYNTHESIS $(RTL_FILES); blackbox sfp_ram; hierarchy -check -top $*; proc; check -assert; select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr"
 
 sim: deps-sim

@@ -15,6 +15,9 @@ rtl/sfp2_dec_lanes.sv
 rtl/sfp2_dec_build.sv
 rtl/sfp2_dec_crc.sv
 rtl/sfp2_decoder.sv
+rtl/sfp3_dec_lanes.sv
+rtl/sfp3_dec_build.sv
+rtl/sfp3_decoder.sv
 rtl/sfp_ram.sv
 rtl/sfp2_enc_table.sv
 rtl/sfp2_enc_front.sv
