@@ -25,7 +25,7 @@
 // fin record carries the chunk's checks to sfp3_dec_build.
 // A beat is accepted only while the current chunk still owes words (beats never span chunks).
 // Throughput: one step per cycle while the queue holds the step's words and the record stage
-// takes it; a chunk switch costs about 4 cycles, a table setup 65.
+// takes it; a chunk switch costs about 3 cycles, a table setup 65.
 // Paths: words_ready_o, desc_ready_o, setup_start_o from registers and pipe_empty_i,
 //        setup_busy_i; out_* from a stage register.
 `include "sfp_assert.svh"
@@ -138,19 +138,31 @@ module sfp3_dec_lanes #(
   logic [PosW-1:0]     total;  // the step's words
   logic [NextW-1:0]    rem_words;  // stored words not yet taken (0 once past N)
   logic [PosW-1:0]     real_words; // the step's words that are stored words
+  // A lane's count is one flag for a first word plus one for a second: its position is the
+  // sum of two log-depth prefix counts of the lanes before it.
+  logic [L-1:0]          one, two;
+  logic [L*LaneCntW-1:0] pre_one, pre_two;
   always_comb begin
     nact      = (32'(rem_q) >= 32'(lc_q)) ? LaneCntW'(lc_q) : LaneCntW'(rem_q);
     last_step = 32'(rem_q) <= 32'(lc_q);
-    total     = '0;
     for (int unsigned l = 0; l < L; l++) begin
       logic [FillW-1:0] f;
       f = fill_q[l*FillW+:FillW];
       act[l] = LaneCntW'(l) < nact;
-      cnt[l*2+:2] = !act[l] ? 2'd0 : (f < FillW'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits)) ?
-                    2'd2 : (f < FillW'(sfp3_pkg::RefillBits)) ? 2'd1 : 2'd0;
-      pos[l*PosW+:PosW] = total;
-      total = total + PosW'(cnt[l*2+:2]);
+      one[l] = act[l] && f < FillW'(sfp3_pkg::RefillBits);
+      two[l] = act[l] && f < FillW'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits);
+      cnt[l*2+:2] = {1'b0, one[l]} + {1'b0, two[l]};
     end
+  end
+  sfp_prefix_count #(.N(L), .W(LaneCntW)) u_pre_one (.flags_i(one), .count_o(pre_one));
+  sfp_prefix_count #(.N(L), .W(LaneCntW)) u_pre_two (.flags_i(two), .count_o(pre_two));
+  always_comb begin
+    for (int unsigned l = 0; l < L; l++) begin
+      pos[l*PosW+:PosW] = PosW'(pre_one[l*LaneCntW+:LaneCntW]) +
+                          PosW'(pre_two[l*LaneCntW+:LaneCntW]) - PosW'(cnt[l*2+:2]);
+    end
+    total      = PosW'(pre_one[(L-1)*LaneCntW+:LaneCntW]) +
+                 PosW'(pre_two[(L-1)*LaneCntW+:LaneCntW]);
     rem_words  = (NextW'(n_q) > next_q) ? NextW'(n_q) - next_q : '0;
     real_words = (rem_words < NextW'(total)) ? PosW'(rem_words) : total;
   end
@@ -323,7 +335,8 @@ module sfp3_dec_lanes #(
   assign step_go  = state_q == SRun && !any_skip && words_ok && rec_ready;
   assign exp_go   = state_q == SRun && any_skip;
   assign fin_go   = state_q == SEnd && got_q == n_q && rec_ready;
-  assign load     = desc_valid_i && ((state_q == SIdle && !desc_first_i) ||
+  // The next chunk of the tensor loads in the cycle its predecessor's fin record leaves.
+  assign load     = desc_valid_i && (((state_q == SIdle || fin_go) && !desc_first_i) ||
                                      (state_q == SSetup && !setup_busy_i));
   assign desc_ready_o  = load;
   assign setup_start_o = state_q == SWait && pipe_empty_i && !setup_busy_i;
@@ -344,7 +357,7 @@ module sfp3_dec_lanes #(
       SWait:   if (setup_start_o) state_d = SSetup;
       SSetup:  if (load) state_d = SRun;
       SRun:    if (step_go && last_step) state_d = SEnd;
-      SEnd:    if (fin_go) state_d = SIdle;
+      SEnd:    if (fin_go) state_d = load ? SRun : SIdle;
       default: state_d = SIdle;
     endcase
   end
