@@ -222,6 +222,32 @@ TEMPLATE_TEST_CASE("dec3: corrupted chunks fail alone with the model's status", 
     }
     b.add_chunks(c, e.table, ch, fmt::format("case {} ({})", t, what));
   }
+  // Chunks cut short by their last words, which held only +0 codewords (the lanes read zeros
+  // in their place and decode the same values): the first cut the model calls truncated,
+  // between intact neighbours.
+  for (unsigned t = 0; t < 4; ++t) {
+    const Config c = random_v3_config<Bench>(rng);
+    std::vector<uint32_t> v = make_values(rng, c.fp, Bench::kC, kDataKinds[t]);
+    std::fill(v.begin() + static_cast<long>(v.size() / 2), v.end(), 0u);
+    Encoded e;
+    REQUIRE(encode(c, v.data(), v.size(), &e) == Status::kOk);
+    const Chunk3 clean = split_chunks3(e)[0];
+    for (size_t cut = 1; cut < 8 && cut < clean.words.size(); ++cut) {
+      Chunk3 x = clean;
+      x.words.resize(x.words.size() - cut);
+      x.crc = crc_of(x.words);
+      std::vector<uint32_t> out(x.values);
+      const auto by = bytes_of(x.words);
+      if (decode_chunk_v3(c, e.table, x.values, x.crc, by.data(), x.words.size(), out.data()) !=
+          Status::kTruncated) {
+        continue;
+      }
+      for (const Chunk3& k : {clean, x, clean}) {
+        b.add_desc(k, true, c, e.table, fmt::format("cut by {} words", cut));
+      }
+      break;
+    }
+  }
   // Decoding under a table whose base is below the distances the chunk uses: exp_range (or
   // bad_code where a codeword decodes to another symbol first).
   for (unsigned t = 0; t < 6; ++t) {
