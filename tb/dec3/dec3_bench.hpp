@@ -106,6 +106,7 @@ class Dec3Bench {
   Dec3Bench(uint64_t seed, const std::string& name, double in_p, ReadyPattern out_ready,
             unsigned words_per_beat = 0)
       : words_per_beat_(words_per_beat),
+        in_p_(in_p),
         sim_(seed, name),
         desc_(
             sim_.rng(), in_p, [this](const DescBeat* b) { put_desc(b); },
@@ -218,6 +219,37 @@ class Dec3Bench {
                            values->data());
     }
     return static_cast<unsigned>(st);
+  }
+
+  // Cycles with agents (the scoreboards run).
+  void step(uint64_t cycles) {
+    for (uint64_t i = 0; i < cycles; ++i) sim_.step();
+  }
+  // Withholds the word stream (a beat already offered is still taken), or offers it again.
+  void hold_words(bool hold) { words_.set_probability(hold ? 0.0 : in_p_); }
+  bool starved() { return sim_.dut().starved_o != 0; }
+  uint64_t values_received() const { return values_.received(); }
+
+  // Resets the decoder in the middle of whatever it does: every queued descriptor, word and
+  // expectation is dropped, rst_ni is low for `cycles` cycles, and right after it the decoder
+  // must offer nothing and want no words.
+  void reset_midstream(unsigned cycles) {
+    desc_.clear();
+    words_.clear();
+    exp_.clear();
+    exp_status_.clear();
+    at_ = 0;
+    in_tensor_ = false;
+    Dut& d = sim_.dut();
+    d.chunk_valid_i = 0;
+    d.words_valid_i = 0;
+    sim_.reset(cycles);
+    d.eval();
+    INFO(where());
+    CHECK(d.values_valid_o == 0);
+    CHECK(d.status_valid_o == 0);
+    CHECK(d.starved_o == 0);
+    CHECK(d.words_ready_o == 0);
   }
 
   void run(uint64_t timeout_cycles = 0) {
@@ -336,6 +368,7 @@ class Dec3Bench {
   }
 
   unsigned words_per_beat_;
+  double in_p_;
   Sim<Dut> sim_;
   StreamDriver<DescBeat> desc_;
   StreamDriver<WordsBeat> words_;

@@ -321,6 +321,46 @@ TEMPLATE_TEST_CASE("dec3: illegal tables, m above the width, bad descriptors", "
   CHECK(seen[0] >= 7 + 4);
 }
 
+TEMPLATE_TEST_CASE("dec3: reset in a chunk, words withheld (starved_o), then exact decode",
+                   "[dec3]", SFP_TB_DEC3) {
+  using Bench = Dec3Bench<TestType>;
+  const uint64_t seed = test_seed();
+  Bench b(seed, name_of<TestType>("reset"), 0.8, ReadyPattern::random(0.7));
+  std::mt19937_64& rng = b.rng();
+  const size_t n = Bench::kC + Bench::kC / 2;
+  for (unsigned r = 0; r < 4; ++r) {
+    // Resets at random points: in a table setup, in a chunk, with values held.
+    const Config c = random_v3_config<Bench>(rng);
+    b.add_tensor(c, make_values(rng, c.fp, n, kDataKinds[r]), "to be reset");
+    b.step(1 + rng() % (r < 2 ? 80 : 2 * Bench::kC / Bench::kL));
+    b.reset_midstream(1 + static_cast<unsigned>(rng() % 4));
+  }
+  // Words withheld in a chunk: starved_o rises and stays while the decoder waits, no status
+  // leaves; then the words come late and everything decodes.
+  const Config c = Bench::config(Fp::kFp32, 23, Rounding::kTruncate);
+  b.add_tensor(c, make_values(rng, c.fp, n, DataKind::kStructured), "words late");
+  b.step(40 + rng() % 40);
+  b.hold_words(true);
+  b.step(200);  // the queued words run out (the output is backpressured meanwhile)
+  const uint64_t got = b.values_received();
+  uint64_t starved = 0;
+  for (int i = 0; i < 400; ++i) {
+    b.step(1);
+    starved += b.starved() ? 1 : 0;
+  }
+  CHECK(starved == 400);
+  CHECK(b.values_received() == got);
+  b.hold_words(false);
+  for (unsigned r = 0; r < 3; ++r) {
+    const Config d = random_v3_config<Bench>(rng);
+    b.add_tensor(d, make_values(rng, d.fp, n, kDataKinds[r + 3]), "after resets");
+  }
+  b.run();
+  for (unsigned k = 1; k < 16; ++k) CHECK(b.status_seen()[k] == 0);
+  CHECK(b.status_seen()[0] >= 8);
+  CHECK(!b.starved());
+}
+
 TEMPLATE_TEST_CASE("dec3: throughput on realistic data (values per lane per cycle)",
                    "[dec3][throughput]", SFP_TB_DEC3) {
   using Bench = Dec3Bench<TestType>;
