@@ -5,11 +5,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "sfp/codec.hpp"
 #include "sfp/io/tensor.hpp"
 
 namespace sfp::io::detail {
@@ -61,6 +63,68 @@ class ByteReader {
   const uint8_t* data_;
   size_t size_;
   size_t pos_ = 0;
+  std::string context_;
+};
+
+// ByteReader's interface and messages over a file read by offset (or over memory when `mem` is
+// given): take() returns the bytes read into a buffer that the next take() reuses, skip() moves
+// past bytes without reading them, and the CRC-32C of the bytes taken since begin_crc() is kept.
+class SourceReader {
+ public:
+  SourceReader(const uint8_t* mem, uint64_t size, ReadAt read)
+      : mem_(mem), size_(size), read_(std::move(read)) {}
+
+  void set_context(std::string context) { context_ = std::move(context); }
+  uint64_t pos() const { return pos_; }
+  uint64_t remaining() const { return size_ - pos_; }
+
+  const uint8_t* take(uint64_t n, const char* field) {
+    check(n, field);
+    const uint8_t* p = nullptr;
+    if (mem_) {
+      p = mem_ + pos_;
+    } else {
+      if (buf_.size() < n) buf_.resize(static_cast<size_t>(n));
+      read_(pos_, buf_.data(), static_cast<size_t>(n));
+      p = buf_.data();
+    }
+    crc_ = crc32c(p, static_cast<size_t>(n), crc_);
+    pos_ += n;
+    return p;
+  }
+  uint64_t le(unsigned bytes, const char* field) { return load_le(take(bytes, field), bytes); }
+  void skip(uint64_t n, const char* field) {
+    check(n, field);
+    pos_ += n;
+  }
+  // Up to `max` of the next bytes, without moving past them; *avail is how many.
+  const uint8_t* peek(size_t max, size_t* avail) {
+    *avail = static_cast<size_t>(std::min<uint64_t>(max, remaining()));
+    if (mem_) return mem_ + pos_;
+    peek_.resize(*avail);
+    read_(pos_, peek_.data(), *avail);
+    return peek_.data();
+  }
+  void begin_crc() { crc_ = 0; }
+  uint32_t crc() const { return crc_; }
+
+  [[noreturn]] void fail(const std::string& message) const { throw Error(prefix() + message); }
+
+ private:
+  void check(uint64_t n, const char* field) const {
+    if (n > remaining()) {
+      throw Error(fmt::format("{}file ends in {} (needs {} bytes, {} left)", prefix(), field, n,
+                              remaining()));
+    }
+  }
+  std::string prefix() const { return context_.empty() ? std::string() : context_ + ": "; }
+
+  const uint8_t* mem_;
+  uint64_t size_;
+  ReadAt read_;
+  uint64_t pos_ = 0;
+  uint32_t crc_ = 0;
+  std::vector<uint8_t> buf_, peek_;
   std::string context_;
 };
 

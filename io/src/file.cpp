@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <new>
@@ -299,36 +300,50 @@ void OutputFile::discard() noexcept {
 }
 
 void OutputFile::write(const uint8_t* data, size_t size) {
-  if (fd_ < 0) throw Error("cannot write: the output file is closed");
+  if (fd_ < 0) throw OutputError("cannot write: the output file is closed");
   size_t done = 0;
   while (done < size) {
     const ssize_t put = ::write(fd_, data + done, size - done);
     if (put < 0) {
       if (errno == EINTR) continue;
-      throw Error("cannot write: " + errno_text());
+      throw OutputError("cannot write: " + errno_text());
+    }
+    done += static_cast<size_t>(put);
+  }
+}
+
+void OutputFile::write_at(uint64_t offset, const uint8_t* data, size_t size) {
+  if (fd_ < 0) throw OutputError("cannot write: the output file is closed");
+  if (mode_ != Mode::kReplace) throw OutputError("cannot write: the output cannot be overwritten");
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t put = ::pwrite(fd_, data + done, size - done, static_cast<off_t>(offset + done));
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      throw OutputError("cannot write: " + errno_text());
     }
     done += static_cast<size_t>(put);
   }
 }
 
 void OutputFile::commit() {
-  if (fd_ < 0) throw Error("cannot write: the output file is closed");
+  if (fd_ < 0) throw OutputError("cannot write: the output file is closed");
   const int fd = fd_;
   fd_ = -1;
   if (mode_ == Mode::kStdout) return;
   if (mode_ == Mode::kDirect) {
-    if (::close(fd) != 0) throw Error("cannot write: " + errno_text());
+    if (::close(fd) != 0) throw OutputError("cannot write: " + errno_text());
     return;
   }
   if (::fsync(fd) != 0) {
     const std::string why = errno_text();
     ::close(fd);
-    throw Error("cannot write: " + why);
+    throw OutputError("cannot write: " + why);
   }
-  if (::close(fd) != 0) throw Error("cannot write: " + errno_text());
+  if (::close(fd) != 0) throw OutputError("cannot write: " + errno_text());
   const SignalsBlocked blocked;
   if (std::rename(g_temp, target_.c_str()) != 0) {
-    throw Error("cannot rename the temporary file into place: " + errno_text());
+    throw OutputError("cannot rename the temporary file into place: " + errno_text());
   }
   g_temp_set = 0;
 }
@@ -338,6 +353,104 @@ void write_file_atomic(const std::string& path, const std::vector<uint8_t>& byte
   OutputFile out(path, inputs);
   out.write(bytes);
   out.commit();
+}
+
+InputFile::InputFile(const std::string& path) {
+  struct stat st;
+  if (path != "-") {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw Error("cannot open: " + errno_text());
+    if (::fstat(fd_, &st) != 0) {
+      const std::string why = errno_text();
+      ::close(fd_);
+      throw Error("cannot read: " + why);
+    }
+    const char* refused = S_ISDIR(st.st_mode) ? "cannot read: is a directory"
+                          : !S_ISREG(st.st_mode)
+                              ? "cannot read: not a regular file (sfp reads regular files only, "
+                                "not pipes or devices)"
+                              : nullptr;
+    if (refused) {
+      ::close(fd_);
+      throw Error(refused);
+    }
+    size_ = static_cast<uint64_t>(st.st_size);
+    return;
+  }
+  own_ = false;
+  fd_ = STDIN_FILENO;
+  if (::fstat(STDIN_FILENO, &st) != 0) throw Error("cannot read: " + errno_text());
+  if (S_ISDIR(st.st_mode)) throw Error("cannot read: is a directory");
+  if (::isatty(STDIN_FILENO)) throw Error("cannot read: is a terminal");
+  if (S_ISREG(st.st_mode)) {
+    // A redirected file: the rest of it from the current offset.
+    const off_t at = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
+    if (at >= 0 && at <= st.st_size) {
+      base_ = static_cast<uint64_t>(at);
+      size_ = static_cast<uint64_t>(st.st_size - at);
+      return;
+    }
+  }
+  // A pipe, socket or device: copied to an unnamed temporary file until end of file.
+  const char* dir = std::getenv("TMPDIR");
+  std::string temp = std::string(dir && *dir ? dir : "/tmp") + "/sfp-stdin.XXXXXX";
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) throw Error("cannot copy to a temporary file: " + errno_text());
+  ::unlink(temp.c_str());
+  fd_ = fd;
+  own_ = true;
+  std::vector<uint8_t> buf(1u << 20);
+  while (true) {
+    const ssize_t got = ::read(STDIN_FILENO, buf.data(), buf.size());
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error("cannot read: " + errno_text());
+    }
+    size_t done = 0;
+    while (done < static_cast<size_t>(got)) {
+      const ssize_t put = ::write(fd_, buf.data() + done, static_cast<size_t>(got) - done);
+      if (put < 0) {
+        if (errno == EINTR) continue;
+        throw Error("cannot copy to a temporary file: " + errno_text());
+      }
+      done += static_cast<size_t>(put);
+    }
+    size_ += static_cast<uint64_t>(got);
+  }
+}
+
+InputFile::~InputFile() {
+  if (own_ && fd_ >= 0) ::close(fd_);
+}
+
+void InputFile::read(uint64_t offset, uint8_t* out, size_t n) const {
+  if (offset > size_ || n > size_ - offset) {
+    throw Error("cannot read: read past the end of the file");
+  }
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t got =
+        ::pread(fd_, out + done, n - done, static_cast<off_t>(base_ + offset + done));
+    if (got == 0) throw Error("cannot read: the file shrank while it was read");
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error("cannot read: " + errno_text());
+    }
+    done += static_cast<size_t>(got);
+  }
+}
+
+ReadAt InputFile::reader() const {
+  return [this](uint64_t offset, uint8_t* out, size_t n) { read(offset, out, n); };
+}
+
+void InputFile::check_size() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) throw Error("cannot read: " + errno_text());
+  const uint64_t now = static_cast<uint64_t>(st.st_size);
+  if (now > base_ + size_) throw Error("cannot read: the file grew while it was read");
+  if (now < base_ + size_) throw Error("cannot read: the file shrank while it was read");
 }
 
 FileKind detect_kind(const uint8_t* data, size_t size) {

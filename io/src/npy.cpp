@@ -164,8 +164,12 @@ std::string shape_tuple(const std::vector<uint64_t>& shape) {
 
 }  // namespace
 
-TensorFile parse_npy(const uint8_t* data, size_t size, const NpyOptions& options) {
-  detail::ByteReader r(data, size);
+FileLayout npy_layout(uint64_t size, const ReadAt& read, const NpyOptions& options) {
+  // The magic, the version and the header length: at most 12 bytes.
+  uint8_t prefix[12];
+  const size_t prefix_size = static_cast<size_t>(std::min<uint64_t>(size, sizeof prefix));
+  read(0, prefix, prefix_size);
+  detail::ByteReader r(prefix, prefix_size);
   if (std::memcmp(r.take(kMagicBytes, "the magic"), kMagic, kMagicBytes) != 0) {
     r.fail("not a .npy file (bad magic)");
   }
@@ -175,11 +179,17 @@ TensorFile parse_npy(const uint8_t* data, size_t size, const NpyOptions& options
     r.fail(fmt::format("unsupported .npy version {}.{} (1.0, 2.0 and 3.0 are)", major, minor));
   }
   const uint64_t header_len = r.le(major == 1 ? 2 : 4, "the header length");
-  const auto* text = reinterpret_cast<const char*>(r.take(header_len, "the header"));
-  const DictParser::Header h = DictParser(std::string(text, header_len)).parse();
+  const uint64_t at = r.pos();
+  if (header_len > size - at) {
+    throw Error(
+        fmt::format("file ends in the header (needs {} bytes, {} left)", header_len, size - at));
+  }
+  std::string text(static_cast<size_t>(header_len), '\0');
+  read(at, reinterpret_cast<uint8_t*>(text.data()), text.size());
+  const DictParser::Header h = DictParser(std::move(text)).parse();
 
-  TensorFile file;
-  Tensor t;
+  FileLayout file;
+  TensorLayout t;
   t.name = options.name;
   if (h.descr == "<f4") {
     file.kind = SourceKind::kNpyF32;
@@ -201,12 +211,31 @@ TensorFile parse_npy(const uint8_t* data, size_t size, const NpyOptions& options
   if (!element_count(t.shape, &n) || __builtin_mul_overflow(n, uint64_t{w}, &bytes)) {
     r.fail(fmt::format("shape {} has too many values", shape_string(t.shape)));
   }
-  if (bytes != r.remaining()) {
-    r.fail(fmt::format("data is {} bytes, but shape {} of {} needs {}", r.remaining(),
+  const uint64_t data_at = at + header_len;
+  if (bytes != size - data_at) {
+    r.fail(fmt::format("data is {} bytes, but shape {} of {} needs {}", size - data_at,
                        shape_string(t.shape), h.descr, bytes));
   }
-  const uint8_t* p = r.take(bytes, "the data");
-  t.values.resize(static_cast<size_t>(n));
+  t.values = n;
+  t.offset = data_at;
+  file.tensors.push_back(std::move(t));
+  return file;
+}
+
+TensorFile parse_npy(const uint8_t* data, size_t size, const NpyOptions& options) {
+  const FileLayout layout = npy_layout(
+      size, [&](uint64_t at, uint8_t* out, size_t n) { std::memcpy(out, data + at, n); }, options);
+  const TensorLayout& l = layout.tensors[0];
+  TensorFile file;
+  file.kind = layout.kind;
+  file.metadata = layout.metadata;
+  Tensor t;
+  t.name = l.name;
+  t.dtype = l.dtype;
+  t.shape = l.shape;
+  const unsigned w = dtype_bytes(t.dtype);
+  t.values.resize(static_cast<size_t>(l.values));
+  const uint8_t* p = data + l.offset;
   for (size_t i = 0; i < t.values.size(); ++i) {
     t.values[i] = static_cast<uint32_t>(load_le(p + i * w, w));
   }
@@ -214,7 +243,10 @@ TensorFile parse_npy(const uint8_t* data, size_t size, const NpyOptions& options
   return file;
 }
 
-std::vector<uint8_t> write_npy(const TensorFile& file) {
+namespace {
+
+// The bytes of write_npy before the data; with values, they must fill the shape.
+std::vector<uint8_t> npy_head(const TensorFile& file, bool with_values) {
   if (file.tensors.size() != 1) {
     throw Error(fmt::format(".npy holds one array, not {}", file.tensors.size()));
   }
@@ -237,11 +269,11 @@ std::vector<uint8_t> write_npy(const TensorFile& file) {
     fortran = value == "true";
   }
   uint64_t n = 0;
-  if (!element_count(t.shape, &n) || n != t.values.size()) {
+  if (!element_count(t.shape, &n) || (with_values && n != t.values.size())) {
     throw Error(
         fmt::format("{} values do not fill shape {}", t.values.size(), shape_string(t.shape)));
   }
-  if (t.dtype == Fp::kBf16 &&
+  if (with_values && t.dtype == Fp::kBf16 &&
       std::any_of(t.values.begin(), t.values.end(), [](uint32_t v) { return v >> 16; })) {
     throw Error("a BF16 value has bits above bit 15");
   }
@@ -256,12 +288,23 @@ std::vector<uint8_t> write_npy(const TensorFile& file) {
 
   const unsigned w = dtype_bytes(t.dtype);
   std::vector<uint8_t> out;
-  out.reserve(prefix + header.size() + t.values.size() * w);
+  out.reserve(prefix + header.size() + (with_values ? t.values.size() * w : 0));
   detail::append_bytes(out, kMagic, kMagicBytes);
   out.push_back(static_cast<uint8_t>(major));
   out.push_back(0);
   detail::append_le(out, header.size(), major == 1 ? 2 : 4);
   detail::append_bytes(out, header.data(), header.size());
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> npy_header(const TensorFile& file) { return npy_head(file, false); }
+
+std::vector<uint8_t> write_npy(const TensorFile& file) {
+  std::vector<uint8_t> out = npy_head(file, true);
+  const Tensor& t = file.tensors[0];
+  const unsigned w = dtype_bytes(t.dtype);
   for (uint32_t v : t.values) detail::append_le(out, v, w);
   return out;
 }

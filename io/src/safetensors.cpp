@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -108,11 +109,13 @@ Metadata parse_metadata(const nlohmann::json& m, const std::vector<std::string>&
 
 }  // namespace
 
-TensorFile parse_safetensors(const uint8_t* data, size_t size) {
+FileLayout safetensors_layout(uint64_t size, const ReadAt& read) {
   if (size < 8) {
     throw Error(fmt::format("file is {} bytes, too short for the 8-byte header length", size));
   }
-  const uint64_t header_len = load_le(data, 8);
+  uint8_t len[8];
+  read(0, len, 8);
+  const uint64_t header_len = load_le(len, 8);
   if (header_len > kMaxSafetensorsHeader) {
     throw Error(fmt::format("header length {} is above the limit of {} bytes", header_len,
                             kMaxSafetensorsHeader));
@@ -121,21 +124,22 @@ TensorFile parse_safetensors(const uint8_t* data, size_t size) {
     throw Error(
         fmt::format("header length {} is more than the {} bytes after it", header_len, size - 8));
   }
-  const auto* text = reinterpret_cast<const char*>(data + 8);
+  std::string text(static_cast<size_t>(header_len), '\0');
+  read(8, reinterpret_cast<uint8_t*>(text.data()), text.size());
   if (header_len == 0 || text[0] != '{') throw Error("header does not start with '{'");
   detail::KeyOrder order;
   nlohmann::json header;
   try {
     // Levels: the root object, a tensor's object, its shape or offsets array.
-    header = detail::parse_json_strict(text, static_cast<size_t>(header_len), 3, &order);
+    header = detail::parse_json_strict(text.data(), text.size(), 3, &order);
   } catch (const Error& e) {
     throw Error(fmt::format("header: {}", e.what()));
   }
   if (!header.is_object()) throw Error("header is not a JSON object");
 
-  const uint8_t* body = data + 8 + header_len;
+  const uint64_t body = 8 + header_len;
   const uint64_t data_size = size - 8 - header_len;
-  TensorFile file;
+  FileLayout file;
   file.kind = SourceKind::kSafetensors;
   std::vector<Entry> entries;
   for (const std::string& name : order.root) {
@@ -177,18 +181,45 @@ TensorFile parse_safetensors(const uint8_t* data, size_t size) {
 
   file.tensors.reserve(entries.size());
   for (Entry& e : entries) {
-    Tensor& t = e.tensor;
-    const unsigned w = dtype_bytes(t.dtype);
-    const size_t n = static_cast<size_t>((e.end - e.begin) / w);
-    t.values.resize(n);
-    const uint8_t* p = body + e.begin;
-    for (size_t i = 0; i < n; ++i) t.values[i] = static_cast<uint32_t>(load_le(p + i * w, w));
+    TensorLayout t;
+    t.name = std::move(e.tensor.name);
+    t.dtype = e.tensor.dtype;
+    t.shape = std::move(e.tensor.shape);
+    t.values = (e.end - e.begin) / dtype_bytes(t.dtype);
+    t.offset = body + e.begin;
     file.tensors.push_back(std::move(t));
   }
   return file;
 }
 
-std::vector<uint8_t> write_safetensors(const TensorFile& file, EntryOrder order) {
+TensorFile parse_safetensors(const uint8_t* data, size_t size) {
+  const FileLayout layout = safetensors_layout(
+      size, [&](uint64_t at, uint8_t* out, size_t n) { std::memcpy(out, data + at, n); });
+  TensorFile file;
+  file.kind = layout.kind;
+  file.metadata = layout.metadata;
+  file.tensors.reserve(layout.tensors.size());
+  for (const TensorLayout& l : layout.tensors) {
+    Tensor t;
+    t.name = l.name;
+    t.dtype = l.dtype;
+    t.shape = l.shape;
+    const unsigned w = dtype_bytes(t.dtype);
+    t.values.resize(static_cast<size_t>(l.values));
+    const uint8_t* p = data + l.offset;
+    for (size_t i = 0; i < t.values.size(); ++i) {
+      t.values[i] = static_cast<uint32_t>(load_le(p + i * w, w));
+    }
+    file.tensors.push_back(std::move(t));
+  }
+  return file;
+}
+
+namespace {
+
+// The header text of write_safetensors, padded. With values, each tensor's values must fill its
+// shape; without, the shapes alone give the sizes.
+std::string header_text(const TensorFile& file, EntryOrder order, bool with_values) {
   // The header is written as text: a JSON library's insertion-ordered object looks each key up
   // in a list, which is O(n^2) for n tensors.
   std::string text = "{";
@@ -218,11 +249,11 @@ std::vector<uint8_t> write_safetensors(const TensorFile& file, EntryOrder order)
       throw Error(fmt::format("tensor name {} is used twice", quote(t.name)));
     }
     uint64_t n = 0;
-    if (!element_count(t.shape, &n) || n != t.values.size()) {
+    if (!element_count(t.shape, &n) || (with_values && n != t.values.size())) {
       throw Error(fmt::format("tensor {}: {} values do not fill shape {}", quote(t.name),
                               t.values.size(), shape_string(t.shape)));
     }
-    if (t.dtype == Fp::kBf16 &&
+    if (with_values && t.dtype == Fp::kBf16 &&
         std::any_of(t.values.begin(), t.values.end(), [](uint32_t v) { return v >> 16; })) {
       throw Error(fmt::format("tensor {}: a BF16 value has bits above bit 15", quote(t.name)));
     }
@@ -240,7 +271,23 @@ std::vector<uint8_t> write_safetensors(const TensorFile& file, EntryOrder order)
   }
   text += '}';
   text.append((8 - text.size() % 8) % 8, ' ');
+  return text;
+}
 
+}  // namespace
+
+std::vector<uint8_t> safetensors_header(const TensorFile& file, EntryOrder order) {
+  const std::string text = header_text(file, order, false);
+  std::vector<uint8_t> out;
+  detail::append_le(out, text.size(), 8);
+  detail::append_bytes(out, text.data(), text.size());
+  return out;
+}
+
+std::vector<uint8_t> write_safetensors(const TensorFile& file, EntryOrder order) {
+  const std::string text = header_text(file, order, true);
+  uint64_t at = 0;
+  for (const Tensor& t : file.tensors) at += t.values.size() * dtype_bytes(t.dtype);
   std::vector<uint8_t> out;
   out.reserve(8 + text.size() + at);
   detail::append_le(out, text.size(), 8);

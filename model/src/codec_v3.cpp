@@ -635,3 +635,127 @@ Status encode_tensors(const std::vector<TensorInput>& in, std::vector<Encoded>* 
 }
 
 }  // namespace sfp
+
+// ---- A tensor stream chunk by chunk --------------------------------------------------------
+
+namespace sfp {
+
+ValueCounts& ValueCounts::operator+=(const ValueCounts& o) {
+  for (unsigned ctx = 0; ctx < 2; ++ctx) {
+    for (unsigned e = 0; e < 258; ++e) {
+      with[ctx][e] += o.with[ctx][e];
+      without[ctx][e] += o.without[ctx][e];
+    }
+  }
+  sign_or |= o.sign_or;
+  sign_and &= o.sign_and;
+  return *this;
+}
+
+namespace {
+
+detail::TensorCounts to_detail(const ValueCounts& v) {
+  detail::TensorCounts t;
+  std::memcpy(t.with, v.with, sizeof t.with);
+  std::memcpy(t.without, v.without, sizeof t.without);
+  t.sign_or = v.sign_or;
+  t.sign_and = v.sign_and;
+  return t;
+}
+
+}  // namespace
+
+ValueCounts count_chunk_values(const Config& c, const uint32_t* values, size_t n,
+                               std::vector<uint32_t>* scratch) {
+  const uint32_t* q = detail::quantized_values(c, values, n, scratch);
+  const detail::TensorCounts t = detail::count_tensor(c, q, n, 1);
+  ValueCounts v;
+  std::memcpy(v.with, t.with, sizeof v.with);
+  std::memcpy(v.without, t.without, sizeof v.without);
+  v.sign_or = t.sign_or;
+  v.sign_and = t.sign_and;
+  return v;
+}
+
+CodeTable table_for_counts(const Config& c, const ValueCounts& counts) {
+  return detail::table_from_counts(c, to_detail(counts), {});
+}
+
+uint32_t shared_table_ref(const Config& c, const CodeTable& own, const ValueCounts& counts,
+                          const std::vector<CodeTable>& tables) {
+  // The rule of encode_tensors: own table first, then the last candidates, oldest first.
+  const detail::TensorCounts t = to_detail(counts);
+  uint64_t best = table_section_bits(own, 0) + detail::coded_cost(c, own, t);
+  uint32_t ref = 0;
+  const size_t first = tables.size() > kV3TableCandidates ? tables.size() - kV3TableCandidates : 0;
+  for (size_t k = first; k < tables.size() && k + 1 < (size_t{1} << kV3TableRefBits); ++k) {
+    const uint64_t cost = detail::coded_cost(c, tables[k], t);
+    if (cost == detail::kCannotCode) continue;
+    if (1 + kV3TableRefBits + cost < best) {
+      best = 1 + kV3TableRefBits + cost;
+      ref = static_cast<uint32_t>(k + 1);
+    }
+  }
+  return ref;
+}
+
+Status encode_stream_chunk(const Config& c, const CodeTable& t, const uint32_t* values, size_t n,
+                           StreamChunk* out, std::vector<uint32_t>* scratch) {
+  *out = StreamChunk{};
+  if (validate(c) != Status::kOk || n == 0 || n > c.chunk) return Status::kBadConfig;
+  if (c.fp == Fp::kBf16) {
+    for (size_t i = 0; i < n; ++i) {
+      if (values[i] >> 16) return Status::kBadInput;
+    }
+  }
+  if (c.version == 1) {
+    // A one-chunk tensor is coded exactly as that chunk of a longer one.
+    Encoded e;
+    if (const Status s = encode(c, values, n, &e, 1); s != Status::kOk) return s;
+    out->bytes = std::move(e.payload);
+    out->words = e.chunk_words[0];
+    out->bits = e.bits;
+    out->bits.index = 0;
+    return Status::kOk;
+  }
+  const uint32_t* q = detail::quantized_values(c, values, n, scratch);
+  if (c.version == 2) {
+    if (check_table(t) != Status::kOk) return Status::kBadTable;
+    ChunkV2 ch = encode_chunk_v2(c, t, q, n);
+    const uint8_t mode = ch.raw ? 1 : 0;
+    out->crc = crc32c(ch.bytes.data(), ch.bytes.size(), crc32c(&mode, 1));
+    out->raw = ch.raw;
+    out->words = static_cast<uint32_t>(ch.bytes.size() / (kV2WordBits / 8));
+    out->bytes = std::move(ch.bytes);
+    out->bits = ch.bits;
+    return Status::kOk;
+  }
+  ChunkV3 ch;
+  if (const Status s = encode_chunk_v3_fast(c, t, q, n, &ch); s != Status::kOk) return s;
+  out->crc = ch.crc;
+  out->words = static_cast<uint32_t>(ch.bytes.size() / kUnitBytes);
+  out->bytes = std::move(ch.bytes);
+  out->bits = ch.bits;
+  return Status::kOk;
+}
+
+Status decode_stream_chunk(const Config& c, const CodeTable& t, uint64_t n, bool raw, uint32_t crc,
+                           const uint8_t* data, size_t words, uint32_t* out) {
+  if (c.version == 3) return decode_chunk_v3_fast(c, t, n, crc, data, words, out);
+  if (c.version == 2) return decode_chunk_v2(c, t, n, raw, crc, data, words, out);
+  return decode_chunk(c, n, data, words, out);
+}
+
+BitCounts stream_overhead_bits(const Config& c, uint64_t chunks, const CodeTable& t, uint32_t ref) {
+  BitCounts b;
+  if (c.version == 1) {
+    b.index = chunks * index_entry_bits(c);
+    return b;
+  }
+  b.table = c.version == 3 ? table_section_bits(t, ref) : table_bits(t);
+  b.index = chunks * (index_entry_bits(c) - 32);
+  b.crc = chunks * 32;
+  return b;
+}
+
+}  // namespace sfp

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <new>
 #include <thread>
@@ -160,12 +161,53 @@ io::TensorFile parse_tensor_file(const std::string& path, const std::vector<uint
   }
 }
 
-std::vector<uint8_t> read_input(const std::string& path) {
-  if (path != "-") return io::read_file(path);
+namespace {
+
+// Standard input can be read once.
+void claim_stdin() {
   static bool read = false;
   if (read) throw io::Error("given more than once (it can be read only once)");
   read = true;
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_input(const std::string& path) {
+  if (path != "-") return io::read_file(path);
+  claim_stdin();
   return io::read_stdin();
+}
+
+std::unique_ptr<io::InputFile> open_input(const std::string& path) {
+  if (path == "-") claim_stdin();
+  return std::make_unique<io::InputFile>(path);
+}
+
+io::FileLayout tensor_file_layout(const std::string& path, const io::InputFile& in, bool bf16_npy) {
+  uint8_t magic[6] = {};
+  const size_t got = static_cast<size_t>(std::min<uint64_t>(in.size(), sizeof magic));
+  in.read(0, magic, got);
+  const io::ReadAt read = in.reader();
+  switch (io::detect_kind(magic, got)) {
+    case io::FileKind::kSfp:
+      throw io::Error("this is an .sfp file; sfp decode turns it back into a tensor file");
+    case io::FileKind::kNpy: {
+      io::NpyOptions options;
+      options.bf16 = bf16_npy;
+      options.name = path == "-" ? "" : std::filesystem::path(path).stem().string();
+      if (options.name.empty()) options.name = "array";
+      return io::npy_layout(in.size(), read, options);
+    }
+    case io::FileKind::kSafetensors:
+      break;
+  }
+  try {
+    return io::safetensors_layout(in.size(), read);
+  } catch (const io::Error& e) {
+    // safetensors has no magic: say what was tried unless the name says what the file is.
+    if (std::filesystem::path(path).extension() == ".safetensors") throw;
+    throw io::Error(fmt::format("not .npy or .sfp, and as safetensors: {}", e.what()));
+  }
 }
 
 std::string output_name(const std::string& path) { return path == "-" ? "standard output" : path; }
@@ -185,6 +227,10 @@ unsigned resolve_threads(unsigned threads) {
   if (threads) return threads;
   const unsigned hw = std::thread::hardware_concurrency();
   return hw ? hw : 1;
+}
+
+bool is_write_error(const std::exception& e) {
+  return dynamic_cast<const io::OutputError*>(&e) != nullptr;
 }
 
 int fail(const std::string& file, const std::exception& e) {

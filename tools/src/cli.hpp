@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -78,6 +79,10 @@ class ConfigFlags {
 // given once. Throws io::Error.
 std::vector<uint8_t> read_input(const std::string& path);
 
+// Opens an input for reading by offset (io::InputFile); "-" is standard input, which can be given
+// once. Throws io::Error.
+std::unique_ptr<io::InputFile> open_input(const std::string& path);
+
 // How messages name an output: "-" is "standard output".
 std::string output_name(const std::string& path);
 // Where a command reports on what it wrote: stderr when the output goes to standard output ("-",
@@ -89,10 +94,17 @@ std::FILE* report_stream(const io::OutputFile& output);
 io::TensorFile parse_tensor_file(const std::string& path, const std::vector<uint8_t>& bytes,
                                  bool bf16_npy);
 
+// The layout of a safetensors or .npy file read by offset, with the checks and messages of
+// parse_tensor_file.
+io::FileLayout tensor_file_layout(const std::string& path, const io::InputFile& in, bool bf16_npy);
+
 // Adds -j/--threads (chunks coded in parallel) to a subcommand; 0 means one per core.
 void add_threads_flag(CLI::App* app, unsigned* threads);
 // The thread count a -j value stands for.
 unsigned resolve_threads(unsigned threads);
+
+// True if e is an error writing an output (io::OutputError).
+bool is_write_error(const std::exception& e);
 
 // Prints "sfp: <file>: <what went wrong>" on stderr and returns 1. An input "-" is named
 // "standard input".

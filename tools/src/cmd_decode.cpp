@@ -12,6 +12,7 @@
 #include "sfp/io/file.hpp"
 #include "sfp/io/npy.hpp"
 #include "sfp/io/safetensors.hpp"
+#include "sfp/io/stream.hpp"
 
 namespace sfp::cli {
 namespace {
@@ -30,46 +31,40 @@ int run_decode(const DecodeOptions& o) {
   } catch (const std::exception& e) {
     return fail_output(o.out, e);
   }
-  std::vector<uint8_t> bytes;
-  io::SourceKind kind;
-  std::vector<std::string> lines;
-  size_t tensors = 0, in_size = 0;
+  io::StreamResult r;
+  uint64_t in_size = 0;
+  bool writing = false;
   try {
-    const std::vector<uint8_t> in = read_input(o.in);
-    in_size = in.size();
-    const io::Container c = io::read_container(in.data(), in.size());
-    uint64_t total = 0;
-    for (const io::EncodedTensor& t : c.tensors) total += t.stream.values;
-    Progress progress("sfp decode", total, c.tensors.size(), want_progress(in_size, o.verbosity));
-    const io::TensorFile file = io::decode_container(
-        c, resolve_threads(o.threads), [&](size_t i) { progress.add(c.tensors[i].stream.values); });
-    progress.finish();
-    kind = file.kind;
-    tensors = file.tensors.size();
-    if (o.verbosity.verbose) {
-      for (const io::Tensor& t : file.tensors) {
-        lines.push_back(fmt::format("{}: {} values, {} {}", t.name, t.values.size(),
-                                    io::dtype_name(t.dtype), io::shape_string(t.shape)));
-      }
-    }
-    bytes =
-        kind == io::SourceKind::kSafetensors ? io::write_safetensors(file) : io::write_npy(file);
-  } catch (const std::exception& e) {
-    return fail(o.in, e);
-  }
-  try {
-    out->write(bytes);
+    const std::unique_ptr<io::InputFile> in = open_input(o.in);
+    in_size = in->size();
+    std::optional<Progress> progress;  // made when the first pass has the totals
+    r = io::decode_stream(
+        *in, *out, resolve_threads(o.threads), [&](uint64_t values) { progress->add(values); },
+        [&](const io::StreamResult& found) {
+          uint64_t total = 0;
+          for (const io::StreamedTensor& t : found.tensors) total += t.values;
+          progress.emplace("sfp decode", total, found.tensors.size(),
+                           want_progress(in_size, o.verbosity));
+        });
+    if (progress) progress->finish();
+    writing = true;
     out->commit();
   } catch (const std::exception& e) {
-    return fail_output(o.out, e);
+    return writing || is_write_error(e) ? fail_output(o.out, e) : fail(o.in, e);
   }
   if (o.verbosity.quiet) return 0;
   std::FILE* report = report_stream(*out);
-  for (const std::string& l : lines) fmt::print(report, "{}\n", l);
+  if (o.verbosity.verbose) {
+    for (const io::StreamedTensor& t : r.tensors) {
+      fmt::print(report, "{}: {} values, {} {}\n", t.name, t.values, io::dtype_name(t.dtype),
+                 io::shape_string(t.shape));
+    }
+  }
+  const size_t tensors = r.tensors.size();
   fmt::print(
       report, "{}: {} tensor{} ({}), {} -> {} bytes ({:.3f}x) in {:.2f} s\n", output_name(o.out),
-      tensors, tensors == 1 ? "" : "s", io::source_kind_name(kind), in_size, bytes.size(),
-      static_cast<double>(bytes.size()) / static_cast<double>(in_size), seconds_since(start));
+      tensors, tensors == 1 ? "" : "s", io::source_kind_name(r.kind), in_size, r.bytes_written,
+      static_cast<double>(r.bytes_written) / static_cast<double>(in_size), seconds_since(start));
   return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "progress.hpp"
 #include "sfp/io/container.hpp"
 #include "sfp/io/file.hpp"
+#include "sfp/io/stream.hpp"
 
 namespace sfp::cli {
 namespace {
@@ -22,13 +23,13 @@ struct EncodeOptions {
   Verbosity verbosity;
 };
 
-std::string tensor_line(const io::EncodedTensor& t) {
-  const uint64_t n = t.stream.values;
-  const unsigned in_bits = fp_format(t.stream.config.fp).width();
+std::string tensor_line(const io::StreamedTensor& t) {
+  const uint64_t n = t.values;
+  const unsigned in_bits = fp_format(t.config.fp).width();
   if (n == 0) return fmt::format("{}: 0 values", t.name);
-  const double bpv = static_cast<double>(t.stream.bits.total()) / static_cast<double>(n);
+  const double bpv = static_cast<double>(t.bits.total()) / static_cast<double>(n);
   return fmt::format("{}: {} values, {:.3f} bits/value, {:.3f}x vs {}", t.name, n, bpv,
-                     in_bits / bpv, io::dtype_name(t.stream.config.fp));
+                     in_bits / bpv, io::dtype_name(t.config.fp));
 }
 
 int run_encode(const EncodeOptions& o) {
@@ -41,42 +42,38 @@ int run_encode(const EncodeOptions& o) {
   } catch (const std::exception& e) {
     return fail_output(o.out, e);
   }
-  io::Container c;
-  std::vector<uint8_t> bytes;
-  size_t in_size = 0;
+  // The input is read twice, by offset (docs/cli.md, "Memory and threads"); errors reading it
+  // and errors writing the output are told apart by where they are thrown.
+  io::StreamResult r;
+  uint64_t in_size = 0;
+  bool writing = false;
   try {
-    const std::vector<uint8_t> in = read_input(o.in);
-    in_size = in.size();
-    const io::TensorFile file = parse_tensor_file(o.in, in, o.bf16_npy);
+    const std::unique_ptr<io::InputFile> in = open_input(o.in);
+    in_size = in->size();
+    const io::FileLayout layout = tensor_file_layout(o.in, *in, o.bf16_npy);
     uint64_t total = 0;
-    for (const io::Tensor& t : file.tensors) total += t.values.size();
-    Progress progress("sfp encode", total, file.tensors.size(),
+    for (const io::TensorLayout& t : layout.tensors) total += t.values;
+    Progress progress("sfp encode", total, layout.tensors.size(),
                       want_progress(in_size, o.verbosity));
     const unsigned threads = resolve_threads(o.threads);
-    // One call for the whole file: version 3 tensors may share the tables of earlier ones.
-    c = io::encode_tensor_file(
-        file, [&](const io::Tensor& t) { return o.flags.config_for(t); }, threads);
-    progress.add(total);
+    r = io::encode_stream(
+        *in, layout, *out, [&](const io::Tensor& t) { return o.flags.config_for(t); }, threads,
+        [&](uint64_t values) { progress.add(values); });
     progress.finish();
-    bytes = io::write_container(c);
-  } catch (const std::exception& e) {
-    return fail(o.in, e);
-  }
-  try {
-    out->write(bytes);
+    writing = true;
     out->commit();
   } catch (const std::exception& e) {
-    return fail_output(o.out, e);
+    return writing || is_write_error(e) ? fail_output(o.out, e) : fail(o.in, e);
   }
   if (o.verbosity.quiet) return 0;
   std::FILE* report = report_stream(*out);
   if (o.verbosity.verbose) {
-    for (const io::EncodedTensor& t : c.tensors) fmt::print(report, "{}\n", tensor_line(t));
+    for (const io::StreamedTensor& t : r.tensors) fmt::print(report, "{}\n", tensor_line(t));
   }
-  const size_t n = c.tensors.size();
+  const size_t n = r.tensors.size();
   fmt::print(report, "{}: {} tensor{} ({}), {} -> {} bytes ({:.3f}x) in {:.2f} s\n",
-             output_name(o.out), n, n == 1 ? "" : "s", io::source_kind_name(c.kind), in_size,
-             bytes.size(), static_cast<double>(in_size) / static_cast<double>(bytes.size()),
+             output_name(o.out), n, n == 1 ? "" : "s", io::source_kind_name(r.kind), in_size,
+             r.bytes_written, static_cast<double>(in_size) / static_cast<double>(r.bytes_written),
              seconds_since(start));
   return 0;
 }

@@ -234,4 +234,52 @@ uint64_t max_chunk_bits(const Config& c, uint64_t values);
 // Worst-case size in bits of a whole tensor of n values: chunks padded to words, plus the index.
 uint64_t max_encoded_bits(const Config& c, uint64_t n);
 
+// ---- A tensor stream chunk by chunk --------------------------------------------------------
+// What sfp::encode and encode_tensors do in one call, in pieces, so that a tensor can be coded
+// while its values are read: count each chunk, sum the counts in chunk order, make the table
+// (and, in version 3, pick a shared one), then code each chunk on its own. The pieces give the
+// same bytes, index entries and bit counts as the whole-tensor calls.
+
+// Symbol counts of a tensor's values for the version 2 and 3 table rule (Spec: "Code lengths"):
+// per code context and exponent (256: +0, 257: a repeat), with repeats counted apart (with) or
+// as their coded symbol (without), and the signs of the non-zero values. The counts of a tensor
+// are the sum of its chunks' counts.
+struct ValueCounts {
+  uint64_t with[2][258] = {}, without[2][258] = {};
+  uint32_t sign_or = 0, sign_and = 1;
+  ValueCounts& operator+=(const ValueCounts& o);
+};
+// Counts chunk values[0..n) (before Q_m) of a tensor with configuration c (version 2 or 3).
+// *scratch holds Q_m of the values when Q_m is not the identity.
+ValueCounts count_chunk_values(const Config& c, const uint32_t* values, size_t n,
+                               std::vector<uint32_t>* scratch);
+// The table a conforming encoder builds for a tensor whose counts are `counts`.
+CodeTable table_for_counts(const Config& c, const ValueCounts& counts);
+// Version 3 (Spec: "Shared tables"): the table a tensor uses, given its own table and counts and
+// the file's own tables so far (numbered from 1): 0 for its own table, else that number.
+uint32_t shared_table_ref(const Config& c, const CodeTable& own, const ValueCounts& counts,
+                          const std::vector<CodeTable>& tables);
+
+// One coded chunk and its chunk index entry.
+struct StreamChunk {
+  std::vector<uint8_t> bytes;  // the chunk's words
+  uint32_t words = 0;          // its length in words (W bits in version 1, 32 bits after)
+  bool raw = false;            // version 2: the chunk's mode
+  uint32_t crc = 0;            // versions 2 and 3: the chunk's CRC-32C
+  BitCounts bits;              // the chunk's bits (no table, index or CRC)
+};
+// Codes chunk values[0..n) (before Q_m; n >= 1, at most C) of a tensor with configuration c
+// and, in versions 2 and 3, table t. kBadConfig for an invalid config, kBadInput for a BF16
+// value with high bits set, kBadTable if t cannot code the values. *scratch is working memory.
+Status encode_stream_chunk(const Config& c, const CodeTable& t, const uint32_t* values, size_t n,
+                           StreamChunk* out, std::vector<uint32_t>* scratch);
+// Decodes one chunk of n values of any version from its index entry (words, version 2 mode,
+// CRC) and its words. On an error the chunk's values are all +0 (version 1: from the failing
+// group on).
+Status decode_stream_chunk(const Config& c, const CodeTable& t, uint64_t n, bool raw, uint32_t crc,
+                           const uint8_t* data, size_t words, uint32_t* out);
+// The bits of a tensor stream outside its chunks: the table (a version 3 table section with
+// reference ref), the chunk index entries and CRCs of `chunks` chunks.
+BitCounts stream_overhead_bits(const Config& c, uint64_t chunks, const CodeTable& t, uint32_t ref);
+
 }  // namespace sfp

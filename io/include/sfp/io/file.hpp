@@ -48,6 +48,11 @@ class OutputFile {
 
   void write(const uint8_t* data, size_t size);
   void write(const std::vector<uint8_t>& bytes) { write(bytes.data(), bytes.size()); }
+  // True if bytes already written can be overwritten with write_at: the output is a temporary
+  // file (a regular file target).
+  bool seekable() const { return mode_ == Mode::kReplace; }
+  // Overwrites size bytes at `offset`, which must lie within what write() has written.
+  void write_at(uint64_t offset, const uint8_t* data, size_t size);
   // Syncs, closes and renames the temporary file into place (closes a device or FIFO).
   void commit();
   // True if the output goes to standard output: "-", or a device or FIFO that standard output is
@@ -71,6 +76,34 @@ class OutputFile {
 // OutputFile(path, inputs), one write, commit. Throws Error.
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes,
                        const std::vector<std::string>& inputs = {});
+
+// An input file read by offset (pread), never whole: a regular file, exactly the size it has
+// when it is opened, or "-" for standard input. Standard input redirected from a regular file is
+// read from its current offset; a pipe, socket or device is first copied to an unnamed
+// temporary file (in $TMPDIR, else /tmp), so that it too can be read twice. A terminal, a
+// directory, and a pipe or device named as a path are refused. Throws Error ("cannot open: ...",
+// "cannot read: ...").
+class InputFile {
+ public:
+  explicit InputFile(const std::string& path);
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  ~InputFile();
+
+  uint64_t size() const { return size_; }
+  // Reads bytes [offset, offset + n) of the file; an error if the file has shrunk under them.
+  void read(uint64_t offset, uint8_t* out, size_t n) const;
+  // read() as a ReadAt.
+  ReadAt reader() const;
+  // Throws Error if the file's size is not the size it had when it was opened.
+  void check_size() const;
+
+ private:
+  int fd_ = -1;
+  bool own_ = true;    // fd_ is closed by the destructor (not standard input)
+  uint64_t base_ = 0;  // where the input starts in the file (standard input's offset)
+  uint64_t size_ = 0;
+};
 
 enum class FileKind : uint8_t { kSafetensors, kNpy, kSfp };
 

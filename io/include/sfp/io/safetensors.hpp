@@ -22,6 +22,10 @@ inline constexpr uint64_t kMaxSafetensorsHeader = 100ull << 20;
 // or gaps). Tensors are returned in data order. Throws Error.
 TensorFile parse_safetensors(const uint8_t* data, size_t size);
 
+// The same checks on a file of `size` bytes read through `read`, which reads only the header:
+// where each tensor's data lies.
+FileLayout safetensors_layout(uint64_t size, const ReadAt& read);
+
 // The order of the fields in each tensor's header entry.
 enum class EntryOrder : uint8_t {
   kDtypeFirst,    // dtype, shape, data_offsets (as the safetensors library writes them)
@@ -34,5 +38,10 @@ enum class EntryOrder : uint8_t {
 // or a string is not valid UTF-8.
 std::vector<uint8_t> write_safetensors(const TensorFile& file,
                                        EntryOrder order = EntryOrder::kDtypeFirst);
+
+// What write_safetensors writes before the data (the length and the header), for tensors whose
+// values are left out: their shapes give their sizes. The same checks except on the values.
+std::vector<uint8_t> safetensors_header(const TensorFile& file,
+                                        EntryOrder order = EntryOrder::kDtypeFirst);
 
 }  // namespace sfp::io

@@ -4,7 +4,9 @@
 // error type every parser and writer in sfp::io throws.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -22,6 +24,12 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "sfp::io assumes a litt
 class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// An error writing an output (OutputFile, or a temporary file holding output).
+class OutputError : public Error {
+ public:
+  using Error::Error;
 };
 
 // Where a tensor file came from; stored in the .sfp header so that decoding restores it.
@@ -43,6 +51,25 @@ struct TensorFile {
   SourceKind kind = SourceKind::kSafetensors;
   Metadata metadata;
   std::vector<Tensor> tensors;
+};
+
+// Reads n bytes at a file offset into out; throws Error if they are not all there.
+using ReadAt = std::function<void(uint64_t offset, uint8_t* out, size_t n)>;
+
+// Where the tensors of a safetensors or .npy file lie, read from its header alone: each tensor's
+// name, dtype and shape, and the file offset of its first value (values are little-endian, 4
+// or 2 bytes each, contiguous). Tensors in data order.
+struct TensorLayout {
+  std::string name;
+  Fp dtype = Fp::kFp32;
+  std::vector<uint64_t> shape;
+  uint64_t values = 0;
+  uint64_t offset = 0;
+};
+struct FileLayout {
+  SourceKind kind = SourceKind::kSafetensors;
+  Metadata metadata;
+  std::vector<TensorLayout> tensors;
 };
 
 // The product of the dimensions (1 for a scalar); false if it does not fit in 64 bits.
