@@ -559,6 +559,7 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
       [&](const DecodeJob& j, DecodeSlot& s) {
         s.status = Status::kOk;
         s.bytes.clear();
+        s.values.clear();
         if (j.values == 0) return;
         const size_t payload = size_t{j.words} * (j.config.word_bits / 8);
         s.payload.resize(payload);
@@ -568,10 +569,7 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
         s.status = decode_stream_chunk(j.config, j.table, n, j.raw, j.crc, s.payload.data(),
                                        j.words, s.values.data());
         if (s.status != Status::kOk) return;
-        if (j.config.fp == Fp::kFp32) {
-          s.bytes.resize(n * 4);
-          std::memcpy(s.bytes.data(), s.values.data(), n * 4);
-        } else {
+        if (j.config.fp == Fp::kBf16) {
           s.bytes.resize(n * 2);
           for (size_t i = 0; i < n; ++i) {
             s.bytes[2 * i] = static_cast<uint8_t>(s.values[i]);
@@ -586,7 +584,11 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
                                   detail::record_name(j.tensor, t.name), j.chunk, j.chunks,
                                   status_name(s.status), static_cast<unsigned>(s.status)));
         }
-        sink.write(s.bytes);
+        if (j.config.fp == Fp::kFp32) {  // little-endian: the values are the file's bytes
+          sink.write(reinterpret_cast<const uint8_t*>(s.values.data()), s.values.size() * 4);
+        } else {
+          sink.write(s.bytes);
+        }
         if (j.last && done) done(t.values);
       });
   sink.flush();

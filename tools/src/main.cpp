@@ -5,6 +5,7 @@
 // load libtorch.
 #include <fmt/format.h>
 #include <limits.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -66,6 +67,10 @@ int finish_stdout(int code) {
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "train") == 0) return run_trainer(argc, argv);
+  // Chunk buffers are allocated and freed over and over, on several threads: freed memory is
+  // kept for reuse instead of being returned to the kernel and faulted in again.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
 
   CLI::App app{"sfp: floating-point tensor compression (Gecko exponents, mantissa truncation)",
                "sfp"};
