@@ -7,8 +7,8 @@ from and to files in a temporary folder (on the same disk). Reported per file an
 compression ratio, MB/s of input (the original file's bytes per wall-clock second, median of
 --repeat runs) each way, and each operation's peak memory (the child's maximum resident set,
 which includes the few MiB of this script that a child starts with).
-Without files, two tensor files are generated: normal weights (a pretrained-style weight file)
-and post-ReLU activations; snapshots of `make report` (build/report/runs/*/snapshots) are added
+Without files, three tensor files are generated: normal weights (a pretrained-style weight file),
+post-ReLU activations, and normal weights as 2048 small tensors; snapshots of `make report` (build/report/runs/*/snapshots) are added
 when they exist. Absolute rates on a shared machine are noisy: compare the rows of one run.
 
 Usage: scripts/bench_cli.py BUILD [--repeat N] [--out DIR] [files...]
@@ -28,29 +28,39 @@ import tempfile
 import time
 
 
-def write_safetensors(path, name, values):
-    """A safetensors file of one F32 tensor (values: a numpy float32 array)."""
-    data = values.astype("<f4").tobytes()
-    header = json.dumps({name: {"dtype": "F32", "shape": [len(values)],
-                                "data_offsets": [0, len(data)]}}).encode()
+def write_safetensors(path, tensors):
+    """A safetensors file of F32 tensors: [(name, numpy float32 array)], in that order."""
+    header, at = {}, 0
+    for name, values in tensors:
+        n = values.size * 4
+        header[name] = {"dtype": "F32", "shape": list(values.shape), "data_offsets": [at, at + n]}
+        at += n
+    header = json.dumps(header).encode()
     header += b" " * ((8 - len(header) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(header)))
         f.write(header)
-        f.write(data)
+        for _, values in tensors:
+            f.write(values.astype("<f4").tobytes())
 
 
 def generated_files(folder):
-    """Normal weights (sigma 0.02) and post-ReLU activations, 2^23 FP32 values each (32 MiB)."""
+    """2^23 FP32 values each (32 MiB): normal weights (sigma 0.02) and post-ReLU activations as
+    one tensor each, and normal weights as 2048 tensors of 64 x 64 (many small tensors)."""
     import numpy as np
     rng = np.random.default_rng(1)
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for name, make in (("weights-normal", lambda: rng.standard_normal(1 << 23) * 0.02),
-                       ("activations-relu", lambda: np.maximum(rng.standard_normal(1 << 23), 0))):
+    for name, make in (
+            ("weights-normal", lambda: [("weights-normal", rng.standard_normal(1 << 23) * 0.02)]),
+            ("activations-relu",
+             lambda: [("activations-relu", np.maximum(rng.standard_normal(1 << 23), 0))]),
+            ("weights-2048x4096",
+             lambda: [(f"layer{i}.weight", rng.standard_normal((64, 64)) * 0.02)
+                      for i in range(2048)])):
         p = folder / f"{name}.safetensors"
         if not p.exists():
-            write_safetensors(p, name, make().astype(np.float32))
+            write_safetensors(p, [(k, v.astype(np.float32)) for k, v in make()])
         out.append(p)
     return out
 

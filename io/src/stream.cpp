@@ -289,6 +289,8 @@ struct CountSlot {
   std::vector<uint32_t> values, scratch;
   std::vector<uint8_t> raw;
   ValueCounts counts;
+  bool own_made = false;  // own holds the table of a tensor of one chunk (made on the worker)
+  CodeTable own;
 };
 
 struct CodeSlot {
@@ -351,11 +353,16 @@ StreamResult encode_stream(const InputFile& in, const FileLayout& layout, Output
         [&](const ChunkJob& j, CountSlot& s) {
           const size_t n = len_of(j);
           s.counts = ValueCounts{};
+          s.own_made = false;
           if (n == 0) return;
           const Config& c = tensors[j.tensor].config;
           read_values(in, layout.tensors[j.tensor], j.chunk * uint64_t{c.chunk}, n, &s.values,
                       &s.raw);
           s.counts = count_chunk_values(c, s.values.data(), n, &s.scratch);
+          // A tensor of one chunk: its table too, so that many small tensors build their tables
+          // on all threads.
+          s.own_made = tensors[j.tensor].chunks == 1;
+          if (s.own_made) s.own = table_for_counts(c, s.counts);
         },
         [&](const ChunkJob& j, CountSlot& s) {
           EncTensor& t = tensors[j.tensor];
@@ -365,7 +372,8 @@ StreamResult encode_stream(const InputFile& in, const FileLayout& layout, Output
             sum += s.counts;
           }
           if (j.chunk + 1 < t.chunks) return;
-          const CodeTable own = table_for_counts(t.config, sum);
+          const CodeTable own =
+              j.chunk == 0 && s.own_made ? s.own : table_for_counts(t.config, sum);
           t.ref = t.config.version == 3 ? shared_table_ref(t.config, own, sum, file_tables) : 0;
           t.table = t.ref ? file_tables[t.ref - 1] : own;
           if (t.config.version == 3 && !t.ref) file_tables.push_back(own);
