@@ -120,6 +120,58 @@ void run_ordered(unsigned threads, Next next, Work work, Consume consume) {
   join();
 }
 
+// Jobs of several units: run_ordered over batches of consecutive units (chunks), each batch
+// up to kBatchValues values or kBatchUnits units, so that small chunks (many small tensors) cost
+// one handoff between threads per batch rather than per chunk. next_unit(Unit*) makes the next
+// unit (false at the end), weight(unit) is its value count, work_unit and consume_unit take a
+// unit and its slot. An exception from next_unit after some units of a batch is thrown when the
+// consumer has taken those units.
+constexpr uint64_t kBatchValues = 1u << 16;
+constexpr size_t kBatchUnits = 256;
+
+template <class Unit>
+struct Batch {
+  std::vector<Unit> units;
+  std::exception_ptr error;  // thrown after the units are consumed
+};
+
+template <class Unit, class UnitSlot, class NextUnit, class Weight, class WorkUnit,
+          class ConsumeUnit>
+void run_batched(unsigned threads, NextUnit next_unit, Weight weight, WorkUnit work_unit,
+                 ConsumeUnit consume_unit) {
+  bool failed = false;
+  run_ordered<Batch<Unit>, std::vector<UnitSlot>>(
+      threads,
+      [&](Batch<Unit>* b) {
+        b->units.clear();
+        b->error = nullptr;
+        if (failed) return false;
+        uint64_t values = 0;
+        Unit u;
+        while (b->units.size() < kBatchUnits && values < kBatchValues) {
+          try {
+            if (!next_unit(&u)) break;
+          } catch (...) {
+            failed = true;
+            if (b->units.empty()) throw;
+            b->error = std::current_exception();
+            break;
+          }
+          values += weight(u);
+          b->units.push_back(u);
+        }
+        return !b->units.empty();
+      },
+      [&](Batch<Unit>& b, std::vector<UnitSlot>& slots) {
+        if (slots.size() < b.units.size()) slots.resize(b.units.size());
+        for (size_t i = 0; i < b.units.size(); ++i) work_unit(b.units[i], slots[i]);
+      },
+      [&](Batch<Unit>& b, std::vector<UnitSlot>& slots) {
+        for (size_t i = 0; i < b.units.size(); ++i) consume_unit(b.units[i], slots[i]);
+        if (b.error) std::rethrow_exception(b.error);
+      });
+}
+
 // ---- Output ----------------------------------------------------------------------------------
 
 std::string errno_text() { return std::strerror(errno); }
@@ -348,8 +400,8 @@ StreamResult encode_stream(const InputFile& in, const FileLayout& layout, Output
     ChunkJobs jobs(tensors, [&](size_t i) { return tensors[i].config.version >= 2; });
     ValueCounts sum;
     std::vector<CodeTable> file_tables;  // version 3 tensors' own tables, numbered from 1
-    run_ordered<ChunkJob, CountSlot>(
-        threads, [&](ChunkJob* j) { return jobs.next(j); },
+    run_batched<ChunkJob, CountSlot>(
+        threads, [&](ChunkJob* j) { return jobs.next(j); }, len_of,
         [&](const ChunkJob& j, CountSlot& s) {
           const size_t n = len_of(j);
           s.counts = ValueCounts{};
@@ -392,8 +444,8 @@ StreamResult encode_stream(const InputFile& in, const FileLayout& layout, Output
   std::vector<uint8_t> raws;
   BitCounts bits;
   ChunkJobs jobs(tensors, [](size_t) { return true; });
-  run_ordered<ChunkJob, CodeSlot>(
-      threads, [&](ChunkJob* j) { return jobs.next(j); },
+  run_batched<ChunkJob, CodeSlot>(
+      threads, [&](ChunkJob* j) { return jobs.next(j); }, len_of,
       [&](const ChunkJob& j, CodeSlot& s) {
         const size_t n = len_of(j);
         s.status = Status::kOk;
@@ -562,8 +614,9 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
   Sink sink(out);
   sink.write(header);
   DecodeJobs jobs(in);
-  run_ordered<DecodeJob, DecodeSlot>(
+  run_batched<DecodeJob, DecodeSlot>(
       threads, [&](DecodeJob* j) { return jobs.next(j); },
+      [](const DecodeJob& j) { return j.values; },
       [&](const DecodeJob& j, DecodeSlot& s) {
         s.status = Status::kOk;
         s.bytes.clear();
