@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -392,13 +393,18 @@ InputFile::InputFile(const std::string& path) {
     }
   }
   // A pipe, socket or device: copied to an unnamed temporary file until end of file.
-  const char* dir = std::getenv("TMPDIR");
-  std::string temp = std::string(dir && *dir ? dir : "/tmp") + "/sfp-stdin.XXXXXX";
+  const char* env = std::getenv("TMPDIR");
+  const std::string dir = env && *env ? env : "/tmp";
+  std::string temp = dir + "/sfp-stdin.XXXXXX";
   const int fd = ::mkstemp(temp.data());
   if (fd < 0) throw Error("cannot copy to a temporary file: " + errno_text());
   ::unlink(temp.c_str());
   fd_ = fd;
   own_ = true;
+  // At most half the folder's free space, so that an endless input (/dev/zero) does not fill it.
+  struct statvfs fs;
+  const uint64_t limit =
+      ::fstatvfs(fd, &fs) == 0 ? static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize / 2 : UINT64_MAX;
   std::vector<uint8_t> buf(1u << 20);
   while (true) {
     const ssize_t got = ::read(STDIN_FILENO, buf.data(), buf.size());
@@ -406,6 +412,12 @@ InputFile::InputFile(const std::string& path) {
     if (got < 0) {
       if (errno == EINTR) continue;
       throw Error("cannot read: " + errno_text());
+    }
+    if (size_ + static_cast<uint64_t>(got) > limit) {
+      throw Error(fmt::format(
+          "cannot copy to a temporary file: the input is larger than half the free space of {} "
+          "({} bytes)",
+          dir, limit));
     }
     size_t done = 0;
     while (done < static_cast<size_t>(got)) {
@@ -420,6 +432,9 @@ InputFile::InputFile(const std::string& path) {
   }
 }
 
+InputFile::InputFile(std::vector<uint8_t> bytes)
+    : own_(false), size_(bytes.size()), bytes_(std::move(bytes)) {}
+
 InputFile::~InputFile() {
   if (own_ && fd_ >= 0) ::close(fd_);
 }
@@ -427,6 +442,10 @@ InputFile::~InputFile() {
 void InputFile::read(uint64_t offset, uint8_t* out, size_t n) const {
   if (offset > size_ || n > size_ - offset) {
     throw Error("cannot read: read past the end of the file");
+  }
+  if (fd_ < 0) {
+    if (n) std::memcpy(out, bytes_.data() + offset, n);
+    return;
   }
   size_t done = 0;
   while (done < n) {
@@ -446,6 +465,7 @@ ReadAt InputFile::reader() const {
 }
 
 void InputFile::check_size() const {
+  if (fd_ < 0) return;
   struct stat st;
   if (::fstat(fd_, &st) != 0) throw Error("cannot read: " + errno_text());
   const uint64_t now = static_cast<uint64_t>(st.st_size);

@@ -193,12 +193,19 @@ void write_all(int fd, const uint8_t* p, size_t n, const char* what) {
 class Sink {
  public:
   static constexpr size_t kBuffer = 1u << 20;
-  explicit Sink(OutputFile& out) : out_(out) { buf_.reserve(kBuffer); }
+  // With no output, bytes are only counted.
+  explicit Sink(OutputFile* out) : out_(out) {
+    if (out_) buf_.reserve(kBuffer);
+  }
   uint64_t pos() const { return flushed_ + buf_.size(); }
   void write(const uint8_t* p, size_t n) {
+    if (!out_) {
+      flushed_ += n;
+      return;
+    }
     if (buf_.size() + n > kBuffer) flush();
     if (n >= kBuffer) {
-      out_.write(p, n);
+      out_->write(p, n);
       flushed_ += n;
       return;
     }
@@ -206,9 +213,10 @@ class Sink {
   }
   void write(const std::vector<uint8_t>& b) { write(b.data(), b.size()); }
   void patch(uint64_t at, const uint8_t* p, size_t n) {
+    if (!out_) return;
     if (at < flushed_) {
       const size_t early = static_cast<size_t>(std::min<uint64_t>(n, flushed_ - at));
-      out_.write_at(at, p, early);
+      out_->write_at(at, p, early);
       at += early;
       p += early;
       n -= early;
@@ -216,13 +224,14 @@ class Sink {
     if (n) std::memcpy(buf_.data() + (at - flushed_), p, n);
   }
   void flush() {
-    out_.write(buf_.data(), buf_.size());
+    if (!out_) return;
+    out_->write(buf_.data(), buf_.size());
     flushed_ += buf_.size();
     buf_.clear();
   }
 
  private:
-  OutputFile& out_;
+  OutputFile* out_;
   std::vector<uint8_t> buf_;
   uint64_t flushed_ = 0;
 };
@@ -354,9 +363,13 @@ struct CodeSlot {
 
 }  // namespace
 
-StreamResult encode_stream(const InputFile& in, const FileLayout& layout, OutputFile& out,
-                           const std::function<Config(const Tensor&)>& config_for, unsigned threads,
-                           const TensorDone& done) {
+namespace {
+
+// encode_stream into `out`, or with no output only measured; observe, if given, sees every
+// chunk's values in file order.
+StreamResult encode_impl(const InputFile& in, const FileLayout& layout, OutputFile* out,
+                         const std::function<Config(const Tensor&)>& config_for, unsigned threads,
+                         const TensorDone& done, const ChunkValues& observe) {
   threads = std::max(threads, 1u);
   StreamResult result;
   result.kind = layout.kind;
@@ -435,7 +448,7 @@ StreamResult encode_stream(const InputFile& in, const FileLayout& layout, Output
   // Pass 2: every chunk coded and written in order.
   Sink sink(out);
   sink.write(header);
-  const bool seekable = out.seekable();
+  const bool seekable = !out || out->seekable();
   Spool spool;
   detail::IndexGeometry geometry;
   std::vector<uint8_t> head;
@@ -488,6 +501,7 @@ StreamResult encode_stream(const InputFile& in, const FileLayout& layout, Output
           crcs.push_back(s.chunk.crc);
           raws.push_back(s.chunk.raw ? 1 : 0);
           bits += s.chunk.bits;
+          if (observe) observe(j.tensor, s.values.data(), len_of(j));
         }
         if (j.chunk + 1 < t.chunks) return;
         std::vector<uint8_t> tail = detail::record_index(
@@ -511,6 +525,20 @@ StreamResult encode_stream(const InputFile& in, const FileLayout& layout, Output
   in.check_size();
   result.bytes_written = sink.pos();
   return result;
+}
+
+}  // namespace
+
+StreamResult encode_stream(const InputFile& in, const FileLayout& layout, OutputFile& out,
+                           const std::function<Config(const Tensor&)>& config_for, unsigned threads,
+                           const TensorDone& done) {
+  return encode_impl(in, layout, &out, config_for, threads, done, nullptr);
+}
+
+StreamResult measure_stream(const InputFile& in, const FileLayout& layout,
+                            const std::function<Config(const Tensor&)>& config_for,
+                            unsigned threads, const ChunkValues& observe) {
+  return encode_impl(in, layout, nullptr, config_for, threads, nullptr, observe);
 }
 
 // ---- Decoding --------------------------------------------------------------------------------
@@ -611,7 +639,7 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
   file.tensors.shrink_to_fit();
 
   // Pass 2: the chunks decoded and written in order.
-  Sink sink(out);
+  Sink sink(&out);
   sink.write(header);
   DecodeJobs jobs(in);
   run_batched<DecodeJob, DecodeSlot>(

@@ -16,6 +16,7 @@
 #include "sfp/io/container.hpp"
 #include "sfp/io/file.hpp"
 #include "sfp/io/snapshot.hpp"
+#include "sfp/io/stream.hpp"
 #include "sfp/quantize.hpp"
 
 namespace sfp::cli {
@@ -39,13 +40,14 @@ struct Row {
   std::optional<Config> config;             // absent in the total row
   BitCounts bits;
 
-  void add_values(const std::vector<uint32_t>& v, Fp fp) {
-    values += v.size();
-    for (uint32_t x : v) {
-      zeros += x == 0;
-      ++exp_hist[split(x, fp).exp];
+  void add_values(const uint32_t* v, size_t n, Fp fp) {
+    values += n;
+    for (size_t i = 0; i < n; ++i) {
+      zeros += v[i] == 0;
+      ++exp_hist[split(v[i], fp).exp];
     }
   }
+  void add_values(const std::vector<uint32_t>& v, Fp fp) { add_values(v.data(), v.size(), fp); }
   Row& operator+=(const Row& o) {
     values += o.values;
     zeros += o.zeros;
@@ -73,8 +75,8 @@ struct Row {
 
 // The mantissa bits a training snapshot stored each tensor with: the "man_bits" of each entry of
 // the "tensors" metadata that sfp train writes. Throws io::Error if the file has none.
-std::map<std::string, unsigned> stored_man_bits(const io::TensorFile& file) {
-  const std::optional<io::TensorInfoMap> info = io::parse_tensor_info(file.metadata);
+std::map<std::string, unsigned> stored_man_bits(const io::Metadata& metadata) {
+  const std::optional<io::TensorInfoMap> info = io::parse_tensor_info(metadata);
   if (!info) {
     throw io::Error("no 'tensors' metadata (--stored-bits needs a snapshot written by sfp train)");
   }
@@ -89,12 +91,13 @@ std::map<std::string, unsigned> stored_man_bits(const io::TensorFile& file) {
 }
 
 // Rows of one tensor file: each tensor encoded with the flags' configuration, or with the
-// mantissa bits stored in the snapshot's metadata (--stored-bits).
-void tensor_file_rows(const std::string& path, const std::vector<uint8_t>& bytes,
-                      const StatsOptions& o, std::vector<Row>* rows) {
-  const io::TensorFile file = parse_tensor_file(path, bytes, o.bf16_npy);
+// mantissa bits stored in the snapshot's metadata (--stored-bits). The file is read a chunk at a
+// time and encoded as sfp encode writes it (version 3 tensors share tables), without an output.
+void tensor_file_rows(const std::string& path, const io::InputFile& in, const StatsOptions& o,
+                      std::vector<Row>* rows) {
+  const io::FileLayout layout = tensor_file_layout(path, in, o.bf16_npy);
   std::map<std::string, unsigned> stored;
-  if (o.stored_bits) stored = stored_man_bits(file);
+  if (o.stored_bits) stored = stored_man_bits(layout.metadata);
   const auto config_for = [&](const io::Tensor& t) {
     Config config = o.flags.config_for(t);
     if (o.stored_bits) {
@@ -110,20 +113,21 @@ void tensor_file_rows(const std::string& path, const std::vector<uint8_t>& bytes
     }
     return config;
   };
-  // The whole file at once, as sfp encode writes it (version 3 tensors share tables).
-  const io::Container c = io::encode_tensor_file(file, config_for);
-  for (size_t i = 0; i < file.tensors.size(); ++i) {
-    const io::Tensor& t = file.tensors[i];
-    const io::EncodedTensor& e = c.tensors[i];
-    Row r;
-    r.file = path;
-    r.name = t.name;
-    r.dtype = io::dtype_name(t.dtype);
-    r.shape = t.shape;
-    r.add_values(t.values, t.dtype);
-    r.config = e.stream.config;
-    r.bits = e.stream.bits;
-    rows->push_back(std::move(r));
+  std::vector<Row> found(layout.tensors.size());
+  const io::StreamResult r =
+      io::measure_stream(in, layout, config_for, 1, [&](size_t i, const uint32_t* v, size_t n) {
+        found[i].add_values(v, n, layout.tensors[i].dtype);
+      });
+  for (size_t i = 0; i < layout.tensors.size(); ++i) {
+    const io::TensorLayout& t = layout.tensors[i];
+    Row& row = found[i];
+    row.file = path;
+    row.name = t.name;
+    row.dtype = io::dtype_name(t.dtype);
+    row.shape = t.shape;
+    row.config = r.tensors[i].config;
+    row.bits = r.tensors[i].bits;
+    rows->push_back(std::move(row));
   }
 }
 
@@ -233,8 +237,16 @@ int run_stats(const StatsOptions& o) {
   std::vector<Row> rows;
   for (const std::string& path : o.files) {
     try {
-      const std::vector<uint8_t> bytes = read_input(path);
-      if (io::detect_kind(bytes.data(), bytes.size()) == io::FileKind::kSfp) {
+      // A file is read by offset; standard input is read into memory whole, as before.
+      const std::unique_ptr<io::InputFile> in =
+          path == "-" ? std::make_unique<io::InputFile>(read_input(path)) : open_input(path);
+      uint8_t magic[6] = {};
+      const size_t got = static_cast<size_t>(std::min<uint64_t>(in->size(), sizeof magic));
+      in->read(0, magic, got);
+      if (io::detect_kind(magic, got) == io::FileKind::kSfp) {
+        std::vector<uint8_t> bytes(static_cast<size_t>(in->size()));
+        in->read(0, bytes.data(), bytes.size());
+        in->check_size();
         if (o.flags.any() || o.stored_bits) {
           fmt::print(stderr,
                      "sfp: {}: the stored encoding is used; configuration flags do "
@@ -243,7 +255,7 @@ int run_stats(const StatsOptions& o) {
         }
         sfp_file_rows(path, bytes, &rows);
       } else {
-        tensor_file_rows(path, bytes, o, &rows);
+        tensor_file_rows(path, *in, o, &rows);
       }
     } catch (const std::exception& e) {
       return fail(path, e);

@@ -80,12 +80,15 @@ void write_file_atomic(const std::string& path, const std::vector<uint8_t>& byte
 // An input file read by offset (pread), never whole: a regular file, exactly the size it has
 // when it is opened, or "-" for standard input. Standard input redirected from a regular file is
 // read from its current offset; a pipe, socket or device is first copied to an unnamed
-// temporary file (in $TMPDIR, else /tmp), so that it too can be read twice. A terminal, a
+// temporary file (in $TMPDIR, else /tmp; at most half that folder's free space), so that it
+// too can be read twice. A terminal, a
 // directory, and a pipe or device named as a path are refused. Throws Error ("cannot open: ...",
 // "cannot read: ...").
 class InputFile {
  public:
   explicit InputFile(const std::string& path);
+  // An input already read into memory (such as read_stdin's).
+  explicit InputFile(std::vector<uint8_t> bytes);
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;
   ~InputFile();
@@ -103,6 +106,7 @@ class InputFile {
   bool own_ = true;    // fd_ is closed by the destructor (not standard input)
   uint64_t base_ = 0;  // where the input starts in the file (standard input's offset)
   uint64_t size_ = 0;
+  std::vector<uint8_t> bytes_;  // the input, when it was given in memory (fd_ < 0)
 };
 
 enum class FileKind : uint8_t { kSafetensors, kNpy, kSfp };

@@ -51,6 +51,16 @@ StreamResult encode_stream(const InputFile& in, const FileLayout& layout, Output
                            const std::function<Config(const Tensor&)>& config_for,
                            unsigned threads = 1, const TensorDone& done = nullptr);
 
+// Called with chunk values[0..n) of tensor `tensor` (bit patterns as read, before Q_m).
+using ChunkValues = std::function<void(size_t tensor, const uint32_t* values, size_t n)>;
+
+// encode_stream without an output: the tensors' bit counts and the container's size
+// (bytes_written) as sfp encode would write it, and observe(...) called on the calling thread
+// for every chunk's values, in file order (sfp stats).
+StreamResult measure_stream(const InputFile& in, const FileLayout& layout,
+                            const std::function<Config(const Tensor&)>& config_for,
+                            unsigned threads, const ChunkValues& observe);
+
 // Decodes the .sfp file `in` into the tensor file it came from, written to `out`. Reads the
 // input twice: a first pass checks every record as read_container does (the payloads skipped)
 // and gives the output's header; the second decodes the chunks of all tensors as one list of
