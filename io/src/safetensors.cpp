@@ -193,17 +193,17 @@ FileLayout safetensors_layout(uint64_t size, const ReadAt& read) {
 }
 
 TensorFile parse_safetensors(const uint8_t* data, size_t size) {
-  const FileLayout layout = safetensors_layout(
+  FileLayout layout = safetensors_layout(
       size, [&](uint64_t at, uint8_t* out, size_t n) { std::memcpy(out, data + at, n); });
   TensorFile file;
   file.kind = layout.kind;
-  file.metadata = layout.metadata;
+  file.metadata = std::move(layout.metadata);
   file.tensors.reserve(layout.tensors.size());
-  for (const TensorLayout& l : layout.tensors) {
+  for (TensorLayout& l : layout.tensors) {
     Tensor t;
-    t.name = l.name;
+    t.name = std::move(l.name);
     t.dtype = l.dtype;
-    t.shape = l.shape;
+    t.shape = std::move(l.shape);
     const unsigned w = dtype_bytes(t.dtype);
     t.values.resize(static_cast<size_t>(l.values));
     const uint8_t* p = data + l.offset;
