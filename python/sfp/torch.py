@@ -36,56 +36,74 @@ def _q(x, k, rounding):
 def _float32_input(x):
     if x.dtype != torch.float32:
         raise TypeError(f"quantize: tensor must be float32, not {x.dtype}")
+    if x.device.type != "cpu":
+        raise TypeError(f"quantize: tensor must be on the CPU, not {x.device}")
     return x.detach().contiguous()
+
+
+def _qm(x, n, max_bits, rounding):
+    """(1 - f) Q_lo(x) + f Q_hi(x) of a contiguous float32 tensor (one pass in C++); returns the
+    result and (lo, hi, f)."""
+    out = torch.empty_like(x, memory_format=torch.contiguous_format)
+    lo, hi, f = _sfp.qm_forward(x.numpy(), out.numpy(), float(n), int(max_bits), rounding)
+    return out, lo, hi, f
+
+
+# The stashes entered and not yet left, innermost last: a quantizer tells the innermost one how
+# its output derives from its input, so that only the input is stored.
+_ACTIVE = []
 
 
 class _SteFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, k, rounding):
-        return _q(_float32_input(x), k, rounding)
+    def forward(ctx, x, k, rounding, track):
+        xc = _float32_input(x)
+        out = _q(xc, k, rounding)
+        if track:
+            _ACTIVE[-1]._derive(out, x, k, MAX_BITS, rounding, k)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, None, None
+        return grad, None, None, None
 
 
 class _QmFn(torch.autograd.Function):
-    # Mirrors QmFn in train/src/quant.cpp operation for operation, so that values and gradients
-    # are the same bits: Q_lo, Q_hi with the model's quantizer, the float blend g*Q_lo + f*Q_hi,
-    # the saved difference Q_hi - Q_lo and the sum of grad * difference.
+    # The same values and gradients, bit for bit, as QmFn in train/src/quant.cpp: Q_lo, Q_hi with
+    # the model's quantizer and the float blend g*Q_lo + f*Q_hi in one C++ pass; backward sums
+    # grad * (Q_hi - Q_lo), the difference recomputed in C++ from the saved input (only the
+    # input is kept, never the difference).
     @staticmethod
-    def forward(ctx, x, n, max_bits, rounding, need_diff):
-        nv = min(max(float(n), 0.0), float(max_bits))
-        lo = math.floor(nv)
-        hi = min(lo + 1, max_bits)
-        f = np.float32(nv - lo)
-        g = np.float32(1.0) - f
-        xc = _float32_input(x)
-        out = _q(xc, lo, rounding)
+    def forward(ctx, x, n, max_bits, rounding, need_diff, track):
+        nv = float(n)
+        out, lo, hi, f = _qm(_float32_input(x), nv, max_bits, rounding)
         ctx.need_diff = need_diff
-        blend = f != 0
-        if blend or need_diff:
-            qhi = _q(xc, hi, rounding)
-            if need_diff:
-                ctx.save_for_backward(qhi - out)
-            if blend:
-                out = out * float(g) + qhi * float(f)
+        ctx.qm = (nv, max_bits, rounding)
+        if need_diff:
+            ctx.save_for_backward(x)
+        if track:
+            # Stored at hi bits when the bitlength gradient needs Q_hi, else at ceil(n).
+            _ACTIVE[-1]._derive(out, x, nv, max_bits, rounding, hi if need_diff or f != 0 else lo)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         grad_n = None
         if ctx.need_diff:
-            (d,) = ctx.saved_tensors
-            grad_n = (grad * torch.nan_to_num(d, 0.0, 0.0, 0.0)).sum()
-        return grad, grad_n, None, None, None
+            (x,) = ctx.saved_tensors
+            nv, max_bits, rounding = ctx.qm
+            xc = x.detach().contiguous()
+            d = torch.empty_like(xc)
+            _sfp.qm_diff(xc.numpy(), d.numpy(), nv, max_bits, rounding)
+            grad_n = (grad * d).sum()
+        return grad, grad_n, None, None, None, None
 
 
 def quantize_ste(x, k, round="rne"):
     """Forward Q_k(x), backward straight through (dL/dx = dL/dQ). k >= 23 returns x."""
     if k >= MAX_BITS:
         return x
-    return _SteFn.apply(x, int(k), round)
+    return _SteFn.apply(x, int(k), round, bool(_ACTIVE) and torch.is_grad_enabled())
 
 
 def quantize_qm(x, n, max_bits=MAX_BITS, round="rne"):
@@ -94,7 +112,8 @@ def quantize_qm(x, n, max_bits=MAX_BITS, round="rne"):
     dL/dx = dL/dx^ and dL/dn = sum(dL/dx^ * (Q_hi(x) - Q_lo(x))) (non-finite differences count
     0). The same bits as the C++ trainer's quantize_qm."""
     need_diff = torch.is_grad_enabled() and n.requires_grad
-    return _QmFn.apply(x, n, int(max_bits), round, need_diff)
+    return _QmFn.apply(x, n, int(max_bits), round, need_diff,
+                       bool(_ACTIVE) and torch.is_grad_enabled())
 
 
 class _Policy:
@@ -226,19 +245,127 @@ def _storage_ptr(t):
     return t.storage().data_ptr()
 
 
+def _key(t):
+    """What tells one tensor's values from another's while both are alive."""
+    return (t.data_ptr(), t._version, tuple(t.shape), tuple(t.stride()), t.dtype)
+
+
+class _Stored:
+    """One tensor kept as an sfp stream at m mantissa bits (encoded when the stash flushes it:
+    until then it holds the tensor, so that a second save at more bits costs no second encode).
+    Every save of the same tensor shares it; the decoded tensor is kept while unpacks of it are
+    still expected, so that a layer input and the quantizer reading it decode once."""
+
+    __slots__ = ("t", "m", "stream", "dtype", "size", "stride", "lead", "raw", "users",
+                 "pending", "cache", "kind")
+
+    def __init__(self, t, m, kind):
+        self.t, self.m, self.stream, self.kind = t, m, None, kind
+        self.dtype, self.size, self.stride = t.dtype, tuple(t.shape), t.stride()
+        # The data's offset within a 64-byte line (PyTorch's CPU allocations are 64-byte
+        # aligned): kernels that peel unaligned heads see the same alignment.
+        self.lead = t.storage_offset() % (64 // t.element_size())
+        self.raw = t.numel() * t.element_size()
+        self.users = self.pending = 0
+        self.cache = None
+
+    def encode(self, config, rounding):
+        # The memory t's values span, in storage order (t's own memory when it is dense in any
+        # dimension order; an expanded tensor's values once), so that unpack restores t's
+        # strides.
+        t = self.t
+        span = 1 + sum((n - 1) * s for n, s in zip(self.size, self.stride))
+        with torch.no_grad():
+            flat = t.detach().as_strided((span,), (1,))
+        self.stream = _sfp.encode_stream(
+            sfp._buffer(flat)[0], dict(config, m=self.m, round=rounding))
+        self.t = None
+
+    @property
+    def stored(self):
+        return self.stream.nbytes if self.stream is not None else self.raw
+
+    def decode(self):
+        if self.t is not None:  # not flushed yet (a backward pass inside the forward pass)
+            return self.t
+        if self.cache is not None:
+            out = self.cache
+        else:
+            stream = self.stream
+            buf = torch.empty(self.lead + stream.values, dtype=self.dtype)
+            mem = buf[self.lead:]
+            view = (mem.numpy() if self.dtype == torch.float32
+                    else mem.view(torch.int16).numpy().view(np.uint16))
+            stream.decode_into(view)
+            out = buf.as_strided(self.size, self.stride, self.lead)
+        self.pending -= 1
+        self.cache = out if self.pending > 0 else None
+        return out
+
+
+class _Derived:
+    """A quantizer's output restored from its stored input: Q_k(x) (BitChop) or the QM blend
+    (1 - f) Q_lo(x) + f Q_hi(x), recomputed from the stream of x."""
+
+    __slots__ = ("src", "n", "max_bits", "round")
+
+    def __init__(self, src, n, max_bits, rounding):
+        self.src, self.n, self.max_bits, self.round = src, n, max_bits, rounding
+
+    def decode(self):
+        x = self.src.decode().contiguous()
+        return _qm(x, self.n, self.max_bits, self.round)[0]
+
+
+class _Narrowed:
+    """An integer tensor (max-pool indices) kept losslessly in the narrowest integer type that
+    holds its values."""
+
+    __slots__ = ("data", "dtype", "size", "stride")
+
+    def __init__(self, t):
+        self.dtype, self.size, self.stride = t.dtype, tuple(t.shape), t.stride()
+        span = 1 + sum((n - 1) * s for n, s in zip(self.size, self.stride))
+        flat = t.detach().as_strided((span,), (1,))
+        lo, hi = int(flat.min()), int(flat.max())
+        for small in (torch.int8, torch.int16, torch.int32):
+            info = torch.iinfo(small)
+            if info.min <= lo and hi <= info.max:
+                break
+        self.data = flat.to(small) if small.itemsize < t.element_size() else flat.clone()
+
+    def decode(self):
+        return self.data.to(self.dtype).as_strided(self.size, self.stride)
+
+
 class Stash:
     """Compressed stashing of the tensors autograd saves for the backward pass (use stash()).
 
     Each floating-point tensor saved while the context is active is encoded into an sfp stream
     with m mantissa bits and decoded when the backward pass needs it, so the backward pass sees
     Q_m of what was saved. m is fixed (bits=int) or comes from a policy: a tensor saved inside a
-    layer the policy quantizes gets that layer's bits; one saved by a ReLU only feeds its
-    backward mask and gets relu_bits (default 0: Q_0 keeps every value's sign and exponent);
-    any other gets other_bits (default: lossless). Parameters and views of them (kept by the
-    model anyway; not counted), integer tensors and tensors below min_values values are kept as
-    they are. A restored tensor has the saved one's shape and strides (the memory its values
-    span is encoded in storage order), so the backward pass runs the same kernels: a lossless
-    stash gives the gradients of no stash bit for bit. take() returns the bytes of the step.
+    layer the policy quantizes gets that layer's bits; one saved by a ReLU or a max-pool only
+    feeds its backward mask and gets relu_bits (default 0: Q_0 keeps every value's sign and
+    exponent); any other gets other_bits (default: lossless).
+
+    A tensor saved twice (a ReLU's output is also the next layer's input) is stored once, at the
+    larger m. A policy's quantized layer input is not stored at all: its input x is stored (at
+    ceil(n) bits, or floor(n) + 1 when the bitlength gradient needs Q_hi) and the layer's input
+    is recomputed from it in the backward pass; QM's bitlength gradient recomputes
+    Q_hi(x) - Q_lo(x) from the same stream. With round="trunc" this is exact (the backward pass
+    sees the forward pass's values); with "rne", Q_lo of the stored Q_hi(x) can differ from
+    Q_lo(x) where rounding twice differs from rounding once.
+
+    Parameters and views of them (kept by the model anyway; not counted) and tensors below
+    min_values values are kept as they are; integer tensors (max-pool indices) are kept in the
+    narrowest integer type that holds them. A restored tensor has the saved one's shape and
+    strides (the memory its values span is encoded in storage order), so the backward pass runs
+    the same kernels: a lossless stash gives the gradients of no stash bit for bit. take()
+    returns the bytes of the step.
+
+    The stash sees the tensors saved while it is the innermost torch.autograd.graph
+    saved_tensors_hooks: inside a torch.utils.checkpoint region or a save_on_cpu context
+    entered after it, those tools' own hooks take the saved tensors instead.
     """
 
     def __init__(self, bits, model=None, round="rne", relu_bits=0, other_bits=None,
@@ -257,23 +384,41 @@ class Stash:
         self._stack = []
         self._handles = []
         self._hooks = None
-        self._seen = {}
         self.records = None  # a list to get (module type, m, raw bytes, stored bytes) per tensor
         self.reset()
 
     # ---- accounting
     def reset(self):
-        self.raw_bytes = 0      # what autograd would have kept (each saved tensor once)
-        self.stored_bytes = 0   # what the stash keeps: sfp streams, plus the tensors kept as they are
-        self.tensors = 0        # tensors encoded
-        self.kept = 0           # tensors kept as they are (not counting parameters)
-        self._seen = {}
+        self._seen = {}      # _key -> (weakref to the tensor, _Stored)
+        self._derived = {}   # _key of a quantizer's output -> (weakrefs out, x; n, max, round)
+        self._src_bits = {}  # _key of a quantizer's input -> bits it is stored with
+        self._pending = []   # _Stored not yet encoded
+        self._stored = []    # every _Stored of the step
+        self._other = 0      # raw bytes of tensors not stored as streams
+        self._derived_raw = 0
+        self.tensors_kept = 0
+
+    def _flush(self):
+        for s in self._pending:
+            s.encode(self.config, self.round)
+        self._pending = []
+
+    def counts(self):
+        self._flush()
+        stored = sum(s.stored for s in self._stored)
+        raw = sum(s.raw for s in self._stored) + self._derived_raw
+        return {"raw_bytes": raw + self._other, "stored_bytes": stored + self._other,
+                "ratio": (raw + self._other) / (stored + self._other) if stored + self._other
+                else 1.0,
+                "tensors": len(self._stored), "kept": self.tensors_kept}
 
     def take(self):
-        """The counts since the last take() (or since entering), then reset them."""
-        out = {"raw_bytes": self.raw_bytes, "stored_bytes": self.stored_bytes,
-               "ratio": self.raw_bytes / self.stored_bytes if self.stored_bytes else 1.0,
-               "tensors": self.tensors, "kept": self.kept}
+        """The counts since the last take() (or since entering), then reset them:
+        raw_bytes (each tensor autograd saved, once), stored_bytes (what the stash keeps),
+        ratio, tensors (sfp streams), kept (tensors kept as they are)."""
+        out = self.counts()
+        if self.records is not None:
+            self.records.extend((s.kind, s.m, s.raw, s.stored) for s in self._stored)
         self.reset()
         return out
 
@@ -287,7 +432,7 @@ class Stash:
         for name, module in reversed(self._stack):
             if name in self.policy.values:
                 return min(self.policy.bits(name), width)
-            if isinstance(module, nn.ReLU):
+            if isinstance(module, (nn.ReLU, nn.MaxPool2d)):
                 return min(self.relu_bits, width)
         return width if self.other_bits is None else min(self.other_bits, width)
 
@@ -302,57 +447,84 @@ class Stash:
             return True
         return bool(self._params) and _storage_ptr(t) in self._params
 
+    def _streamable(self, t):
+        return (t.dtype in (torch.float32, torch.bfloat16) and t.device.type == "cpu"
+                and t.numel() >= max(self.min_values, 1))
+
+    def _derive(self, out, x, n, max_bits, rounding, src_bits):
+        """A quantizer made out from x: store x at src_bits and recompute out from it."""
+        if self.fixed is not None or self.policy is None or not self._streamable(x):
+            return
+        if len(self._derived) > 512:  # drop entries of tensors no longer alive
+            self._derived = {k: v for k, v in self._derived.items() if v[0]() is not None}
+        self._derived[_key(out)] = (weakref.ref(out), weakref.ref(x), n, max_bits, rounding)
+        kx = _key(x)
+        self._src_bits[kx] = (weakref.ref(x), max(self._src_bits_of(x, kx), src_bits))
+        hit = self._seen.get(kx)  # already stored (a ReLU output): at enough bits?
+        if hit is not None and hit[0]() is x:
+            self._store(x, src_bits)
+
+    def _src_bits_of(self, t, key):
+        """Bits t is stored with as a quantizer's input (0 if it is not one). The weak reference
+        tells a live tensor from a new one that reuses freed memory."""
+        hit = self._src_bits.get(key)
+        return hit[1] if hit is not None and hit[0]() is t else 0
+
+    def _store(self, t, m):
+        """The _Stored of t at at least m bits (an earlier one of the same tensor raised to m)."""
+        key = _key(t)
+        m = max(m, self._src_bits_of(t, key))
+        hit = self._seen.get(key)
+        if hit is not None and hit[0]() is t:
+            s = hit[1]
+            if s.m < m:
+                s.m = m
+                if s.t is None:  # encoded already: again at the larger m
+                    s.t = t
+                    self._pending.append(s)
+            return s
+        self._flush()
+        kind = type(self._stack[-1][1]).__name__ if self._stack else ""
+        s = _Stored(t, m, kind)
+        self._pending.append(s)
+        self._stored.append(s)
+        self._seen[key] = (weakref.ref(t), s)
+        return s
+
     def pack(self, t):
         if self._is_parameter(t):
             return t  # kept in memory anyway, not part of the stash
-        if (t.dtype not in (torch.float32, torch.bfloat16) or t.numel() < max(self.min_values, 1)
-                or t.device.type != "cpu"):
+        if not self._streamable(t):
             size = t.numel() * t.element_size()
-            self.raw_bytes += size
-            self.stored_bytes += size
-            self.kept += 1
+            if (t.dtype in (torch.int64, torch.int32) and t.device.type == "cpu"
+                    and t.numel() >= max(self.min_values, 1)):
+                packed = _Narrowed(t)
+                self._other += packed.data.numel() * packed.data.element_size()
+                self._derived_raw += size - packed.data.numel() * packed.data.element_size()
+                self.tensors_kept += 1
+                return packed
+            self._other += size
+            self.tensors_kept += 1
             return t
-        m = self._current_bits(t.dtype)
-        # The same tensor saved again (a ReLU's output is also the next layer's input) is kept
-        # once, as autograd would keep it once. The weak reference tells a live tensor from a
-        # new one that reuses freed memory.
-        key = (t.data_ptr(), t._version, tuple(t.shape), tuple(t.stride()), t.dtype, m)
-        hit = self._seen.get(key)
-        if hit is not None and hit[0]() is t:
-            return hit[1]
-        # The memory t's values span, in storage order (t's own memory when it is dense in any
-        # dimension order; an expanded tensor's values once), so that unpack restores t's
-        # strides.
-        size, stride = tuple(t.shape), t.stride()
-        span = 1 + sum((n - 1) * s for n, s in zip(size, stride))
-        with torch.no_grad():
-            flat = t.detach().as_strided((span,), (1,))
-        stream = _sfp.encode_stream(
-            sfp._buffer(flat)[0], dict(self.config, m=m, round=self.round))
-        # The data's offset within a 64-byte line (PyTorch's CPU allocations are 64-byte
-        # aligned): kernels that peel unaligned heads see the same alignment.
-        lead = t.storage_offset() % (64 // t.element_size())
-        packed = (stream, t.dtype, size, stride, lead)
-        self.raw_bytes += t.numel() * t.element_size()
-        self.stored_bytes += stream.nbytes
-        self.tensors += 1
-        if self.records is not None:
-            module = self._stack[-1][1] if self._stack else None
-            self.records.append((type(module).__name__ if module is not None else "",
-                                 m, t.numel() * t.element_size(), stream.nbytes))
-        self._seen[key] = (weakref.ref(t), packed)
-        return packed
+        d = self._derived.get(_key(t))
+        if d is not None and d[0]() is t:
+            x = d[1]()
+            if x is not None:
+                src = self._store(x, 0)
+                src.users += 1
+                src.pending += 1
+                self._derived_raw += t.numel() * t.element_size()
+                return _Derived(src, d[2], d[3], d[4])
+        s = self._store(t, self._current_bits(t.dtype))
+        s.users += 1
+        s.pending += 1
+        return s
 
-    @staticmethod
-    def unpack(packed):
+    def unpack(self, packed):
         if isinstance(packed, torch.Tensor):
             return packed
-        stream, dtype, size, stride, lead = packed
-        buf = torch.empty(lead + stream.values, dtype=dtype)
-        mem = buf[lead:]
-        view = mem.numpy() if dtype == torch.float32 else mem.view(torch.int16).numpy().view(np.uint16)
-        stream.decode_into(view)
-        return buf.as_strided(size, stride, lead)
+        self._flush()
+        return packed.decode()
 
     def __enter__(self):
         self.reset()
@@ -365,15 +537,21 @@ class Stash:
                     self._handles.append(module.register_forward_hook(self._leave))
         self._hooks = torch.autograd.graph.saved_tensors_hooks(self.pack, self.unpack)
         self._hooks.__enter__()
+        _ACTIVE.append(self)
         return self
 
     def __exit__(self, *exc):
+        self._flush()
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
         self._hooks.__exit__(*exc)
         for h in self._handles:
             h.remove()
         self._handles = []
         self._stack = []
         self._seen = {}
+        self._derived = {}
+        self._src_bits = {}
         return False
 
     def _enter(self, name):

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -767,6 +768,91 @@ void quantize_into(const py::buffer& in, const py::buffer& out, unsigned m,
   });
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Quantum Mantissa kernels (docs/training.md, "Quantizers"), operation for operation those of
+// QmFn in train/src/quant.cpp, so values and gradients are the same bits: lo = floor(n),
+// hi = min(lo + 1, max_bits), f = n - lo (as float), g = 1 - f.
+
+struct QmBits {
+  unsigned lo, hi;
+  float f, g;
+};
+
+QmBits qm_bits(double n, unsigned max_bits) {
+  const double nv = std::clamp(n, 0.0, static_cast<double>(max_bits));
+  QmBits b;
+  b.lo = static_cast<unsigned>(std::floor(nv));
+  b.hi = std::min<unsigned>(b.lo + 1, max_bits);
+  b.f = static_cast<float>(nv - b.lo);
+  b.g = 1.0f - b.f;
+  return b;
+}
+
+// Checks a float32 input and output of the same size; returns (in, out, count).
+std::tuple<const float*, float*, uint64_t> float_pair(const py::buffer& in, const py::buffer& out,
+                                                      const char* what) {
+  const Values a = values_of(in);
+  const Values b = values_of(out, true);
+  if (a.fp != Fp::kFp32 || b.fp != Fp::kFp32 || a.n != b.n)
+    fail(Status::kBadInput, std::string(what) + ": input and output must be float32 of one size");
+  return {static_cast<const float*>(a.data), static_cast<float*>(b.mutable_data), a.n};
+}
+
+// Runs fn(first, len, scratch) over blocks of the values on the sfp threads, GIL released;
+// scratch holds kQmBlock floats.
+constexpr uint64_t kQmBlock = 4096;
+void qm_blocks(uint64_t n, const std::function<void(uint64_t, uint64_t, float*)>& fn) {
+  py::gil_scoped_release release;
+  constexpr uint64_t kGrain = 1u << 16;
+  const uint64_t tasks = (n + kGrain - 1) / kGrain;
+  parallel_for(tasks, [&](size_t t) {
+    float scratch[kQmBlock];
+    const uint64_t end = std::min<uint64_t>(n, (t + 1) * kGrain);
+    for (uint64_t at = t * kGrain; at < end; at += kQmBlock) {
+      fn(at, std::min<uint64_t>(kQmBlock, end - at), scratch);
+    }
+  });
+}
+
+// out = g * Q_lo(x) + f * Q_hi(x) (Q_lo(x) when f = 0). Returns (lo, hi, f).
+py::tuple qm_forward(const py::buffer& in, const py::buffer& out, double n, unsigned max_bits,
+                     const std::string& round) {
+  if (max_bits > kManBitsFp32) fail(Status::kBadConfig, "qm_forward: max_bits is above 23");
+  const auto [x, o, count] = float_pair(in, out, "qm_forward");
+  const Rounding r = pick<Rounding>(
+      round, "round", {{"trunc", Rounding::kTruncate}, {"rne", Rounding::kNearestEven}});
+  const QmBits b = qm_bits(n, max_bits);
+  const bool blend = b.f != 0.0f;
+  qm_blocks(count, [&, x = x, o = o](uint64_t at, uint64_t len, float* qhi) {
+    quantize_f32(x + at, o + at, len, b.lo, r);
+    if (!blend) return;
+    quantize_f32(x + at, qhi, len, b.hi, r);
+    float* d = o + at;
+    for (uint64_t i = 0; i < len; ++i) d[i] = b.g * d[i] + b.f * qhi[i];
+  });
+  return py::make_tuple(b.lo, b.hi, b.f);
+}
+
+// out = Q_hi(x) - Q_lo(x), non-finite differences as 0 (what the bitlength gradient sums).
+void qm_diff(const py::buffer& in, const py::buffer& out, double n, unsigned max_bits,
+             const std::string& round) {
+  if (max_bits > kManBitsFp32) fail(Status::kBadConfig, "qm_diff: max_bits is above 23");
+  const auto [x, o, count] = float_pair(in, out, "qm_diff");
+  const Rounding r = pick<Rounding>(
+      round, "round", {{"trunc", Rounding::kTruncate}, {"rne", Rounding::kNearestEven}});
+  const QmBits b = qm_bits(n, max_bits);
+  qm_blocks(count, [&, x = x, o = o](uint64_t at, uint64_t len, float* qlo) {
+    quantize_f32(x + at, qlo, len, b.lo, r);
+    float* d = o + at;
+    quantize_f32(x + at, d, len, b.hi, r);
+    for (uint64_t i = 0; i < len; ++i) {
+      const float v = d[i] - qlo[i];
+      d[i] = std::isfinite(v) ? v : 0.0f;
+    }
+  });
+}
+
 }  // namespace
 }  // namespace sfp::python
 
@@ -823,6 +909,10 @@ PYBIND11_MODULE(_sfp, mod) {
   mod.def("stats", &stats, py::arg("values"), py::arg("config"));
   mod.def("quantize", &quantize_into, py::arg("values"), py::arg("out"), py::arg("m"),
           py::arg("round"));
+  mod.def("qm_forward", &qm_forward, py::arg("values"), py::arg("out"), py::arg("n"),
+          py::arg("max_bits"), py::arg("round"));
+  mod.def("qm_diff", &qm_diff, py::arg("values"), py::arg("out"), py::arg("n"),
+          py::arg("max_bits"), py::arg("round"));
 
   mod.def("read_file", [](const std::string& path) {
     const std::vector<uint8_t> b = io::read_file(path);
