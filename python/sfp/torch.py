@@ -11,6 +11,7 @@
   (Q_m of what was saved) for the backward pass, counting the bytes with and without sfp.
 """
 
+import concurrent.futures
 import math
 import weakref
 
@@ -47,6 +48,16 @@ def _qm(x, n, max_bits, rounding):
     out = torch.empty_like(x, memory_format=torch.contiguous_format)
     lo, hi, f = _sfp.qm_forward(x.numpy(), out.numpy(), float(n), int(max_bits), rounding)
     return out, lo, hi, f
+
+
+_WORKER = []
+
+
+def _worker():
+    """The thread that encodes stashed tensors while the forward pass goes on."""
+    if not _WORKER:
+        _WORKER.append(concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sfp-stash"))
+    return _WORKER[0]
 
 
 # The stashes entered and not yet left, innermost last: a quantizer tells the innermost one how
@@ -257,10 +268,10 @@ class _Stored:
     still expected, so that a layer input and the quantizer reading it decode once."""
 
     __slots__ = ("t", "m", "stream", "dtype", "size", "stride", "lead", "raw", "users",
-                 "pending", "cache", "kind")
+                 "pending", "cache", "kind", "job")
 
     def __init__(self, t, m, kind):
-        self.t, self.m, self.stream, self.kind = t, m, None, kind
+        self.t, self.m, self.stream, self.kind, self.job = t, m, None, kind, None
         self.dtype, self.size, self.stride = t.dtype, tuple(t.shape), t.stride()
         # The data's offset within a 64-byte line (PyTorch's CPU allocations are 64-byte
         # aligned): kernels that peel unaligned heads see the same alignment.
@@ -281,11 +292,18 @@ class _Stored:
             sfp._buffer(flat)[0], dict(config, m=self.m, round=rounding))
         self.t = None
 
+    def wait(self):
+        """Waits for an encode running on the worker thread."""
+        if self.job is not None:
+            job, self.job = self.job, None
+            job.result()
+
     @property
     def stored(self):
         return self.stream.nbytes if self.stream is not None else self.raw
 
     def decode(self):
+        self.wait()
         if self.t is not None:  # not flushed yet (a backward pass inside the forward pass)
             return self.t
         if self.cache is not None:
@@ -332,7 +350,8 @@ class _Narrowed:
             info = torch.iinfo(small)
             if info.min <= lo and hi <= info.max:
                 break
-        self.data = flat.to(small) if small.itemsize < t.element_size() else flat.clone()
+        narrow = torch.empty((), dtype=small).element_size() < t.element_size()
+        self.data = flat.to(small) if narrow else flat.clone()
 
     def decode(self):
         return self.data.to(self.dtype).as_strided(self.size, self.stride)
@@ -369,7 +388,8 @@ class Stash:
     """
 
     def __init__(self, bits, model=None, round="rne", relu_bits=0, other_bits=None,
-                 min_values=1024, **config):
+                 min_values=1024, overlap=True, **config):
+        self.overlap = overlap
         self.fixed = bits if isinstance(bits, int) else None
         self.policy = None if self.fixed is not None else bits
         if self.policy is not None and model is None:
@@ -393,18 +413,30 @@ class Stash:
         self._derived = {}   # _key of a quantizer's output -> (weakrefs out, x; n, max, round)
         self._src_bits = {}  # _key of a quantizer's input -> bits it is stored with
         self._pending = []   # _Stored not yet encoded
+        self._jobs = []      # _Stored being encoded on the worker thread
         self._stored = []    # every _Stored of the step
         self._other = 0      # raw bytes of tensors not stored as streams
         self._derived_raw = 0
         self.tensors_kept = 0
 
     def _flush(self):
+        """Encodes the held tensors: on the worker thread (the GIL is released while the C++
+        encoder runs, so the forward pass goes on beside it) or here."""
         for s in self._pending:
-            s.encode(self.config, self.round)
+            if self.overlap:
+                while len(self._jobs) >= 4:  # at most 4 tensors held for the worker
+                    self._jobs.pop(0).wait()
+                s.job = _worker().submit(s.encode, self.config, self.round)
+                self._jobs.append(s)
+            else:
+                s.encode(self.config, self.round)
         self._pending = []
 
     def counts(self):
         self._flush()
+        for s in self._stored:
+            s.wait()
+        self._jobs = []
         stored = sum(s.stored for s in self._stored)
         raw = sum(s.raw for s in self._stored) + self._derived_raw
         return {"raw_bytes": raw + self._other, "stored_bytes": stored + self._other,
@@ -478,10 +510,11 @@ class Stash:
         if hit is not None and hit[0]() is t:
             s = hit[1]
             if s.m < m:
-                s.m = m
-                if s.t is None:  # encoded already: again at the larger m
+                if s not in self._pending:  # encoded or being encoded: again at the larger m
+                    s.wait()
                     s.t = t
                     self._pending.append(s)
+                s.m = m
             return s
         self._flush()
         kind = type(self._stack[-1][1]).__name__ if self._stack else ""
@@ -565,11 +598,13 @@ class Stash:
 
 
 def stash(bits, model=None, round="rne", relu_bits=0, other_bits=None, min_values=1024,
-          **config):
+          overlap=True, **config):
     """Context manager: keep the tensors saved for backward as sfp streams.
 
     bits: a fixed mantissa width m for every saved tensor, or a QuantumMantissa / BitChop policy
-    (each layer's current bits; then model is required). Other configuration keywords (group,
+    (each layer's current bits; then model is required). overlap=True encodes on a worker
+    thread while the forward pass goes on (at most 4 tensors wait for it); False encodes in
+    the saving thread. Other configuration keywords (group,
     base, zero, chunk, word, ...) go to the encoder. Use one context per training step around
     forward and backward:
 
@@ -579,4 +614,4 @@ def stash(bits, model=None, round="rne", relu_bits=0, other_bits=None, min_value
         print(st.take())   # {'raw_bytes': ..., 'stored_bytes': ..., 'ratio': ..., ...}
     """
     return Stash(bits, model=model, round=round, relu_bits=relu_bits, other_bits=other_bits,
-                 min_values=min_values, **config)
+                 min_values=min_values, overlap=overlap, **config)
