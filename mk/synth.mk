@@ -11,6 +11,13 @@
 #                        a labelled generic estimate and there is no timing.
 #   make gate            simulates the generic gate netlists of GATE_SETS against the golden
 #                        model (ctest -L gate) under the RTL benches' own test cases (tb/gate2/)
+#   make power           power from simulated activity (synth/power.py, tb/power/): the mapped
+#                        netlists of POWER_SETS simulated with models of their cells on a training
+#                        snapshot (outputs checked against the golden model), each net's toggles
+#                        weighed by OpenSTA's per-instance power; writes $(BUILD)/synth/power.md
+#                        and power.json beside the vectorless figure. About 25 minutes for v4
+#                        with the training run (docs/architecture.md, "Power from simulated
+#                        activity"). Not part of CI.
 # Variables:
 #   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt for the v2 tops; v3-<name> for the
 #                        sets of rtl/param_sets_v3.txt, the v3 tops) or aliases: default (v16
@@ -24,16 +31,24 @@
 #   GATE_SETS=v4         shipped sets whose netlists `make gate` simulates
 #   GATE_BENCHES="enc2 dec2"  benches `make gate` runs on them: enc2 (the encoder netlist), dec2
 #                        (the decoder's), loop2 (both)
+#   POWER_SETS=v4        sets whose mapped netlists `make power` simulates
+#   POWER_TRACES=<file>  the training snapshot (.safetensors) it runs; unset: the last snapshot of
+#                        a one-epoch QM training run of the CNN ($(BUILD)/synth/power/run/, kept)
+#   POWER_VALUES=262144  values taken from the snapshot (no master weights; each tensor cut to
+#                        the same length, the largest that fits)
 SYNTH_SETS      ?= default
 LIBERTY         ?= synth/pdk/sky130hd_tt.lib.gz
 SYNTH_PERIOD_PS ?= 5000
 GATE_SETS       ?= v4
 GATE_BENCHES    ?= enc2 dec2
+POWER_SETS      ?= v4
+POWER_TRACES    ?=
+POWER_VALUES    ?= 262144
 SYNTH_DIR       := $(BUILD)/synth
 
-.PHONY: synth synth-runs gate synth-deps
+.PHONY: synth synth-runs gate synth-deps power
 
-ifneq ($(filter synth synth-runs gate,$(MAKECMDGOALS)),)
+ifneq ($(filter synth synth-runs gate power power-run,$(MAKECMDGOALS)),)
 SYNTH_SET_LIST := $(shell python3 synth/synth.py sets $(SYNTH_SETS) 2>&1)
 ifneq ($(findstring synth.py:,$(SYNTH_SET_LIST)),)
 $(error SYNTH_SETS=$(SYNTH_SETS): $(SYNTH_SET_LIST))
@@ -42,6 +57,11 @@ GATE_SET_LIST := $(shell python3 synth/synth.py sets $(GATE_SETS) 2>&1)
 ifneq ($(findstring synth.py:,$(GATE_SET_LIST)),)
 $(error GATE_SETS=$(GATE_SETS): $(GATE_SET_LIST))
 endif
+POWER_SET_LIST := $(shell python3 synth/synth.py sets $(POWER_SETS) 2>&1)
+ifneq ($(findstring synth.py:,$(POWER_SET_LIST)),)
+$(error POWER_SETS=$(POWER_SETS): $(POWER_SET_LIST))
+endif
+POWER_RUN_LIST := $(shell python3 synth/synth.py runs $(POWER_SET_LIST))
 SYNTH_RUN_LIST := $(shell python3 synth/synth.py runs $(SYNTH_SET_LIST))
 GATE_RUN_LIST := $(shell python3 synth/synth.py runs $(GATE_SET_LIST))
 ifeq ($(LIBERTY),none)
@@ -76,7 +96,7 @@ define synth_run
 $(SYNTH_DIR)/$(1).json: $$(SYNTH_DEPS) | synth-deps
 	python3 synth/synth.py run --set $(patsubst %/,%,$(dir $(1))) --top $(notdir $(1)) $$(SYNTH_RUN_ARGS)
 endef
-$(foreach r,$(sort $(SYNTH_RUN_LIST) $(GATE_RUN_LIST)),$(eval $(call synth_run,$(r))))
+$(foreach r,$(sort $(SYNTH_RUN_LIST) $(GATE_RUN_LIST) $(POWER_RUN_LIST)),$(eval $(call synth_run,$(r))))
 
 # The runs go in parallel ($(JOBS) at a time), then the report.
 synth:
@@ -93,3 +113,40 @@ gate: deps-sim $(foreach r,$(GATE_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 	  "-DSFP_GATE2_BENCHES=$(subst $(eval) ,;,$(strip $(GATE_BENCHES)))" $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS) --target tb_gate_all
 	cd $(BUILD) && $(SIM_ENV) ctest -L gate --output-on-failure -j $(JOBS)
+
+# Power from simulated activity (docs/architecture.md, "Power from simulated activity"): the
+# snapshot, the cell models of each set's mapped netlists, the netlist simulation (tb_power, one
+# Verilator model per netlist, built one job at a time), then OpenSTA per set and top and the
+# report. Needs a mapped flow (LIBERTY not `none`).
+POWER_DIR := $(SYNTH_DIR)/power
+POWER_SNAPSHOT = $(or $(POWER_TRACES),$(lastword $(sort $(wildcard $(POWER_DIR)/run/snapshots/*.safetensors))))
+power: deps-sim $(foreach r,$(POWER_RUN_LIST),$(SYNTH_DIR)/$(r).json)
+	@test -n "$(SYNTH_LIB)" || { echo "make power: needs a Liberty library (LIBERTY=none has no mapping)" >&2; false; }
+	@test -z "$(POWER_TRACES)" -o -f "$(POWER_TRACES)" || { echo "make power: POWER_TRACES=$(POWER_TRACES): no such file" >&2; false; }
+	$(if $(POWER_TRACES),,test -n "$(POWER_SNAPSHOT)" || { \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) && \
+	  cmake --build $(BUILD) -j $(JOBS) --target sfp && \
+	  rm -rf $(POWER_DIR)/run && \
+	  OMP_WAIT_POLICY=PASSIVE $(BUILD)/sfp train --net cnn --policy qm --epochs 1 --seed 1 \
+	    --test-subset 1000 --snapshot-every 300 --threads $(JOBS) \
+	    --data-dir $(BUILD)/data --out $(POWER_DIR)/run; })
+	$(foreach s,$(POWER_SET_LIST),python3 synth/power.py cells --liberty $(SYNTH_LIB) \
+	  --out $(POWER_DIR)/$(s)/cells.v $(foreach t,$(filter $(s)/%,$(POWER_RUN_LIST)),$(SYNTH_DIR)/$(t).mapped.v) &&) true
+	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON -DSFP_POWER_DIR=$(abspath $(SYNTH_DIR)) \
+	  "-DSFP_POWER_SETS=$(subst $(eval) ,;,$(POWER_SET_LIST))" $(CMAKE_FLAGS)
+	nice -n 10 cmake --build $(BUILD) -j 1 --target tb_power
+	$(MAKE) --no-print-directory power-run
+	python3 synth/power.py report --dir $(POWER_DIR) --runs $(POWER_RUN_LIST) \
+	  --md $(SYNTH_DIR)/power.md --json $(SYNTH_DIR)/power.json
+
+# The simulation and OpenSTA, after the snapshot exists (its name is known only then).
+.PHONY: power-run
+power-run:
+	@test -n "$(POWER_SNAPSHOT)" || { echo "make power: no training snapshot" >&2; false; }
+	SFP_TB_TRACES=$(POWER_SNAPSHOT) SFP_POWER_OUT=$(POWER_DIR) SFP_POWER_VALUES=$(POWER_VALUES) \
+	  $(BUILD)/tb/tb_power "power: *"
+	$(foreach r,$(POWER_RUN_LIST),python3 synth/power.py sta --liberty $(SYNTH_LIB) \
+	  --netlist $(SYNTH_DIR)/$(r).sta.v --mapped $(SYNTH_DIR)/$(r).mapped.v \
+	  --top $(notdir $(r)) --period-ps $(SYNTH_PERIOD_PS) \
+	  --activity $(POWER_DIR)/$(r).activity.tsv --run $(POWER_DIR)/$(r).activity.json \
+	  --out $(POWER_DIR)/$(r).power.json &&) true
