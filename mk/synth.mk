@@ -130,8 +130,8 @@ power: deps-sim $(foreach r,$(POWER_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 	  OMP_WAIT_POLICY=PASSIVE $(BUILD)/sfp train --net cnn --policy qm --epochs 1 --seed 1 \
 	    --test-subset 1000 --snapshot-every 300 --threads $(JOBS) \
 	    --data-dir $(BUILD)/data --out $(POWER_DIR)/run; })
-	$(foreach s,$(POWER_SET_LIST),python3 synth/power.py cells --liberty $(SYNTH_LIB) \
-	  --out $(POWER_DIR)/$(s)/cells.v $(foreach t,$(filter $(s)/%,$(POWER_RUN_LIST)),$(SYNTH_DIR)/$(t).mapped.v) &&) true
+	$(foreach r,$(POWER_RUN_LIST),python3 synth/power.py cells --liberty $(SYNTH_LIB) \
+	  --out $(POWER_DIR)/$(r).cells.v $(SYNTH_DIR)/$(r).mapped.v &&) true
 	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON -DSFP_POWER_DIR=$(abspath $(SYNTH_DIR)) \
 	  "-DSFP_POWER_SETS=$(subst $(eval) ,;,$(POWER_SET_LIST))" $(CMAKE_FLAGS)
 	nice -n 10 cmake --build $(BUILD) -j 1 --target tb_power

@@ -269,8 +269,12 @@ def cells(args):
     except ValueError as e:
         die(str(e))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    text = "\n".join(out)
+    if os.path.isfile(args.out) and read_text(args.out) == text:
+        print(f"power.py: {args.out} is up to date")
+        return
     with open(args.out + ".tmp", "w") as f:
-        f.write("\n".join(out))
+        f.write(text)
     os.replace(args.out + ".tmp", args.out)
     print(f"power.py: {len(found)} cell models -> {args.out}")
 
