@@ -32,6 +32,7 @@
 #   GATE_BENCHES="enc2 dec2"  benches `make gate` runs on them: enc2 (the encoder netlist), dec2
 #                        (the decoder's), loop2 (both)
 #   POWER_SETS=v4        sets whose mapped netlists `make power` simulates
+#   POWER_TOPS=          their tops it simulates (empty: all, e.g. sfp2_encoder sfp2_decoder)
 #   POWER_TRACES=<file>  the training snapshot (.safetensors) it runs; unset: the last snapshot of
 #                        a one-epoch QM training run of the CNN ($(BUILD)/synth/power/run/, kept)
 #   POWER_VALUES=262144  values taken from the snapshot (no master weights; each tensor cut to
@@ -42,6 +43,7 @@ SYNTH_PERIOD_PS ?= 5000
 GATE_SETS       ?= v4
 GATE_BENCHES    ?= enc2 dec2
 POWER_SETS      ?= v4
+POWER_TOPS      ?=
 POWER_TRACES    ?=
 POWER_VALUES    ?= 262144
 SYNTH_DIR       := $(BUILD)/synth
@@ -62,6 +64,9 @@ ifneq ($(findstring synth.py:,$(POWER_SET_LIST)),)
 $(error POWER_SETS=$(POWER_SETS): $(POWER_SET_LIST))
 endif
 POWER_RUN_LIST := $(shell python3 synth/synth.py runs $(POWER_SET_LIST))
+ifneq ($(POWER_TOPS),)
+POWER_RUN_LIST := $(filter $(addprefix %/,$(POWER_TOPS)),$(POWER_RUN_LIST))
+endif
 SYNTH_RUN_LIST := $(shell python3 synth/synth.py runs $(SYNTH_SET_LIST))
 GATE_RUN_LIST := $(shell python3 synth/synth.py runs $(GATE_SET_LIST))
 ifeq ($(LIBERTY),none)
@@ -121,6 +126,7 @@ gate: deps-sim $(foreach r,$(GATE_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 POWER_DIR := $(SYNTH_DIR)/power
 POWER_SNAPSHOT = $(or $(POWER_TRACES),$(lastword $(sort $(wildcard $(POWER_DIR)/run/snapshots/*.safetensors))))
 power: deps-sim $(foreach r,$(POWER_RUN_LIST),$(SYNTH_DIR)/$(r).json)
+	@test -n "$(POWER_RUN_LIST)" || { echo "make power: POWER_TOPS=$(POWER_TOPS) names no top of $(POWER_SET_LIST)" >&2; false; }
 	@test -n "$(SYNTH_LIB)" || { echo "make power: needs a Liberty library (LIBERTY=none has no mapping)" >&2; false; }
 	@test -z "$(POWER_TRACES)" -o -f "$(POWER_TRACES)" || { echo "make power: POWER_TRACES=$(POWER_TRACES): no such file" >&2; false; }
 	$(if $(POWER_TRACES),,test -n "$(POWER_SNAPSHOT)" || { \
@@ -133,7 +139,8 @@ power: deps-sim $(foreach r,$(POWER_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 	$(foreach r,$(POWER_RUN_LIST),python3 synth/power.py cells --liberty $(SYNTH_LIB) \
 	  --out $(POWER_DIR)/$(r).cells.v $(SYNTH_DIR)/$(r).mapped.v &&) true
 	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON -DSFP_POWER_DIR=$(abspath $(SYNTH_DIR)) \
-	  "-DSFP_POWER_SETS=$(subst $(eval) ,;,$(POWER_SET_LIST))" $(CMAKE_FLAGS)
+	  "-DSFP_POWER_SETS=$(subst $(eval) ,;,$(POWER_SET_LIST))" \
+	  "-DSFP_POWER_TOPS=$(subst $(eval) ,;,$(sort $(notdir $(POWER_RUN_LIST))))" $(CMAKE_FLAGS)
 	nice -n 10 cmake --build $(BUILD) -j 1 --target tb_power
 	$(MAKE) --no-print-directory power-run
 	python3 synth/power.py report --dir $(POWER_DIR) --runs $(POWER_RUN_LIST) \
