@@ -15,9 +15,9 @@
 #                        netlists of POWER_SETS simulated with models of their cells on a training
 #                        snapshot (outputs checked against the golden model), each net's toggles
 #                        weighed by OpenSTA's per-instance power; writes $(BUILD)/synth/power.md
-#                        and power.json beside the vectorless figure. About 25 minutes for v4
-#                        with the training run (docs/architecture.md, "Power from simulated
-#                        activity"). Not part of CI.
+#                        and power.json beside the vectorless figure. Each netlist's model
+#                        compiles for over 10 CPU minutes (docs/architecture.md, "Power from
+#                        simulated activity", gives the times). Not part of CI.
 # Variables:
 #   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt for the v2 tops; v3-<name> for the
 #                        sets of rtl/param_sets_v3.txt, the v3 tops) or aliases: default (v16
