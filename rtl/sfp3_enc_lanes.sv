@@ -5,12 +5,16 @@
 // Spec: docs/format.md, "Version 3 refill rule", "Version 3 encoder working set".
 // Per lane a queue of QueueWords words (registers): its front nd words are finished and wait
 // for their window write, the next no (at most four) are the lane's open words, written at bit
-// b of the first; each entry keeps its slot modulo 1024. A step, in one cycle:
+// b of the first; each entry keeps its slot modulo 1024. A step takes one cycle on the bit
+// counts (nd, no, b, the slots); its bits are written into the words the next cycle:
 //   expiry   the lane's open words whose slot + 512 <= start + 2 L_c (bit 9 of the difference
 //            modulo 1024) are finished as they are (b = 0);
 //   refill   fill = 32 no - b; the lane takes (fill < 44) + (fill < 12) words, at slots
 //            start + (the takes of the lanes below it), an inclusive prefix count;
-//   value    its bits go in at bit 32 nd + b of the queue; the words they pass are finished.
+//   value    its bits go at bit 32 nd + b of the queue; the words they pass are finished.
+// The write (the taken entries cleared, then the bits ORed in) is registered per lane as
+// (entries, position, bits) and applied to the words in the next cycle, before a word leaves;
+// the words are touched by nothing else, so the counts run one step ahead of them.
 // Every cycle each lane offers its front finished word to the window's bank slot mod Banks;
 // a bank takes the lowest such lane (the others wait a cycle in their queues).
 // A step waits while a lane's queue lacks room for its takes, while the window would hold more
@@ -68,6 +72,7 @@ module sfp3_enc_lanes #(
   localparam int unsigned QD  = Q * 32;
   localparam int unsigned QS  = Q * SW;
   localparam int unsigned PcW = $clog2(NumLanes + 1);
+  localparam int unsigned PosW = QW + 5;
 
   // State //
   logic [NumLanes*QD-1:0] qd_q;     // lane l's queue words, entry 0 in the LSBs
@@ -146,6 +151,13 @@ module sfp3_enc_lanes #(
                         32'(held_after) <= sfp3_pkg::WindowWords - 1;
   assign step_ack     = step_valid_i && step_ready_o;
 
+  // Words: the step's bits are written the cycle after the step //
+  logic [NumLanes-1:0]      wv_d, wv_q;        // a step's write is pending (per lane)
+  logic [NumLanes*Q-1:0]    wzm_d, wzm_q;      // the entries it takes (cleared first)
+  logic [NumLanes*PosW-1:0] wpos_d, wpos_q;    // where its bits go: 32 entry + bit
+  logic [NumLanes*BitsW-1:0] wbits_q;
+  logic [NumLanes*QD-1:0]   qw, qd_d;          // the queues with the write; their next state
+
   // Window writes: each lane's front finished entry, one per bank, lowest lane first //
   logic [NumLanes-1:0]       req, grant;
   logic [NumLanes*BankW-1:0] bank;
@@ -161,6 +173,21 @@ module sfp3_enc_lanes #(
       end
     end
   end
+  // The words after the pending write; the front one may leave.
+  always_comb begin
+    for (int l = 0; l < NumLanes; l++) begin
+      qw[l*QD+:QD] = qd_q[l*QD+:QD];
+      if (wv_q[l]) begin
+        for (int i = 0; i < Q; i++) begin
+          if (wzm_q[l*Q+i]) qw[(l*Q+i)*32+:32] = '0;
+        end
+        qw[l*QD+:QD] = qw[l*QD+:QD] |
+                       (QD'(wbits_q[l*BitsW+:BitsW]) << wpos_q[l*PosW+:PosW]);
+      end
+      qd_d[l*QD+:QD] = grant[l] ? qw[l*QD+:QD] >> 32 : qw[l*QD+:QD];
+    end
+  end
+
   logic [Banks-1:0]      we_d;
   logic [Banks*RowW-1:0] row_d;
   logic [Banks*32-1:0]   data_d;
@@ -173,7 +200,7 @@ module sfp3_enc_lanes #(
         if (grant[l] && 32'(bank[l*BankW+:BankW]) == k) begin
           we_d[k] = 1'b1;
           row_d[k*RowW+:RowW] = row_d[k*RowW+:RowW] | qs_q[l*QS+BankW+:RowW];
-          data_d[k*32+:32] = data_d[k*32+:32] | qd_q[l*QD+:32];
+          data_d[k*32+:32] = data_d[k*32+:32] | qw[l*QD+:32];
         end
       end
     end
@@ -200,13 +227,11 @@ module sfp3_enc_lanes #(
   end
 
   // Next state of the lanes //
-  logic [NumLanes*QD-1:0] qd_d;
   logic [NumLanes*QS-1:0] qs_d;
   logic [NumLanes*QW-1:0] nd_d;
   logic [NumLanes*3-1:0]  no_d;
   logic [NumLanes*5-1:0]  b_d;
   logic [NumLanes*SW-1:0] lbs_d;
-  logic [QD-1:0]          qd_l;
   logic [QS-1:0]          qs_l;
   logic [QW-1:0]          nd_n, at, kept;
   logic [2:0]             no_n;
@@ -214,16 +239,18 @@ module sfp3_enc_lanes #(
   logic [SW-1:0]          s0;
   logic [PcW-1:0]         below;
   logic [QW-1:0]          last_at;
+  logic [Q-1:0]           zm_l;
   always_comb begin
-    qd_d = qd_q;
     qs_d = qs_q;
     nd_d = nd_q;
     no_d = no_q;
     b_d = b_q;
     lbs_d = lbs_q;
-    {qd_l, qs_l, nd_n, at, kept, no_n, bsum, s0, below, last_at} = '0;
+    wv_d = '0;
+    wpos_d = '0;
+    wzm_d = '0;
+    {qs_l, nd_n, at, kept, no_n, bsum, s0, below, last_at, zm_l} = '0;
     for (int l = 0; l < NumLanes; l++) begin
-      qd_l = qd_q[l*QD+:QD];
       qs_l = qs_q[l*QS+:QS];
       nd_n = nd_q[l*QW+:QW];
       no_n = no_q[l*3+:3];
@@ -246,17 +273,21 @@ module sfp3_enc_lanes #(
         below = (l == 0) ? '0 : pc1[(l-1)*PcW+:PcW] + pc2[(l-1)*PcW+:PcW];
         s0 = next_q + SW'(below);
         at = nd_n + QW'(no_n);
+        zm_l = '0;
         if (t1[l]) begin
-          qd_l[32'(at)*32+:32] = '0;
+          zm_l[at] = 1'b1;
           qs_l[32'(at)*SW+:SW] = s0;
         end
         if (t2[l]) begin
-          qd_l[(32'(at)+1)*32+:32] = '0;
+          zm_l[32'(at)+1] = 1'b1;
           qs_l[(32'(at)+1)*SW+:SW] = s0 + SW'(1);
         end
         no_n = no_n + 3'(t1[l]) + 3'(t2[l]);
-        qd_l = qd_l | (QD'(step_bits_i[l*BitsW+:BitsW]) <<
-                       (32'(nd_n) * 32 + 32'(b1[l*5+:5])));
+        // The words' write, next cycle: clear the taken entries, then the bits at 32 nd + b.
+        // An entry leaving now moves them down one entry (the value is never in entry 0 then).
+        wv_d[l] = 1'b1;
+        wzm_d[l*Q+:Q] = grant[l] ? zm_l >> 1 : zm_l;
+        wpos_d[l*PosW+:PosW] = {nd_n - QW'(grant[l]), b1[l*5+:5]};
         bsum = 7'(b1[l*5+:5]) + 7'(step_nb_i[l*NbW+:NbW]);
         last_at = nd_n + QW'((bsum - 7'd1) >> 5);
         lbs_d[l*SW+:SW] = qs_l[32'(last_at)*SW+:SW];
@@ -271,11 +302,9 @@ module sfp3_enc_lanes #(
       end
       // The front entry leaves for the window.
       if (grant[l]) begin
-        qd_l = qd_l >> 32;
         qs_l = qs_l >> SW;
         nd_n = nd_n - QW'(1);
       end
-      qd_d[l*QD+:QD] = qd_l;
       qs_d[l*QS+:QS] = qs_l;
       nd_d[l*QW+:QW] = nd_n;
       no_d[l*3+:3] = no_n;
@@ -301,7 +330,9 @@ module sfp3_enc_lanes #(
       closing_q <= 1'b0;
       ctlast_q  <= 1'b0;
       clc_q     <= '0;
+      wv_q      <= '0;
     end else begin
+      wv_q <= wv_d;
       // A closing chunk holds its lanes until chunk_o takes it.
       if (!closing_q || close_ack) begin
         nd_q <= nd_d;
@@ -328,16 +359,16 @@ module sfp3_enc_lanes #(
   end
   // Payload: the queues (a closing chunk shifts only the entries that leave).
   always_ff @(posedge clk_i) begin
+    qd_q   <= qd_d;
+    wzm_q  <= wzm_d;
+    wpos_q <= wpos_d;
+    if (step_ack) wbits_q <= step_bits_i;
     if (!closing_q || close_ack) begin
-      qd_q  <= qd_d;
       qs_q  <= qs_d;
       lbs_q <= lbs_d;
     end else begin
       for (int l = 0; l < NumLanes; l++) begin
-        if (grant[l]) begin
-          qd_q[l*QD+:QD] <= qd_q[l*QD+:QD] >> 32;
-          qs_q[l*QS+:QS] <= qs_q[l*QS+:QS] >> SW;
-        end
+        if (grant[l]) qs_q[l*QS+:QS] <= qs_q[l*QS+:QS] >> SW;
       end
     end
   end
