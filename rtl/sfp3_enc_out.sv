@@ -61,14 +61,14 @@ module sfp3_enc_out #(
   function automatic logic [WW-1:0] at_or_above(logic [IdxW-1:0] e);
     logic [(1<<HiW)-1:0] hi_gt, hi_eq;
     logic [(1<<LoW)-1:0] lo_ge;
-    logic [WW-1:0]       r;
     for (int h = 0; h < (1 << HiW); h++) begin
       hi_gt[h] = HiW'(h) > e[IdxW-1:LoW];
       hi_eq[h] = HiW'(h) == e[IdxW-1:LoW];
     end
     for (int j = 0; j < (1 << LoW); j++) lo_ge[j] = LoW'(j) >= e[LoW-1:0];
-    for (int s = 0; s < WW; s++) r[s] = hi_gt[s >> LoW] | (hi_eq[s >> LoW] & lo_ge[s % (1 << LoW)]);
-    return r;
+    for (int s = 0; s < WW; s++) begin
+      at_or_above[s] = hi_gt[s >> LoW] | (hi_eq[s >> LoW] & lo_ge[s % (1 << LoW)]);
+    end
   endfunction
 
   // Chunk ends, in order //
