@@ -17,8 +17,11 @@
 // the words are touched by nothing else, so the counts run one step ahead of them.
 // Every cycle each lane offers its front finished word to the window's bank slot mod Banks;
 // a bank takes the lowest such lane (the others wait a cycle in their queues).
-// A step waits while a lane's queue lacks room for its takes, while the window would hold more
-// than V3WindowWords - 1 words after it (next + takes - emitted_i), or while a chunk is closing.
+// A step waits while a lane's queue lacks room for its takes, while the window could hold more
+// than V3WindowWords - 1 words after it (next + 2 L_c - emitted_i, 2 L_c bounding the takes, so
+// the slot prefix count is not on the step's handshake), or while a chunk is closing. It
+// cannot wait forever: once its expiry is applied, every unfinished word is at or above
+// start + 2 L_c - 511, and emitted_i reaches the oldest of them.
 // The expiry of the step at the input is applied even while it waits, so the word it finishes
 // can leave the window's way (the expiry depends only on start, which does not move then).
 // The cycle after a chunk's last step closes the chunk: keep = 1 + the newest slot holding a
@@ -142,13 +145,13 @@ module sfp3_enc_lanes #(
   logic [NumLanes*PcW-1:0] pc1, pc2;
   sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc1 (.flags_i(t1), .count_o(pc1));
   sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc2 (.flags_i(t2), .count_o(pc2));
-  logic [SW-1:0] takes, held_after;
-  assign takes      = SW'(pc1[(NumLanes-1)*PcW+:PcW]) + SW'(pc2[(NumLanes-1)*PcW+:PcW]);
-  assign held_after = next_q + takes - emitted_i;
+  logic [SW-1:0] takes, held_most;
+  assign takes     = SW'(pc1[(NumLanes-1)*PcW+:PcW]) + SW'(pc2[(NumLanes-1)*PcW+:PcW]);
+  assign held_most = horizon - emitted_i;
 
   logic step_ack;
   assign step_ready_o = !closing_q && &roomy &&
-                        32'(held_after) <= sfp3_pkg::WindowWords - 1;
+                        32'(held_most) <= sfp3_pkg::WindowWords - 1;
   assign step_ack     = step_valid_i && step_ready_o;
 
   // Words: the step's bits are written the cycle after the step //
