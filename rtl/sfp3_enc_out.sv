@@ -57,19 +57,6 @@ module sfp3_enc_out #(
   localparam int unsigned LoW    = IdxW / 2;
   localparam int unsigned HiW    = IdxW - LoW;
 
-  // The slots s >= e, as a WW-bit thermometer code.
-  function automatic logic [WW-1:0] at_or_above(logic [IdxW-1:0] e);
-    logic [(1<<HiW)-1:0] hi_gt, hi_eq;
-    logic [(1<<LoW)-1:0] lo_ge;
-    for (int h = 0; h < (1 << HiW); h++) begin
-      hi_gt[h] = HiW'(h) > e[IdxW-1:LoW];
-      hi_eq[h] = HiW'(h) == e[IdxW-1:LoW];
-    end
-    for (int j = 0; j < (1 << LoW); j++) lo_ge[j] = LoW'(j) >= e[LoW-1:0];
-    for (int s = 0; s < WW; s++) begin
-      at_or_above[s] = hi_gt[s >> LoW] | (hi_eq[s >> LoW] & lo_ge[s % (1 << LoW)]);
-    end
-  endfunction
 
   // Chunk ends, in order //
   logic              c_valid, c_pop, c_tlast;
@@ -135,18 +122,23 @@ module sfp3_enc_out #(
     );
   end
 
-  // Flags: set by the writes, cleared as the emitter takes them. The cleared slots emitted_q ..
-  // emitted_q + cnt - 1 (modulo WW) are (s >= e0) and (s < e1), or either when the run wraps,
-  // with e0 = emitted_q, e1 = emitted_q + cnt: two thermometer codes, each decoded from its
-  // high and low halves (s >= e  <=>  s_hi > e_hi, or s_hi == e_hi and s_lo >= e_lo).
-  logic [IdxW-1:0] e0, e1;
-  logic            wrap;
-  logic [WW-1:0]   ge0, ge1, clr, done_d;
-  assign e0          = emitted_q[IdxW-1:0];
-  assign {wrap, e1}  = {1'b0, e0} + {1'b0, IdxW'(cnt)};
-  assign ge0         = at_or_above(e0);
-  assign ge1         = at_or_above(e1);
-  assign clr         = !issue ? '0 : wrap ? ge0 | ~ge1 : ge0 & ~ge1;
+  // Flags: set by the writes, cleared as the emitter takes them. Slot s is cleared when it is
+  // emitted_q + i for an i < cnt: a one-hot decode of emitted_q (its high and low halves,
+  // from the register alone), shifted by i, ANDed with the thermometer code of cnt.
+  logic [(1<<HiW)-1:0] oh_hi;
+  logic [(1<<LoW)-1:0] oh_lo;
+  logic [WW-1:0]       oh, clr, done_d;
+  logic [BeatWords-1:0] upto;      // i < cnt
+  always_comb begin
+    for (int h = 0; h < (1 << HiW); h++) oh_hi[h] = emitted_q[IdxW-1:LoW] == HiW'(h);
+    for (int j = 0; j < (1 << LoW); j++) oh_lo[j] = emitted_q[LoW-1:0] == LoW'(j);
+    for (int s = 0; s < WW; s++) oh[s] = oh_hi[s >> LoW] & oh_lo[s % (1 << LoW)];
+    for (int i = 0; i < BeatWords; i++) upto[i] = issue && 32'(cnt) > i;
+    clr = '0;
+    for (int s = 0; s < WW; s++) begin
+      for (int i = 0; i < BeatWords; i++) clr[s] = clr[s] | (oh[(s + WW - i) % WW] & upto[i]);
+    end
+  end
   always_comb begin
     done_d = done_q & ~clr;
     for (int s = 0; s < WW; s++) begin
