@@ -78,7 +78,7 @@ gen:
 gen-check:
 	python3 docs/tools/gen_format.py --check
 
-lint: deps lint-rtl
+lint: deps
 	clang-format --dry-run -Werror $$(git ls-files '*.cpp' '*.hpp')
 
 format:

@@ -768,7 +768,6 @@ void quantize_into(const py::buffer& in, const py::buffer& out, unsigned m,
   });
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Quantum Mantissa kernels (docs/training.md, "Quantizers"), operation for operation those of
 // QmFn in train/src/quant.cpp, so values and gradients are the same bits: lo = floor(n),
@@ -911,8 +910,8 @@ PYBIND11_MODULE(_sfp, mod) {
           py::arg("round"));
   mod.def("qm_forward", &qm_forward, py::arg("values"), py::arg("out"), py::arg("n"),
           py::arg("max_bits"), py::arg("round"));
-  mod.def("qm_diff", &qm_diff, py::arg("values"), py::arg("out"), py::arg("n"),
-          py::arg("max_bits"), py::arg("round"));
+  mod.def("qm_diff", &qm_diff, py::arg("values"), py::arg("out"), py::arg("n"), py::arg("max_bits"),
+          py::arg("round"));
 
   mod.def("read_file", [](const std::string& path) {
     const std::vector<uint8_t> b = io::read_file(path);

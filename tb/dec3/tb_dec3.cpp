@@ -141,8 +141,8 @@ TEMPLATE_TEST_CASE("dec3: expired words (one lane of +0 beside lossless random b
     bad.crc = crc_of(bad.words);
     std::vector<uint32_t> out(bad.values);
     const auto by = bytes_of(bad.words);
-    if (decode_chunk_v3(c, e.table, bad.values, bad.crc, by.data(), bad.words.size(),
-                        out.data()) != Status::kBadPadding) {
+    if (decode_chunk_v3(c, e.table, bad.values, bad.crc, by.data(), bad.words.size(), out.data()) !=
+        Status::kBadPadding) {
       continue;
     }
     ++found;
@@ -206,8 +206,9 @@ TEMPLATE_TEST_CASE("dec3: corrupted chunks fail alone with the model's status", 
       }
       case 7: {  // N below N_min or above N_max (bad_index), words as announced
         const uint64_t lo = min_chunk_units_v3(c, x.values), hi = max_chunk_units_v3(c, x.values);
-        const uint64_t w = (rng() & 1) && lo > 1 ? rng() % lo
-                                                 : std::min<uint64_t>(Bench::kMaxWords, hi + 1 + rng() % 8);
+        const uint64_t w = (rng() & 1) && lo > 1
+                               ? rng() % lo
+                               : std::min<uint64_t>(Bench::kMaxWords, hi + 1 + rng() % 8);
         x.words.resize(w, static_cast<uint32_t>(rng()));
         x.crc = crc_of(x.words);
         what = fmt::format("N = {} outside {} .. {}", w, lo, hi);
@@ -385,8 +386,8 @@ TEMPLATE_TEST_CASE("dec3: throughput on realistic data (values per lane per cycl
     const double cycles = static_cast<double>(b.last_out_cycle() - b.first_in_cycle() + 1);
     const double per_lane = static_cast<double>(b.values()) / (cycles * Bench::kL);
     std::cout << Dec3Info<TestType>::kName << " " << k.name << ": " << b.values() << " values, "
-              << b.steps() << " steps in " << cycles << " cycles: "
-              << fmt::format("{:.4f}", per_lane) << " values per lane per cycle\n";
+              << b.steps() << " steps in " << cycles
+              << " cycles: " << fmt::format("{:.4f}", per_lane) << " values per lane per cycle\n";
     CHECK(b.status_seen()[0] == b.chunks());
     // One value per lane per cycle but for the chunk switches and the table setup.
     CHECK(per_lane > 0.85);

@@ -137,9 +137,10 @@ class Enc3Expect {
             where_()));
       }
       if (e.chunk_end && k + 1 != b.count) {
-        FAIL(fmt::format("beat {}: holds words of two chunks (tensor {}, chunk {} ends at word "
-                         "{} of {}); {}",
-                         beat, e.tensor, e.chunk, k, b.count, where_()));
+        FAIL(
+            fmt::format("beat {}: holds words of two chunks (tensor {}, chunk {} ends at word "
+                        "{} of {}); {}",
+                        beat, e.tensor, e.chunk, k, b.count, where_()));
       }
       words_.pop_front();
       ++words_checked_;
@@ -154,10 +155,11 @@ class Enc3Expect {
     const IndexBeat3 e = index_.front();
     const auto [tensor, chunk] = index_where_.front();
     if (b.words != e.words || b.crc != e.crc || b.last != e.last) {
-      FAIL(fmt::format("index entry {} (tensor {} ({}), chunk {}): expected words {} crc {:08x} "
-                       "last {}, got words {} crc {:08x} last {}; {}",
-                       n, tensor, names_[tensor], chunk, e.words, e.crc, e.last, b.words, b.crc,
-                       b.last, where_()));
+      FAIL(
+          fmt::format("index entry {} (tensor {} ({}), chunk {}): expected words {} crc {:08x} "
+                      "last {}, got words {} crc {:08x} last {}; {}",
+                      n, tensor, names_[tensor], chunk, e.words, e.crc, e.last, b.words, b.crc,
+                      b.last, where_()));
     }
     ++index_checked_;
     index_.pop_front();
@@ -189,8 +191,7 @@ class HeldMonitor : public Agent {
     const unsigned h = dut_.held_o;
     max_ = std::max(max_, h);
     if (h > kV3WindowWords - 1) {
-      FAIL(fmt::format("the window holds {} words, above {}; {}", h, kV3WindowWords - 1,
-                       where_()));
+      FAIL(fmt::format("the window holds {} words, above {}; {}", h, kV3WindowWords - 1, where_()));
     }
   }
   unsigned max() const { return max_; }

@@ -72,8 +72,8 @@ TEMPLATE_TEST_CASE("v3 encoder matches the model on random tensors under backpre
   const ReadyPattern out =
       GENERATE(ReadyPattern::always(), ReadyPattern::random(0.5), ReadyPattern::long_stall());
   const uint64_t seed = test_seed();
-  INFO("dut " << Enc3Info<TestType>::kName << ", input valid p " << in_p << ", ready "
-              << out.name() << ", seed " << seed);
+  INFO("dut " << Enc3Info<TestType>::kName << ", input valid p " << in_p << ", ready " << out.name()
+              << ", seed " << seed);
   Enc3Bench<TestType> bench(seed, name_of<TestType>("random"), in_p, out,
                             ReadyPattern::random(0.7));
   for (const TensorCase& t :
@@ -110,8 +110,7 @@ TEMPLATE_TEST_CASE("v3 encoder matches the model on every kind and every m and r
     for (DataKind k : kDataKinds) {
       for (unsigned m : {0u, man}) {
         c.man_bits = m;
-        const size_t n = p.chunk <= 1024 ? p.chunk + 1 + rng() % (64 * p.group)
-                                         : 1 + rng() % cap;
+        const size_t n = p.chunk <= 1024 ? p.chunk + 1 + rng() % (64 * p.group) : 1 + rng() % cap;
         bench.add_tensor(c, make_values(rng, fp, n, k), kind_name(k));
       }
     }
@@ -161,8 +160,8 @@ TEMPLATE_TEST_CASE("v3 encoder lets words expire with the window near full", "[s
               static_cast<unsigned long long>(bench.model_expired()), bench.rtl_held());
 }
 
-TEMPLATE_TEST_CASE("v3 encoder takes one value per lane per cycle on realistic data",
-                   "[sim][enc3]", SFP_TB_ENC3) {
+TEMPLATE_TEST_CASE("v3 encoder takes one value per lane per cycle on realistic data", "[sim][enc3]",
+                   SFP_TB_ENC3) {
   const uint64_t seed = test_seed();
   const Config& p0 = enc3_params<TestType>();
   struct Case {
@@ -196,9 +195,10 @@ TEMPLATE_TEST_CASE("v3 encoder takes one value per lane per cycle on realistic d
                        static_cast<double>(bench.last_in_cycle() - bench.first_in_cycle() + 1);
     const double steady = static_cast<double>(beats - mark) /
                           static_cast<double>(clock.last_cycle() - clock.mark_cycle());
-    std::printf("%s rate, %s: %.4f values per lane per cycle after the codeword setup, %.4f "
-                "with it (%zu values, %zu-value chunks)\n",
-                Enc3Info<TestType>::kName, k.what, steady, all, n, size_t{p0.chunk});
+    std::printf(
+        "%s rate, %s: %.4f values per lane per cycle after the codeword setup, %.4f "
+        "with it (%zu values, %zu-value chunks)\n",
+        Enc3Info<TestType>::kName, k.what, steady, all, n, size_t{p0.chunk});
     CHECK(steady >= 0.95);
   }
 }

@@ -102,8 +102,8 @@ class ActivityCounter : public Agent {
         if (cycles_ && ((prev_[n.word0 + i / 32] >> (i % 32)) & 1u)) high += cycles_ - since_[bit];
         f << n.name;
         if (!n.scalar) {
-          const int idx = n.left >= n.right ? n.right + static_cast<int>(i)
-                                            : n.right - static_cast<int>(i);
+          const int idx =
+              n.left >= n.right ? n.right + static_cast<int>(i) : n.right - static_cast<int>(i);
           f << "[" << idx << "]";
         }
         f << "\t" << toggles_[bit] << "\t" << high << "\n";

@@ -106,25 +106,24 @@ TEMPLATE_TEST_CASE("power: v2 encoder netlist activity on a training snapshot", 
   const auto base = out_base(Info::kSet, Info::kTop);
   act.write(base.string() + ".activity.tsv");
   const Config p = enc2_params<Dut>();
-  write_json(base.string() + ".activity.json",
-             {{"top", Info::kTop},
-              {"set", Info::kSet},
-              {"lanes", p.group},
-              {"snapshot", traces_path()},
-              {"tensors", tensors.size()},
-              {"values", bench.values()},
-              {"steps", bench.steps()},
-              {"cycles", act.cycles()},
-              {"first_in_cycle", bench.first_in_cycle()},
-              {"last_out_cycle", bench.last_out_cycle()},
-              {"words_compared", bench.words_checked()},
-              {"chunks_compared", bench.chunks_checked()},
-              {"raw_chunks", bench.raw_chunks()},
-              {"mismatches", 0},
-              {"net_bits", act.bits()},
-              {"toggles", act.total_toggles()},
-              {"seed", seed},
-              {"sim_seconds", bench.seconds()}});
+  write_json(base.string() + ".activity.json", {{"top", Info::kTop},
+                                                {"set", Info::kSet},
+                                                {"lanes", p.group},
+                                                {"snapshot", traces_path()},
+                                                {"tensors", tensors.size()},
+                                                {"values", bench.values()},
+                                                {"steps", bench.steps()},
+                                                {"cycles", act.cycles()},
+                                                {"first_in_cycle", bench.first_in_cycle()},
+                                                {"last_out_cycle", bench.last_out_cycle()},
+                                                {"words_compared", bench.words_checked()},
+                                                {"chunks_compared", bench.chunks_checked()},
+                                                {"raw_chunks", bench.raw_chunks()},
+                                                {"mismatches", 0},
+                                                {"net_bits", act.bits()},
+                                                {"toggles", act.total_toggles()},
+                                                {"seed", seed},
+                                                {"sim_seconds", bench.seconds()}});
   WARN(Info::kName << ": " << bench.values() << " values in " << act.cycles() << " cycles, "
                    << bench.words_checked() << " words and " << bench.chunks_checked()
                    << " index entries compared, " << act.bits() << " net bits");
@@ -142,8 +141,7 @@ TEMPLATE_TEST_CASE("power: v2 decoder netlist activity on a training snapshot", 
   const uint64_t seed = test_seed();
   INFO("dut " << Info::kName << ", traces " << traces_path() << ", seed " << seed);
   // Input every cycle in whole beats, outputs always ready.
-  Bench bench(seed, std::string(Info::kName) + "_power", 1.0, ReadyPattern::always(),
-              Bench::kBW);
+  Bench bench(seed, std::string(Info::kName) + "_power", 1.0, ReadyPattern::always(), Bench::kBW);
   ActivityCounter act(*bench.sim().dut().contextp(), std::string("dut.") + Info::kTop);
   bench.sim().add(&act);
   uint64_t values = 0;
@@ -157,23 +155,22 @@ TEMPLATE_TEST_CASE("power: v2 decoder netlist activity on a training snapshot", 
   REQUIRE(bench.status_seen()[0] == bench.chunks());  // every chunk decoded without error
   const auto base = out_base(Info::kSet, Info::kTop);
   act.write(base.string() + ".activity.tsv");
-  write_json(base.string() + ".activity.json",
-             {{"top", Info::kTop},
-              {"set", Info::kSet},
-              {"lanes", Bench::kL},
-              {"snapshot", traces_path()},
-              {"tensors", tensors.size()},
-              {"values", values},
-              {"steps", bench.steps()},
-              {"cycles", act.cycles()},
-              {"first_in_cycle", bench.first_in_cycle()},
-              {"last_out_cycle", bench.last_out_cycle()},
-              {"chunks_compared", bench.chunks()},
-              {"raw_chunks", bench.raw_chunks()},
-              {"mismatches", 0},
-              {"net_bits", act.bits()},
-              {"toggles", act.total_toggles()},
-              {"seed", seed}});
+  write_json(base.string() + ".activity.json", {{"top", Info::kTop},
+                                                {"set", Info::kSet},
+                                                {"lanes", Bench::kL},
+                                                {"snapshot", traces_path()},
+                                                {"tensors", tensors.size()},
+                                                {"values", values},
+                                                {"steps", bench.steps()},
+                                                {"cycles", act.cycles()},
+                                                {"first_in_cycle", bench.first_in_cycle()},
+                                                {"last_out_cycle", bench.last_out_cycle()},
+                                                {"chunks_compared", bench.chunks()},
+                                                {"raw_chunks", bench.raw_chunks()},
+                                                {"mismatches", 0},
+                                                {"net_bits", act.bits()},
+                                                {"toggles", act.total_toggles()},
+                                                {"seed", seed}});
   WARN(Info::kName << ": " << values << " values in " << act.cycles() << " cycles, "
                    << bench.chunks() << " chunks compared, " << act.bits() << " net bits");
 }
