@@ -67,8 +67,9 @@ class ByteReader {
 };
 
 // ByteReader's interface and messages over a file read by offset (or over memory when `mem` is
-// given): take() returns the bytes read into a buffer that the next take() reuses, skip() moves
-// past bytes without reading them, and the CRC-32C of the bytes taken since begin_crc() is kept.
+// given): take() returns the bytes read into a buffer that the next take() or peek() reuses, skip()
+// moves past bytes without reading them, and the CRC-32C of the bytes taken since begin_crc() is
+// kept.
 class SourceReader {
  public:
   SourceReader(const uint8_t* mem, uint64_t size, ReadAt read)
@@ -83,6 +84,8 @@ class SourceReader {
     const uint8_t* p = nullptr;
     if (mem_) {
       p = mem_ + pos_;
+    } else if (n <= kAhead) {
+      p = ahead(n);
     } else {
       if (buf_.size() < n) buf_.resize(static_cast<size_t>(n));
       read_(pos_, buf_.data(), static_cast<size_t>(n));
@@ -101,6 +104,7 @@ class SourceReader {
   const uint8_t* peek(size_t max, size_t* avail) {
     *avail = static_cast<size_t>(std::min<uint64_t>(max, remaining()));
     if (mem_) return mem_ + pos_;
+    if (*avail <= kAhead) return ahead(*avail);
     peek_.resize(*avail);
     read_(pos_, peek_.data(), *avail);
     return peek_.data();
@@ -119,12 +123,27 @@ class SourceReader {
   }
   std::string prefix() const { return context_.empty() ? std::string() : context_ + ": "; }
 
+  // Small reads come from a window of the file read ahead of them (one read for many fields
+  // rather than one each: a record's fields, or the records of many small tensors); larger
+  // ones are read alone. ahead(n) returns bytes pos_ .. pos_ + n - 1 (n <= kAhead, in the file)
+  // from the window, reading it again from pos_ if it does not hold them.
+  static constexpr size_t kAhead = 64u << 10;
+  const uint8_t* ahead(uint64_t n) {
+    if (pos_ < ahead_at_ || pos_ + n > ahead_at_ + ahead_.size()) {
+      ahead_.resize(static_cast<size_t>(std::min<uint64_t>(kAhead, remaining())));
+      read_(pos_, ahead_.data(), ahead_.size());
+      ahead_at_ = pos_;
+    }
+    return ahead_.data() + (pos_ - ahead_at_);
+  }
+
   const uint8_t* mem_;
   uint64_t size_;
   ReadAt read_;
   uint64_t pos_ = 0;
   uint32_t crc_ = 0;
-  std::vector<uint8_t> buf_, peek_;
+  std::vector<uint8_t> buf_, peek_, ahead_;
+  uint64_t ahead_at_ = 0;
   std::string context_;
 };
 
