@@ -53,7 +53,8 @@ class OutputFile {
   bool seekable() const { return mode_ == Mode::kReplace; }
   // Overwrites size bytes at `offset`, which must lie within what write() has written.
   void write_at(uint64_t offset, const uint8_t* data, size_t size);
-  // Syncs, closes and renames the temporary file into place (closes a device or FIFO).
+  // Syncs, closes and renames the temporary file into place (closes a device or FIFO). The
+  // write-out to the disk starts while writing, every few MiB, so the sync waits for the rest.
   void commit();
   // True if the output goes to standard output: "-", or a device or FIFO that standard output is
   // also open on (such as /dev/stdout).
@@ -67,7 +68,9 @@ class OutputFile {
   };
   void discard() noexcept;
 
+  static constexpr uint64_t kWriteBehind = 8u << 20;
   Mode mode_ = Mode::kReplace;
+  uint64_t written_ = 0, started_ = 0;  // bytes written; bytes whose write-out has started
   bool stdout_ = false;
   std::string target_;
   int fd_ = -1;
