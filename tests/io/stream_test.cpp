@@ -359,5 +359,31 @@ TEST_CASE("streamed decode reports the first failing chunk whatever the thread c
   CHECK(dir.entries() == std::vector<std::string>{"bad.sfp"});
 }
 
+TEST_CASE("an output file written past several write-out steps holds every byte", "[stream]") {
+  // OutputFile starts the write-out every 8 MiB; pieces of many sizes, some larger than a step,
+  // and overwrites of bytes written steps before must all land.
+  ScratchDir dir;
+  std::mt19937_64 rng(Catch::rngSeed() + 17);
+  Bytes want(static_cast<size_t>(17u << 20) + 12345);
+  for (uint8_t& b : want) b = static_cast<uint8_t>(rng());
+  const std::string path = dir.file("big.bin");
+  {
+    io::OutputFile out(path);
+    size_t at = 0;
+    while (at < want.size()) {
+      const size_t n =
+          std::min<size_t>(want.size() - at, rng() % 3 == 0 ? 9u << 20 : rng() % 70000);
+      out.write(want.data() + at, n);
+      at += n;
+    }
+    for (const size_t offset : {size_t{100}, size_t{9u << 20} - 3, size_t{16u << 20}}) {
+      for (size_t i = 0; i < 64; ++i) want[offset + i] ^= 0x5A;
+      out.write_at(offset, want.data() + offset, 64);
+    }
+    out.commit();
+  }
+  CHECK(read_bytes(path) == want);
+}
+
 }  // namespace
 }  // namespace sfp::test
