@@ -38,7 +38,7 @@ RTL_TOPS_V3DEC := sfp3_decoder
 RTL_SETS_V3DEC := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets_v3_dec.txt)
 rtl_set_params_v3dec = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf " -G%s", $$i}' \
                             rtl/param_sets_v3_dec.txt)
-SIM_TARGETS := tb_enc2 tb_dec2 tb_loop2 tb_prim tb_enc3 tb_dec3
+SIM_TARGETS := tb_enc2 tb_dec2 tb_loop2 tb_prim tb_enc3 tb_dec3 tb_loop3
 
 .PHONY: lint-rtl sim cov deps-sim deps-synth
 .PHONY: $(addprefix lint-rtl-,$(RTL_MODULES)) \

@@ -21,54 +21,19 @@
 #include <string>
 #include <vector>
 
+#include "fcov.hpp"
 #include "ports.hpp"
 #include "sfp/codec.hpp"
 #include "sim.hpp"
 #include "stimulus.hpp"
 #include "stream.hpp"
 #include "v2.hpp"
+#include "v3.hpp"
 
 namespace sfp::tb {
 
 template <class Dut>
 struct Dec3Info;  // specialised per verilated parameter set (dec3_duts.hpp)
-
-// One version 3 chunk as stored: its words, its values and the CRC-32C of its index entry.
-struct Chunk3 {
-  std::vector<uint32_t> words;
-  uint64_t values = 0;
-  uint32_t crc = 0;
-};
-
-inline uint32_t crc_of(const std::vector<uint32_t>& words) {
-  const auto b = bytes_of(words);
-  return crc32c(b.data(), b.size());
-}
-
-// The chunks of an encoded version 3 tensor.
-inline std::vector<Chunk3> split_chunks3(const Encoded& e) {
-  std::vector<Chunk3> out;
-  size_t at = 0;
-  for (size_t k = 0; k < e.chunk_words.size(); ++k) {
-    Chunk3 c;
-    c.values = std::min<uint64_t>(e.config.chunk, e.values - k * e.config.chunk);
-    c.crc = e.chunk_crc[k];
-    c.words = words_of(e.payload.data() + 4 * at, e.chunk_words[k]);
-    at += e.chunk_words[k];
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-// The bit width of v (the index entry's N field holds bit_width_of(2 C) bits).
-constexpr unsigned bit_width_of(uint64_t v) {
-  unsigned b = 0;
-  while (v) {
-    ++b;
-    v >>= 1;
-  }
-  return b;
-}
 
 template <class Dut>
 class Dec3Bench {
@@ -76,16 +41,6 @@ class Dec3Bench {
   using Top = typename Dec3Info<Dut>::Top;
   static constexpr unsigned kL = Top::NumLanes, kC = Top::ChunkValues, kBW = Top::BeatWords;
 
-  struct DescBeat {
-    uint32_t words, values, crc;
-    bool last;
-    uint8_t cfg;
-    std::vector<uint32_t> table;
-  };
-  struct WordsBeat {
-    std::vector<uint32_t> words;  // kBW limbs, junk past count
-    unsigned count;
-  };
   struct OutBeat {
     std::vector<uint32_t> lanes;
     unsigned count;
@@ -109,10 +64,11 @@ class Dec3Bench {
         in_p_(in_p),
         sim_(seed, name),
         desc_(
-            sim_.rng(), in_p, [this](const DescBeat* b) { put_desc(b); },
+            sim_.rng(), in_p, [this](const Desc3* b) { put_desc3(sim_.dut(), b); },
             [this] { return sim_.dut().chunk_ready_o != 0; }),
         words_(
-            sim_.rng(), in_p, [this](const WordsBeat* b) { put_words(b); },
+            sim_.rng(), in_p,
+            [this](const WordsBeat2* b) { put_words3(sim_.dut(), b, rng(), kBW); },
             [this] { return sim_.dut().words_ready_o != 0; }),
         values_(
             sim_.rng(), out_ready, [this](bool r) { sim_.dut().values_ready_i = r; },
@@ -121,12 +77,18 @@ class Dec3Bench {
         status_(
             sim_.rng(), out_ready, [this](bool r) { sim_.dut().status_ready_i = r; },
             [this] { return sim_.dut().status_valid_o != 0; }, [this] { return read_status(); },
-            [this](const StatusBeat& b) { check_status(b); }) {
+            [this](const StatusBeat& b) { check_status(b); }),
+        cover_("dec3"),
+        probe_([this] { sample(); }) {
     REQUIRE(limbs_of<decltype(sim_.dut().words_data_i)>() == kBW);
     REQUIRE(limbs_of<decltype(sim_.dut().values_data_o)>() == kL);
     for (Agent* a : std::initializer_list<Agent*>{&desc_, &words_, &values_, &status_}) {
       sim_.add(a);
     }
+    sim_.add(&probe_);
+    cover_.declare_fields();
+    cover_.declare_statuses();
+    for (const char* b : kBins) cover_.declare(b);
     desc_.set_clock(sim_.cycle_ptr());
     values_.set_clock(sim_.cycle_ptr());
     sim_.reset();
@@ -183,7 +145,10 @@ class Dec3Bench {
     if (!in_tensor_) {
       app_cfg_ = c;
       app_table_ = t;
+      if (c.man_bits <= fp_format(c.fp).man_bits) cover_.hit_fields(c);
     }
+    cover_.hit(last ? (in_tensor_ ? "last chunk of several" : "tensor of one chunk")
+                    : "chunk before the last");
     in_tensor_ = !last;
     ExpChunk e;
     e.status = expect(ch, last, &e.values);
@@ -234,6 +199,7 @@ class Dec3Bench {
   // expectation is dropped, rst_ni is low for `cycles` cycles, and right after it the decoder
   // must offer nothing and want no words.
   void reset_midstream(unsigned cycles) {
+    cover_.hit("reset in mid-stream");
     desc_.clear();
     words_.clear();
     exp_.clear();
@@ -274,7 +240,7 @@ class Dec3Bench {
     while (from < w.size()) {
       unsigned n = words_per_beat_ ? words_per_beat_ : static_cast<unsigned>(1 + rng()() % kBW);
       n = static_cast<unsigned>(std::min<size_t>(n, w.size() - from));
-      WordsBeat b;
+      WordsBeat2 b;
       b.count = n;
       b.words.resize(kBW);
       for (unsigned i = 0; i < kBW; ++i) {
@@ -284,26 +250,6 @@ class Dec3Bench {
       from += n;
       words_.push(std::move(b));
     }
-  }
-
-  void put_desc(const DescBeat* b) {
-    Dut& d = sim_.dut();
-    d.chunk_valid_i = b != nullptr;
-    if (!b) return;
-    d.chunk_words_i = b->words;
-    d.chunk_values_i = b->values;
-    d.chunk_crc_i = b->crc;
-    d.chunk_last_i = b->last;
-    d.cfg_i = b->cfg;
-    for (size_t i = 0; i < b->table.size(); ++i) set_limb(d.table_i, i, b->table[i]);
-  }
-  void put_words(const WordsBeat* b) {
-    Dut& d = sim_.dut();
-    d.words_valid_i = b != nullptr;
-    for (unsigned i = 0; i < kBW; ++i) {
-      set_limb(d.words_data_i, i, b ? b->words[i] : static_cast<uint32_t>(rng()()));
-    }
-    if (b) d.words_count_i = b->count;
   }
 
   OutBeat read_values() {
@@ -321,6 +267,36 @@ class Dec3Bench {
   }
 
   std::string where() const { return replay_note(sim_.seed(), sim_.cycle()); }
+
+  static constexpr const char* kBins[] = {"tensor of one chunk",
+                                          "chunk before the last",
+                                          "last chunk of several",
+                                          "descriptor waits",
+                                          "words wait",
+                                          "word beat of BW words",
+                                          "word beat of 1 .. BW - 1 words",
+                                          "values stalled",
+                                          "status stalled",
+                                          "beat of L_c < L values",
+                                          "starved_o",
+                                          "reset in mid-stream"};
+
+  // Coverage of the ports, at the transfers of each edge.
+  void sample() {
+    const Dut& d = sim_.dut();
+    if (d.chunk_valid_i && !d.chunk_ready_o) cover_.hit("descriptor waits");
+    if (d.words_valid_i && !d.words_ready_o) cover_.hit("words wait");
+    if (d.words_valid_i && d.words_ready_o) {
+      cover_.hit(d.words_count_i == kBW ? "word beat of BW words"
+                                        : "word beat of 1 .. BW - 1 words");
+    }
+    if (d.values_valid_o && !d.values_ready_i) cover_.hit("values stalled");
+    if (d.status_valid_o && !d.status_ready_i) cover_.hit("status stalled");
+    if (d.values_valid_o && d.values_ready_i && d.values_lanes_o < kL) {
+      cover_.hit("beat of L_c < L values");
+    }
+    if (d.starved_o) cover_.hit("starved_o");
+  }
 
   void check_values(const OutBeat& b) {
     if (exp_.empty()) FAIL(fmt::format("unexpected values beat; {}", where()));
@@ -364,20 +340,23 @@ class Dec3Bench {
           k, e.code, status_name(static_cast<Status>(e.code)), e.last, b.code, b.last, where()));
     }
     ++status_seen_[b.code & 15];
+    cover_.hit_status(b.code);
     exp_status_.pop_front();
   }
 
   unsigned words_per_beat_;
   double in_p_;
   Sim<Dut> sim_;
-  StreamDriver<DescBeat> desc_;
-  StreamDriver<WordsBeat> words_;
+  StreamDriver<Desc3> desc_;
+  StreamDriver<WordsBeat2> words_;
   StreamSink<OutBeat> values_;
   StreamSink<StatusBeat> status_;
   std::deque<ExpChunk> exp_;
   std::deque<StatusBeat> exp_status_;
   uint64_t at_ = 0, steps_ = 0, values_count_ = 0, chunks_ = 0, status_count_ = 0;
   uint64_t status_seen_[16] = {};
+  FunctionalCoverage cover_;
+  Probe probe_;
   bool in_tensor_ = false;
   Config app_cfg_;
   CodeTable app_table_;

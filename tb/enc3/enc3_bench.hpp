@@ -3,7 +3,8 @@
 // Version 3 encoder bench: drives tensors into a verilated sfp3_encoder and compares every word
 // (in slot order) and every chunk index entry (N, CRC-32C, last) with the golden model's
 // encode_chunk_v3, failing at the first mismatch; checks every cycle that the window holds at
-// most V3WindowWords - 1 words.
+// most V3WindowWords - 1 words. Counts the functional coverage bins of the encoder (group enc3)
+// and each tensor's input cycles.
 #pragma once
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "fcov.hpp"
 #include "ports.hpp"
 #include "sfp/codec.hpp"
 #include "sfp/gen/format.hpp"
@@ -24,6 +26,7 @@
 #include "sim.hpp"
 #include "stream.hpp"
 #include "v2.hpp"
+#include "v3.hpp"
 
 namespace sfp::tb {
 
@@ -40,168 +43,6 @@ Config enc3_params() {
   return c;
 }
 
-// One chunk as the model codes it (encode_chunk_v3): its words, CRC and what the model's
-// one-pass encoder held and let expire.
-struct Chunk3 {
-  std::vector<uint32_t> words;
-  uint32_t crc = 0;
-  uint64_t held = 0, expired = 0;
-};
-
-// The chunks of a tensor: quantized, then encode_chunk_v3 chunk by chunk with the tensor's own
-// table (sfp::encode's), which must give sfp::encode's payload, lengths and CRCs as well.
-inline std::vector<Chunk3> model_chunks3(const Config& c, const std::vector<uint32_t>& values,
-                                         CodeTable* table) {
-  Encoded e;
-  REQUIRE(encode(c, values.data(), values.size(), &e) == Status::kOk);
-  REQUIRE(e.table_ref == 0);
-  *table = e.table;
-  std::vector<uint32_t> q(values.size());
-  quantize(values.data(), q.data(), q.size(), c.fp, c.man_bits, c.rounding);
-  std::vector<Chunk3> out;
-  size_t at = 0;
-  for (size_t first = 0, k = 0; first < q.size(); first += c.chunk, ++k) {
-    const size_t n = std::min<size_t>(c.chunk, q.size() - first);
-    ChunkV3 ch;
-    REQUIRE(encode_chunk_v3(c, e.table, q.data() + first, n, &ch) == Status::kOk);
-    Chunk3 x;
-    x.words = words_of(ch.bytes.data(), ch.bytes.size() / 4);
-    x.crc = ch.crc;
-    x.held = ch.held_units;
-    x.expired = ch.expired_units;
-    // The reference chunk coder and sfp::encode (the fast coder) agree.
-    REQUIRE(k < e.chunk_words.size());
-    REQUIRE(e.chunk_words[k] == x.words.size());
-    REQUIRE(e.chunk_crc[k] == x.crc);
-    REQUIRE(std::equal(ch.bytes.begin(), ch.bytes.end(), e.payload.begin() + 4 * at));
-    at += x.words.size();
-    out.push_back(std::move(x));
-  }
-  REQUIRE(out.size() == e.chunk_words.size());
-  return out;
-}
-
-// One beat into the encoder: InBeat2 plus the tensor's value count (tensor_values_i).
-struct InBeat3 {
-  InBeat2 b;
-  uint32_t values = 0;
-};
-
-// An entry of the index output.
-struct IndexBeat3 {
-  uint32_t words = 0, crc = 0;
-  bool last = false;
-};
-
-// What the encoder must write, in order; fails at the first difference.
-class Enc3Expect {
- public:
-  Enc3Expect(unsigned beat_words, std::function<std::string()> where)
-      : beat_words_(beat_words), where_(std::move(where)) {}
-
-  void add(const std::string& what, const std::vector<Chunk3>& chunks) {
-    const size_t tensor = names_.size();
-    names_.push_back(what);
-    for (size_t k = 0; k < chunks.size(); ++k) {
-      const Chunk3& ch = chunks[k];
-      for (size_t w = 0; w < ch.words.size(); ++w) {
-        words_.push_back({ch.words[w], tensor, k, w, w + 1 == ch.words.size()});
-      }
-      index_.push_back({static_cast<uint32_t>(ch.words.size()), ch.crc, k + 1 == chunks.size()});
-      index_where_.push_back({tensor, k});
-    }
-  }
-  bool done() const { return words_.empty() && index_.empty(); }
-  size_t words_left() const { return words_.size(); }
-  size_t index_left() const { return index_.size(); }
-  uint64_t words_checked() const { return words_checked_; }
-  uint64_t chunks_checked() const { return index_checked_; }
-
-  void check_words(const WordsBeat2& b) {
-    const uint64_t beat = beats_++;
-    if (b.count == 0 || b.count > beat_words_) {
-      FAIL(fmt::format("beat {}: word count {} outside 1..{}; {}", beat, b.count, beat_words_,
-                       where_()));
-    }
-    for (unsigned k = 0; k < b.count; ++k) {
-      if (words_.empty()) {
-        FAIL(fmt::format("beat {}: unexpected word {} after the end of the payload; {}", beat, k,
-                         where_()));
-      }
-      const ExpWord& e = words_.front();
-      if (b.words[k] != e.word) {
-        FAIL(fmt::format(
-            "word mismatch: tensor {} ({}), chunk {}, word {} (beat {}, word {} of {}): expected "
-            "{:08x}, got {:08x}; {}",
-            e.tensor, names_[e.tensor], e.chunk, e.at, beat, k, b.count, e.word, b.words[k],
-            where_()));
-      }
-      if (e.chunk_end && k + 1 != b.count) {
-        FAIL(
-            fmt::format("beat {}: holds words of two chunks (tensor {}, chunk {} ends at word "
-                        "{} of {}); {}",
-                        beat, e.tensor, e.chunk, k, b.count, where_()));
-      }
-      words_.pop_front();
-      ++words_checked_;
-    }
-  }
-
-  void check_index(const IndexBeat3& b) {
-    const uint64_t n = index_checked_;
-    if (index_.empty()) {
-      FAIL(fmt::format("index entry {}: unexpected (words {}); {}", n, b.words, where_()));
-    }
-    const IndexBeat3 e = index_.front();
-    const auto [tensor, chunk] = index_where_.front();
-    if (b.words != e.words || b.crc != e.crc || b.last != e.last) {
-      FAIL(
-          fmt::format("index entry {} (tensor {} ({}), chunk {}): expected words {} crc {:08x} "
-                      "last {}, got words {} crc {:08x} last {}; {}",
-                      n, tensor, names_[tensor], chunk, e.words, e.crc, e.last, b.words, b.crc,
-                      b.last, where_()));
-    }
-    ++index_checked_;
-    index_.pop_front();
-    index_where_.pop_front();
-  }
-
- private:
-  struct ExpWord {
-    uint32_t word;
-    size_t tensor, chunk, at;
-    bool chunk_end;
-  };
-  unsigned beat_words_;
-  std::function<std::string()> where_;
-  std::vector<std::string> names_;
-  std::deque<ExpWord> words_;
-  std::deque<IndexBeat3> index_;
-  std::deque<std::pair<size_t, size_t>> index_where_;
-  uint64_t beats_ = 0, words_checked_ = 0, index_checked_ = 0;
-};
-
-// Checks held_o (words in the window) every cycle and keeps its largest value.
-template <class Dut>
-class HeldMonitor : public Agent {
- public:
-  HeldMonitor(Dut& dut, std::function<std::string()> where) : dut_(dut), where_(std::move(where)) {}
-  void drive() override {}
-  void sample() override {
-    const unsigned h = dut_.held_o;
-    max_ = std::max(max_, h);
-    if (h > kV3WindowWords - 1) {
-      FAIL(fmt::format("the window holds {} words, above {}; {}", h, kV3WindowWords - 1, where_()));
-    }
-  }
-  unsigned max() const { return max_; }
-
- private:
-  Dut& dut_;
-  std::function<std::string()> where_;
-  unsigned max_ = 0;
-};
-
 template <class Dut>
 class Enc3Bench {
  public:
@@ -215,9 +56,8 @@ class Enc3Bench {
         drv_(
             sim_.rng(), in_p,
             [this](const InBeat3* b) {
-              put_values2(sim_.dut(), b ? &b->b : nullptr, b ? tables_[b->b.tensor] : no_table_,
-                          rng(), params_.group);
-              sim_.dut().tensor_values_i = b ? b->values : static_cast<uint32_t>(rng()());
+              put_values3(sim_.dut(), b, b ? tables_[b->b.tensor] : no_table_, rng(),
+                          params_.group);
             },
             [this] { return sim_.dut().tensor_ready_o != 0; }),
         words_(
@@ -231,11 +71,10 @@ class Enc3Bench {
         index_(
             sim_.rng(), index_ready, [this](bool r) { sim_.dut().index_ready_i = r; },
             [this] { return sim_.dut().index_valid_o != 0; },
-            [this] {
-              return IndexBeat3{sim_.dut().index_words_o, sim_.dut().index_crc_o,
-                                sim_.dut().index_last_o != 0};
-            },
-            [this](const IndexBeat3& b) { expect_.check_index(b); }) {
+            [this] { return read_index3(sim_.dut()); },
+            [this](const IndexBeat3& b) { expect_.check_index(b); }),
+        cover_("enc3"),
+        probe_([this] { sample(); }) {
     REQUIRE(limbs_of<decltype(sim_.dut().words_data_o)>() == beat_words_);
     REQUIRE(limbs_of<decltype(sim_.dut().tensor_data_i)>() == params_.group);
     drv_.set_clock(sim_.cycle_ptr());
@@ -245,6 +84,10 @@ class Enc3Bench {
     sim_.add(&words_);
     sim_.add(&index_);
     sim_.add(&held_);
+    sim_.add(&probe_);
+    cover_.declare_fields();
+    cover_.declare_held();
+    for (const char* b : kBins) cover_.declare(b);
     sim_.reset();
   }
 
@@ -260,6 +103,46 @@ class Enc3Bench {
   unsigned rtl_held() const { return held_.max(); }
   uint64_t first_in_cycle() const { return drv_.first_cycle(); }
   uint64_t last_in_cycle() const { return drv_.last_cycle(); }
+  const FunctionalCoverage& coverage() const { return cover_; }
+
+  // The encoder takes a tensor's first kSetupBeats beats, then builds its codewords (17 + dist
+  // cycles) before it takes the next: sustained rates are counted from that next beat on.
+  static constexpr uint64_t kSetupBeats = 2;
+
+  // Sustained values per lane per cycle at the input: over the tensors of kSetupBeats + 2 beats
+  // or more, the values of each one's beats after beat kSetupBeats over L times the cycles from
+  // that beat's transfer to the last beat's (1.0 at a full beat a cycle).
+  double values_per_lane_cycle() const {
+    uint64_t cycles = 0, values = 0;
+    for (size_t t = 0; t < in_spans_.size(); ++t) {
+      const InSpan& s = in_spans_[t];
+      if (s.beats < kSetupBeats + 2) continue;
+      cycles += s.last - s.after_setup;
+      values += tensor_steps_[t].values - (kSetupBeats + 1) * params_.group;
+    }
+    return cycles ? static_cast<double>(values) / (static_cast<double>(cycles) * params_.group)
+                  : 0.0;
+  }
+  // The same spans in steps (L_c values each; a chunk of fewer than 64 L values has L_c < L
+  // lanes, Spec: "Version 3 configuration"): the steps of beats kSetupBeats to the last but one
+  // over the same cycles (1.0 at a step a cycle).
+  double steps_per_cycle() const {
+    uint64_t cycles = 0, steps = 0;
+    for (size_t t = 0; t < in_spans_.size(); ++t) {
+      const InSpan& s = in_spans_[t];
+      if (s.beats < kSetupBeats + 2) continue;
+      const TensorSteps& ts = tensor_steps_[t];
+      cycles += s.last - s.after_setup;
+      steps += ts.steps - kSetupBeats * ts.first_beat_steps - ts.last_beat_steps;
+    }
+    return cycles ? static_cast<double>(steps) / static_cast<double>(cycles) : 0.0;
+  }
+  // Over the whole run: every value over L times the cycles from the first beat in to the last
+  // (codeword setups and small tensors included).
+  double values_per_lane_cycle_all() const {
+    const uint64_t cycles = drv_.last_cycle() - drv_.first_cycle() + 1;
+    return static_cast<double>(values_) / (static_cast<double>(cycles) * params_.group);
+  }
 
   // Queues a tensor coded with its own table; per-tensor fields from c.
   void add_tensor(Config c, const std::vector<uint32_t>& values, const std::string& what = "") {
@@ -274,13 +157,28 @@ class Enc3Bench {
     for (const Chunk3& ch : chunks) {
       model_held_ = std::max(model_held_, ch.held);
       model_expired_ += ch.expired;
+      if (ch.expired) cover_.hit("chunk with expired words");
+      const unsigned lanes = chunk_lanes(c, ch.values);
+      cover_.hit(ch.values == params_.chunk ? "full chunk"
+                 : lanes < params_.group    ? "short chunk, L_c < L"
+                                            : "short chunk, L_c = L");
     }
+    TensorSteps ts;
     for (size_t first = 0; first < values.size(); first += c.chunk) {
       const uint64_t n = std::min<uint64_t>(c.chunk, values.size() - first);
       const unsigned lanes = chunk_lanes(c, n);
-      steps_ += (n + lanes - 1) / lanes;
+      ts.steps += (n + lanes - 1) / lanes;
+      // The steps of the last beat (a beat never spans two chunks: C is a multiple of L).
+      const uint64_t last_beat = n - (n - 1) / params_.group * params_.group;
+      ts.last_beat_steps = (last_beat + lanes - 1) / lanes;
+      if (first == 0)
+        ts.first_beat_steps = (std::min<uint64_t>(n, params_.group) + lanes - 1) / lanes;
     }
+    steps_ += ts.steps;
+    ts.values = values.size();
+    cover_.hit_fields(c);
     expect_.add(to_string(c) + (what.empty() ? "" : " " + what), chunks);
+    tensor_steps_.push_back(ts);
     for (InBeat2& b : tensor_beats2(rng(), c, values, tensor)) {
       drv_.push({std::move(b), static_cast<uint32_t>(values.size())});
     }
@@ -304,6 +202,55 @@ class Enc3Bench {
   double seconds() const { return seconds_; }
 
  private:
+  static constexpr const char* kBins[] = {"chunk with expired words",
+                                          "full chunk",
+                                          "short chunk, L_c = L",
+                                          "short chunk, L_c < L",
+                                          "input waits",
+                                          "words stalled",
+                                          "index stalled",
+                                          "beat of BW words",
+                                          "beat of 1 .. BW - 1 words",
+                                          "index entry and words in one cycle",
+                                          "tensor starts while words of the last are held"};
+  // The cycles of a tensor's first input transfer, of beat kSetupBeats and of the last, and its
+  // beats.
+  struct InSpan {
+    uint64_t first = 0, after_setup = 0, last = 0, beats = 0;
+  };
+  // A tensor's values, steps, and the steps of its first and last beat.
+  struct TensorSteps {
+    uint64_t values = 0, steps = 0, first_beat_steps = 0, last_beat_steps = 0;
+  };
+
+  // Coverage of the ports and the input spans, at the transfers of each edge.
+  void sample() {
+    const Dut& d = sim_.dut();
+    const unsigned held = d.held_o;
+    cover_.hit_held(held);
+    if (d.tensor_valid_i && !d.tensor_ready_o) cover_.hit("input waits");
+    if (d.words_valid_o && !d.words_ready_i) cover_.hit("words stalled");
+    if (d.index_valid_o && !d.index_ready_i) cover_.hit("index stalled");
+    const bool words = d.words_valid_o && d.words_ready_i;
+    if (words) {
+      cover_.hit(d.words_count_o == beat_words_ ? "beat of BW words" : "beat of 1 .. BW - 1 words");
+    }
+    if (words && d.index_valid_o && d.index_ready_i) {
+      cover_.hit("index entry and words in one cycle");
+    }
+    if (d.tensor_valid_i && d.tensor_ready_o) {
+      if (!in_tensor_) {
+        in_spans_.push_back({sim_.cycle(), 0, 0, 0});
+        if (held > 0) cover_.hit("tensor starts while words of the last are held");
+      }
+      InSpan& s = in_spans_.back();
+      if (s.beats == kSetupBeats) s.after_setup = sim_.cycle();
+      s.last = sim_.cycle();
+      ++s.beats;
+      in_tensor_ = !d.tensor_last_i;
+    }
+  }
+
   inline static const std::vector<uint32_t> no_table_{};
 
   Config params_;
@@ -314,6 +261,11 @@ class Enc3Bench {
   StreamDriver<InBeat3> drv_;
   StreamSink<WordsBeat2> words_;
   StreamSink<IndexBeat3> index_;
+  FunctionalCoverage cover_;
+  Probe probe_;
+  std::vector<InSpan> in_spans_;
+  std::vector<TensorSteps> tensor_steps_;
+  bool in_tensor_ = false;
   std::vector<std::vector<uint32_t>> tables_;
   uint64_t values_ = 0, steps_ = 0, model_held_ = 0, model_expired_ = 0;
   double seconds_ = 0;
