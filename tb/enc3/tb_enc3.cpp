@@ -2,7 +2,8 @@
 //
 // sfp3_encoder against the golden model (encode_chunk_v3, format version 3): every word in slot
 // order and every chunk index entry (N, CRC-32C), for every set of rtl/param_sets_v3.txt, under
-// random input gaps and output backpressure, with the window's held count checked every cycle.
+// random input gaps and output backpressure, with the window's held count checked every cycle;
+// on training snapshots (SFP_TB_TRACES), where the values per lane per cycle are measured.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "enc3_duts.hpp"
 #include "seed.hpp"
 #include "stimulus.hpp"
+#include "traces.hpp"
 #include "v2.hpp"
 
 using namespace sfp;
@@ -201,4 +203,52 @@ TEMPLATE_TEST_CASE("v3 encoder takes one value per lane per cycle on realistic d
         Enc3Info<TestType>::kName, k.what, steady, all, n, size_t{p0.chunk});
     CHECK(steady >= 0.95);
   }
+}
+
+TEMPLATE_TEST_CASE("v3 encoder matches the model on training snapshots (SFP_TB_TRACES)",
+                   "[sim][enc3][traces]", SFP_TB_ENC3) {
+  const auto tensors = snapshot_tensors(size_t{1} << 16 << (test_scale() - 1));
+  if (tensors.empty()) return;
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc3Info<TestType>::kName << ", traces " << traces_path() << ", seed " << seed);
+  Enc3Bench<TestType> bench(seed, name_of<TestType>("traces"), 0.9, ReadyPattern::random(0.8),
+                            ReadyPattern::random(0.8));
+  auto& rng = bench.rng();
+  for (const TraceTensor& t : tensors) {
+    bench.add_tensor(snapshot_config(t, random_config(rng, bench.params())), t.values, t.name);
+  }
+  bench.run();
+  std::printf(
+      "%s snapshot %s: %zu tensors, %llu values, %llu words and %llu index entries "
+      "compared\n",
+      Enc3Info<TestType>::kName, traces_path().c_str(), tensors.size(),
+      static_cast<unsigned long long>(bench.values()),
+      static_cast<unsigned long long>(bench.words_checked()),
+      static_cast<unsigned long long>(bench.chunks_checked()));
+}
+
+TEMPLATE_TEST_CASE("v3 encoder rate on training snapshots at their stored bits (SFP_TB_TRACES)",
+                   "[sim][enc3][traces]", SFP_TB_ENC3) {
+  const auto tensors = snapshot_tensors(size_t{1} << 18 << (test_scale() - 1));
+  if (tensors.empty()) return;
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc3Info<TestType>::kName << ", traces " << traces_path() << ", seed " << seed);
+  // Input every cycle, outputs always ready: the cycles are the encoder's own.
+  Enc3Bench<TestType> bench(seed, name_of<TestType>("traces_rate"), 1.0, ReadyPattern::always(),
+                            ReadyPattern::always());
+  for (const TraceTensor& t : tensors) {
+    // At the bits it was stored with (lossless without the metadata).
+    bench.add_tensor(snapshot_config(t, bench.params(), true), t.values, t.name);
+  }
+  bench.run();
+  const double rate = bench.values_per_lane_cycle();
+  std::printf(
+      "%s snapshot rate: %.4f values per lane per cycle sustained (each tensor from its first "
+      "beat after the codeword setup to its last; %.4f steps per cycle), %.4f over the whole run "
+      "(%s: %zu tensors, "
+      "%llu values, %llu steps)\n",
+      Enc3Info<TestType>::kName, rate, bench.steps_per_cycle(), bench.values_per_lane_cycle_all(),
+      traces_path().c_str(), tensors.size(), static_cast<unsigned long long>(bench.values()),
+      static_cast<unsigned long long>(bench.steps()));
+  CHECK(rate >= 0.95);
 }
