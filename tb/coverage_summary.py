@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Summarises a merged Verilator coverage file: line (with branch) and toggle coverage of rtl/,
 per module and in total. Every parameter set is a variant of the same modules; a point counts
-as covered when any variant covers it.
+as covered when any variant covers it. Then the benches' functional bins (user points of page
+v_user/<group>, written by tb/common/fcov.hpp): per group the bins hit, and every bin no run hit;
+with --bins, every bin and its count.
 
-Usage: tb/coverage_summary.py <coverage.dat>
+Usage: tb/coverage_summary.py [--bins] <coverage.dat>
 """
 import collections
 import re
@@ -34,7 +36,8 @@ def summarise(path):
     for fields, count in points(path):
         page = fields.get("page", "")
         kind, _, module = page.partition("/")
-        kind = {"v_line": "line", "v_branch": "line", "v_toggle": "toggle"}.get(kind)
+        kind = {"v_line": "line", "v_branch": "line", "v_toggle": "toggle",
+                "v_user": "functional"}.get(kind)
         if kind is None:
             continue
         module = module.split("__", 1)[0]  # sfp2_dec_lanes__N4_B4 -> sfp2_dec_lanes
@@ -48,16 +51,29 @@ def summarise(path):
     return table
 
 
+def functional_bins(path):
+    """Returns {group: {bin: count}} of the functional bins, counts summed over the runs."""
+    bins = collections.defaultdict(lambda: collections.defaultdict(int))
+    for fields, count in points(path):
+        kind, _, group = fields.get("page", "").partition("/")
+        if kind == "v_user":
+            bins[group][fields.get("o", "")] += count
+    return bins
+
+
 def pct(c, t):
     return f"{(100.0 * c / t if t else 100.0):6.1f}% ({c}/{t})"
 
 
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    show_bins = "--bins" in args
+    args = [a for a in args if a != "--bins"]
+    if len(args) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    table = summarise(sys.argv[1])
-    modules = sorted(set(m for k in table.values() for m in k))
+    table = summarise(args[0])
+    modules = sorted(set(m for k in ("line", "toggle") for m in table.get(k, {})))
     print(f"{'module':<16} {'line':>20} {'toggle':>22}")
     totals = {k: [0, 0] for k in ("line", "toggle")}
     for mod in modules:
@@ -70,6 +86,18 @@ def main():
         print(" ".join(row))
     print(" ".join([f"{'total':<16}"] + [pct(*totals[k]).rjust(w)
                                          for k, w in (("line", 20), ("toggle", 22))]))
+    groups = functional_bins(args[0])
+    if groups:
+        print()
+        print(f"{'functional':<16} {'bins hit':>20}   bins no run hit")
+        for group in sorted(groups):
+            bins = groups[group]
+            missed = sorted(b for b, n in bins.items() if n == 0)
+            hit = len(bins) - len(missed)
+            print(f"{group:<16} {pct(hit, len(bins)):>20}   {', '.join(missed) or '-'}")
+            if show_bins:
+                for b in sorted(bins):
+                    print(f"  {b:<48} {bins[b]:>12}")
     return 0
 
 

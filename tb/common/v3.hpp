@@ -2,8 +2,8 @@
 //
 // What the format version 3 benches share (tb/enc3, tb/dec3, tb/loop3): the chunks of a tensor
 // as the model codes them (encode_chunk_v3) or stores them (sfp::encode), the encoder's input
-// beats, index entries and scoreboard (Enc3Expect), the window monitor, the decoder's
-// descriptor and word ports, and the functional coverage of the version 3 runs.
+// beats, index entries and scoreboard (Enc3Expect), the window monitor, and the decoder's
+// descriptor and word ports.
 #pragma once
 
 #include <fmt/format.h>

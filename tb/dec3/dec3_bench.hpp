@@ -9,6 +9,7 @@
 // The bench tracks which configuration and table the decoder applies (those on cfg_i/table_i at
 // the descriptor that starts a tensor) and expects the descriptor checks of docs/architecture.md
 // ("Version 3 decoder"): bad_config, bad_table, bad_index, then the model's decode of the chunk.
+// It counts the decoder's functional coverage bins (group dec3, tb/common/fcov.hpp).
 #pragma once
 
 #include <fmt/format.h>
