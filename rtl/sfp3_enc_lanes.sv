@@ -8,7 +8,8 @@
 // b of the first; each entry keeps its slot modulo 1024. A step takes one cycle on the bit
 // counts (nd, no, b, the slots); its bits are written into the words the next cycle:
 //   expiry   the lane's open words whose slot + 512 <= start + 2 L_c (bit 9 of the difference
-//            modulo 1024) are finished as they are (b = 0);
+//            modulo 1024) are finished as they are (b = 0); start is base + takes_q (the counts
+//            run a register behind the takes, so the loop adds takes_q to base + 2 L_c - slot);
 //   refill   fill = 32 no - b; the lane takes (fill < 44) + (fill < 12) words, at slots
 //            start + (the takes of the lanes below it), an inclusive prefix count;
 //   value    its bits go at bit 32 nd + b of the queue; the words they pass are finished.
@@ -17,19 +18,22 @@
 // the words are touched by nothing else, so the counts run one step ahead of them.
 // Every cycle each lane offers its front finished word to the window's bank slot mod Banks;
 // a bank takes the lowest such lane (the others wait a cycle in their queues).
-// A step waits while a lane's queue lacks room for its takes, while the window could hold more
-// than V3WindowWords - 1 words after it (next + 2 L_c - emitted_i, 2 L_c bounding the takes, so
-// the slot prefix count is not on the step's handshake), or while a chunk is closing. It
+// A step waits while a lane's queue may lack room for its takes (counted from the registers:
+// the takes without expiry, or two when an open word is within 2 L of its expiry), while the
+// window could hold more than V3WindowWords - 1 words after it (next + 2 L_c - emitted_i, 2 L_c
+// bounding the takes), or while a chunk is closing: the step's handshake sees no loop logic. It
 // cannot wait forever: once its expiry is applied, every unfinished word is at or above
 // start + 2 L_c - 511, and emitted_i reaches the oldest of them.
 // The expiry of the step at the input is applied even while it waits, so the word it finishes
 // can leave the window's way (the expiry depends only on start, which does not move then).
-// The cycle after a chunk's last step closes the chunk: keep = 1 + the newest slot holding a
-// lane's last bit (the lanes' last-bit slots, compared as distances below next); the open words
+// The two cycles after a chunk's last step close the chunk: keep = 1 + the newest slot holding
+// a lane's last bit (the lanes' last-bit slots, compared as distances below next in a tree, in
+// the first cycle; the second applies it); the open words
 // below keep are finished, those from keep on are dropped (they hold no lane bit), next moves
 // back to keep, and the chunk's end slot, length N and tensor flag go to chunk_o.
+// The loop: takes_q -> expiry (one adder) -> fill -> takes (a popcount tree) -> takes_q.
 // Paths: step_ready_o <- emitted_i and the step's payload (count, L_c; not step_valid_i);
-//        tensor_done_o <- step_valid_i; w_*, chunk_* and next_o from registers.
+//        tensor_done_o <- step_valid_i; w_*, chunk_* from registers; next_o = base + takes_q.
 `include "sfp_assert.svh"
 
 module sfp3_enc_lanes #(
@@ -84,15 +88,25 @@ module sfp3_enc_lanes #(
   logic [NumLanes*3-1:0]  no_q;     // open entries after them (0 .. 4)
   logic [NumLanes*5-1:0]  b_q;      // next bit in the first open entry
   logic [NumLanes*SW-1:0] lbs_q;    // slot of the word holding the lane's last bit
-  logic [SW-1:0]          next_q;   // slots taken (start of the next step)
+  logic [SW-1:0]          base_q;   // slots taken before the last step
+  logic [SW-1:0]          takes_q;  // the last step's takes (0 after a cycle without one)
   logic [WordsW-1:0]      ctaken_q; // words taken in this chunk
+  logic                   close1_q; // a chunk's close, first cycle: dmin
   logic                   closing_q, ctlast_q;
+  logic                   hold;     // either cycle of a close: no step
   logic [LaneCntW-1:0]    clc_q;    // L_c of the chunk being closed
 
-  assign next_o = next_q;
+  // The step's start slot: the counts run a register behind, so that the takes end the loop.
+  logic [SW-1:0] next_c;
+  assign next_c = base_q + takes_q;
+  assign next_o = next_c;
+  assign hold   = close1_q || closing_q;
 
   // Step: expiry and takes //
-  logic [SW-1:0]          horizon;
+  // An open word at slot s expires when s + 512 <= start + 2 L_c: age = start + 2 L_c - s
+  // (modulo 1024) is at least 512 (open words are younger than 512 slots, so age < 1024). The
+  // counts run a register behind the takes (start = base + takes_q), so the loop adds takes_q
+  // to base + 2 L_c - s, which the registers give.
   logic [NumLanes-1:0]    act, t1, t2;
   logic [NumLanes*QW-1:0] nd1;
   logic [NumLanes*3-1:0]  no1;
@@ -101,10 +115,10 @@ module sfp3_enc_lanes #(
   logic [QW-1:0]          e_c, nd_l;
   logic [2:0]             no_l;
   logic [7:0]             fill;
-  logic [SW-1:0]          age;
-  logic                   exp_run;
+  logic                   exp_run, near, tb1, tb2;
+  logic [SW-1:0]          hb, ab, age;
 
-  assign horizon = next_q + SW'(2 * 32'(step_lc_i));
+  assign hb = base_q + SW'(2 * 32'(step_lc_i));
 
   always_comb begin
     act = '0;
@@ -114,19 +128,24 @@ module sfp3_enc_lanes #(
     no1 = no_q;
     b1 = b_q;
     roomy = '1;
-    {e_c, nd_l, no_l, fill, age, exp_run} = '0;
+    {e_c, nd_l, no_l, fill, exp_run, near, tb1, tb2, ab, age} = '0;
     for (int l = 0; l < NumLanes; l++) begin
-      act[l] = !closing_q && l < 32'(step_count_i);  // payload only: no ready <- valid path
+      act[l] = !hold && l < 32'(step_count_i);  // payload only: no ready <- valid path
       nd_l = nd_q[l*QW+:QW];
       no_l = no_q[l*3+:3];
       // Expiry: the open entries nd .. nd + no - 1 from the front, while expired.
       e_c = '0;
       exp_run = 1'b1;
+      near = 1'b0;
       for (int i = 0; i < Q; i++) begin
-        age = horizon - qs_q[(l*Q+i)*SW+:SW];
+        ab = hb - qs_q[(l*Q+i)*SW+:SW];
+        age = ab + takes_q;
         if (i >= 32'(nd_l) && i < 32'(nd_l) + 32'(no_l)) begin
           exp_run = exp_run && age[SW-1];
           if (exp_run) e_c = e_c + QW'(1);
+          // takes_q <= 2 L: below 512 - 2 L the word cannot expire this cycle (a word taken in
+          // the last step has ab in 1024 - 2 L .. 1023, from base <= s).
+          near = near || (32'(ab) >= 512 - 2 * NumLanes && 32'(ab) < 1024 - 2 * NumLanes);
         end
       end
       if (act[l] && e_c != '0) begin
@@ -137,7 +156,12 @@ module sfp3_enc_lanes #(
       fill = {no1[l*3+:3], 5'd0} - 8'(b1[l*5+:5]);
       t1[l] = act[l] && fill < 8'(sfp3_pkg::RefillBits);
       t2[l] = act[l] && fill < 8'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits);
-      roomy[l] = 32'(nd_l) + 32'(no_l) + 32'(t1[l]) + 32'(t2[l]) <= Q;
+      // Queue room from the registers alone, so the loop does not reach the handshake: the
+      // takes without expiry, or two when a word may expire this cycle.
+      fill = {no_l, 5'd0} - 8'(b_q[l*5+:5]);
+      tb1 = near || fill < 8'(sfp3_pkg::RefillBits);
+      tb2 = near || fill < 8'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits);
+      roomy[l] = !act[l] || 32'(nd_l) + 32'(no_l) + 32'(tb1) + 32'(tb2) <= Q;
     end
   end
 
@@ -145,12 +169,15 @@ module sfp3_enc_lanes #(
   logic [NumLanes*PcW-1:0] pc1, pc2;
   sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc1 (.flags_i(t1), .count_o(pc1));
   sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc2 (.flags_i(t2), .count_o(pc2));
+  // The step's takes: the end of the loop, a popcount tree rather than the prefix sums' last.
   logic [SW-1:0] takes, held_most;
-  assign takes     = SW'(pc1[(NumLanes-1)*PcW+:PcW]) + SW'(pc2[(NumLanes-1)*PcW+:PcW]);
-  assign held_most = horizon - emitted_i;
+  logic [$clog2(2 * NumLanes + 1)-1:0] takes_n;
+  sfp_popcount #(.N(2 * NumLanes)) u_takes (.flags_i({t2, t1}), .count_o(takes_n));
+  assign takes     = SW'(takes_n);
+  assign held_most = next_c + SW'(2 * 32'(step_lc_i)) - emitted_i;
 
   logic step_ack;
-  assign step_ready_o = !closing_q && &roomy &&
+  assign step_ready_o = !hold && &roomy &&
                         32'(held_most) <= sfp3_pkg::WindowWords - 1;
   assign step_ack     = step_valid_i && step_ready_o;
 
@@ -218,15 +245,20 @@ module sfp3_enc_lanes #(
     w_data_o <= data_d;
   end
 
-  // Chunk close: keep = next - the smallest distance next - 1 - lbs over the chunk's lanes //
-  logic [SW-1:0] dmin, dl;
+  // Chunk close: keep = next - the smallest distance next - 1 - lbs over the chunk's lanes, a
+  // tree of log2 L compares in the close's first cycle (registered as dmin_q); the second
+  // applies it.
+  logic [SW-1:0] dmin, dmin_q;
+  logic [2*NumLanes*SW-1:0] dt;  // the tree: leaves at NumLanes .. 2 NumLanes - 1, root at 1
   always_comb begin
-    dmin = '1;
-    dl = '0;
+    dt = '1;
     for (int l = 0; l < NumLanes; l++) begin
-      dl = next_q - SW'(1) - lbs_q[l*SW+:SW];
-      if (l < 32'(clc_q) && dl < dmin) dmin = dl;
+      if (l < 32'(clc_q)) dt[(NumLanes+l)*SW+:SW] = next_c - SW'(1) - lbs_q[l*SW+:SW];
     end
+    for (int n = NumLanes - 1; n >= 1; n--) begin
+      dt[n*SW+:SW] = dt[2*n*SW+:SW] < dt[(2*n+1)*SW+:SW] ? dt[2*n*SW+:SW] : dt[(2*n+1)*SW+:SW];
+    end
+    dmin = dt[SW+:SW];
   end
 
   // Next state of the lanes //
@@ -262,7 +294,7 @@ module sfp3_enc_lanes #(
         kept = '0;
         for (int i = 0; i < Q; i++) begin
           if (i >= 32'(nd_n) && i < 32'(nd_n) + 32'(no_n) &&
-              SW'(next_q - SW'(1) - qs_l[i*SW+:SW]) >= dmin) begin
+              SW'(next_c - SW'(1) - qs_l[i*SW+:SW]) >= dmin_q) begin
             kept = kept + QW'(1);
           end
         end
@@ -274,7 +306,7 @@ module sfp3_enc_lanes #(
         nd_n = nd1[l*QW+:QW];
         no_n = no1[l*3+:3];
         below = (l == 0) ? '0 : pc1[(l-1)*PcW+:PcW] + pc2[(l-1)*PcW+:PcW];
-        s0 = next_q + SW'(below);
+        s0 = next_c + SW'(below);
         at = nd_n + QW'(no_n);
         zm_l = '0;
         if (t1[l]) begin
@@ -315,8 +347,8 @@ module sfp3_enc_lanes #(
   end
 
   assign chunk_valid_o = closing_q;
-  assign chunk_end_o   = next_q - dmin;
-  assign chunk_words_o = ctaken_q - WordsW'(dmin);
+  assign chunk_end_o   = next_c - dmin_q;
+  assign chunk_words_o = ctaken_q - WordsW'(dmin_q);
   assign chunk_tlast_o = ctlast_q;
   assign tensor_done_o = step_ack && step_end_i && step_tlast_i;
 
@@ -328,8 +360,10 @@ module sfp3_enc_lanes #(
       nd_q      <= '0;
       no_q      <= '0;
       b_q       <= '0;
-      next_q    <= '0;
+      base_q    <= '0;
+      takes_q   <= '0;
       ctaken_q  <= '0;
+      close1_q  <= 1'b0;
       closing_q <= 1'b0;
       ctlast_q  <= 1'b0;
       clc_q     <= '0;
@@ -337,7 +371,7 @@ module sfp3_enc_lanes #(
     end else begin
       wv_q <= wv_d;
       // A closing chunk holds its lanes until chunk_o takes it.
-      if (!closing_q || close_ack) begin
+      if (!hold || close_ack) begin
         nd_q <= nd_d;
         no_q <= no_d;
         b_q  <= b_d;
@@ -346,16 +380,22 @@ module sfp3_enc_lanes #(
           nd_q[l*QW+:QW] <= grant[l] ? nd_q[l*QW+:QW] - QW'(1) : nd_q[l*QW+:QW];
         end
       end
+      base_q   <= next_c;
+      takes_q  <= '0;
+      // The chunk's takes, a cycle late (the cycle before a chunk's first step takes none).
+      ctaken_q <= (step_ack && step_first_i ? '0 : ctaken_q) + WordsW'(takes_q);
       if (step_ack) begin
-        next_q   <= next_q + takes;
-        ctaken_q <= (step_first_i ? '0 : ctaken_q) + WordsW'(takes);
+        takes_q <= takes;
         if (step_end_i) begin
-          closing_q <= 1'b1;
-          ctlast_q  <= step_tlast_i;
-          clc_q     <= step_lc_i;
+          close1_q <= 1'b1;
+          ctlast_q <= step_tlast_i;
+          clc_q    <= step_lc_i;
         end
+      end else if (close1_q) begin
+        close1_q  <= 1'b0;
+        closing_q <= 1'b1;
       end else if (close_ack) begin
-        next_q    <= next_q - dmin;
+        base_q    <= next_c - dmin_q;
         closing_q <= 1'b0;
       end
     end
@@ -366,7 +406,8 @@ module sfp3_enc_lanes #(
     wzm_q  <= wzm_d;
     wpos_q <= wpos_d;
     if (step_ack) wbits_q <= step_bits_i;
-    if (!closing_q || close_ack) begin
+    if (close1_q) dmin_q <= dmin;
+    if (!hold || close_ack) begin
       qs_q  <= qs_d;
       lbs_q <= lbs_d;
     end else begin
@@ -386,7 +427,7 @@ module sfp3_enc_lanes #(
     `SFP_ASSERT(OpenWords_A, no_q[l*3+:3] <= 3'd4)
     `SFP_ASSERT(QueueRoom_A, 32'(nd_q[l*QW+:QW]) + 32'(no_q[l*3+:3]) <= Q)
   end
-  `SFP_ASSERT(Window_A, 32'(SW'(next_q - emitted_i)) <= sfp3_pkg::WindowWords - 1)
+  `SFP_ASSERT(Window_A, 32'(SW'(next_c - emitted_i)) <= sfp3_pkg::WindowWords - 1)
   `SFP_ASSUME_STABLE(StepStable_M, step_valid_i, step_ready_o,
                      {step_bits_i, step_nb_i, step_count_i, step_lc_i, step_first_i, step_end_i,
                       step_tlast_i})
