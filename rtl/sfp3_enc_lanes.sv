@@ -8,8 +8,8 @@
 // b of the first; each entry keeps its slot modulo 1024. A step takes one cycle on the bit
 // counts (nd, no, b, the slots); its bits are written into the words the next cycle:
 //   expiry   the lane's open words whose slot + 512 <= start + 2 L_c (bit 9 of the difference
-//            modulo 1024) are finished as they are (b = 0); start is base + takes_q (the counts
-//            run a register behind the takes, so the loop adds takes_q to base + 2 L_c - slot);
+//            modulo 1024) are finished as they are (b = 0); the counts run a register behind
+//            the takes (start = base + takes_q), and the test uses base (see below why);
 //   refill   fill = 32 no - b; the lane takes (fill < 44) + (fill < 12) words, at slots
 //            start + (the takes of the lanes below it), an inclusive prefix count;
 //   value    its bits go at bit 32 nd + b of the queue; the words they pass are finished.
@@ -18,9 +18,8 @@
 // the words are touched by nothing else, so the counts run one step ahead of them.
 // Every cycle each lane offers its front finished word to the window's bank slot mod Banks;
 // a bank takes the lowest such lane (the others wait a cycle in their queues).
-// A step waits while a lane's queue may lack room for its takes (counted from the registers:
-// the takes without expiry, or two when an open word is within 2 L of its expiry), while the
-// window could hold more than V3WindowWords - 1 words after it (next + 2 L_c - emitted_i, 2 L_c
+// A step waits while a lane's queue lacks room for its takes (counted from the registers: the
+// takes without expiry, exact when the step can go), while the window could hold more than V3WindowWords - 1 words after it (next + 2 L_c - emitted_i, 2 L_c
 // bounding the takes), or while a chunk is closing: the step's handshake sees no loop logic. It
 // cannot wait forever: once its expiry is applied, every unfinished word is at or above
 // start + 2 L_c - 511, and emitted_i reaches the oldest of them.
@@ -31,7 +30,7 @@
 // the first cycle; the second applies it); the open words
 // below keep are finished, those from keep on are dropped (they hold no lane bit), next moves
 // back to keep, and the chunk's end slot, length N and tensor flag go to chunk_o.
-// The loop: takes_q -> expiry (one adder) -> fill -> takes (a popcount tree) -> takes_q.
+// The step's logic starts at registers (base, the slots, nd, no, b): no path from takes back.
 // Paths: step_ready_o <- emitted_i and the step's payload (count, L_c; not step_valid_i);
 //        tensor_done_o <- step_valid_i; w_*, chunk_* from registers; next_o = base + takes_q.
 `include "sfp_assert.svh"
@@ -88,6 +87,8 @@ module sfp3_enc_lanes #(
   logic [NumLanes*3-1:0]  no_q;     // open entries after them (0 .. 4)
   logic [NumLanes*5-1:0]  b_q;      // next bit in the first open entry
   logic [NumLanes*SW-1:0] lbs_q;    // slot of the word holding the lane's last bit
+  logic [NumLanes-1:0]    lp_q;     // ... is the slot of queue entry li_q (the last step's)
+  logic [NumLanes*QW-1:0] li_q;
   logic [SW-1:0]          base_q;   // slots taken before the last step
   logic [SW-1:0]          takes_q;  // the last step's takes (0 after a cycle without one)
   logic [WordsW-1:0]      ctaken_q; // words taken in this chunk
@@ -105,8 +106,11 @@ module sfp3_enc_lanes #(
   // Step: expiry and takes //
   // An open word at slot s expires when s + 512 <= start + 2 L_c: age = start + 2 L_c - s
   // (modulo 1024) is at least 512 (open words are younger than 512 slots, so age < 1024). The
-  // counts run a register behind the takes (start = base + takes_q), so the loop adds takes_q
-  // to base + 2 L_c - s, which the registers give.
+  // test uses base (the start of the last step) for start = base + takes_q, which gives the
+  // same words: an open word is not yet emitted (emitted <= s), so a step due to expire it has
+  // start + 2 L_c - emitted >= 512 and waits for the window; from its second cycle on, base is
+  // its start (takes_q = 0), and it cannot go before the word is finished. Base + 2 L_c - s is
+  // never more than the true age, so nothing expires early. The takes then reach no step logic.
   logic [NumLanes-1:0]    act, t1, t2;
   logic [NumLanes*QW-1:0] nd1;
   logic [NumLanes*3-1:0]  no1;
@@ -115,8 +119,8 @@ module sfp3_enc_lanes #(
   logic [QW-1:0]          e_c, nd_l;
   logic [2:0]             no_l;
   logic [7:0]             fill;
-  logic                   exp_run, near, tb1, tb2;
-  logic [SW-1:0]          hb, ab, age;
+  logic                   exp_run, tb1, tb2;
+  logic [SW-1:0]          hb, age;
 
   assign hb = base_q + SW'(2 * 32'(step_lc_i));
 
@@ -128,7 +132,7 @@ module sfp3_enc_lanes #(
     no1 = no_q;
     b1 = b_q;
     roomy = '1;
-    {e_c, nd_l, no_l, fill, exp_run, near, tb1, tb2, ab, age} = '0;
+    {e_c, nd_l, no_l, fill, exp_run, tb1, tb2, age} = '0;
     for (int l = 0; l < NumLanes; l++) begin
       act[l] = !hold && l < 32'(step_count_i);  // payload only: no ready <- valid path
       nd_l = nd_q[l*QW+:QW];
@@ -136,16 +140,11 @@ module sfp3_enc_lanes #(
       // Expiry: the open entries nd .. nd + no - 1 from the front, while expired.
       e_c = '0;
       exp_run = 1'b1;
-      near = 1'b0;
       for (int i = 0; i < Q; i++) begin
-        ab = hb - qs_q[(l*Q+i)*SW+:SW];
-        age = ab + takes_q;
+        age = hb - qs_q[(l*Q+i)*SW+:SW];
         if (i >= 32'(nd_l) && i < 32'(nd_l) + 32'(no_l)) begin
           exp_run = exp_run && age[SW-1];
           if (exp_run) e_c = e_c + QW'(1);
-          // takes_q <= 2 L: below 512 - 2 L the word cannot expire this cycle (a word taken in
-          // the last step has ab in 1024 - 2 L .. 1023, from base <= s).
-          near = near || (32'(ab) >= 512 - 2 * NumLanes && 32'(ab) < 1024 - 2 * NumLanes);
         end
       end
       if (act[l] && e_c != '0) begin
@@ -156,11 +155,11 @@ module sfp3_enc_lanes #(
       fill = {no1[l*3+:3], 5'd0} - 8'(b1[l*5+:5]);
       t1[l] = act[l] && fill < 8'(sfp3_pkg::RefillBits);
       t2[l] = act[l] && fill < 8'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits);
-      // Queue room from the registers alone, so the loop does not reach the handshake: the
-      // takes without expiry, or two when a word may expire this cycle.
+      // Queue room from the registers alone: the takes without expiry, exact whenever the step
+      // can go (a step with an expiry due waits for the window, above).
       fill = {no_l, 5'd0} - 8'(b_q[l*5+:5]);
-      tb1 = near || fill < 8'(sfp3_pkg::RefillBits);
-      tb2 = near || fill < 8'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits);
+      tb1 = fill < 8'(sfp3_pkg::RefillBits);
+      tb2 = fill < 8'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits);
       roomy[l] = !act[l] || 32'(nd_l) + 32'(no_l) + 32'(tb1) + 32'(tb2) <= Q;
     end
   end
@@ -245,6 +244,15 @@ module sfp3_enc_lanes #(
     w_data_o <= data_d;
   end
 
+  // The last-bit slots, a step's resolved the cycle after it from the entry it recorded (so the
+  // slot prefix count does not reach them in the step's cycle; the entry cannot have left yet).
+  logic [NumLanes*SW-1:0] lbs_r;
+  always_comb begin
+    for (int l = 0; l < NumLanes; l++) begin
+      lbs_r[l*SW+:SW] = lp_q[l] ? qs_q[(l*Q+32'(li_q[l*QW+:QW]))*SW+:SW] : lbs_q[l*SW+:SW];
+    end
+  end
+
   // Chunk close: keep = next - the smallest distance next - 1 - lbs over the chunk's lanes, a
   // tree of log2 L compares in the close's first cycle (registered as dmin_q); the second
   // applies it.
@@ -253,7 +261,7 @@ module sfp3_enc_lanes #(
   always_comb begin
     dt = '1;
     for (int l = 0; l < NumLanes; l++) begin
-      if (l < 32'(clc_q)) dt[(NumLanes+l)*SW+:SW] = next_c - SW'(1) - lbs_q[l*SW+:SW];
+      if (l < 32'(clc_q)) dt[(NumLanes+l)*SW+:SW] = next_c - SW'(1) - lbs_r[l*SW+:SW];
     end
     for (int n = NumLanes - 1; n >= 1; n--) begin
       dt[n*SW+:SW] = dt[2*n*SW+:SW] < dt[(2*n+1)*SW+:SW] ? dt[2*n*SW+:SW] : dt[(2*n+1)*SW+:SW];
@@ -266,7 +274,8 @@ module sfp3_enc_lanes #(
   logic [NumLanes*QW-1:0] nd_d;
   logic [NumLanes*3-1:0]  no_d;
   logic [NumLanes*5-1:0]  b_d;
-  logic [NumLanes*SW-1:0] lbs_d;
+  logic [NumLanes-1:0]    lp_d;
+  logic [NumLanes*QW-1:0] li_d;
   logic [QS-1:0]          qs_l;
   logic [QW-1:0]          nd_n, at, kept;
   logic [2:0]             no_n;
@@ -280,7 +289,8 @@ module sfp3_enc_lanes #(
     nd_d = nd_q;
     no_d = no_q;
     b_d = b_q;
-    lbs_d = lbs_q;
+    lp_d = '0;
+    li_d = li_q;
     wv_d = '0;
     wpos_d = '0;
     wzm_d = '0;
@@ -325,7 +335,8 @@ module sfp3_enc_lanes #(
         wpos_d[l*PosW+:PosW] = {nd_n - QW'(grant[l]), b1[l*5+:5]};
         bsum = 7'(b1[l*5+:5]) + 7'(step_nb_i[l*NbW+:NbW]);
         last_at = nd_n + QW'((bsum - 7'd1) >> 5);
-        lbs_d[l*SW+:SW] = qs_l[32'(last_at)*SW+:SW];
+        lp_d[l] = 1'b1;
+        li_d[l*QW+:QW] = last_at - QW'(grant[l]);  // last_at >= nd_n >= 1 when one leaves
         nd_n = nd_n + QW'(bsum >> 5);
         no_n = no_n - 3'(bsum >> 5);
         b_d[l*5+:5] = bsum[4:0];
@@ -368,7 +379,9 @@ module sfp3_enc_lanes #(
       ctlast_q  <= 1'b0;
       clc_q     <= '0;
       wv_q      <= '0;
+      lp_q      <= '0;
     end else begin
+      lp_q <= lp_d;
       wv_q <= wv_d;
       // A closing chunk holds its lanes until chunk_o takes it.
       if (!hold || close_ack) begin
@@ -407,9 +420,10 @@ module sfp3_enc_lanes #(
     wpos_q <= wpos_d;
     if (step_ack) wbits_q <= step_bits_i;
     if (close1_q) dmin_q <= dmin;
+    lbs_q <= lbs_r;
+    li_q  <= li_d;
     if (!hold || close_ack) begin
       qs_q  <= qs_d;
-      lbs_q <= lbs_d;
     end else begin
       for (int l = 0; l < NumLanes; l++) begin
         if (grant[l]) qs_q[l*QS+:QS] <= qs_q[l*QS+:QS] >> SW;
