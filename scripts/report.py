@@ -210,8 +210,8 @@ def role(top):
 def codec_energy(out):
     """pJ per byte of FP32 values of an encoder and a decoder of one synthesized set, from
     OpenSTA's power estimate; None without a Liberty synthesis. The set is one with both tops,
-    of the version 2 family (sfp2_*) if it has one, then a default set (v16, g16), then the
-    first in the synthesis report."""
+    of the version 3 family (sfp3_*) if it has one, then version 2 (sfp2_*), then a default set
+    (v3-v16, v16, g16), then the first in the synthesis report."""
     path = out / "synth.json"
     if not path.exists():
         return None
@@ -224,8 +224,9 @@ def codec_energy(out):
     sets = [k for k, e in by_set.items() if "encoder" in e and "decoder" in e]
     if not sets:
         return None
-    want = min(sets, key=lambda k: (not by_set[k]["encoder"]["top"].startswith("sfp2_"),
-                                    k not in ("v16", "g16"), sets.index(k)))
+    family = {"sfp3_": 0, "sfp2_": 1}
+    want = min(sets, key=lambda k: (family.get(by_set[k]["encoder"]["top"][:5], 2),
+                                    k not in ("v3-v16", "v16", "g16"), sets.index(k)))
     return by_set[want]["encoder"], by_set[want]["decoder"]
 
 
@@ -330,11 +331,11 @@ def synth_section(out):
                   "The default maps to the committed sky130hd library for area in µm², fmax and "
                   "power.\n")
     sets = sorted({r["set"] for r in res})
-    if "v16" not in sets:
+    if "v3-v16" not in sets:
         md.append(f"Set{'s' if len(sets) > 1 else ''} {', '.join(sets)} only, for the report's "
-                  "time budget (`SYNTH_SETS`); the targets are stated at the default set v16, "
-                  "which `make synth` maps (docs/architecture.md, \"Version 2 area and timing\", "
-                  "has its numbers).\n")
+                  "time budget (`SYNTH_SETS`); the targets are stated at the default set v16 "
+                  "(`make synth SYNTH_SETS=v3-v16` maps it; docs/architecture.md, \"Format "
+                  "version 3 encoder\" and \"decoder\", gives the blocks' area and timing).\n")
     # EBPC's figures per role (synth.py keys them by top, the same for both RTL families), from
     # the entries of the tops synthesized here.
     ref = d.get("ebpc", {})

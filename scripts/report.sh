@@ -14,11 +14,10 @@
 # dataset-fashion-mnist), TRAIN (1; 0 reuses the runs already in build/report/runs),
 # RTL_SNAPSHOTS (last = the last snapshot of each run; all = every snapshot), LIBERTY (the
 # committed synth/pdk/sky130hd_tt.lib.gz by default; `none`: the generic estimate), SYNTH_SETS
-# (v4: its blocks mapped for area, timing and power in about 3 minutes, in the background
-# beside the training; v16, the default set of `make synth`, takes about 13 minutes on two free
-# cores; when SYNTH_SETS and LIBERTY are unset and a `make synth` left both v16 results newer
-# than the RTL and the flow, they are reported beside v4 at no cost), SYNTH (1; 0 skips
-# synthesis), and the
+# (v3-v4: the format version 3 blocks mapped for area, timing and power in about 5 CPU minutes,
+# in the background beside the training; when SYNTH_SETS and LIBERTY are unset and a `make
+# synth SYNTH_SETS=v3-v16` left both v3-v16 results newer than the RTL and the flow, they are
+# reported beside v3-v4 at no cost), SYNTH (1; 0 skips synthesis), and the
 # traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
 # (2000) (scripts/report.py, "Memory traffic").
 set -Eeuo pipefail
@@ -69,19 +68,19 @@ rm -f "$OUT/synth.json" "$OUT/synth.log"
 v16_current() {
   local t f
   [ -z "${SYNTH_SETS:-}" ] && [ -z "${LIBERTY:-}" ] || return 1
-  for t in sfp2_encoder sfp2_decoder; do
-    f="$BUILD/synth/v16/$t.json"
+  for t in sfp3_encoder sfp3_decoder; do
+    f="$BUILD/synth/v3-v16/$t.json"
     [ -f "$f" ] || return 1
     [ -z "$(find rtl synth/synth.py synth/pdk "$BUILD/synth/flow.stamp" -newer "$f" -type f \
              -print -quit 2>/dev/null)" ] || return 1
   done
 }
 if [ -z "${SYNTH_SETS:-}" ] && v16_current; then
-  SYNTH_SETS="v16 v4"
+  SYNTH_SETS="v3-v16 v3-v4"
 fi
 if [ "${SYNTH:-1}" != 0 ]; then
-  echo "+ make synth BUILD=$BUILD SYNTH_SETS=${SYNTH_SETS:-v4} ${LIBERTY:+LIBERTY=$LIBERTY} (in the background, log $OUT/synth.log)" >&2
-  setsid make --no-print-directory synth BUILD="$BUILD" SYNTH_SETS="${SYNTH_SETS:-v4}" \
+  echo "+ make synth BUILD=$BUILD SYNTH_SETS=${SYNTH_SETS:-v3-v4} ${LIBERTY:+LIBERTY=$LIBERTY} (in the background, log $OUT/synth.log)" >&2
+  setsid make --no-print-directory synth BUILD="$BUILD" SYNTH_SETS="${SYNTH_SETS:-v3-v4}" \
     ${LIBERTY:+LIBERTY="$LIBERTY"} > "$OUT/synth.log" 2>&1 &
   synth_pid=$!
 fi
