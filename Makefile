@@ -99,10 +99,10 @@ bench: build
 # verilates only that set's models (`make sim` verilates them all).
 REPORT_TB_SET := $(shell awk '/^[a-z]/ {print $$1; exit}' rtl/param_sets_v2.txt)
 report:
-	scripts/deps.sh core train report sim synth
+	scripts/deps.sh core train report sim synth python
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSFP_BUILD_TRAIN=ON -DSFP_BUILD_TB=ON \
 	  -DSFP_TB_SETS=$(REPORT_TB_SET) $(CMAKE_FLAGS)
-	cmake --build $(BUILD) -j $(JOBS) --target sfp sfp_bench tb_enc2 tb_loop2
+	cmake --build $(BUILD) -j $(JOBS) --target sfp sfp_bench sfp_python tb_enc2 tb_loop2
 	scripts/report.sh $(BUILD)
 
 clean:

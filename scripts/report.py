@@ -608,6 +608,23 @@ def bench_section(out):
     return md
 
 
+def torch_section(out):
+    """The PyTorch stash runs of python/examples/stash_fmnist.py, if they ran."""
+    md = []
+    table_md = out / "torch" / "table.md"
+    if table_md.exists():
+        doc = json.loads((out / "torch" / "results.json").read_text())
+        md += ["## PyTorch stash (sfp.torch)", ""]
+        md.append(f"`python/examples/stash_fmnist.py`, {doc['args']['steps']} steps per run "
+                  f"({doc['wall_seconds']:.0f} s): FP32, a lossless stash, Quantum Mantissa and "
+                  "BitChop with the stash, from the same weights and batches, the runs taking "
+                  "their steps in turn. Short runs: the accuracy of a few steps says little; "
+                  "the README's \"From PyTorch\" section has longer runs over three seeds.\n")
+        md.append(table_md.read_text())
+        md.append("![stash.png](torch/stash.png)\n")
+    return md
+
+
 def run_time_section(out):
     """Seconds per stage of scripts/report.sh."""
     md = []
@@ -644,6 +661,7 @@ def main():
     md += synth_section(out)
     md += eval_section(out)
     md += bench_section(out)
+    md += torch_section(out)
     md += run_time_section(out)
 
     (out / "report.md.tmp").write_text("\n".join(md), encoding="utf-8")

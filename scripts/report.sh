@@ -19,7 +19,9 @@
 # synth SYNTH_SETS=v3-v16` left both v3-v16 results newer than the RTL and the flow, they are
 # reported beside v3-v4 at no cost), SYNTH (1; 0 skips synthesis), and the
 # traffic model's DRAM_PJ_PER_BIT (6.0), PEAK_TFLOPS (100), BANDWIDTH_GBS
-# (2000) (scripts/report.py, "Memory traffic").
+# (2000) (scripts/report.py, "Memory traffic"), and the PyTorch stash's TORCH (1; 0 skips
+# it), TORCH_NETS (resnet18,vit), TORCH_SEEDS (1), TORCH_STEPS (12)
+# (python/examples/stash_fmnist.py, "PyTorch stash").
 set -Eeuo pipefail
 BUILD="${1:-build}"
 OUT="$BUILD/report"
@@ -159,6 +161,16 @@ begin "bench"
 if [ -x "$BUILD/bench/sfp_bench" ]; then
   run "$BUILD/bench/sfp_bench" --benchmark_min_time=0.2 --benchmark_format=json \
     --benchmark_out="$OUT/bench.json" --benchmark_out_format=json > /dev/null
+fi
+
+begin "torch"
+# FP32, a lossless stash, QM and BitChop in PyTorch (sfp.torch), a few steps of each network.
+rm -rf "$OUT/torch"
+if [ "${TORCH:-1}" != 0 ]; then
+  PYTHONPATH="$BUILD/python" run "${PYTHON:-/usr/bin/python3}" python/examples/stash_fmnist.py \
+    --nets "${TORCH_NETS:-resnet18,vit}" --seeds "${TORCH_SEEDS:-1}" --steps "${TORCH_STEPS:-12}" \
+    --threads "$THREADS" --test-images 1000 --log-every 1000 ${DATASET:+--data "$DATASET"} \
+    --out "$OUT/torch"
 fi
 
 begin "assemble"

@@ -106,7 +106,9 @@ class _QmFn(torch.autograd.Function):
             xc = x.detach().contiguous()
             d = torch.empty_like(xc)
             _sfp.qm_diff(xc.numpy(), d.numpy(), nv, max_bits, rounding)
-            grad_n = (grad * d).sum()
+            # grad * d in d's memory when both are dense in the same order (the same products,
+            # summed in the same order, as a new tensor would hold).
+            grad_n = (d.mul_(grad) if grad.is_contiguous() else grad * d).sum()
         return grad, grad_n, None, None, None, None
 
 
@@ -331,8 +333,13 @@ class _Derived:
         self.src, self.n, self.max_bits, self.round = src, n, max_bits, rounding
 
     def decode(self):
-        x = self.src.decode().contiguous()
-        return _qm(x, self.n, self.max_bits, self.round)[0]
+        x = self.src.decode()
+        if self.n == self.src.m and self.src.m <= self.max_bits:
+            # Stored at the quantizer's own integer bitlength k: the stream holds Q_k(x), and
+            # Q_k of it is itself (BitChop, and QM at an integer n without its gradient), laid
+            # out as the quantizer's output was.
+            return x.contiguous()
+        return _qm(x.contiguous(), self.n, self.max_bits, self.round)[0]
 
 
 class _Narrowed:
