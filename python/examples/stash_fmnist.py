@@ -207,6 +207,10 @@ def probe_main(args):
     run_args = argparse.Namespace(**vars(args))
     run_args.lr = args.lr if args.lr is not None else spec["lr"]
     run = Run(kind, spec["make"](), spec["layers"], run_args)
+    # Resets VmHWM to the present resident set (Linux 4.0 and later), so that the peak is that
+    # of the steps, not of reading the data.
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
     with open("/proc/self/statm") as f:
         base = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     for step in range(1, args.steps + 1):
@@ -542,7 +546,9 @@ def main():
     p.add_argument("--log-every", type=int, default=20)
     p.add_argument("--probe-steps", type=int, default=3,
                    help="steps of each run in a process of its own for its peak memory (0: none)")
-    p.add_argument("--probe", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--probe", default=None, metavar="NET:RUN",
+                   help="only measure the peak memory of --steps steps of one run (e.g. "
+                        "resnet18:qm) in this process; prints JSON")
     p.add_argument("--out", default=None,
                    help="folder for results.json, table.md and stash.png (none: print only)")
     args = p.parse_args()
