@@ -3,7 +3,7 @@
 Quantum Mantissa and BitChop with compressed activation stashing (sfp.torch), short CPU runs of
 each from the same initial weights and batches, for one or more seeds. Reports test accuracy,
 the bytes kept for the backward pass per step and their ratio to FP32's, peak memory and step
-time, as a markdown table (mean and min-max over the seeds), a JSON file and a plot.
+time, as a markdown table (mean, min and max over the seeds), a JSON file and a plot.
 
     PYTHONPATH=build/python /usr/bin/python3 python/examples/stash_fmnist.py \\
         [--nets resnet18,vit] [--seeds 1,2,3] [--steps 60] [--out DIR]
@@ -424,12 +424,13 @@ def aggregate(results):
 
 
 def fmt(s, digits=2, suffix=""):
-    """mean (min-max), or the value alone for one seed."""
+    """mean (min to max), or the value alone for one seed."""
     if s is None:
         return "-"
     if s["min"] == s["max"]:
         return f"{s['mean']:.{digits}f}{suffix}"
-    return f"{s['mean']:.{digits}f}{suffix} ({s['min']:.{digits}f}-{s['max']:.{digits}f})"
+    return (f"{s['mean']:.{digits}f}{suffix} ({s['min']:.{digits}f} to "
+            f"{s['max']:.{digits}f})")
 
 
 def markdown(summary, args):
@@ -449,7 +450,7 @@ def markdown(summary, args):
                 f"{r['step_ms']['mean']:.0f} | {fmt(r.get('time_ratio'), suffix='x')} | "
                 f"{fmt(r['final_bits'])} |")
     seeds = ",".join(map(str, args.seeds))
-    lines += ["", f"Seeds {seeds}: mean (min-max) over the seeds; {args.steps} steps of "
+    lines += ["", f"Seeds {seeds}: mean (min to max) over the seeds; {args.steps} steps of "
               f"{args.batch} images per run, {args.threads} torch threads, test on "
               f"{args.test_images} images. Ratios are per seed against that seed's FP32 run. "
               f"Peak RSS: of a process of its own taking {args.probe_steps} steps of the run "
@@ -512,7 +513,7 @@ def plot(results, summary, path):
             labels.append(f"{k}\n{t['mean']:.2f}x time" if t else k)
         ax.set_xticks(x)
         ax.set_xticklabels(labels)
-        ax.set_ylabel("test accuracy % (min-max over seeds)")
+        ax.set_ylabel("test accuracy % (min to max over seeds)")
         ax.set_title("accuracy, step time vs FP32")
     fig.tight_layout()
     fig.savefig(path, dpi=90)

@@ -162,8 +162,8 @@ def main():
                                   bitchop_threshold=0.05, min_values=args.min_values,
                                   overlap=args.overlap)
     kinds = [k for k in args.runs.split(",") if k]
+    instrument(sfpt)  # before the runs: their policies' pre-hooks are made now
     runs = {k: Run(k, init, spec["layers"], run_args) for k in kinds}
-    instrument(sfpt)
     if args.before:
         before = load_module(args.before)
         instrument(before)
