@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-# python/examples/stash_fmnist.py end to end on a few steps of the small ViT: the files it writes,
+# python/examples/stash_fmnist.py end to end on two steps of the small ViT: the files it writes,
 # the lossless stash training exactly as FP32 does, and the aggregation over seeds.
 import json
 import os
@@ -20,7 +20,7 @@ def vit_run(tmp_path_factory):
         pytest.skip(f"no Fashion-MNIST in {DATA} (scripts/deps.sh train)")
     out = tmp_path_factory.mktemp("stash")
     r = subprocess.run([sys.executable, str(EXAMPLES / "stash_fmnist.py"), "--nets", "vit",
-                        "--seeds", "3,4", "--steps", "3", "--batch", "16", "--threads", "1",
+                        "--seeds", "3,4", "--steps", "2", "--batch", "16", "--threads", "1",
                         "--test-images", "100", "--probe-steps", "1", "--bitchop-period", "1",
                         "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -36,7 +36,7 @@ def test_example_writes_the_table_json_and_plot(vit_run):
     assert (out / "stash.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for seed in ("3", "4"):
         for kind, r in doc["runs"]["vit"][seed].items():
-            assert len(r["stored_bytes"]) == len(r["times"]) == len(r["losses"]) == 3, kind
+            assert len(r["stored_bytes"]) == len(r["times"]) == len(r["losses"]) == 2, kind
     for kind, r in doc["runs"]["vit"]["3"].items():  # the memory probes run for the first seed
         assert r["own_peak_rss"] > r["own_base_rss"] > 0, kind
 
@@ -55,7 +55,7 @@ def test_lossless_stash_trains_as_fp32_does(vit_run):
         assert runs["bitchop"]["stored_mean"] < runs["lossless"]["stored_mean"]
         # BitChop's controller fed FP32's losses: one bitlength per step, within its bounds.
         replay = runs["bitchop"]["replay_bits"]
-        assert len(replay) == 3 and all(3 <= b <= 23 for b in replay)
+        assert len(replay) == 2 and all(3 <= b <= 23 for b in replay)
 
 
 def test_summary_is_mean_min_max_over_the_seeds(vit_run):
