@@ -14,9 +14,18 @@
 #       abc -D P -constr (ABC_SCRIPT), check -assert again, stat -liberty, the mapped netlist, then OpenSTA
 #       for the critical path, fmax and a vectorless power estimate at the target clock (every
 #       net at the activity POWER_ACTIVITY). Writes DIR/S/T.json.
+#       Wall and CPU (user + system) time of Yosys go in the JSON.
 #   synth.py report --dir DIR --sets S... --md FILE --json FILE
 #       a table per configuration and a lanes sweep when several sets are given, against the
 #       EBPC anchors and the targets (docs/architecture.md).
+#   synth.py hier --set S --top T --out DIR --liberty LIB [--period-ps P]
+#       the same reading and mapping without -flatten (no STA): each module mapped on its own;
+#       DIR/S/T.hier.json holds the hierarchy of instances, each with its mapped area
+#       (stat -liberty), flip-flops and black-box memory bits, its own and with everything below.
+#   synth.py hier-report --dir DIR --sets S... --md FILE [--depth D]
+#       per top, a table of the instances down to depth D (2) in every set, and how each one's
+#       area scales from the set of fewest lanes to that of most (docs/architecture.md, "Area
+#       per submodule").
 import argparse
 import json
 import os
@@ -273,6 +282,139 @@ report_power -digits 4
 """
 
 
+def hier_script(s, top, base, liberty, period_ps, constr):
+    """The flow of yosys_script without `-flatten`: each module mapped on its own."""
+    files = [f for f in rtl_files() if not is_blackbox_file(f)]
+    boxes = [f for f in rtl_files() if is_blackbox_file(f)]
+    chparams = " ".join(f"-chparam {k} {v}" for k, v in s["params"].items())
+    lines = [
+        f"read_verilog -sv -lib -DSYNTHESIS {' '.join(boxes)}" if boxes else "",
+        f"read_verilog -sv -noautowire -DSYNTHESIS {' '.join(files)}",
+        f"hierarchy -check -top {top} {chparams}",
+        f"synth -top {top}",
+        "check -assert",
+        "select -assert-none t:$_DLATCH* t:$_SR_* t:$dlatch* t:$adlatch t:$sr t:$_DLATCHSR*",
+        f"read_liberty -lib {liberty}",
+        f"dfflibmap -liberty {liberty}",
+        f"abc -D {period_ps} -constr {constr} -liberty {liberty} -script {ABC_SCRIPT}",
+        "opt_clean -purge",
+        "check -assert",
+        "select -assert-none t:$_*",
+        f"tee -q -o {base}.json.stat stat -json -liberty {liberty}",
+        f"tee -q -o {base}.stat stat -liberty {liberty}",
+        f"write_verilog -noattr -noexpr {base}.v",
+    ]
+    return "\n".join(l for l in lines if l) + "\n"
+
+
+def yosys_cpu(cmd):
+    """Runs Yosys; returns (completed process, wall seconds, user + system CPU seconds)."""
+    before = os.times()
+    t0 = time.time()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system -
+                                                          before.children_system)
+    return r, time.time() - t0, cpu
+
+
+def netlist_instances(path, modules):
+    """Per module of a hierarchical netlist: [(instance, child module)] for the instances of
+    `modules` and [(instance, width, depth)] for the black-box memories."""
+    with open(path) as f:
+        text = f.read()
+    inst, mems = {}, {}
+    name = r"(\\\S+|[A-Za-z_][\w$]*)"
+    for m in re.finditer(r"^module\s+" + name + r"\s*\((.*?)^endmodule", text, re.S | re.M):
+        mod, body = m.group(1).lstrip("\\"), m.group(2)
+        inst[mod], mems[mod] = [], []
+        for c in re.finditer(r"^\s*" + name + r"\s+(#\((.*?)\)\s*)?" + name + r"\s*\(",
+                             body, re.S | re.M):
+            typ, params, iname = c.group(1).lstrip("\\"), c.group(3), c.group(4).lstrip("\\")
+            if typ in modules:
+                inst[mod].append((iname, typ))
+            elif typ in BLACKBOXES:
+                p = dict(re.findall(r"\.(\w+)\(([^()]*)\)", params or ""))
+                width, depth = (verilog_int(p.get(k, "")) for k in ("Width", "Depth"))
+                if width is None or depth is None:
+                    die(f"{path}: cannot read the Width and Depth of {typ} {iname}")
+                mems[mod].append((iname, width, depth))
+    return inst, mems
+
+
+def hier(args):
+    """Maps a top without flattening and writes the area, flip-flops and memory bits of each
+    instance of its hierarchy (each with its submodules) to DIR/S/T.hier.json."""
+    sets = read_sets()
+    if args.set not in sets:
+        die(f"unknown synthesis set '{args.set}'")
+    s = sets[args.set]
+    if args.top not in s["tops"]:
+        die(f"set '{args.set}' has no top '{args.top}' (its tops: {' '.join(s['tops'])})")
+    if not os.path.isfile(args.liberty):
+        die(f"liberty file '{args.liberty}' does not exist")
+    out = os.path.join(args.out, args.set)
+    os.makedirs(out, exist_ok=True)
+    base = os.path.join(out, args.top + ".hier")
+    constr = base + ".abc.constr"
+    with open(constr, "w") as f:
+        f.write("set_driving_cell sky130_fd_sc_hd__inv_2\nset_load 0.005\n")
+    with open(base + ".ys", "w") as f:
+        f.write(hier_script(s, args.top, base, args.liberty, args.period_ps, constr))
+    cmd = ["yosys", "-q", "-l", base + ".yosys.log", "-s", base + ".ys"]
+    print(f"synth.py: {args.set} {args.top} (hierarchical): {' '.join(cmd)}", flush=True)
+    r, wall, cpu = yosys_cpu(cmd)
+    if r.returncode != 0:
+        die(f"yosys failed for {args.set} {args.top} (see {base}.yosys.log):\n{r.stderr[-3000:]}")
+    hier_collect(s, args, base, wall, cpu)
+
+
+def hier_collect(s, args, base, wall, cpu):
+    with open(base + ".json.stat") as f:
+        text = f.read()
+    # Yosys 0.23 follows the modules of a hierarchical `stat -json` with a design summary that
+    # is not JSON: only the "modules" object is read.
+    start = text.index("{", text.index('"modules"'))
+    mods = {k.lstrip("\\"): v for k, v in json.JSONDecoder().raw_decode(text, start)[0].items()}
+    with open(base + ".stat") as f:
+        areas = {m.group(1).lstrip("\\"): float(m.group(2)) for m in
+                 re.finditer(r"Chip area for module '(.*?)': ([0-9.]+)", f.read())}
+    missing = [m for m in mods if m not in areas]
+    if missing:
+        die(f"no area for module {missing[0]} in {base}.stat")
+    inst, mems = netlist_instances(base + ".v", set(mods))
+    if args.top not in inst:
+        die(f"{base}.v has no module {args.top}")
+
+    def node(path, mod):
+        cells = mods[mod]["num_cells_by_type"]
+        own_mems = [(w, d) for _, w, d in mems.get(mod, [])]
+        n = {"path": path, "module": mod, "own_um2": areas[mod],
+             "own_ffs": sum(v for k, v in cells.items() if is_ff(k)),
+             "um2": areas[mod], "ffs": 0, "memory_shapes": own_mems, "children": []}
+        n["ffs"] = n["own_ffs"]
+        for iname, child in inst.get(mod, []):
+            c = node(f"{path}.{iname}" if path else iname, child)
+            n["children"].append(c)
+            n["um2"] += c["um2"]
+            n["ffs"] += c["ffs"]
+            n["memory_shapes"] = n["memory_shapes"] + c["memory_shapes"]
+        n["um2"] = round(n["um2"], 1)
+        n["memory_bits"] = sum(w * d for w, d in n["memory_shapes"])
+        return n
+
+    res = {"set": args.set, "top": args.top, "params": s["params"],
+           "library": os.path.basename(args.liberty), "period_ps": args.period_ps,
+           "yosys_seconds": round(wall, 1), "yosys_cpu_seconds": round(cpu, 1),
+           "tree": node("", args.top)}
+    with open(base + ".json.tmp", "w") as f:
+        json.dump(res, f, indent=1)
+    os.replace(base + ".json.tmp", base + ".json")
+    t = res["tree"]
+    print(f"synth.py: {args.set} {args.top} (hierarchical): {t['um2']} um2, {t['ffs']} flip-flops, "
+          f"{t['memory_bits']} memory bits ({wall:.0f} s, {cpu:.0f} s CPU)", flush=True)
+
+
 def run(args):
     sets = read_sets()
     if args.set not in sets:
@@ -295,12 +437,12 @@ def run(args):
     t0 = time.time()
     cmd = ["yosys", "-q", "-l", base + ".yosys.log", "-s", base + ".ys"]
     print(f"synth.py: {args.set} {args.top}: {' '.join(cmd)}", flush=True)
-    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    r, t_yosys, cpu_yosys = yosys_cpu(cmd)
     if r.returncode != 0:
         die(f"yosys failed for {args.set} {args.top} (see {base}.yosys.log):\n{r.stderr[-3000:]}")
-    t_yosys = time.time() - t0
     res = {"set": args.set, "top": args.top, "params": s["params"], "kind": s["kind"],
-           "yosys_seconds": round(t_yosys, 1), "memories": memories(base + ".gate.v")}
+           "yosys_seconds": round(t_yosys, 1), "yosys_cpu_seconds": round(cpu_yosys, 1),
+           "memories": memories(base + ".gate.v")}
     g = stat_json(base + ".generic.json", args.top)
     # The black-box memories are counted in bits ("memories"), not in the logic estimate.
     cells = {k: v for k, v in g["num_cells_by_type"].items() if not is_blackbox_cell(k)}
@@ -531,8 +673,10 @@ def report(args):
             for (w, d, form, um2), n in sorted(counts.items(), reverse=True):
                 md.append(f"| {r['set']} | {r['top']} | {w} x {d} | {n} | {form} | {um2:,.1f} |")
         md.append("")
-    md += ["## Runtime", "", "| set | top | Yosys s | total s |", "|---|---|---|---|"]
-    md += [f"| {r['set']} | {r['top']} | {r['yosys_seconds']} | {r['seconds']} |" for r in results]
+    md += ["## Runtime", "", "| set | top | Yosys s | Yosys CPU s | total s |",
+           "|---|---|---|---|---|"]
+    md += [f"| {r['set']} | {r['top']} | {r['yosys_seconds']} | {r.get('yosys_cpu_seconds', '')} "
+           f"| {r['seconds']} |" for r in results]
     with open(args.md + ".tmp", "w") as f:
         f.write("\n".join(md) + "\n")
     os.replace(args.md + ".tmp", args.md)
@@ -542,6 +686,108 @@ def report(args):
                                               for k, v in EBPC.items()},
                    "fmax_target_mhz": FMAX_TARGET_MHZ, "results": rows}, f, indent=1)
     os.replace(args.json + ".tmp", args.json)
+    print("\n".join(md))
+
+
+def hier_report(args):
+    """Markdown: per top, each instance's mapped area, flip-flops and memory bits in every set,
+    and how the area scales between the sets of fewest and most lanes."""
+    sets = read_sets()
+    names = expand(args.sets)
+    tops = []
+    for n in names:
+        tops += [t for t in sets[n]["tops"] if t not in tops]
+    md = ["# sfp area per submodule", "",
+          "Yosys 0.23 without `-flatten` (each module synthesized and mapped on its own: no "
+          "optimization across module boundaries, so a top's total differs from the flat run's), "
+          "then the flat flow's `dfflibmap` and `abc -D` on the Liberty library, `stat -liberty`. "
+          "Each row is an instance with everything below it; `own logic` is a module's own "
+          "cells outside its instances (`top-level logic`: the top's). um2 is logic only; the "
+          "memories (`sfp_ram`, black boxes) are counted in bits. % is of the top's logic "
+          "area.", ""]
+    runs = []
+    for top in tops:
+        res = []
+        for n in names:
+            if top not in sets[n]["tops"]:
+                continue
+            path = os.path.join(args.dir, n, top + ".hier.json")
+            if not os.path.isfile(path):
+                die(f"missing result {path} (run `make synth-hier HIER_SETS={n}`)")
+            with open(path) as f:
+                res.append(json.load(f))
+        res.sort(key=lambda r: r["params"]["NumLanes"])
+        # Per run: each path (an instance, "" the top) and path + ":own" (its own cells).
+        by, order = [], []
+        for r in res:
+            d = {}
+
+            def index(n, depth):
+                d[n["path"]] = n
+                key = (n["path"], depth)
+                if key not in order:
+                    order.append(key)
+                if depth >= args.depth or not n["children"]:
+                    return
+                d[n["path"] + ":own"] = {
+                    "um2": n["own_um2"], "ffs": n["own_ffs"],
+                    "memory_bits": n["memory_bits"] - sum(c["memory_bits"] for c in n["children"])}
+                if (n["path"] + ":own", depth + 1) not in order:
+                    order.append((n["path"] + ":own", depth + 1))
+                for c in n["children"]:
+                    index(c, depth + 1)
+            index(r["tree"], 0)
+            by.append(d)
+        head = ["instance"]
+        for r in res:
+            head += [f"{r['set']} um2", "%", "flops", "memory bits"]
+        lo, hi = res[0], res[-1]
+        scale = len(res) >= 2 and hi["params"]["NumLanes"] > lo["params"]["NumLanes"]
+        if scale:
+            head.append(f"um2 x, L {lo['params']['NumLanes']} -> {hi['params']['NumLanes']}")
+        md += [f"## {top}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for path, depth in order:
+            if path == "":
+                label = f"**{top}** (all)"
+            elif path == ":own":
+                label = "top-level logic"
+            elif path.endswith(":own"):
+                label = f"`{path[:-4]}` own logic"
+            else:
+                label = f"`{path}`"
+            cells = [label]
+            for r, d in zip(res, by):
+                n = d.get(path)
+                if n is None:
+                    cells += ["-"] * 4
+                    continue
+                total = r["tree"]["um2"]
+                cells += [f"{n['um2']:,.0f}", f"{100.0 * n['um2'] / total:.1f}",
+                          f"{n['ffs']:,}", f"{n['memory_bits']:,}"]
+            if scale:
+                a, b = by[0].get(path), by[-1].get(path)
+                cells.append(f"{b['um2'] / a['um2']:.2f}" if a and b and a["um2"] > 0 else "-")
+            md.append("| " + " | ".join(cells) + " |")
+        for r in res:
+            um2, parts = memory_area(r["tree"]["memory_shapes"])
+            if parts:
+                forms = sorted({p[2] for p in parts})
+                md += ["", f"{r['set']} memories: {r['tree']['memory_bits']:,} bits in "
+                       f"{len(parts)} `sfp_ram` instances, {um2:,.0f} um2 priced as "
+                       f"{' and '.join(forms)} (as `synth.py report` prices them)."]
+        if scale:
+            md += ["", f"L {lo['params']['NumLanes']} -> {hi['params']['NumLanes']} is x"
+                   f"{hi['params']['NumLanes'] / lo['params']['NumLanes']:g} in lanes and bytes "
+                   f"per cycle (C {lo['params']['ChunkValues']} -> {hi['params']['ChunkValues']}, "
+                   f"BW {lo['params']['BeatWords']} -> {hi['params']['BeatWords']})."]
+        md.append("")
+        runs += res
+    md += ["## Runtime", "", "| set | top | Yosys wall s | Yosys CPU s |", "|---|---|---|---|"]
+    md += [f"| {r['set']} | {r['top']} | {r['yosys_seconds']} | {r['yosys_cpu_seconds']} |"
+           for r in runs]
+    with open(args.md + ".tmp", "w") as f:
+        f.write("\n".join(md) + "\n")
+    os.replace(args.md + ".tmp", args.md)
     print("\n".join(md))
 
 
@@ -558,6 +804,17 @@ def main():
     a.add_argument("--out", required=True)
     a.add_argument("--liberty")
     a.add_argument("--period-ps", type=int, default=5000)
+    a = sub.add_parser("hier")
+    a.add_argument("--set", required=True)
+    a.add_argument("--top", required=True)
+    a.add_argument("--out", required=True)
+    a.add_argument("--liberty", required=True)
+    a.add_argument("--period-ps", type=int, default=5000)
+    a = sub.add_parser("hier-report")
+    a.add_argument("--dir", required=True)
+    a.add_argument("--sets", nargs="+", required=True)
+    a.add_argument("--md", required=True)
+    a.add_argument("--depth", type=int, default=2)
     a = sub.add_parser("report")
     a.add_argument("--dir", required=True)
     a.add_argument("--sets", nargs="+", default=["default"])
@@ -573,6 +830,10 @@ def main():
                        for t in sets[n]["tops"]))
     elif args.cmd == "run":
         run(args)
+    elif args.cmd == "hier":
+        hier(args)
+    elif args.cmd == "hier-report":
+        hier_report(args)
     else:
         report(args)
 
