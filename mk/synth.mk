@@ -10,7 +10,11 @@
 #                        $(BUILD)/synth/report.md and report.json. With LIBERTY=none the area is
 #                        a labelled generic estimate and there is no timing.
 #   make gate            simulates the generic gate netlists of GATE_SETS against the golden
-#                        model (ctest -L gate) under the RTL benches' own test cases (tb/gate2/)
+#                        model (ctest -L gate) under the RTL benches' own test cases (tb/gate2/
+#                        for the v2 sets, tb/gate3/ for the v3-<name> ones)
+#   make synth-hier      maps the tops of each set of HIER_SETS without flattening and writes
+#                        each submodule's area, flip-flops and memory bits to
+#                        $(BUILD)/synth/hier.md (synth.py hier, hier-report); no timing
 #   make power           power from simulated activity (synth/power.py, tb/power/): the mapped
 #                        netlists of POWER_SETS simulated with models of their cells on a training
 #                        snapshot (outputs checked against the golden model), each net's toggles
@@ -28,9 +32,13 @@
 #                        generic estimate); a copy without the lpflow cells goes to
 #                        $(BUILD)/synth/lib/
 #   SYNTH_PERIOD_PS=5000 clock period for ABC's delay target and for OpenSTA (200 MHz)
-#   GATE_SETS=v4         shipped sets whose netlists `make gate` simulates
-#   GATE_BENCHES="enc2 dec2"  benches `make gate` runs on them: enc2 (the encoder netlist), dec2
-#                        (the decoder's), loop2 (both)
+#   GATE_SETS=v4         sets whose netlists `make gate` simulates (v2 names or v3-<name>)
+#   GATE_BENCHES="enc2 dec2 enc3 dec3"  benches `make gate` runs on them, each on the sets of its
+#                        format version: enc2/enc3 (the encoder netlist), dec2/dec3 (the
+#                        decoder's), loop2 (both v2 netlists); only the netlists they simulate
+#                        are synthesized
+#   HIER_SETS="v3-v4 v3-v8"  sets `make synth-hier` maps per submodule, one run after another
+#                        (each about as long as the flat run of the same set)
 #   POWER_SETS=v4        sets whose mapped netlists `make power` simulates
 #   POWER_TOPS=          their tops it simulates (empty: all, e.g. sfp2_encoder sfp2_decoder)
 #   POWER_TRACES=<file>  the training snapshot (.safetensors) it runs; unset: the last snapshot of
@@ -41,16 +49,17 @@ SYNTH_SETS      ?= default
 LIBERTY         ?= synth/pdk/sky130hd_tt.lib.gz
 SYNTH_PERIOD_PS ?= 5000
 GATE_SETS       ?= v4
-GATE_BENCHES    ?= enc2 dec2
+GATE_BENCHES    ?= enc2 dec2 enc3 dec3
+HIER_SETS       ?= v3-v4 v3-v8
 POWER_SETS      ?= v4
 POWER_TOPS      ?=
 POWER_TRACES    ?=
 POWER_VALUES    ?= 262144
 SYNTH_DIR       := $(BUILD)/synth
 
-.PHONY: synth synth-runs gate synth-deps power
+.PHONY: synth synth-runs gate synth-deps power synth-hier
 
-ifneq ($(filter synth synth-runs gate power power-run,$(MAKECMDGOALS)),)
+ifneq ($(filter synth synth-runs gate power power-run synth-hier,$(MAKECMDGOALS)),)
 SYNTH_SET_LIST := $(shell python3 synth/synth.py sets $(SYNTH_SETS) 2>&1)
 ifneq ($(findstring synth.py:,$(SYNTH_SET_LIST)),)
 $(error SYNTH_SETS=$(SYNTH_SETS): $(SYNTH_SET_LIST))
@@ -69,6 +78,17 @@ POWER_RUN_LIST := $(filter $(addprefix %/,$(POWER_TOPS)),$(POWER_RUN_LIST))
 endif
 SYNTH_RUN_LIST := $(shell python3 synth/synth.py runs $(SYNTH_SET_LIST))
 GATE_RUN_LIST := $(shell python3 synth/synth.py runs $(GATE_SET_LIST))
+# The tops the chosen benches simulate.
+GATE_TOPS := $(if $(filter enc2 loop2,$(GATE_BENCHES)),sfp2_encoder) \
+             $(if $(filter dec2 loop2,$(GATE_BENCHES)),sfp2_decoder) \
+             $(if $(filter enc3,$(GATE_BENCHES)),sfp3_encoder) \
+             $(if $(filter dec3,$(GATE_BENCHES)),sfp3_decoder)
+GATE_RUN_LIST := $(filter $(addprefix %/,$(GATE_TOPS)),$(GATE_RUN_LIST))
+HIER_SET_LIST := $(shell python3 synth/synth.py sets $(HIER_SETS) 2>&1)
+ifneq ($(findstring synth.py:,$(HIER_SET_LIST)),)
+$(error HIER_SETS=$(HIER_SETS): $(HIER_SET_LIST))
+endif
+HIER_RUN_LIST := $(shell python3 synth/synth.py runs $(HIER_SET_LIST))
 ifeq ($(LIBERTY),none)
 override LIBERTY :=
 endif
@@ -77,6 +97,11 @@ ifeq ($(wildcard $(LIBERTY)),)
 $(error LIBERTY=$(LIBERTY): no such file (expected a Liberty library such as sky130hd_tt.lib.gz))
 endif
 SYNTH_LIB := $(SYNTH_DIR)/lib/$(basename $(notdir $(LIBERTY:.gz=))).nolpflow.lib
+endif
+ifneq ($(filter synth-hier,$(MAKECMDGOALS)),)
+ifeq ($(LIBERTY),)
+$(error make synth-hier: needs a Liberty library (LIBERTY=none has no mapping))
+endif
 endif
 # Results depend on the flow settings: a stamp that changes only when they do.
 SYNTH_FLOW := liberty=$(if $(LIBERTY),$(abspath $(LIBERTY))) period_ps=$(SYNTH_PERIOD_PS)
@@ -115,9 +140,23 @@ synth-runs: $(foreach r,$(SYNTH_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 gate: deps-sim $(foreach r,$(GATE_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON -DSFP_GATE_DIR=$(abspath $(SYNTH_DIR)) \
 	  "-DSFP_GATE_SETS=$(subst $(eval) ,;,$(GATE_SET_LIST))" \
-	  "-DSFP_GATE2_BENCHES=$(subst $(eval) ,;,$(strip $(GATE_BENCHES)))" $(CMAKE_FLAGS)
+	  "-DSFP_GATE2_BENCHES=$(subst $(eval) ,;,$(filter %2,$(GATE_BENCHES)))" \
+	  "-DSFP_GATE3_BENCHES=$(subst $(eval) ,;,$(filter %3,$(GATE_BENCHES)))" $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS) --target tb_gate_all
 	cd $(BUILD) && $(SIM_ENV) ctest -L gate --output-on-failure -j $(JOBS)
+
+# Area per submodule (docs/architecture.md, "Area per submodule"): one hierarchical mapping per
+# set and top, then the table.
+define hier_run
+$(SYNTH_DIR)/$(1).hier.json: $$(SYNTH_DEPS) | synth-deps
+	python3 synth/synth.py hier --set $(patsubst %/,%,$(dir $(1))) --top $(notdir $(1)) \
+	  --out $(SYNTH_DIR) --period-ps $(SYNTH_PERIOD_PS) --liberty $(SYNTH_LIB)
+endef
+$(foreach r,$(HIER_RUN_LIST),$(eval $(call hier_run,$(r))))
+
+synth-hier: $(foreach r,$(HIER_RUN_LIST),$(SYNTH_DIR)/$(r).hier.json)
+	python3 synth/synth.py hier-report --dir $(SYNTH_DIR) --sets $(HIER_SET_LIST) \
+	  --md $(SYNTH_DIR)/hier.md
 
 # Power from simulated activity (docs/architecture.md, "Power from simulated activity"): the
 # snapshot, the cell models of each set's mapped netlists, the netlist simulation (tb_power, one
