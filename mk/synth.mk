@@ -145,8 +145,8 @@ gate: deps-sim $(foreach r,$(GATE_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 	cmake --build $(BUILD) -j $(JOBS) --target tb_gate_all
 	cd $(BUILD) && $(SIM_ENV) ctest -L gate --output-on-failure -j $(JOBS)
 
-# Area per submodule (docs/architecture.md, "Area per submodule"): one hierarchical mapping per
-# set and top, then the table.
+# Area per submodule (docs/architecture.md, "Version 3 area per submodule"): one hierarchical
+# mapping per set and top, then the table.
 define hier_run
 $(SYNTH_DIR)/$(1).hier.json: $$(SYNTH_DEPS) | synth-deps
 	python3 synth/synth.py hier --set $(patsubst %/,%,$(dir $(1))) --top $(notdir $(1)) \

@@ -24,8 +24,8 @@
 #       (stat -liberty), flip-flops and black-box memory bits, its own and with everything below.
 #   synth.py hier-report --dir DIR --sets S... --md FILE [--depth D]
 #       per top, a table of the instances down to depth D (2) in every set, and how each one's
-#       area scales from the set of fewest lanes to that of most (docs/architecture.md, "Area
-#       per submodule").
+#       area scales from the set of fewest lanes to that of most (docs/architecture.md,
+#       "Version 3 area per submodule").
 import argparse
 import json
 import os
