@@ -22,7 +22,7 @@
 #       the same reading and mapping without -flatten (no STA): each module mapped on its own;
 #       DIR/S/T.hier.json holds the hierarchy of instances, each with its mapped area
 #       (stat -liberty), flip-flops and black-box memory bits, its own and with everything below.
-#   synth.py hier-report --dir DIR --sets S... --md FILE [--depth D]
+#   synth.py hier-report --dir DIR --sets S... --md FILE [--depth D] [--tops T...]
 #       per top, a table of the instances down to depth D (2) in every set, and how each one's
 #       area scales from the set of fewest lanes to that of most (docs/architecture.md,
 #       "Version 3 area per submodule").
@@ -696,7 +696,7 @@ def hier_report(args):
     names = expand(args.sets)
     tops = []
     for n in names:
-        tops += [t for t in sets[n]["tops"] if t not in tops]
+        tops += [t for t in sets[n]["tops"] if t not in tops and (not args.tops or t in args.tops)]
     md = ["# sfp area per submodule", "",
           "Yosys 0.23 without `-flatten` (each module synthesized and mapped on its own: no "
           "optimization across module boundaries, so a top's total differs from the flat run's), "
@@ -815,6 +815,7 @@ def main():
     a.add_argument("--sets", nargs="+", required=True)
     a.add_argument("--md", required=True)
     a.add_argument("--depth", type=int, default=2)
+    a.add_argument("--tops", nargs="+", help="only these tops (default: every top of the sets)")
     a = sub.add_parser("report")
     a.add_argument("--dir", required=True)
     a.add_argument("--sets", nargs="+", default=["default"])
