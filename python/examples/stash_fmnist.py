@@ -291,14 +291,18 @@ class Run:
         t0, c0 = time.perf_counter(), time.process_time()
         if self.stash_bits is None:
             loss = task = nn.functional.cross_entropy(self.net(x), y)
+            t1 = time.perf_counter()
             loss.backward()
+            t2 = time.perf_counter()
         else:
             with self.mod.stash(self.stash_bits, self.net, min_values=self.args.min_values,
                                 overlap=self.args.overlap) as st:
                 st.records = record
                 task = nn.functional.cross_entropy(self.net(x), y)
                 loss = task + self.policy.regularizer() if self.kind == "qm" else task
+                t1 = time.perf_counter()
                 loss.backward()
+                t2 = time.perf_counter()
         self.opt.step()
         self.opt.zero_grad(set_to_none=True)
         if self.kind == "qm":
@@ -307,8 +311,11 @@ class Run:
             self.policy.observe(task.item())
         if self.stash_bits is not None:
             stored = st.take()["stored_bytes"]
-        self.times.append(time.perf_counter() - t0)
+        t3 = time.perf_counter()
+        self.times.append(t3 - t0)
         self.cpu.append(time.process_time() - c0)
+        # The step's phases (wall seconds): forward, backward, optimizer and take.
+        self.phases = (t1 - t0, t2 - t1, t3 - t2)
         if self.stash_bits is not None:
             self.stored.append(stored)
         if self.policy is not None:

@@ -16,7 +16,6 @@ import argparse
 import collections
 import functools
 import importlib.util
-import math
 import sys
 import threading
 import time
@@ -24,7 +23,6 @@ import time
 from stash_fmnist import NETS, Run, load, normalized  # sets OMP_WAIT_POLICY before torch loads
 
 import torch
-from torch import nn
 
 import sfp
 import sfp.torch as sfpt
@@ -98,36 +96,12 @@ def instrument(sfpt):
 
 
 def phase_step(run, step, steps, x, y, phases):
-    """Run.step split into forward, backward and the rest, each timed."""
-    for g in run.opt.param_groups:
-        g["lr"] = run.args.lr * 0.5 * (1 + math.cos(math.pi * (step - 1) / steps))
-    t0, c0 = time.perf_counter(), time.process_time()
-    if run.stash_bits is None:
-        loss = task = nn.functional.cross_entropy(run.net(x), y)
-        t1 = time.perf_counter()
-        loss.backward()
-        t2 = time.perf_counter()
-    else:
-        with run.mod.stash(run.stash_bits, run.net, min_values=run.args.min_values,
-                           overlap=run.args.overlap) as st:
-            task = nn.functional.cross_entropy(run.net(x), y)
-            loss = task + run.policy.regularizer() if run.kind == "qm" else task
-            t1 = time.perf_counter()
-            loss.backward()
-            t2 = time.perf_counter()
-    run.opt.step()
-    run.opt.zero_grad(set_to_none=True)
-    if run.kind == "qm":
-        run.policy.step()
-    elif run.kind == "bitchop":
-        run.policy.observe(task.item())
-    if run.stash_bits is not None:
-        st.take()
-    t3 = time.perf_counter()
-    for part, dt in (("forward", t1 - t0), ("backward", t2 - t1), ("optimizer, take", t3 - t2)):
+    """Run.step, its forward, backward and the rest added to phases; returns its wall time."""
+    run.step(step, steps, x, y)
+    for part, dt in zip(("forward", "backward", "optimizer, take"), run.phases):
         phases[part] += dt
-    phases["step CPU, all threads"] += time.process_time() - c0
-    return t3 - t0
+    phases["step CPU, all threads"] += run.cpu[-1]
+    return run.times[-1]
 
 
 def main():
