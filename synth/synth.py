@@ -342,30 +342,48 @@ def netlist_instances(path, modules):
     return inst, mems
 
 
-def hier(args):
-    """Maps a top without flattening and writes the area, flip-flops and memory bits of each
-    instance of its hierarchy (each with its submodules) to DIR/S/T.hier.json."""
+def set_and_top(args):
+    """The set args.set names, once it is known to have the top args.top."""
     sets = read_sets()
     if args.set not in sets:
         die(f"unknown synthesis set '{args.set}'")
     s = sets[args.set]
     if args.top not in s["tops"]:
         die(f"set '{args.set}' has no top '{args.top}' (its tops: {' '.join(s['tops'])})")
+    return s
+
+
+def write_abc_constr(path):
+    """ABC's driving cell and load for the mapping, written to path; returns path."""
+    with open(path, "w") as f:
+        f.write("set_driving_cell sky130_fd_sc_hd__inv_2\nset_load 0.005\n")
+    return path
+
+
+def yosys_run(args, base, label):
+    """Runs Yosys on base.ys (log base.yosys.log); dies naming the log if it fails. Returns
+    (wall, CPU) seconds."""
+    cmd = ["yosys", "-q", "-l", base + ".yosys.log", "-s", base + ".ys"]
+    print(f"synth.py: {args.set} {args.top}{label}: {' '.join(cmd)}", flush=True)
+    r, wall, cpu = yosys_cpu(cmd)
+    if r.returncode != 0:
+        die(f"yosys failed for {args.set} {args.top} (see {base}.yosys.log):\n{r.stderr[-3000:]}")
+    return wall, cpu
+
+
+def hier(args):
+    """Maps a top without flattening and writes the area, flip-flops and memory bits of each
+    instance of its hierarchy (each with its submodules) to DIR/S/T.hier.json."""
+    s = set_and_top(args)
     if not os.path.isfile(args.liberty):
         die(f"liberty file '{args.liberty}' does not exist")
     out = os.path.join(args.out, args.set)
     os.makedirs(out, exist_ok=True)
     base = os.path.join(out, args.top + ".hier")
-    constr = base + ".abc.constr"
-    with open(constr, "w") as f:
-        f.write("set_driving_cell sky130_fd_sc_hd__inv_2\nset_load 0.005\n")
+    constr = write_abc_constr(base + ".abc.constr")
     with open(base + ".ys", "w") as f:
         f.write(hier_script(s, args.top, base, args.liberty, args.period_ps, constr))
-    cmd = ["yosys", "-q", "-l", base + ".yosys.log", "-s", base + ".ys"]
-    print(f"synth.py: {args.set} {args.top} (hierarchical): {' '.join(cmd)}", flush=True)
-    r, wall, cpu = yosys_cpu(cmd)
-    if r.returncode != 0:
-        die(f"yosys failed for {args.set} {args.top} (see {base}.yosys.log):\n{r.stderr[-3000:]}")
+    wall, cpu = yosys_run(args, base, " (hierarchical)")
     hier_collect(s, args, base, wall, cpu)
 
 
@@ -416,12 +434,7 @@ def hier_collect(s, args, base, wall, cpu):
 
 
 def run(args):
-    sets = read_sets()
-    if args.set not in sets:
-        die(f"unknown synthesis set '{args.set}'")
-    s = sets[args.set]
-    if args.top not in s["tops"]:
-        die(f"set '{args.set}' has no top '{args.top}' (its tops: {' '.join(s['tops'])})")
+    s = set_and_top(args)
     out = os.path.join(args.out, args.set)
     os.makedirs(out, exist_ok=True)
     base = os.path.join(out, args.top)
@@ -429,17 +442,11 @@ def run(args):
     if args.liberty:
         if not os.path.isfile(args.liberty):
             die(f"liberty file '{args.liberty}' does not exist")
-        constr = base + ".abc.constr"
-        with open(constr, "w") as f:
-            f.write("set_driving_cell sky130_fd_sc_hd__inv_2\nset_load 0.005\n")
+        constr = write_abc_constr(base + ".abc.constr")
     with open(base + ".ys", "w") as f:
         f.write(yosys_script(s, args.top, out, args.liberty, args.period_ps, constr))
     t0 = time.time()
-    cmd = ["yosys", "-q", "-l", base + ".yosys.log", "-s", base + ".ys"]
-    print(f"synth.py: {args.set} {args.top}: {' '.join(cmd)}", flush=True)
-    r, t_yosys, cpu_yosys = yosys_cpu(cmd)
-    if r.returncode != 0:
-        die(f"yosys failed for {args.set} {args.top} (see {base}.yosys.log):\n{r.stderr[-3000:]}")
+    t_yosys, cpu_yosys = yosys_run(args, base, "")
     res = {"set": args.set, "top": args.top, "params": s["params"], "kind": s["kind"],
            "yosys_seconds": round(t_yosys, 1), "yosys_cpu_seconds": round(cpu_yosys, 1),
            "memories": memories(base + ".gate.v")}
