@@ -551,6 +551,7 @@ struct DecodeJob {
   uint64_t values = 0;  // in this chunk (0: a tensor without values)
   Config config;
   CodeTable table;
+  uint32_t ref = 0;  // version 3: the stored shared-table reference
   bool raw = false;
   uint32_t crc = 0, words = 0;
   uint64_t at = 0;  // the chunk's words in the file
@@ -582,6 +583,7 @@ class DecodeJobs {
     job->chunks = k_;
     job->config = e.config;
     job->table = e.table;
+    job->ref = e.table_ref;
     job->last = j_ + 1 >= k_;
     if (k_ == 0) {
       job->values = 0;
@@ -607,6 +609,54 @@ class DecodeJobs {
   uint64_t j_ = 0, k_ = 0, at_ = 0;
 };
 
+// Reads and checks every record of `in` as read_container does, the payloads skipped: the
+// tensors into result->tensors and, if `file` is given, the file's kind, metadata and tensors
+// without values into *file.
+void scan_records(const InputFile& in, StreamResult* result, TensorFile* file) {
+  detail::ContainerScanner scan(nullptr, in.size(), in.reader());
+  result->kind = scan.kind();
+  if (file) {
+    file->kind = scan.kind();
+    file->metadata = scan.metadata();
+  }
+  detail::ScannedRecord rec;
+  while (scan.next(&rec)) {
+    const Encoded& e = rec.tensor.stream;
+    result->tensors.push_back(
+        {rec.tensor.name, e.config.fp, rec.tensor.shape, e.values, e.config, {}});
+    if (file) {
+      Tensor t;
+      t.name = std::move(rec.tensor.name);
+      t.dtype = e.config.fp;
+      t.shape = std::move(rec.tensor.shape);
+      file->tensors.push_back(std::move(t));
+    }
+  }
+}
+
+// Reads chunk j's words into s->payload and decodes them into s->values; s->status tells how.
+template <class Slot>
+void decode_job(const InputFile& in, const DecodeJob& j, Slot* s) {
+  s->status = Status::kOk;
+  s->values.clear();
+  if (j.values == 0) return;
+  const size_t payload = size_t{j.words} * (j.config.word_bits / 8);
+  s->payload.resize(payload);
+  in.read(j.at, s->payload.data(), payload);
+  const size_t n = static_cast<size_t>(j.values);
+  s->values.resize(n);
+  s->status = decode_stream_chunk(j.config, j.table, n, j.raw, j.crc, s->payload.data(), j.words,
+                                  s->values.data());
+}
+
+void check_decoded(const DecodeJob& j, Status status, const StreamedTensor& t) {
+  if (status != Status::kOk) {
+    throw Error(fmt::format("{}: chunk {} of {} does not decode: {} (decoder status {})",
+                            detail::record_name(j.tensor, t.name), j.chunk, j.chunks,
+                            status_name(status), static_cast<unsigned>(status)));
+  }
+}
+
 }  // namespace
 
 StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned threads,
@@ -616,21 +666,7 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
   StreamResult result;
   // Pass 1: every record checked, and the output's header.
   TensorFile file;
-  {
-    detail::ContainerScanner scan(nullptr, in.size(), in.reader());
-    file.kind = scan.kind();
-    file.metadata = scan.metadata();
-    detail::ScannedRecord rec;
-    while (scan.next(&rec)) {
-      Tensor t;
-      t.name = std::move(rec.tensor.name);
-      t.dtype = rec.tensor.stream.config.fp;
-      t.shape = std::move(rec.tensor.shape);
-      result.tensors.push_back(
-          {t.name, t.dtype, t.shape, rec.tensor.stream.values, rec.tensor.stream.config, {}});
-      file.tensors.push_back(std::move(t));
-    }
-  }
+  scan_records(in, &result, &file);
   result.kind = file.kind;
   if (scanned) scanned(result);
   const std::vector<uint8_t> header =
@@ -646,19 +682,11 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
       threads, [&](DecodeJob* j) { return jobs.next(j); },
       [](const DecodeJob& j) { return j.values; },
       [&](const DecodeJob& j, DecodeSlot& s) {
-        s.status = Status::kOk;
         s.bytes.clear();
-        s.values.clear();
-        if (j.values == 0) return;
-        const size_t payload = size_t{j.words} * (j.config.word_bits / 8);
-        s.payload.resize(payload);
-        in.read(j.at, s.payload.data(), payload);
-        const size_t n = static_cast<size_t>(j.values);
-        s.values.resize(n);
-        s.status = decode_stream_chunk(j.config, j.table, n, j.raw, j.crc, s.payload.data(),
-                                       j.words, s.values.data());
-        if (s.status != Status::kOk) return;
+        decode_job(in, j, &s);
+        if (s.status != Status::kOk || j.values == 0) return;
         if (j.config.fp == Fp::kBf16) {
+          const size_t n = s.values.size();
           s.bytes.resize(n * 2);
           for (size_t i = 0; i < n; ++i) {
             s.bytes[2 * i] = static_cast<uint8_t>(s.values[i]);
@@ -668,11 +696,7 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
       },
       [&](const DecodeJob& j, DecodeSlot& s) {
         const StreamedTensor& t = result.tensors[j.tensor];
-        if (s.status != Status::kOk) {
-          throw Error(fmt::format("{}: chunk {} of {} does not decode: {} (decoder status {})",
-                                  detail::record_name(j.tensor, t.name), j.chunk, j.chunks,
-                                  status_name(s.status), static_cast<unsigned>(s.status)));
-        }
+        check_decoded(j, s.status, t);
         if (j.config.fp == Fp::kFp32) {  // little-endian: the values are the file's bytes
           sink.write(reinterpret_cast<const uint8_t*>(s.values.data()), s.values.size() * 4);
         } else {
@@ -683,6 +707,134 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
   sink.flush();
   in.check_size();
   result.bytes_written = sink.pos();
+  return result;
+}
+
+// ---- Measuring a container -------------------------------------------------------------------
+
+namespace {
+
+struct MeasureSlot {
+  std::vector<uint8_t> payload;
+  std::vector<uint32_t> values, scratch;
+  Status status = Status::kOk;
+  StreamChunk chunk;  // the chunk coded again (pass 1: with the stored table)
+  Status coded = Status::kOk;
+  ValueCounts counts;
+  bool same = true;  // the stored chunk's words, version 2 mode, CRC and bytes
+};
+
+// What a conforming encoder picks for one tensor: its table and shared-table reference.
+struct ConformingTable {
+  CodeTable table;
+  uint32_t ref = 0;
+};
+
+}  // namespace
+
+StreamResult measure_container(const InputFile& in, unsigned threads, const ChunkValues& observe,
+                               const std::function<void(const StreamResult&)>& scanned) {
+  threads = std::max(threads, 1u);
+  StreamResult result;
+  scan_records(in, &result, nullptr);
+  if (scanned) scanned(result);
+
+  // Pass 1: each chunk decoded and coded again with its stored table. A version 2 or 3 tensor's
+  // counts give the table a conforming encoder builds (and, in version 3, the shared table it
+  // picks among the file's own tables so far: Spec "Shared tables").
+  std::vector<ConformingTable> conforming(result.tensors.size());
+  std::vector<bool> recode(result.tensors.size(), false);
+  std::vector<CodeTable> file_tables;
+  ValueCounts sum;
+  bool chunks_same = true, chunks_coded = true;
+  BitCounts bits;
+  const auto code_again = [](const DecodeJob& j, const CodeTable& t, MeasureSlot& s) {
+    s.coded =
+        encode_stream_chunk(j.config, t, s.values.data(), s.values.size(), &s.chunk, &s.scratch);
+  };
+  {
+    DecodeJobs jobs(in);
+    run_batched<DecodeJob, MeasureSlot>(
+        threads, [&](DecodeJob* j) { return jobs.next(j); },
+        [](const DecodeJob& j) { return j.values; },
+        [&](const DecodeJob& j, MeasureSlot& s) {
+          s.counts = ValueCounts{};
+          s.same = true;
+          decode_job(in, j, &s);
+          if (s.status != Status::kOk || j.values == 0) return;
+          if (j.config.version >= 2) {
+            s.counts = count_chunk_values(j.config, s.values.data(), s.values.size(), &s.scratch);
+          }
+          // A stored table that cannot code the values (not a conforming one) leaves the
+          // tensor to pass 2.
+          code_again(j, j.table, s);
+          s.same = s.coded == Status::kOk && s.chunk.words == j.words && s.chunk.raw == j.raw &&
+                   s.chunk.crc == j.crc && s.chunk.bytes == s.payload;
+        },
+        [&](const DecodeJob& j, MeasureSlot& s) {
+          StreamedTensor& t = result.tensors[j.tensor];
+          check_decoded(j, s.status, t);
+          if (j.chunk == 0) {
+            sum = ValueCounts{};
+            chunks_same = chunks_coded = true;
+            bits = BitCounts{};
+          }
+          if (j.values) {
+            sum += s.counts;
+            chunks_same = chunks_same && s.same;
+            chunks_coded = chunks_coded && s.coded == Status::kOk;
+            bits += s.chunk.bits;
+            if (observe) observe(j.tensor, s.values.data(), s.values.size());
+          }
+          if (!j.last) return;
+          ConformingTable& c = conforming[j.tensor];
+          if (j.config.version >= 2) {
+            const CodeTable own = table_for_counts(j.config, sum);
+            c.ref = j.config.version == 3 ? shared_table_ref(j.config, own, sum, file_tables) : 0;
+            c.table = c.ref ? file_tables[c.ref - 1] : own;
+            if (j.config.version == 3 && !c.ref) file_tables.push_back(own);
+          }
+          const bool table_same = j.config.version < 2 || (c.ref == j.ref && c.table == j.table);
+          t.conforming = chunks_same && table_same;
+          recode[j.tensor] = !(table_same && chunks_coded);
+          t.bits = bits;
+          t.bits += stream_overhead_bits(j.config, j.chunks, c.table, c.ref);
+        });
+  }
+  in.check_size();
+  if (std::find(recode.begin(), recode.end(), true) == recode.end()) return result;
+
+  // Pass 2, for the tensors whose stored table is not the conforming one: their chunks decoded
+  // again and coded with the conforming table.
+  DecodeJobs jobs(in);
+  run_batched<DecodeJob, MeasureSlot>(
+      threads, [&](DecodeJob* j) { return jobs.next(j); },
+      [&](const DecodeJob& j) { return recode[j.tensor] ? j.values : 0; },
+      [&](const DecodeJob& j, MeasureSlot& s) {
+        s.status = s.coded = Status::kOk;
+        s.chunk.bits = BitCounts{};
+        if (!recode[j.tensor] || j.values == 0) return;
+        decode_job(in, j, &s);
+        if (s.status == Status::kOk) code_again(j, conforming[j.tensor].table, s);
+      },
+      [&](const DecodeJob& j, MeasureSlot& s) {
+        if (!recode[j.tensor]) return;
+        StreamedTensor& t = result.tensors[j.tensor];
+        check_decoded(j, s.status, t);
+        if (s.coded != Status::kOk) {
+          throw Error(fmt::format("{}: chunk {} of {}: encoder status {} ({})",
+                                  detail::record_name(j.tensor, t.name), j.chunk, j.chunks,
+                                  status_name(s.coded), static_cast<unsigned>(s.coded)));
+        }
+        if (j.chunk == 0) bits = BitCounts{};
+        bits += s.chunk.bits;
+        if (j.last) {
+          const ConformingTable& c = conforming[j.tensor];
+          t.bits = bits;
+          t.bits += stream_overhead_bits(j.config, j.chunks, c.table, c.ref);
+        }
+      });
+  in.check_size();
   return result;
 }
 

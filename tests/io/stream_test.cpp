@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Streamed encoding and decoding (sfp/io/stream.hpp): the same bytes as the whole-file path for
-// every format version, thread count and kind of output, and sfp decode of a decompression bomb
-// in bounded memory (docs/cli.md, "Memory and threads").
+// every format version, thread count and kind of output; a container measured chunk by chunk
+// as the whole-file encoder counts it; and sfp decode and sfp stats of a decompression bomb in
+// bounded memory (docs/cli.md, "Memory and threads").
 #include "sfp/io/stream.hpp"
 
 #include <fcntl.h>
@@ -221,22 +222,25 @@ TEST_CASE("sfp decode of a decompression bomb runs in bounded memory", "[stream]
   one.chunk_words = {1};
   one.chunk_raw = {0};
   one.chunk_crc = {crc32c(one.payload.data(), 4, crc32c(&mode, 1))};
+  const auto bomb_of = [&](uint64_t chunks) {
+    io::Container c;
+    io::EncodedTensor t;
+    t.name = "zeros";
+    t.shape = {chunks * cfg.chunk};
+    t.stream = one;
+    t.stream.values = chunks * cfg.chunk;
+    t.stream.chunk_words.assign(chunks, 1);
+    t.stream.chunk_raw.assign(chunks, one.chunk_raw[0]);
+    t.stream.chunk_crc.assign(chunks, one.chunk_crc[0]);
+    t.stream.payload.clear();
+    for (uint64_t i = 0; i < chunks; ++i) {
+      t.stream.payload.insert(t.stream.payload.end(), one.payload.begin(), one.payload.end());
+    }
+    c.tensors.push_back(t);
+    return io::write_container(c);
+  };
   constexpr uint64_t kChunks = 400;
-  io::Container c;
-  io::EncodedTensor t;
-  t.name = "zeros";
-  t.shape = {kChunks * cfg.chunk};
-  t.stream = one;
-  t.stream.values = kChunks * cfg.chunk;
-  t.stream.chunk_words.assign(kChunks, 1);
-  t.stream.chunk_raw.assign(kChunks, one.chunk_raw[0]);
-  t.stream.chunk_crc.assign(kChunks, one.chunk_crc[0]);
-  t.stream.payload.clear();
-  for (uint64_t i = 0; i < kChunks; ++i) {
-    t.stream.payload.insert(t.stream.payload.end(), one.payload.begin(), one.payload.end());
-  }
-  c.tensors.push_back(t);
-  const Bytes bomb = io::write_container(c);
+  const Bytes bomb = bomb_of(kChunks);
   REQUIRE(bomb.size() < 4500);
   ScratchDir dir;
   const std::string path = dir.file("bomb.sfp");
@@ -255,6 +259,16 @@ TEST_CASE("sfp decode of a decompression bomb runs in bounded memory", "[stream]
   struct rusage self;
   REQUIRE(::getrusage(RUSAGE_SELF, &self) == 0);
   INFO("peak RSS " << rss << " KiB; this process " << self.ru_maxrss << " KiB");
+  CHECK(rss < self.ru_maxrss + 64 * 1024);
+
+  // sfp stats measures such a file chunk by chunk too (here 128 chunks: 512 MiB of F32, which
+  // it codes again): the hand-made chunks are not what a conforming encoder writes for 2^20
+  // zeros, so it says so and counts the conforming encoding.
+  const std::string small = dir.file("bomb128.sfp");
+  write_bytes(small, bomb_of(128));
+  REQUIRE(run_sfp(dir, {"stats", "--json", small}, &rss, &err) == 0);
+  INFO("sfp stats: peak RSS " << rss << " KiB");
+  CHECK_THAT(err, Contains("tensor \"zeros\": stored stream is not the conforming encoding"));
   CHECK(rss < self.ru_maxrss + 64 * 1024);
 }
 
@@ -297,6 +311,130 @@ TEST_CASE("streamed encode and decode give the bytes of the whole-file path", "[
           CHECK(r.bytes_written == want_back.size());
         }
         REQUIRE(read_bytes(back_path) == want_back);
+      }
+    }
+  }
+}
+
+// The bits of every tensor as the whole-file encoder counts them, and the values that the
+// whole-file decoder gives, for every format version and thread count.
+TEST_CASE("a container measured chunk by chunk gives the encoder's bits and the values",
+          "[stream]") {
+  ScratchDir dir;
+  for (const Case& c : cases()) {
+    const io::TensorFile file = parse(c);
+    for (const Setting& s : settings()) {
+      INFO(c.name << ", " << s.name);
+      const io::Container want = io::encode_tensor_file(file, s.config);
+      const io::TensorFile back = io::decode_container(want);
+      const std::string path = dir.file("m.sfp");
+      write_bytes(path, io::write_container(want));
+      for (const unsigned threads : {1u, 3u}) {
+        INFO(threads << " threads");
+        const io::InputFile in(path);
+        std::vector<std::vector<uint32_t>> seen;
+        size_t scanned = 0;
+        const io::StreamResult r = io::measure_container(
+            in, threads,
+            [&](size_t i, const uint32_t* v, size_t n) {
+              REQUIRE(i < seen.size());
+              seen[i].insert(seen[i].end(), v, v + n);
+            },
+            [&](const io::StreamResult& found) {
+              scanned = found.tensors.size();
+              seen.resize(scanned);
+            });
+        CHECK(scanned == want.tensors.size());
+        REQUIRE(r.tensors.size() == want.tensors.size());
+        for (size_t i = 0; i < r.tensors.size(); ++i) {
+          INFO("tensor " << i);
+          const io::StreamedTensor& t = r.tensors[i];
+          CHECK(t.name == want.tensors[i].name);
+          CHECK(t.shape == want.tensors[i].shape);
+          CHECK(t.config == want.tensors[i].stream.config);
+          CHECK(t.values == want.tensors[i].stream.values);
+          CHECK(t.conforming);
+          for (const BitField& f : kBitFields) {
+            INFO(f.name);
+            CHECK(t.bits.*f.member == want.tensors[i].stream.bits.*f.member);
+          }
+          CHECK(seen[i] == back.tensors[i].values);
+        }
+      }
+    }
+  }
+}
+
+// A stream that a conforming encoder would not write (a version 3 tensor with its own table where
+// the encoder shares an earlier tensor's, a version 2 table built for other values) is
+// reported, and its bits are those of the conforming encoding.
+TEST_CASE("a container measured chunk by chunk reports non-conforming tables", "[stream]") {
+  std::mt19937_64 rng(Catch::rngSeed() + 5);
+  io::TensorFile f;
+  for (const char* name : {"a", "b"}) {
+    f.tensors.push_back(make_tensor(name, Fp::kFp32, {4000}, normal_values(rng, 4000, 0.1)));
+  }
+  f.tensors.push_back(make_tensor("c", Fp::kFp32, {4000}, random_values(rng, Fp::kFp32, 4000)));
+  ScratchDir dir;
+  const std::string path = dir.file("n.sfp");
+  for (const unsigned version : {2u, 3u}) {
+    INFO("version " << version);
+    Config cfg = Config::lossless(Fp::kFp32, version);
+    cfg.chunk = 1024;
+    const io::Container want = io::encode_tensor_file(f, [&](const io::Tensor&) { return cfg; });
+    io::Container c = want;
+    if (version == 3) {
+      // Tensor "b" shares tensor "a"'s table; stored with its own, a legal stream.
+      REQUIRE(want.tensors[1].stream.table_ref == 1);
+      Encoded own;
+      REQUIRE(encode(cfg, f.tensors[1].values.data(), 4000, &own) == Status::kOk);
+      REQUIRE(own.table_ref == 0);
+      c.tensors[1].stream = own;
+    } else {
+      // Tensor "b" coded with the table of all three tensors' values.
+      std::vector<uint32_t> all;
+      for (const io::Tensor& t : f.tensors) {
+        all.insert(all.end(), t.values.begin(), t.values.end());
+      }
+      const CodeTable wide = build_table(cfg, all.data(), all.size());
+      REQUIRE(!(wide == want.tensors[1].stream.table));
+      Encoded other;
+      REQUIRE(encode(cfg, f.tensors[1].values.data(), 4000, &other) == Status::kOk);
+      other.table = wide;
+      other.payload.clear();
+      other.chunk_words.clear();
+      other.chunk_raw.clear();
+      other.chunk_crc.clear();
+      other.bits = BitCounts{};
+      for (size_t k = 0; k < 4000; k += cfg.chunk) {
+        const size_t n = std::min<size_t>(cfg.chunk, 4000 - k);
+        std::vector<uint32_t> scratch;
+        StreamChunk chunk;
+        REQUIRE(encode_stream_chunk(cfg, wide, f.tensors[1].values.data() + k, n, &chunk,
+                                    &scratch) == Status::kOk);
+        other.payload.insert(other.payload.end(), chunk.bytes.begin(), chunk.bytes.end());
+        other.chunk_words.push_back(chunk.words);
+        other.chunk_raw.push_back(chunk.raw ? 1 : 0);
+        other.chunk_crc.push_back(chunk.crc);
+      }
+      c.tensors[1].stream = other;
+    }
+    write_bytes(path, io::write_container(c));
+    const Bytes stored = read_bytes(path);
+    REQUIRE(
+        io::decode_container(io::read_container(stored.data(), stored.size())).tensors[1].values ==
+        f.tensors[1].values);
+    const io::InputFile in(path);
+    const io::StreamResult r = io::measure_container(in, 2, nullptr);
+    REQUIRE(r.tensors.size() == 3);
+    CHECK(r.tensors[0].conforming);
+    CHECK_FALSE(r.tensors[1].conforming);
+    CHECK(r.tensors[2].conforming);
+    for (size_t i = 0; i < 3; ++i) {
+      INFO("tensor " << i);
+      for (const BitField& b : kBitFields) {
+        INFO(b.name);
+        CHECK(r.tensors[i].bits.*b.member == want.tensors[i].stream.bits.*b.member);
       }
     }
   }

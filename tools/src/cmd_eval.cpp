@@ -38,7 +38,6 @@ struct EvalOptions {
 // One snapshot tensor with what the trainer recorded about it.
 struct Item {
   std::string network, policy, kind, name;
-  size_t file = 0;  // index of the snapshot file
   unsigned man_bits = kManBitsFp32;
   Rounding rounding = Rounding::kTruncate;  // the snapshot's "rounding" metadata
   const io::Tensor* tensor = nullptr;
@@ -291,55 +290,46 @@ struct Table {
   }
 };
 
-// Every file's tensors with what the trainer recorded about them. The items point into *files.
-// Returns 0, or fail()'s status for a file that cannot be read.
-int load_items(const std::vector<std::string>& paths, std::vector<io::TensorFile>* files,
-               std::vector<Item>* items) {
-  files->reserve(paths.size());
-  for (const std::string& path : paths) {
-    try {
-      const auto bytes = read_input(path);
-      files->push_back(parse_tensor_file(path, bytes, false));
-    } catch (const std::exception& e) {
-      return fail(path, e);
-    }
-    const io::TensorFile& f = files->back();
-    std::string network = "unknown", policy = "unknown";
-    Rounding rounding = Rounding::kTruncate;
-    for (const auto& [k, v] : f.metadata) {
-      if (k == "network") network = v;
-      if (k == "policy") policy = v;
-      if (k == "rounding") rounding = v == "rne" ? Rounding::kNearestEven : Rounding::kTruncate;
-    }
-    io::TensorInfoMap info;  // none when the metadata has no valid "tensors"
-    try {
-      info = io::parse_tensor_info(f.metadata).value_or(io::TensorInfoMap{});
-    } catch (const io::Error&) {
-    }
-    std::map<std::string, const io::Tensor*> by_name;
-    for (const io::Tensor& t : f.tensors) by_name[t.name] = &t;
-    for (const io::Tensor& t : f.tensors) {
-      Item it;
-      it.file = files->size() - 1;
-      it.network = network;
-      it.policy = policy;
-      it.rounding = rounding;
-      it.name = t.name;
-      it.tensor = &t;
-      const size_t slash = t.name.find('/');
-      it.kind = slash == std::string::npos ? "tensor" : t.name.substr(0, slash);
-      if (const auto ti = info.find(t.name); ti != info.end()) {
-        if (!ti->second.kind.empty()) it.kind = ti->second.kind;
-        if (ti->second.man_bits) it.man_bits = static_cast<unsigned>(*ti->second.man_bits);
-      }
-      if (it.kind == "weight" && slash != std::string::npos) {
-        const auto m = by_name.find("master/" + t.name.substr(slash + 1));
-        if (m != by_name.end()) it.master = m->second;
-      }
-      items->push_back(it);
-    }
+// A snapshot file's tensors with what the trainer recorded about them; the items point into
+// *file, read from `path`. Throws what reading and parsing it throws.
+std::vector<Item> load_items(const std::string& path, io::TensorFile* file) {
+  *file = parse_tensor_file(path, read_input(path), false);
+  const io::TensorFile& f = *file;
+  std::string network = "unknown", policy = "unknown";
+  Rounding rounding = Rounding::kTruncate;
+  for (const auto& [k, v] : f.metadata) {
+    if (k == "network") network = v;
+    if (k == "policy") policy = v;
+    if (k == "rounding") rounding = v == "rne" ? Rounding::kNearestEven : Rounding::kTruncate;
   }
-  return 0;
+  io::TensorInfoMap info;  // none when the metadata has no valid "tensors"
+  try {
+    info = io::parse_tensor_info(f.metadata).value_or(io::TensorInfoMap{});
+  } catch (const io::Error&) {
+  }
+  std::map<std::string, const io::Tensor*> by_name;
+  for (const io::Tensor& t : f.tensors) by_name[t.name] = &t;
+  std::vector<Item> items;
+  for (const io::Tensor& t : f.tensors) {
+    Item it;
+    it.network = network;
+    it.policy = policy;
+    it.rounding = rounding;
+    it.name = t.name;
+    it.tensor = &t;
+    const size_t slash = t.name.find('/');
+    it.kind = slash == std::string::npos ? "tensor" : t.name.substr(0, slash);
+    if (const auto ti = info.find(t.name); ti != info.end()) {
+      if (!ti->second.kind.empty()) it.kind = ti->second.kind;
+      if (ti->second.man_bits) it.man_bits = static_cast<unsigned>(*ti->second.man_bits);
+    }
+    if (it.kind == "weight" && slash != std::string::npos) {
+      const auto m = by_name.find("master/" + t.name.substr(slash + 1));
+      if (m != by_name.end()) it.master = m->second;
+    }
+    items.push_back(it);
+  }
+  return items;
 }
 
 // What sfp eval measures: exponent and lossless figures per (network, kind) over snapshots of
@@ -360,46 +350,41 @@ struct Measured {
 };
 
 // Returns 0, or fail()'s status for a tensor that cannot be measured.
-// Version 3 streams of each snapshot file as sfp encode writes them (tables shared between the
-// tensors of a file): lossless for the exponent tables, and at the trained mantissa bits for the
-// stashed FP32 tensors. Master copies are left out, as they are not stashed.
-void encode_files_v3(const std::vector<Item>& items, std::vector<Encoded>* lossless,
-                     std::vector<Encoded>* trained) {
+// Version 3 streams of a snapshot file's tensors as sfp encode writes them (tables shared between
+// the tensors of the file): lossless for the exponent tables, and at the trained mantissa bits
+// for the stashed FP32 tensors. Master copies are left out, as they are not stashed.
+void encode_file_v3(const std::vector<Item>& items, std::vector<Encoded>* lossless,
+                    std::vector<Encoded>* trained) {
   lossless->assign(items.size(), Encoded{});
   trained->assign(items.size(), Encoded{});
-  for (size_t a = 0; a < items.size();) {
-    size_t b = a;
-    while (b < items.size() && items[b].file == items[a].file) ++b;
-    std::vector<TensorInput> in_l, in_t;
-    std::vector<size_t> at_l, at_t;
-    for (size_t i = a; i < b; ++i) {
-      const Item& it = items[i];
-      const io::Tensor& t = *it.tensor;
-      if (it.kind == "master") continue;
-      in_l.push_back({Config::lossless(t.dtype, 3), t.values.data(), t.values.size()});
-      at_l.push_back(i);
-      if ((it.kind == "act" || it.kind == "weight") && t.dtype == Fp::kFp32) {
-        Config c = Config::lossless(Fp::kFp32, 3);
-        c.man_bits = std::min(it.man_bits, kManBitsFp32);
-        in_t.push_back({c, t.values.data(), t.values.size()});
-        at_t.push_back(i);
-      }
+  std::vector<TensorInput> in_l, in_t;
+  std::vector<size_t> at_l, at_t;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Item& it = items[i];
+    const io::Tensor& t = *it.tensor;
+    if (it.kind == "master") continue;
+    in_l.push_back({Config::lossless(t.dtype, 3), t.values.data(), t.values.size()});
+    at_l.push_back(i);
+    if ((it.kind == "act" || it.kind == "weight") && t.dtype == Fp::kFp32) {
+      Config c = Config::lossless(Fp::kFp32, 3);
+      c.man_bits = std::min(it.man_bits, kManBitsFp32);
+      in_t.push_back({c, t.values.data(), t.values.size()});
+      at_t.push_back(i);
     }
-    std::vector<Encoded> out;
-    if (encode_tensors(in_l, &out) != Status::kOk) throw io::Error("version 3 encode failed");
-    for (size_t k = 0; k < out.size(); ++k) (*lossless)[at_l[k]] = std::move(out[k]);
-    if (encode_tensors(in_t, &out) != Status::kOk) throw io::Error("version 3 encode failed");
-    for (size_t k = 0; k < out.size(); ++k) (*trained)[at_t[k]] = std::move(out[k]);
-    a = b;
   }
+  std::vector<Encoded> out;
+  if (encode_tensors(in_l, &out) != Status::kOk) throw io::Error("version 3 encode failed");
+  for (size_t k = 0; k < out.size(); ++k) (*lossless)[at_l[k]] = std::move(out[k]);
+  if (encode_tensors(in_t, &out) != Status::kOk) throw io::Error("version 3 encode failed");
+  for (size_t k = 0; k < out.size(); ++k) (*trained)[at_t[k]] = std::move(out[k]);
 }
 
+// Adds the tensors of one snapshot file to *m. Returns 0, or fail()'s status for a tensor that
+// cannot be measured.
 int measure(const std::vector<Item>& items, int zstd_level, Measured* m) {
-  size_t done = 0;
-  const bool progress = isatty(STDERR_FILENO);
   std::vector<Encoded> v3_lossless, v3_trained;
   try {
-    encode_files_v3(items, &v3_lossless, &v3_trained);
+    encode_file_v3(items, &v3_lossless, &v3_trained);
   } catch (const std::exception& e) {
     return fail("version 3", e);
   }
@@ -415,10 +400,6 @@ int measure(const std::vector<Item>& items, int zstd_level, Measured* m) {
       }
     } catch (const std::exception& e) {
       return fail(it.name, e);
-    }
-    if (progress && (++done % 25 == 0 || done == items.size())) {
-      fmt::print(stderr, "\rsfp eval: {}/{} tensors", done, items.size());
-      if (done == items.size()) fmt::print(stderr, "\n");
     }
   }
   return 0;
@@ -632,11 +613,24 @@ int run_eval(const EvalOptions& o) {
       return fail_output(o.markdown, e);
     }
   }
-  std::vector<io::TensorFile> files;
-  std::vector<Item> items;
-  if (const int rc = load_items(o.files, &files, &items)) return rc;
+  // One snapshot file in memory at a time: its tensors, their streams and the baselines'.
   Measured m;
-  if (const int rc = measure(items, o.zstd_level, &m)) return rc;
+  const bool progress = isatty(STDERR_FILENO);
+  for (size_t k = 0; k < o.files.size(); ++k) {
+    const std::string& path = o.files[k];
+    io::TensorFile file;
+    std::vector<Item> items;
+    try {
+      items = load_items(path, &file);
+    } catch (const std::exception& e) {
+      return fail(path, e);
+    }
+    if (const int rc = measure(items, o.zstd_level, &m)) return rc;
+    if (progress) {
+      fmt::print(stderr, "\rsfp eval: {}/{} files", k + 1, o.files.size());
+      if (k + 1 == o.files.size()) fmt::print(stderr, "\n");
+    }
+  }
 
   const std::string md = eval_markdown(m, o.zstd_level);
   if (md_out) {

@@ -13,7 +13,6 @@
 
 #include "cli.hpp"
 #include "sfp/codec.hpp"
-#include "sfp/io/container.hpp"
 #include "sfp/io/file.hpp"
 #include "sfp/io/snapshot.hpp"
 #include "sfp/io/stream.hpp"
@@ -39,6 +38,7 @@ struct Row {
   std::array<uint64_t, 256> exp_hist = {};  // exponent field histogram
   std::optional<Config> config;             // absent in the total row
   BitCounts bits;
+  Fp fp = Fp::kFp32;  // of the values added (.sfp rows: set before they are)
 
   void add_values(const uint32_t* v, size_t n, Fp fp) {
     values += n;
@@ -131,39 +131,33 @@ void tensor_file_rows(const std::string& path, const io::InputFile& in, const St
   }
 }
 
-// Rows of an .sfp file: the stored encoding. The decoder does not count bits, so the decoded
-// values are encoded again with the stored configuration; a conforming stream comes out the
-// same, and anything else is reported.
-void sfp_file_rows(const std::string& path, const std::vector<uint8_t>& bytes,
-                   std::vector<Row>* rows) {
-  const io::Container c = io::read_container(bytes.data(), bytes.size());
-  const io::TensorFile file = io::decode_container(c);
-  // Encoded again as a whole file, with the stored configurations: the conforming encoding,
-  // shared tables included.
-  size_t next = 0;  // config_for is called once per tensor, in file order
-  const io::Container conforming = io::encode_tensor_file(
-      file, [&](const io::Tensor&) { return c.tensors[next++].stream.config; });
-  for (size_t i = 0; i < c.tensors.size(); ++i) {
-    const io::EncodedTensor& stored = c.tensors[i];
-    const io::Tensor& t = file.tensors[i];
-    const io::EncodedTensor& again = conforming.tensors[i];
-    if (again.stream.payload != stored.stream.payload ||
-        again.stream.chunk_words != stored.stream.chunk_words ||
-        again.stream.table_ref != stored.stream.table_ref) {
+// Rows of an .sfp file: the stored encoding, read a chunk at a time. The decoder does not count
+// bits, so each chunk's decoded values are coded again with the stored configuration; a
+// conforming stream comes out the same, and anything else is reported.
+void sfp_file_rows(const std::string& path, const io::InputFile& in, std::vector<Row>* rows) {
+  std::vector<Row> found;
+  const io::StreamResult r = io::measure_container(
+      in, 1, [&](size_t i, const uint32_t* v, size_t n) { found[i].add_values(v, n, found[i].fp); },
+      [&](const io::StreamResult& scanned) {
+        found.resize(scanned.tensors.size());
+        for (size_t i = 0; i < found.size(); ++i) found[i].fp = scanned.tensors[i].dtype;
+      });
+  for (size_t i = 0; i < r.tensors.size(); ++i) {
+    const io::StreamedTensor& t = r.tensors[i];
+    if (!t.conforming) {
       fmt::print(stderr,
                  "sfp: {}: tensor {}: stored stream is not the conforming encoding; bit counts "
                  "are those of the conforming one\n",
                  path, io::quote(t.name));
     }
-    Row r;
-    r.file = path;
-    r.name = t.name;
-    r.dtype = io::dtype_name(t.dtype);
-    r.shape = t.shape;
-    r.add_values(t.values, t.dtype);
-    r.config = stored.stream.config;
-    r.bits = again.stream.bits;
-    rows->push_back(std::move(r));
+    Row& row = found[i];
+    row.file = path;
+    row.name = t.name;
+    row.dtype = io::dtype_name(t.dtype);
+    row.shape = t.shape;
+    row.config = t.config;
+    row.bits = t.bits;
+    rows->push_back(std::move(row));
   }
 }
 
@@ -244,16 +238,13 @@ int run_stats(const StatsOptions& o) {
       const size_t got = static_cast<size_t>(std::min<uint64_t>(in->size(), sizeof magic));
       in->read(0, magic, got);
       if (io::detect_kind(magic, got) == io::FileKind::kSfp) {
-        std::vector<uint8_t> bytes(static_cast<size_t>(in->size()));
-        in->read(0, bytes.data(), bytes.size());
-        in->check_size();
         if (o.flags.any() || o.stored_bits) {
           fmt::print(stderr,
                      "sfp: {}: the stored encoding is used; configuration flags do "
                      "not apply\n",
                      path);
         }
-        sfp_file_rows(path, bytes, &rows);
+        sfp_file_rows(path, *in, &rows);
       } else {
         tensor_file_rows(path, *in, o, &rows);
       }

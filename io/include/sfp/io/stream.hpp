@@ -26,6 +26,9 @@ struct StreamedTensor {
   uint64_t values = 0;
   Config config;
   BitCounts bits;  // encoder: every bit of the tensor's stream (table, index and CRCs included)
+  // measure_container: the stored stream is the one a conforming encoder writes for the
+  // tensor's values with its configuration (the same table, shared-table reference and chunks).
+  bool conforming = true;
 };
 
 struct StreamResult {
@@ -70,5 +73,17 @@ StreamResult measure_stream(const InputFile& in, const FileLayout& layout,
 StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned threads = 1,
                            const TensorDone& done = nullptr,
                            const std::function<void(const StreamResult&)>& scanned = nullptr);
+
+// Measures the .sfp file `in` without holding its values: each tensor's name, dtype, shape, value
+// count and stored configuration, and in `bits` every bit a conforming encoder writes for its
+// decoded values with that configuration (the stored stream's own bits when it is conforming,
+// see StreamedTensor::conforming). Decodes a chunk at a time on `threads` threads, as
+// decode_stream does, and codes each chunk again; a tensor whose stored table or shared-table
+// reference is not the conforming one has its chunks decoded a second time and coded with the
+// conforming table. observe(...) is called on the calling thread with every chunk's decoded
+// values, in file order (sfp stats); scanned(result), if given, before that with the tensors
+// found. Throws Error with the messages of decode_stream.
+StreamResult measure_container(const InputFile& in, unsigned threads, const ChunkValues& observe,
+                               const std::function<void(const StreamResult&)>& scanned = nullptr);
 
 }  // namespace sfp::io
