@@ -14,11 +14,12 @@
 // 16 lanes, m > 0 and AVX2, whole steps decode in codec_v3_fast_avx2.cpp, which also takes the
 // CRC as it goes; the loop here does the rest (other lane counts, the steps near the end of the
 // chunk, expiry) and is the whole decoder on other CPUs.
-// Encoder: first the lane bits of every value (its symbol depends only on earlier values; eight
-// at a time with AVX2) and the sums for the bit accounting, then one pass over the steps that
-// replays the refill rule and writes each value's bits straight into the words at their slots
-// (held in a scratch array in slot order), then the CRC; a table that cannot code a value sends
-// the chunk to the reference.
+// Encoder: a block of 64 steps at a time, first the lane bits of its values (a value's symbol
+// depends only on earlier values; eight at a time with AVX2) and the sums for the bit accounting,
+// then the placement, which replays the refill rule: each lane keeps its position, the bits of
+// its partial word and the slots of its open words (at most three), and each word is stored
+// once, when it becomes whole, at its slot of a scratch array in slot order (16 lanes at a time
+// with AVX2); then the CRC. A table that cannot code a value sends the chunk to the reference.
 // set_v3_fast_simd(false) keeps every SIMD kernel off (the tests check both paths).
 #include "codec_v3_fast.hpp"
 
@@ -43,7 +44,6 @@ constexpr unsigned kWindow = kV3WindowWords;
 constexpr unsigned kMaxLanes = 1u << kV2MaxLanesLog2;
 constexpr unsigned kRefill = kV3LaneRefillBits;
 constexpr unsigned kPending = 4;  // a lane's words not yet wholly read (codec_v3.cpp)
-constexpr unsigned kRing = 8;     // slots kept per lane: the last kPending and room to write ahead
 constexpr uint32_t kNone = ~uint32_t{0};
 constexpr unsigned kLutBits = kMaxCodeBits;
 // Chunks up to this many values keep every count in 32 bits; larger ones (beyond kMaxChunkLog2)
@@ -377,17 +377,8 @@ bool decode_fast(const DecodeTables& tb, uint32_t n, uint32_t lanes, bool two, c
 
 // ---- Encoder ---------------------------------------------------------------------------------
 
+using detail::EncodeState;
 using detail::EncodeTables;
-
-struct EncodeLane {
-  uint32_t pos, taken;
-  uint32_t open;  // slot of the lane's oldest word not wholly written, or kNone
-  uint32_t slot[kRing];
-};
-
-inline uint32_t open_slot(const EncodeLane& ln) {
-  return ln.pos < ln.taken * kUnit ? ln.slot[(ln.pos / kUnit) % kRing] : kNone;
-}
 
 // The lane bits of values q[from..to) of a chunk (Spec: "Version 3 lane bits"): bits[i] and
 // total[i] (their number), added up in *sums for the bit accounting. Returns nonzero if the
@@ -442,8 +433,71 @@ uint32_t lane_bits(const EncodeTables& tb, const uint32_t* q, uint32_t lanes, ui
   return bad;
 }
 
-// Encodes q[0..n) into words (scratch, at least 2 n + 2 kMaxLanes entries); false if the table
-// cannot code a value.
+// Expiry of lane l at a step with this horizon (Spec: "Version 3 refill rule"): the lane's
+// newest word whose slot is V3WindowWords or more below the horizon is closed if the lane has
+// not filled it; the bits up to its end stay zero. Only the lane's open words (at most three,
+// all among its last kPending) can be closed.
+void expire_lane(EncodeState& st, unsigned l, uint32_t horizon, uint32_t* words,
+                 uint64_t* expired_units, uint64_t* expired_bits) {
+  const uint32_t pos = st.pos[l], k0 = pos / kUnit, open = st.taken[l] - k0;
+  for (uint32_t j = open; j-- > 0;) {
+    if (st.ring[j][l] + kWindow > horizon) continue;
+    words[st.ring[0][l]] = st.acc[l];
+    for (uint32_t i = 1; i <= j; ++i) words[st.ring[i][l]] = 0;
+    ++*expired_units;
+    *expired_bits += (k0 + j + 1) * kUnit - pos;
+    st.pos[l] = (k0 + j + 1) * kUnit;
+    st.acc[l] = 0;
+    for (uint32_t i = 0; i + j + 1 < open; ++i) st.ring[i][l] = st.ring[i + j + 1][l];
+    return;
+  }
+}
+
+// One step of the placement (Spec: "Version 3 refill rule"), lanes 0 .. count - 1 coding the
+// values whose lane bits are bits[0..count) and total[0..count): expiry, then per lane the
+// refill and the value's bits at the lane's position; each word that becomes whole is stored
+// once, at its slot.
+void place_step(EncodeState& st, uint32_t lanes, uint32_t count, const uint64_t* bits,
+                const uint8_t* total, uint32_t* words, uint64_t* expired_units,
+                uint64_t* expired_bits) {
+  const uint32_t horizon = st.next + 2 * lanes;
+  if (st.low != kNone && st.low + kWindow <= horizon) {
+    for (unsigned l = 0; l < count; ++l) {
+      expire_lane(st, l, horizon, words, expired_units, expired_bits);
+    }
+  }
+  uint32_t next = st.next, low = kNone;
+  for (unsigned l = 0; l < count; ++l) {
+    uint32_t pos = st.pos[l], taken = st.taken[l];
+    const uint32_t fill = taken * kUnit - pos;
+    const uint32_t nw = (fill < kRefill) + (fill < kRefill - kUnit);
+    const uint32_t open = taken - pos / kUnit;  // at most 3; unused ring entries may be written
+    st.ring[open][l] = next;
+    st.ring[open + 1][l] = next + 1;
+    taken += nw;
+    next += nw;
+    const unsigned off = pos % kUnit, t = total[l], whole = (off + t) / kUnit;
+    const u128 x = (u128{bits[l]} << off) | st.acc[l];
+    if (whole >= 1) words[st.ring[0][l]] = static_cast<uint32_t>(x);
+    if (whole >= 2) words[st.ring[1][l]] = static_cast<uint32_t>(x >> 32);
+    st.acc[l] = static_cast<uint32_t>(x >> (kUnit * whole));
+    for (unsigned j = 0; j < 3; ++j) st.ring[j][l] = st.ring[j + whole][l];
+    pos += t;
+    st.pos[l] = pos;
+    st.taken[l] = taken;
+    low = std::min(low, pos < taken * kUnit ? st.ring[0][l] : kNone);
+  }
+  for (unsigned l = count; l < lanes; ++l) {
+    low = std::min(low, st.pos[l] < st.taken[l] * kUnit ? st.ring[0][l] : kNone);
+  }
+  st.next = next;
+  st.low = low;
+  st.held = std::max<uint64_t>(st.held, next - std::min(low, next));
+}
+
+// Encodes q[0..n) into words (scratch, at least 2 n + 2 kMaxLanes + 1 entries; the last one
+// takes the SIMD steps' stores of no word); false if the table cannot code a value. The lane
+// bits are found a block of steps ahead of their placement, so that they are still in cache.
 template <Fp kFp, bool kMixedSign, bool kM0>
 bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t lanes,
                  std::vector<uint32_t>& scratch, ChunkV3* out) {
@@ -455,96 +509,51 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
     total_buf.resize(n);
   }
   uint64_t* bits = bits_buf.data();
-  const uint8_t* total = total_buf.data();
-  detail::LaneBitSums sums;
-  {
-    uint32_t at = 0, bad = 0;
-    uint8_t* t = total_buf.data();
-    if (!kM0 && use_avx2() && n > lanes) {
-      bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, 0, lanes, bits, t, &sums);
-      at = detail::lane_bits_avx2(tb, q, lanes, lanes, n, bits, t, &sums, &bad);
-    }
-    bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, at, n, bits, t, &sums);
-    if (bad) return false;
-  }
+  uint8_t* total = total_buf.data();
   uint32_t* words = scratch.data();
-  EncodeLane lane[kMaxLanes];
-  for (unsigned l = 0; l < lanes; ++l) {
-    lane[l].pos = lane[l].taken = 0;
-    lane[l].open = kNone;
-    std::fill(lane[l].slot, lane[l].slot + kRing, 0u);
-  }
-  uint32_t next = 0, low = kNone;
-  uint64_t held = 0, expired_units = 0, expired_bits = 0;
-
-  const uint32_t rows = (n + lanes - 1) / lanes;
-  for (uint32_t r = 0; r < rows; ++r) {
-    const uint32_t first = r * lanes;
-    const uint32_t count = std::min(lanes, n - first);
-    const uint32_t horizon = next + 2 * lanes;
-    if (low != kNone && low + kWindow <= horizon) {
-      // Expiry: the lane's newest word among its last kPending whose slot is V3WindowWords or
-      // more below the horizon is closed; the bits up to its end stay zero.
-      for (unsigned l = 0; l < count; ++l) {
-        EncodeLane& ln = lane[l];
-        const uint32_t lo = ln.taken >= kPending ? ln.taken - kPending : 0;
-        for (uint32_t k = ln.taken; k-- > lo;) {
-          if (ln.slot[k % kRing] + kWindow > horizon) continue;
-          if (ln.pos < (k + 1) * kUnit) {
-            ++expired_units;
-            expired_bits += (k + 1) * kUnit - ln.pos;
-            ln.pos = (k + 1) * kUnit;
-            ln.open = open_slot(ln);
-          }
-          break;
-        }
+  const uint32_t dummy = static_cast<uint32_t>(scratch.size() - 1);
+  detail::LaneBitSums sums;
+  EncodeState st{};
+  uint64_t expired_units = 0, expired_bits = 0;
+  const bool simd = use_avx2();
+  const uint32_t rows = (n + lanes - 1) / lanes, block_rows = 64;
+  for (uint32_t r0 = 0; r0 < rows; r0 += block_rows) {
+    const uint32_t r1 = std::min(rows, r0 + block_rows);
+    const uint32_t from = r0 * lanes, to = std::min(n, r1 * lanes);
+    uint32_t at = from, bad = 0;
+    if (!kM0 && simd && to > lanes) {
+      if (at < lanes) {
+        bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, at, lanes, bits, total, &sums);
+        at = lanes;
       }
+      at = detail::lane_bits_avx2(tb, q, lanes, at, to, bits, total, &sums, &bad);
     }
-    // The words this step can take start empty.
-    if (lanes == 16) {
-      std::memset(words + next, 0, 32 * sizeof(uint32_t));
-    } else {
-      std::memset(words + next, 0, 2 * kMaxLanes * sizeof(uint32_t));
-    }
-    uint32_t step_low = kNone;
-    for (unsigned l = 0; l < count; ++l) {
-      EncodeLane& ln = lane[l];
-      const uint32_t fill = ln.taken * kUnit - ln.pos;
-      const uint32_t nw = (fill < kRefill) + (fill < kRefill - kUnit);
-      ln.slot[ln.taken % kRing] = next;
-      ln.slot[(ln.taken + 1) % kRing] = next + 1;
-      ln.taken += nw;
-      next += nw;
-      const unsigned off = ln.pos % kUnit, k = ln.pos / kUnit;
-      const u128 at = u128{bits[first + l]} << off;
-      words[ln.slot[k % kRing]] |= static_cast<uint32_t>(at);
-      words[ln.slot[(k + 1) % kRing]] |= static_cast<uint32_t>(at >> 32);
-      if (__builtin_expect(static_cast<uint64_t>(at >> 64) != 0, 0)) {
-        words[ln.slot[(k + 2) % kRing]] |= static_cast<uint32_t>(at >> 64);
+    bad |= lane_bits<kFp, kMixedSign, kM0>(tb, q, lanes, at, to, bits, total, &sums);
+    if (bad) return false;
+    for (uint32_t r = r0; r < r1; ++r) {
+      if (simd && lanes == 16) {
+        r = detail::place_steps_avx2(st, bits, total, r, std::min(r1, n / lanes), words, dummy);
+        if (r == r1) break;
       }
-      ln.pos += total[first + l];
-      const uint32_t open = ln.pos < ln.taken * kUnit ? ln.slot[(ln.pos / kUnit) % kRing] : kNone;
-      ln.open = open;
-      step_low = std::min(step_low, open);
+      const uint32_t first = r * lanes;
+      place_step(st, lanes, std::min(lanes, n - first), bits + first, total + first, words,
+                 &expired_units, &expired_bits);
     }
-    if (count < lanes) {
-      for (unsigned l = count; l < lanes; ++l) step_low = std::min(step_low, lane[l].open);
-    }
-    low = step_low;
-    held = std::max<uint64_t>(held, next - std::min(low, next));
   }
-  // The end: trailing words of the slot order wholly beyond their lane's bits are left out.
+  // The end: the open words are stored with their unwritten bits zero; trailing words of the
+  // slot order wholly beyond their lane's bits are left out.
   uint32_t beyond[kMaxLanes * kPending];
   unsigned nb = 0;
   for (unsigned l = 0; l < lanes; ++l) {
-    const EncodeLane& ln = lane[l];
-    const uint32_t lo = ln.taken >= kPending ? ln.taken - kPending : 0;
-    for (uint32_t k = lo; k < ln.taken; ++k) {
-      if (k * kUnit >= ln.pos) beyond[nb++] = ln.slot[k % kRing];
+    const uint32_t pos = st.pos[l], k0 = pos / kUnit, open = st.taken[l] - k0;
+    if (open) words[st.ring[0][l]] = st.acc[l];
+    for (uint32_t j = 1; j < open; ++j) words[st.ring[j][l]] = 0;
+    for (uint32_t j = 0; j < open; ++j) {
+      if ((k0 + j) * kUnit >= pos) beyond[nb++] = st.ring[j][l];
     }
   }
   std::sort(beyond, beyond + nb);
-  uint32_t keep = next;
+  uint32_t keep = st.next;
   while (nb && keep && beyond[nb - 1] == keep - 1) {
     --keep;
     --nb;
@@ -552,7 +561,7 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
   const uint8_t* raw = reinterpret_cast<const uint8_t*>(words);
   out->bytes.assign(raw, raw + size_t{keep} * kUnitBytes);
   out->crc = crc32c(out->bytes.data(), out->bytes.size(), 0);
-  out->held_units = held;
+  out->held_units = st.held;
   out->expired_units = expired_units;
   out->expired_bits = expired_bits;
   BitCounts& b = out->bits;
@@ -615,7 +624,7 @@ Status encode_chunk_v3_fast(const Config& c, const CodeTable& t, const uint32_t*
   const EncodeTables& tb = cached_tables<EncodeTables>(c, t);
   const uint32_t lanes = chunk_lanes(c, n), n32 = static_cast<uint32_t>(n);
   thread_local std::vector<uint32_t> scratch;
-  if (scratch.size() < 2 * n + 2 * kMaxLanes) scratch.resize(2 * n + 2 * kMaxLanes);
+  if (scratch.size() < 2 * n + 2 * kMaxLanes + 1) scratch.resize(2 * n + 2 * kMaxLanes + 1);
   const bool mixed = tb.shape.s_bits != 0, m0 = tb.shape.m == 0;
   using Fn = bool (*)(const EncodeTables&, const uint32_t*, uint32_t, uint32_t,
                       std::vector<uint32_t>&, ChunkV3*);

@@ -114,6 +114,28 @@ uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint32_t lane
                         uint32_t to, uint64_t* bits, uint8_t* total, LaneBitSums* sums,
                         uint32_t* bad);
 
+// The encoder's placement state between steps, one entry per lane: bits written (pos, skipped
+// bits included), words taken, the lane's bits of its word pos / 32 below pos (acc; higher bits
+// zero), and the slots of its open words pos / 32 + j (ring[j], for j below taken - pos / 32,
+// which is at most 3; the two entries after those are scratch). low is the lowest slot of a word
+// some lane has not filled (kFastNone: none), held the most words taken and not yet whole after
+// a step.
+struct EncodeState {
+  alignas(32) uint32_t pos[kFastMaxLanes];
+  alignas(32) uint32_t taken[kFastMaxLanes];
+  alignas(32) uint32_t acc[kFastMaxLanes];
+  alignas(32) uint32_t ring[5][kFastMaxLanes];
+  uint32_t next = 0;
+  uint32_t low = kFastNone;
+  uint64_t held = 0;
+};
+
+// Places the values of steps r, r + 1, ... below `rows` (whole steps, 16 lanes) whose lane bits
+// are bits[] and total[] (indexed by value) into words while no word expires; returns the first
+// step it did not place. Stores of no word go to words[dummy]. Only when have_avx2().
+uint32_t place_steps_avx2(EncodeState& st, const uint64_t* bits, const uint8_t* total, uint32_t r,
+                          uint32_t rows, uint32_t* words, uint32_t dummy);
+
 // The table's counts (codec_v2.cpp): a value's index among one copy of the counts, by its
 // context, whether it repeats, and its coded exponent (256: +0).
 inline constexpr uint32_t kCountIndex = 2 * 2 * 257;

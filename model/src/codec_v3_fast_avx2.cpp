@@ -13,7 +13,9 @@
 // rare cases leave the vectors: REP copies the previous value in a scalar pass over the lanes
 // that have it, an ESC lane checks that its exponent has no distance codeword, and a step whose
 // words may expire, or that reaches the last stored word, goes back to the portable loop.
-// Encoder: the symbol, lane bits and bit sums of eight values at once (lane_bits).
+// Encoder: the symbol, lane bits and bit sums of eight values at once (lane_bits); the
+// placement of a step's 16 values into their lanes' words (place_step), the lanes' positions,
+// partial words and open slots in registers, each whole word stored once.
 // Table counts: the count index of eight values at once (count_chunk in codec_v2.cpp).
 #include "codec_v3_fast.hpp"
 
@@ -85,6 +87,14 @@ SFP_AVX2_INLINE void word_pairs(const __m256i block[4], __m256i idx, __m256i* q0
   const __m256i odd = _mm256_unpackhi_epi32(w0, w1);   // lanes 2, 3 | 6, 7
   *q0 = _mm256_permute2x128_si256(even, odd, 0x20);
   *q1 = _mm256_permute2x128_si256(even, odd, 0x31);
+}
+
+SFP_AVX2_INLINE __m256i load(const uint32_t* p) {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+SFP_AVX2_INLINE void store(uint32_t* p, __m256i x) {
+  _mm256_store_si256(reinterpret_cast<__m256i*>(p), x);
 }
 
 }  // namespace
@@ -431,6 +441,125 @@ SFP_AVX2 uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint
   return i;
 }
 
+SFP_AVX2 uint32_t place_steps_avx2(EncodeState& st, const uint64_t* bits, const uint8_t* total,
+                                   uint32_t r, uint32_t rows, uint32_t* words, uint32_t dummy) {
+  const __m256i c12 = _mm256_set1_epi32(kV3LaneRefillBits - kWordBits);
+  const __m256i c44 = _mm256_set1_epi32(kV3LaneRefillBits);
+  const __m256i c31 = _mm256_set1_epi32(kWordBits - 1), c64q = _mm256_set1_epi64x(64);
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+  const __m256i two = _mm256_set1_epi32(2), none = _mm256_set1_epi32(-1);
+  const __m256i dummy_v = _mm256_set1_epi32(static_cast<int>(dummy));
+  const __m256i last = _mm256_set1_epi32(7);
+  // The state, into registers: lanes 0-7 in [0], 8-15 in [1].
+  __m256i pos[2], taken[2], acc[2], ring0[2], ring1[2], ring2[2];
+  for (int h = 0; h < 2; ++h) {
+    pos[h] = load(st.pos + 8 * h);
+    taken[h] = load(st.taken + 8 * h);
+    acc[h] = load(st.acc + 8 * h);
+    ring0[h] = load(st.ring[0] + 8 * h);
+    ring1[h] = load(st.ring[1] + 8 * h);
+    ring2[h] = load(st.ring[2] + 8 * h);
+  }
+  uint32_t next = st.next, low = st.low;
+  uint64_t held = st.held;
+  alignas(32) uint32_t word0[kLanes], word1[kLanes], slot0[kLanes], slot1[kLanes];
+  for (; r < rows; ++r) {
+    if (low != kFastNone && low + kV3WindowWords <= next + 2 * kLanes) break;  // expiry
+    // Refill: 0, 1 or 2 words per lane, at slots given by the prefix sum of the counts; they
+    // become the lane's open words `open` and `open + 1`.
+    __m256i fill[2], m44[2], m12[2], nw[2], open[2];
+    for (int h = 0; h < 2; ++h) {
+      fill[h] = _mm256_sub_epi32(_mm256_slli_epi32(taken[h], 5), pos[h]);
+      m44[h] = _mm256_cmpgt_epi32(c44, fill[h]);
+      m12[h] = _mm256_cmpgt_epi32(c12, fill[h]);
+      nw[h] = _mm256_sub_epi32(zero, _mm256_add_epi32(m44[h], m12[h]));
+      open[h] = _mm256_sub_epi32(taken[h], _mm256_srli_epi32(pos[h], 5));
+    }
+    const __m256i inc_a = prefix_sum(nw[0]);
+    const __m256i inc_b =
+        _mm256_add_epi32(prefix_sum(nw[1]), _mm256_permutevar8x32_epi32(inc_a, last));
+    const __m256i next_v = _mm256_set1_epi32(static_cast<int>(next));
+    const __m256i first[2] = {_mm256_add_epi32(next_v, _mm256_sub_epi32(inc_a, nw[0])),
+                              _mm256_add_epi32(next_v, _mm256_sub_epi32(inc_b, nw[1]))};
+    next += static_cast<uint32_t>(_mm256_extract_epi32(inc_b, 7));
+    // The value's bits at the lane's position: x = acc | bits << off, 96 bits as lo and hi.
+    const __m128i t16 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(total + r * kLanes));
+    const __m256i t[2] = {_mm256_cvtepu8_epi32(t16), _mm256_cvtepu8_epi32(_mm_srli_si128(t16, 8))};
+    __m256i lo[4], hi[4];
+    for (int i = 0; i < 4; ++i) {
+      const int h = i / 2;
+      __m256i off4, acc4;
+      const __m256i off8 = _mm256_and_si256(pos[h], c31);
+      if (i % 2 == 0) {
+        off4 = _mm256_cvtepu32_epi64(_mm256_castsi256_si128(off8));
+        acc4 = _mm256_cvtepu32_epi64(_mm256_castsi256_si128(acc[h]));
+      } else {
+        off4 = _mm256_cvtepu32_epi64(_mm256_extracti128_si256(off8, 1));
+        acc4 = _mm256_cvtepu32_epi64(_mm256_extracti128_si256(acc[h], 1));
+      }
+      const __m256i v =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bits + r * kLanes + 4 * i));
+      lo[i] = _mm256_or_si256(acc4, _mm256_sllv_epi64(v, off4));
+      hi[i] = _mm256_srlv_epi64(v, _mm256_sub_epi64(c64q, off4));  // 0 when off is 0
+    }
+    __m256i lows = zero;
+    for (int h = 0; h < 2; ++h) {
+      // The refilled words in the ring.
+      const __m256i at0 = _mm256_and_si256(m44[h], _mm256_cmpeq_epi32(open[h], zero));
+      const __m256i at1 = _mm256_and_si256(m44[h], _mm256_cmpeq_epi32(open[h], one));
+      const __m256i at2 = _mm256_and_si256(m44[h], _mm256_cmpeq_epi32(open[h], two));
+      const __m256i second = _mm256_add_epi32(first[h], one);
+      ring0[h] = _mm256_blendv_epi8(ring0[h], first[h], at0);
+      ring1[h] = _mm256_blendv_epi8(ring1[h], first[h], at1);
+      ring1[h] = _mm256_blendv_epi8(ring1[h], second, _mm256_and_si256(m12[h], at0));
+      ring2[h] = _mm256_blendv_epi8(ring2[h], first[h], at2);
+      ring2[h] = _mm256_blendv_epi8(ring2[h], second, _mm256_and_si256(m12[h], at1));
+      taken[h] = _mm256_add_epi32(taken[h], nw[h]);
+      // Words made whole: 0, 1 or 2 (off + t <= 31 + 44).
+      const __m256i off = _mm256_and_si256(pos[h], c31);
+      const __m256i whole = _mm256_srli_epi32(_mm256_add_epi32(off, t[h]), 5);
+      const __m256i ge1 = _mm256_cmpgt_epi32(whole, zero), ge2 = _mm256_cmpgt_epi32(whole, one);
+      const __m256i w0 = narrow(lo[2 * h], lo[2 * h + 1]);
+      const __m256i w1 =
+          narrow(_mm256_srli_epi64(lo[2 * h], 32), _mm256_srli_epi64(lo[2 * h + 1], 32));
+      const __m256i w2 = narrow(hi[2 * h], hi[2 * h + 1]);
+      store(word0 + 8 * h, w0);
+      store(word1 + 8 * h, w1);
+      store(slot0 + 8 * h, _mm256_blendv_epi8(dummy_v, ring0[h], ge1));
+      store(slot1 + 8 * h, _mm256_blendv_epi8(dummy_v, ring1[h], ge2));
+      acc[h] = _mm256_blendv_epi8(_mm256_blendv_epi8(w0, w1, ge1), w2, ge2);
+      ring0[h] = _mm256_blendv_epi8(_mm256_blendv_epi8(ring0[h], ring1[h], ge1), ring2[h], ge2);
+      ring1[h] = _mm256_blendv_epi8(ring1[h], ring2[h], ge1);
+      pos[h] = _mm256_add_epi32(pos[h], t[h]);
+      // The lane's oldest open word, if it has one.
+      const __m256i has = _mm256_cmpgt_epi32(_mm256_slli_epi32(taken[h], 5), pos[h]);
+      lows = h == 0 ? _mm256_blendv_epi8(none, ring0[h], has)
+                    : _mm256_min_epu32(lows, _mm256_blendv_epi8(none, ring0[h], has));
+    }
+    for (unsigned l = 0; l < kLanes; ++l) {
+      words[slot0[l]] = word0[l];
+      words[slot1[l]] = word1[l];
+    }
+    lows = _mm256_min_epu32(lows, _mm256_permute2x128_si256(lows, lows, 0x01));
+    lows = _mm256_min_epu32(lows, _mm256_shuffle_epi32(lows, 0x4E));
+    lows = _mm256_min_epu32(lows, _mm256_shuffle_epi32(lows, 0xB1));
+    low = static_cast<uint32_t>(_mm256_cvtsi256_si32(lows));
+    held = std::max<uint64_t>(held, next - std::min(low, next));
+  }
+  for (int h = 0; h < 2; ++h) {
+    store(st.pos + 8 * h, pos[h]);
+    store(st.taken + 8 * h, taken[h]);
+    store(st.acc + 8 * h, acc[h]);
+    store(st.ring[0] + 8 * h, ring0[h]);
+    store(st.ring[1] + 8 * h, ring1[h]);
+    store(st.ring[2] + 8 * h, ring2[h]);
+  }
+  st.next = next;
+  st.low = low;
+  st.held = held;
+  return r;
+}
+
 SFP_AVX2 size_t count_index_avx2(const FpFormat& f, const uint32_t* v, unsigned lanes, size_t from,
                                  size_t to, uint32_t* index, uint32_t* sign_or,
                                  uint32_t* sign_and) {
@@ -491,6 +620,11 @@ uint32_t decode_steps_avx2(const DecodeTables&, DecodeState&, uint32_t r, uint32
 uint32_t lane_bits_avx2(const EncodeTables&, const uint32_t*, uint32_t, uint32_t from, uint32_t,
                         uint64_t*, uint8_t*, LaneBitSums*, uint32_t*) {
   return from;
+}
+
+uint32_t place_steps_avx2(EncodeState&, const uint64_t*, const uint8_t*, uint32_t r, uint32_t,
+                          uint32_t*, uint32_t) {
+  return r;
 }
 
 size_t count_index_avx2(const FpFormat&, const uint32_t*, unsigned, size_t from, size_t, uint32_t*,
