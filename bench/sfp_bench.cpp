@@ -8,7 +8,9 @@
 // on five tensors (FP32 weights lossless and truncated to m = 7, BF16 weights, FP32 post-ReLU
 // activations lossless and at m = 7), in GB/s of the tensor's own bytes (4 per FP32 value, 2 per
 // BF16 value) and CPU time; zstd gets the quantized values, sfp quantizes as part of encoding.
-// On a shared machine, run them with --benchmark_repetitions and take each one's fastest run.
+// BM_size_* do the same on the first 2,560 to 1,048,576 values of two of the cases, each a tensor
+// of its own. On a shared machine, run them with --benchmark_repetitions and take each one's
+// fastest run.
 #include <benchmark/benchmark.h>
 #include <lz4.h>
 #include <zstd.h>
@@ -338,6 +340,73 @@ BENCHMARK(BM_case_sfp_encode)->Apply(sfp_case_args);
 BENCHMARK(BM_case_zstd1_compress)->Apply(case_args);
 BENCHMARK(BM_case_sfp_decode)->Apply(sfp_case_args);
 BENCHMARK(BM_case_zstd1_decompress)->Apply(case_args);
+
+// ---- Small and medium tensors, one thread ----------------------------------------------------
+// The first range(1) values of case range(0) as a tensor of their own (table, index and CRCs
+// paid by each), encoded and decoded by sfp and compressed by zstd -1; GB/s of the tensor's
+// bytes. Per-tensor costs (the table, allocations) show here, not in BM_case_*.
+
+void set_size_io(benchmark::State& state, const CaseData& d, size_t n, size_t encoded_bytes) {
+  const size_t bytes = n * (d.config.fp == sfp::Fp::kBf16 ? 2 : 4);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  state.counters["ratio"] = static_cast<double>(bytes) / static_cast<double>(encoded_bytes);
+  state.SetLabel(kCases[state.range(0)].name);
+}
+
+void BM_size_sfp_encode(benchmark::State& state) {
+  const CaseData& d = case_data(static_cast<int>(state.range(0)));
+  const auto n = static_cast<size_t>(state.range(1));
+  sfp::Encoded e;
+  for (auto _ : state) {
+    if (sfp::encode(d.config, d.values.data(), n, &e, 1) != sfp::Status::kOk) {
+      state.SkipWithError("encode");
+    }
+    benchmark::DoNotOptimize(e.payload.data());
+  }
+  set_size_io(state, d, n, sfp_bytes(e));
+}
+
+void BM_size_sfp_decode(benchmark::State& state) {
+  const CaseData& d = case_data(static_cast<int>(state.range(0)));
+  const auto n = static_cast<size_t>(state.range(1));
+  sfp::Encoded e;
+  sfp::encode(d.config, d.values.data(), n, &e, 1);
+  std::vector<uint32_t> out(n);
+  for (auto _ : state) {
+    if (sfp::decode(e, out.data(), 1) != sfp::Status::kOk) state.SkipWithError("decode");
+    benchmark::DoNotOptimize(out.data());
+  }
+  if (!std::equal(out.begin(), out.end(), d.quantized.begin())) {
+    state.SkipWithError("decoded values differ");
+  }
+  set_size_io(state, d, n, sfp_bytes(e));
+}
+
+void BM_size_zstd1_compress(benchmark::State& state) {
+  const CaseData& d = case_data(static_cast<int>(state.range(0)));
+  const auto n = static_cast<size_t>(state.range(1));
+  std::vector<char> raw = raw_bytes(d);
+  raw.resize(n * (d.config.fp == sfp::Fp::kBf16 ? 2 : 4));
+  std::vector<char> out(ZSTD_compressBound(raw.size()));
+  size_t size = 0;
+  for (auto _ : state) {
+    size = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 1);
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_size_io(state, d, n, size);
+}
+
+// FP32 and BF16 weights (lossless) of 2,560, 65,536 and 1,048,576 values: 10 KB, 256 KB and 4 MB
+// of FP32.
+void size_args(benchmark::internal::Benchmark* b) {
+  for (int i : {0, 2}) {
+    for (int n : {2560, 65536, 1048576}) b->Args({i, n});
+  }
+  b->ArgNames({"case", "values"})->Unit(benchmark::kMicrosecond);
+}
+BENCHMARK(BM_size_sfp_encode)->Apply(size_args);
+BENCHMARK(BM_size_zstd1_compress)->Apply(size_args);
+BENCHMARK(BM_size_sfp_decode)->Apply(size_args);
 
 // Args: data (0 = post-ReLU activations, 1 = weights), mantissa bits m, format version, threads
 // (version 1 codes on one thread).

@@ -137,52 +137,74 @@ Status unpack_table(const uint8_t* data, size_t size, CodeTable* t, size_t* used
 // Package-merge (Spec: "Code lengths"): leaves sorted by (count, symbol); at each of the
 // max_bits - 1 levels the list is paired into packages in order and merged with the leaves,
 // a leaf before a package of the same weight; the first 2n - 2 items give the lengths.
-std::vector<unsigned> limited_code_lengths(const std::vector<uint64_t>& hist, unsigned max_bits) {
-  std::vector<unsigned> len(hist.size(), 0);
-  std::vector<unsigned> present;
-  for (unsigned s = 0; s < hist.size(); ++s) {
-    if (hist[s]) present.push_back(s);
+//
+// A package of a level holds two consecutive items of the level below, in order, and the
+// merges keep leaves and packages each in order; so the first m items of a level hold its
+// first q leaves and first m - q packages, and those packages hold the first 2 (m - q) items of
+// the level below. A leaf's length is the number of levels whose chosen prefix holds it. Only
+// each level's order of leaves and packages (is_leaf) is kept, for that walk back down.
+namespace detail {
+
+void limited_code_lengths(const uint64_t* hist, unsigned size, unsigned max_bits, unsigned* len,
+                          const CodeLengthWork& w) {
+  std::fill(len, len + size, 0u);
+  unsigned n = 0;
+  for (unsigned s = 0; s < size; ++s) {
+    if (!hist[s]) continue;
+    // Insertion sort by count; equal counts keep symbol order.
+    unsigned at = n++;
+    while (at && hist[w.order[at - 1]] > hist[s]) {
+      w.order[at] = w.order[at - 1];
+      --at;
+    }
+    w.order[at] = s;
   }
-  const size_t n = present.size();
-  if (n == 0) return len;
+  if (n == 0) return;
   if (n == 1) {
-    len[present[0]] = 1;
-    return len;
+    len[w.order[0]] = 1;
+    return;
   }
-  std::stable_sort(present.begin(), present.end(),
-                   [&](unsigned a, unsigned b) { return hist[a] < hist[b]; });
-  struct Item {
-    uint64_t weight;
-    std::vector<uint8_t> count;  // leaves inside, per position in `present`
-  };
-  std::vector<Item> leaves(n);
-  for (size_t i = 0; i < n; ++i) {
-    leaves[i].weight = hist[present[i]];
-    leaves[i].count.assign(n, 0);
-    leaves[i].count[i] = 1;
-  }
-  std::vector<Item> list = leaves;
+  const unsigned list = 2 * n;  // room per level: a level has fewer than 2 n items
+  uint64_t* prev = w.weight;
+  uint64_t* cur = w.weight + list;
+  for (unsigned i = 0; i < n; ++i) prev[i] = hist[w.order[i]];
+  unsigned prev_size = n;
   for (unsigned level = 1; level < max_bits; ++level) {
-    std::vector<Item> packages;
-    for (size_t i = 0; i + 1 < list.size(); i += 2) {
-      Item p{list[i].weight + list[i + 1].weight, list[i].count};
-      for (size_t k = 0; k < n; ++k) p.count[k] += list[i + 1].count[k];
-      packages.push_back(std::move(p));
+    uint8_t* is_leaf = w.is_leaf + size_t{level} * list;
+    const unsigned packages = prev_size / 2;
+    unsigned a = 0, b = 0, k = 0;
+    while (a < n || b < packages) {
+      const uint64_t leaf = a < n ? hist[w.order[a]] : 0;
+      const uint64_t pack = b < packages ? prev[2 * b] + prev[2 * b + 1] : 0;
+      const bool take_leaf = b == packages || (a < n && leaf <= pack);
+      cur[k] = take_leaf ? leaf : pack;
+      is_leaf[k++] = take_leaf ? 1 : 0;
+      a += take_leaf ? 1 : 0;
+      b += take_leaf ? 0 : 1;
     }
-    std::vector<Item> merged;
-    size_t a = 0, b = 0;
-    while (a < leaves.size() || b < packages.size()) {
-      if (b == packages.size() || (a < leaves.size() && leaves[a].weight <= packages[b].weight)) {
-        merged.push_back(leaves[a++]);
-      } else {
-        merged.push_back(std::move(packages[b++]));
-      }
-    }
-    list = std::move(merged);
+    std::swap(prev, cur);
+    prev_size = k;
   }
-  for (size_t i = 0; i < 2 * n - 2; ++i) {
-    for (size_t k = 0; k < n; ++k) len[present[k]] += list[i].count[k];
+  unsigned m = std::min(2 * n - 2, prev_size);
+  for (unsigned level = max_bits; level-- > 1;) {
+    const uint8_t* is_leaf = w.is_leaf + size_t{level} * list;
+    unsigned leaves = 0;
+    for (unsigned i = 0; i < m; ++i) leaves += is_leaf[i];
+    for (unsigned i = 0; i < leaves; ++i) ++len[w.order[i]];
+    m = 2 * (m - leaves);
   }
+  for (unsigned i = 0; i < std::min(m, n); ++i) ++len[w.order[i]];
+}
+
+}  // namespace detail
+
+std::vector<unsigned> limited_code_lengths(const std::vector<uint64_t>& hist, unsigned max_bits) {
+  const unsigned size = static_cast<unsigned>(hist.size());
+  std::vector<unsigned> len(size), order(size);
+  std::vector<uint64_t> weight(4 * size_t{size});
+  std::vector<uint8_t> is_leaf(2 * size_t{size} * std::max(max_bits, 1u));
+  detail::limited_code_lengths(hist.data(), size, max_bits, len.data(),
+                               {order.data(), weight.data(), is_leaf.data()});
   return len;
 }
 
@@ -221,44 +243,51 @@ Canonical::Canonical(const CodeTable& t, bool prev_zero, unsigned man_bits) {
 
 namespace {
 
-// Counts of one chunk for the table (Spec: "Code lengths"), by context and exponent: index 256
-// is +0, 257 a repeat (in `with` only). Values that are neither count under their exponent.
+// Counts of a run of chunks for the table (Spec: "Code lengths"), by context and exponent:
+// index 256 is +0, 257 a repeat (in `with` only). Values that are neither count under their
+// exponent.
 struct ChunkCounts {
-  uint32_t with[2][258] = {}, without[2][258] = {};
+  uint64_t with[2][258] = {}, without[2][258] = {};
   uint32_t sign_or = 0, sign_and = 1;  // over the non-zero values
 };
 
-void count_chunk(const Config& c, const uint32_t* v, size_t len, ChunkCounts* out) {
-  const unsigned lanes = chunk_lanes(c, len);
+// Counts chunks [first, end) of the n values v (fewer than 2^32 values in those chunks).
+void count_chunks(const Config& c, const uint32_t* v, size_t n, uint64_t first, uint64_t end,
+                  ChunkCounts* out) {
   const FpFormat f = fp_format(c.fp);
   // One count per value, by context, repeat or not, and exponent (256: +0), from which both
   // tallies follow (detail::kCountIndex). Four copies, by value mod 4, so that consecutive
   // increments of one count do not wait for each other (zeros and non-zeros alternate at random
   // in activations). The counts' indices are found a block at a time (eight values at once with
-  // AVX2), then counted.
+  // AVX2), then counted; the counts of all the chunks add up in one array.
   uint32_t joint[4 * kCountIndex] = {};
   uint32_t sign_or = 0, sign_and = 1;
   constexpr size_t kBlock = 1024;
   uint32_t index[kBlock];
   const bool simd = v3_fast_simd_on();
-  for (size_t at = 0; at < len; at += kBlock) {
-    const size_t end = std::min(len, at + kBlock);
-    size_t i = at;
-    if (simd && i >= lanes) {
-      i = count_index_avx2(f, v, lanes, i, end, index, &sign_or, &sign_and);
+  for (uint64_t chunk = first; chunk < end; ++chunk) {
+    const size_t len = std::min<size_t>(c.chunk, n - chunk * c.chunk);
+    const uint32_t* cv = v + chunk * c.chunk;
+    const unsigned lanes = chunk_lanes(c, len);
+    for (size_t at = 0; at < len; at += kBlock) {
+      const size_t stop = std::min(len, at + kBlock);
+      size_t i = at;
+      if (simd && i >= lanes) {
+        i = count_index_avx2(f, cv, lanes, i, stop, index, &sign_or, &sign_and);
+      }
+      for (; i < stop; ++i) {
+        const uint32_t x = cv[i];
+        const uint32_t nz = x != 0 ? 1u : 0u;
+        const uint32_t ctx = i < lanes || cv[i - lanes] == 0 ? 1u : 0u;
+        const uint32_t exp = (x >> f.man_bits) & f.exp_max(), sign = x >> (f.width() - 1);
+        const uint32_t coded = exp + ((nz ^ 1u) << 8);  // +0 has exponent 0: index 256
+        const uint32_t rep = nz & (i && x == cv[i - 1] ? 1u : 0u);
+        index[i - at] = (i & 3) * kCountIndex + count_index(ctx, rep, coded);
+        sign_or |= sign & nz;
+        sign_and &= sign | (1u - nz);
+      }
+      for (size_t k = 0; k < stop - at; ++k) ++joint[index[k]];
     }
-    for (; i < end; ++i) {
-      const uint32_t x = v[i];
-      const uint32_t nz = x != 0 ? 1u : 0u;
-      const uint32_t ctx = i < lanes || v[i - lanes] == 0 ? 1u : 0u;
-      const uint32_t exp = (x >> f.man_bits) & f.exp_max(), sign = x >> (f.width() - 1);
-      const uint32_t coded = exp + ((nz ^ 1u) << 8);  // +0 has exponent 0: index 256
-      const uint32_t rep = nz & (i && x == v[i - 1] ? 1u : 0u);
-      index[i - at] = (i & 3) * kCountIndex + count_index(ctx, rep, coded);
-      sign_or |= sign & nz;
-      sign_and &= sign | (1u - nz);
-    }
-    for (size_t k = 0; k < end - at; ++k) ++joint[index[k]];
   }
   for (unsigned w = 0; w < 4; ++w) {
     for (unsigned ctx = 0; ctx < 2; ++ctx) {
@@ -292,15 +321,22 @@ CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableO
 namespace detail {
 
 TensorCounts count_tensor(const Config& c, const uint32_t* q, size_t n, unsigned threads) {
-  // One pass: counts per chunk (in parallel), summed in chunk order.
+  // One pass: runs of chunks counted in parallel (a few per thread), then summed. A run holds
+  // fewer than 2^31 values, so its counts fit the 32-bit counters.
   const uint64_t k = chunk_count(c, n);
-  std::vector<ChunkCounts> counts(k);
-  parallel_for(k, threads, [&](uint64_t i) {
-    const size_t first = i * c.chunk;
-    count_chunk(c, q + first, std::min<size_t>(c.chunk, n - first), &counts[i]);
+  const uint64_t spread = threads > 1 ? (k + 4 * threads - 1) / (4 * threads) : k;
+  const uint64_t per_run = std::max<uint64_t>(
+      1, std::min<uint64_t>(spread, (uint64_t{1} << 31) / std::max(c.chunk, 1u)));
+  const uint64_t runs = (k + per_run - 1) / per_run;
+  ChunkCounts one;
+  std::vector<ChunkCounts> many(runs > 1 ? runs : 0);
+  ChunkCounts* counts = runs > 1 ? many.data() : &one;
+  parallel_for(runs, threads, [&](uint64_t i) {
+    count_chunks(c, q, n, i * per_run, std::min(k, (i + 1) * per_run), &counts[i]);
   });
   TensorCounts t;
-  for (const ChunkCounts& cc : counts) {
+  for (uint64_t i = 0; i < runs; ++i) {
+    const ChunkCounts& cc = counts[i];
     for (unsigned ctx = 0; ctx < 2; ++ctx) {
       for (unsigned e = 0; e < 258; ++e) {
         t.with[ctx][e] += cc.with[ctx][e];
@@ -356,6 +392,12 @@ CodeTable table_from_counts(const Config& c, const TensorCounts& counts, const T
   const unsigned plane = (t.sign == SignMode::kMixed ? 1 : 0) + c.man_bits;
   const unsigned esc_bits = kEscExpBits + (c.man_bits == 0 ? 1 : 0);
   uint64_t best = ~uint64_t{0};
+  unsigned order[kMaxSymbols];
+  uint64_t weight[4 * kMaxSymbols];
+  // Limits above kMaxCodeBits (not a legal table) take the allocating version.
+  const unsigned max_bits = o.max_code_bits;
+  uint8_t is_leaf[2 * kMaxSymbols * kMaxCodeBits];
+  const CodeLengthWork work{order, weight, is_leaf};
   for (unsigned option = 0; option < 4; ++option) {
     const bool two = option >= 2, rep = option % 2 == 1;
     if ((two && !o.contexts) || (rep && !o.rep)) continue;
@@ -363,7 +405,7 @@ CodeTable table_from_counts(const Config& c, const TensorCounts& counts, const T
     cand.two = two;
     uint64_t bits = table_bits(cand);
     for (unsigned k = 0; k < cand.codes(); ++k) {
-      std::vector<uint64_t> hist(t.symbols(), 0);
+      uint64_t hist[kMaxSymbols] = {};
       for (unsigned ctx = 0; ctx < 2; ++ctx) {
         if (two && ctx != k) continue;
         const uint64_t* h = rep ? with_rep[ctx] : without_rep[ctx];
@@ -372,7 +414,14 @@ CodeTable table_from_counts(const Config& c, const TensorCounts& counts, const T
       // Version 3: one more ESC in every code, so that every table can code any exponent
       // (a tensor may use the table of another, Spec: "Shared tables").
       if (c.version == 3) ++hist[kSymEsc];
-      const std::vector<unsigned> len = limited_code_lengths(hist, o.max_code_bits);
+      unsigned len[kMaxSymbols];
+      if (max_bits <= kMaxCodeBits) {
+        detail::limited_code_lengths(hist, t.symbols(), max_bits, len, work);
+      } else {
+        const std::vector<unsigned> l =
+            sfp::limited_code_lengths(std::vector<uint64_t>(hist, hist + t.symbols()), max_bits);
+        std::copy(l.begin(), l.end(), len);
+      }
       for (unsigned s = 0; s < t.symbols(); ++s) {
         cand.lengths[k][s] = static_cast<uint8_t>(len[s]);
         bits += hist[s] * len[s];

@@ -26,6 +26,16 @@ struct Canonical {
   uint16_t lut[1u << kMaxCodeBits];
 };
 
+// limited_code_lengths of hist[0..size) into len[0..size), in the caller's memory (no
+// allocation): order of size entries, weight of 4 size, is_leaf of 2 size max(max_bits, 1).
+struct CodeLengthWork {
+  unsigned* order;
+  uint64_t* weight;
+  uint8_t* is_leaf;
+};
+void limited_code_lengths(const uint64_t* hist, unsigned size, unsigned max_bits, unsigned* len,
+                          const CodeLengthWork& w);
+
 uint64_t max_chunk_words_v2(const Config& c, uint64_t values);
 // Q_m of values[0..n) (Spec: "Mantissa quantizer"): the values themselves when Q_m is the
 // identity, else *buf filled with the quantized values.

@@ -83,6 +83,70 @@ TEST_CASE("Code lengths: a prefix code within the limit, Huffman-optimal when th
   }
 }
 
+// Package-merge as the spec states it, each item carrying the count of every leaf inside it:
+// the lengths are the leaves' counts over the first 2 n - 2 items of the last list.
+std::vector<unsigned> package_merge_by_items(const std::vector<uint64_t>& hist, unsigned max_bits) {
+  std::vector<unsigned> len(hist.size(), 0), present;
+  for (unsigned s = 0; s < hist.size(); ++s) {
+    if (hist[s]) present.push_back(s);
+  }
+  const size_t n = present.size();
+  if (n == 0) return len;
+  if (n == 1) {
+    len[present[0]] = 1;
+    return len;
+  }
+  std::stable_sort(present.begin(), present.end(),
+                   [&](unsigned a, unsigned b) { return hist[a] < hist[b]; });
+  struct Item {
+    uint64_t weight;
+    std::vector<unsigned> count;
+  };
+  std::vector<Item> leaves;
+  for (size_t i = 0; i < n; ++i) {
+    leaves.push_back({hist[present[i]], std::vector<unsigned>(n, 0)});
+    leaves.back().count[i] = 1;
+  }
+  std::vector<Item> list = leaves;
+  for (unsigned level = 1; level < max_bits; ++level) {
+    std::vector<Item> packages, merged;
+    for (size_t i = 0; i + 1 < list.size(); i += 2) {
+      Item p{list[i].weight + list[i + 1].weight, list[i].count};
+      for (size_t k = 0; k < n; ++k) p.count[k] += list[i + 1].count[k];
+      packages.push_back(p);
+    }
+    size_t a = 0, b = 0;
+    while (a < n || b < packages.size()) {
+      const bool leaf = b == packages.size() || (a < n && leaves[a].weight <= packages[b].weight);
+      merged.push_back(leaf ? leaves[a++] : packages[b++]);
+    }
+    list = merged;
+  }
+  for (size_t i = 0; i < 2 * n - 2; ++i) {
+    for (size_t k = 0; k < n; ++k) len[present[k]] += list[i].count[k];
+  }
+  return len;
+}
+
+TEST_CASE("Code lengths equal package-merge over items, ties included", "[v2][code]") {
+  std::mt19937_64 rng(Catch::rngSeed());
+  for (int trial = 0; trial < 2000; ++trial) {
+    const size_t n = 1 + rng() % kMaxSymbols;
+    std::vector<uint64_t> hist(n);
+    // Small counts make many equal weights among leaves and packages.
+    const unsigned spread = trial % 3 == 0 ? 4 : trial % 3 == 1 ? 40 : 1u << 20;
+    for (auto& h : hist) h = rng() % 3 == 0 ? 0 : 1 + rng() % spread;
+    size_t present = 0;
+    for (uint64_t h : hist) present += h != 0;
+    unsigned min_bits = 1;
+    while ((size_t{1} << min_bits) < present) ++min_bits;
+    for (unsigned limit = min_bits; limit <= kMaxCodeBits; ++limit) {
+      INFO("trial " << trial << ", limit " << limit);
+      REQUIRE(limited_code_lengths(hist, limit) == package_merge_by_items(hist, limit));
+    }
+  }
+}
+
 TEST_CASE("Code lengths of a skewed histogram respect the limit", "[v2][code]") {
   std::vector<uint64_t> fib = {1, 1};
   while (fib.size() < 30) fib.push_back(fib[fib.size() - 1] + fib[fib.size() - 2]);
