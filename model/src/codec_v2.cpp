@@ -22,6 +22,7 @@ using detail::BitWriter;
 using detail::count_index;
 using detail::count_index_avx2;
 using detail::kCountIndex;
+using detail::quantized_chunk;
 using detail::v3_fast_simd_on;
 
 constexpr unsigned kRefill = kV2LaneRefillBits;
@@ -251,9 +252,10 @@ struct ChunkCounts {
   uint32_t sign_or = 0, sign_and = 1;  // over the non-zero values
 };
 
-// Counts chunks [first, end) of the n values v (fewer than 2^32 values in those chunks).
+// Counts chunks [first, end) of the n values v (fewer than 2^32 values in those chunks), of Q_m
+// of them with `quantize`.
 void count_chunks(const Config& c, const uint32_t* v, size_t n, uint64_t first, uint64_t end,
-                  ChunkCounts* out) {
+                  bool quantize, ChunkCounts* out) {
   const FpFormat f = fp_format(c.fp);
   // One count per value, by context, repeat or not, and exponent (256: +0), from which both
   // tallies follow (detail::kCountIndex). Four copies, by value mod 4, so that consecutive
@@ -268,6 +270,7 @@ void count_chunks(const Config& c, const uint32_t* v, size_t n, uint64_t first, 
   for (uint64_t chunk = first; chunk < end; ++chunk) {
     const size_t len = std::min<size_t>(c.chunk, n - chunk * c.chunk);
     const uint32_t* cv = v + chunk * c.chunk;
+    if (quantize) cv = quantized_chunk(c, cv, len);
     const unsigned lanes = chunk_lanes(c, len);
     for (size_t at = 0; at < len; at += kBlock) {
       const size_t stop = std::min(len, at + kBlock);
@@ -320,7 +323,8 @@ CodeTable build_table(const Config& c, const uint32_t* q, size_t n, const TableO
 
 namespace detail {
 
-TensorCounts count_tensor(const Config& c, const uint32_t* q, size_t n, unsigned threads) {
+TensorCounts count_tensor(const Config& c, const uint32_t* q, size_t n, unsigned threads,
+                          bool quantize) {
   // One pass: runs of chunks counted in parallel (a few per thread), then summed. A run holds
   // fewer than 2^31 values, so its counts fit the 32-bit counters.
   const uint64_t k = chunk_count(c, n);
@@ -332,7 +336,7 @@ TensorCounts count_tensor(const Config& c, const uint32_t* q, size_t n, unsigned
   std::vector<ChunkCounts> many(runs > 1 ? runs : 0);
   ChunkCounts* counts = runs > 1 ? many.data() : &one;
   parallel_for(runs, threads, [&](uint64_t i) {
-    count_chunks(c, q, n, i * per_run, std::min(k, (i + 1) * per_run), &counts[i]);
+    count_chunks(c, q, n, i * per_run, std::min(k, (i + 1) * per_run), quantize, &counts[i]);
   });
   TensorCounts t;
   for (uint64_t i = 0; i < runs; ++i) {
@@ -794,6 +798,14 @@ const uint32_t* quantized_values(const Config& c, const uint32_t* values, size_t
   buf->resize(n);
   quantize(values, buf->data(), n, c.fp, c.man_bits, c.rounding);
   return buf->data();
+}
+
+const uint32_t* quantized_chunk(const Config& c, const uint32_t* values, size_t n) {
+  if (c.man_bits == fp_format(c.fp).man_bits) return values;
+  thread_local std::vector<uint32_t> buf;
+  if (buf.size() < n) buf.resize(n);
+  quantize(values, buf.data(), n, c.fp, c.man_bits, c.rounding);
+  return buf.data();
 }
 
 uint64_t max_chunk_words_v2(const Config& c, uint64_t values) {

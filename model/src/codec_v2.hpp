@@ -41,6 +41,9 @@ uint64_t max_chunk_words_v2(const Config& c, uint64_t values);
 // identity, else *buf filled with the quantized values.
 const uint32_t* quantized_values(const Config& c, const uint32_t* values, size_t n,
                                  std::vector<uint32_t>* buf);
+// Q_m of values[0..n) when Q_m is not the identity, into a buffer of the calling thread that
+// holds it until the thread's next call; else the values themselves.
+const uint32_t* quantized_chunk(const Config& c, const uint32_t* values, size_t n);
 // Reads a table's fields (Spec: "Code table") from br and checks them, without padding.
 class BitReader;
 Status read_table(BitReader& br, CodeTable* t);
@@ -50,7 +53,10 @@ struct TensorCounts {
   uint64_t with[2][258] = {}, without[2][258] = {};  // repeats counted apart / as their symbol
   uint32_t sign_or = 0, sign_and = 1;                // over the non-zero values
 };
-TensorCounts count_tensor(const Config& c, const uint32_t* q, size_t n, unsigned threads);
+// The counts of values q[0..n), already quantized; with `quantize`, of Q_m of them (each chunk
+// quantized into a buffer of its own as it is counted).
+TensorCounts count_tensor(const Config& c, const uint32_t* q, size_t n, unsigned threads,
+                          bool quantize = false);
 CodeTable table_from_counts(const Config& c, const TensorCounts& counts, const TableOptions& o);
 // The coded size of those values with table t, as "Code lengths" counts it (codewords, escapes,
 // plane entries; no table, padding or index), or kCannotCode if t lacks a symbol they need.

@@ -13,6 +13,7 @@
 
 #include "bit_io.hpp"
 #include "codec_v2.hpp"
+#include "codec_v3_fast.hpp"
 #include "sfp/codec.hpp"
 #include "sfp/quantize.hpp"
 
@@ -413,34 +414,53 @@ unsigned index_entry_bits_v3(const Config& c) { return bit_width(max_chunk_units
 
 Status encode_v3(const Config& c, const CodeTable* shared, const uint32_t* values, size_t n,
                  Encoded* out, unsigned threads, const TableOptions& options) {
+  // Q_m is applied chunk by chunk, once as the table counts them and again as they are coded:
+  // no copy of the tensor.
   Encoded e;
   e.config = c;
   e.values = n;
-  std::vector<uint32_t> qbuf;
-  const uint32_t* q = quantized_values(c, values, n, &qbuf);
-  e.table = shared ? *shared : build_table_threads(c, q, n, options, threads);
+  e.table =
+      shared ? *shared : table_from_counts(c, count_tensor(c, values, n, threads, true), options);
   const uint64_t k = chunk_count(c, n);
-  std::vector<ChunkV3> chunks(k);
-  std::vector<Status> status(k, Status::kOk);
-  parallel_for(k, threads, [&](uint64_t i) {
-    const size_t first = i * c.chunk, len = std::min<size_t>(c.chunk, n - first);
-    status[i] = encode_chunk_v3_fast(c, e.table, q + first, len, &chunks[i]);
-  });
-  for (Status s : status) {
-    if (s != Status::kOk) return s;
-  }
-  size_t total = 0;
-  for (const ChunkV3& ch : chunks) total += ch.bytes.size();
-  e.payload.reserve(total);
   e.chunk_words.reserve(k);
   e.chunk_crc.reserve(k);
-  for (const ChunkV3& ch : chunks) {
-    e.payload.insert(e.payload.end(), ch.bytes.begin(), ch.bytes.end());
-    e.chunk_words.push_back(static_cast<uint32_t>(ch.bytes.size() / kUnitBytes));
+  const auto add = [&e](const ChunkV3& ch, size_t bytes) {
+    e.chunk_words.push_back(static_cast<uint32_t>(bytes / kUnitBytes));
     e.chunk_crc.push_back(ch.crc);
     e.bits += ch.bits;
     e.held_units = std::max(e.held_units, ch.held_units);
     e.expired_units += ch.expired_units;
+  };
+  if (threads <= 1 || k <= 1) {
+    // One thread: each chunk's bytes go straight to the payload, room for the raw size reserved.
+    e.payload.reserve(n * (fp_format(c.fp).width() / 8) + k * 16);
+    ChunkV3 ch;
+    for (uint64_t i = 0; i < k; ++i) {
+      const size_t first = i * c.chunk, len = std::min<size_t>(c.chunk, n - first);
+      const size_t at = e.payload.size();
+      const Status s = encode_chunk_v3_fast_to(c, e.table, quantized_chunk(c, values + first, len),
+                                               len, &ch, &e.payload);
+      if (s != Status::kOk) return s;
+      add(ch, e.payload.size() - at);
+    }
+  } else {
+    std::vector<ChunkV3> chunks(k);
+    std::vector<Status> status(k, Status::kOk);
+    parallel_for(k, threads, [&](uint64_t i) {
+      const size_t first = i * c.chunk, len = std::min<size_t>(c.chunk, n - first);
+      status[i] = encode_chunk_v3_fast(c, e.table, quantized_chunk(c, values + first, len), len,
+                                       &chunks[i]);
+    });
+    for (Status s : status) {
+      if (s != Status::kOk) return s;
+    }
+    size_t total = 0;
+    for (const ChunkV3& ch : chunks) total += ch.bytes.size();
+    e.payload.reserve(total);
+    for (const ChunkV3& ch : chunks) {
+      e.payload.insert(e.payload.end(), ch.bytes.begin(), ch.bytes.end());
+      add(ch, ch.bytes.size());
+    }
   }
   e.bits.table = table_section_bits(e.table, 0);
   e.bits.index = k * index_entry_bits_v3(c);

@@ -500,7 +500,7 @@ void place_step(EncodeState& st, uint32_t lanes, uint32_t count, const uint64_t*
 // bits are found a block of steps ahead of their placement, so that they are still in cache.
 template <Fp kFp, bool kMixedSign, bool kM0>
 bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t lanes,
-                 std::vector<uint32_t>& scratch, ChunkV3* out) {
+                 std::vector<uint32_t>& scratch, ChunkV3* out, std::vector<uint8_t>& dst) {
   const detail::FastShape& sh = tb.shape;
   thread_local std::vector<uint64_t> bits_buf;
   thread_local std::vector<uint8_t> total_buf;
@@ -559,8 +559,9 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
     --nb;
   }
   const uint8_t* raw = reinterpret_cast<const uint8_t*>(words);
-  out->bytes.assign(raw, raw + size_t{keep} * kUnitBytes);
-  out->crc = crc32c(out->bytes.data(), out->bytes.size(), 0);
+  const size_t size = size_t{keep} * kUnitBytes;
+  dst.insert(dst.end(), raw, raw + size);
+  out->crc = crc32c(raw, size, 0);
   out->held_units = st.held;
   out->expired_units = expired_units;
   out->expired_bits = expired_bits;
@@ -570,7 +571,7 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
   b.delta = sums.coded_len + sums.esc * kEscExpBits;
   b.sign = sums.coded * sh.s_bits;
   b.mantissa = sums.coded * sh.m + (sh.m == 0 ? sums.esc : 0);
-  b.pad = out->bytes.size() * 8 - (b.zero + b.repeat + b.delta + b.sign + b.mantissa);
+  b.pad = size * 8 - (b.zero + b.repeat + b.delta + b.sign + b.mantissa);
   return true;
 }
 
@@ -617,26 +618,50 @@ Status decode_chunk_v3_fast(const Config& c, const CodeTable& t, uint64_t n, uin
   return decode_chunk_v3(c, t, n, crc, data, units, out);  // names the error, clears out
 }
 
-Status encode_chunk_v3_fast(const Config& c, const CodeTable& t, const uint32_t* q, size_t n,
-                            ChunkV3* out) {
+namespace {
+
+// encode_chunk_v3_fast with the chunk's bytes appended to dst.
+Status encode_chunk_fast(const Config& c, const CodeTable& t, const uint32_t* q, size_t n,
+                         ChunkV3* out, std::vector<uint8_t>& dst) {
   if (n > kMaxFastValues) return encode_chunk_v3(c, t, q, n, out);
-  *out = ChunkV3{};
   const EncodeTables& tb = cached_tables<EncodeTables>(c, t);
   const uint32_t lanes = chunk_lanes(c, n), n32 = static_cast<uint32_t>(n);
   thread_local std::vector<uint32_t> scratch;
   if (scratch.size() < 2 * n + 2 * kMaxLanes + 1) scratch.resize(2 * n + 2 * kMaxLanes + 1);
   const bool mixed = tb.shape.s_bits != 0, m0 = tb.shape.m == 0;
   using Fn = bool (*)(const EncodeTables&, const uint32_t*, uint32_t, uint32_t,
-                      std::vector<uint32_t>&, ChunkV3*);
+                      std::vector<uint32_t>&, ChunkV3*, std::vector<uint8_t>&);
   static constexpr Fn kFns[2][2][2] = {
       {{encode_fast<Fp::kFp32, false, false>, encode_fast<Fp::kFp32, false, true>},
        {encode_fast<Fp::kFp32, true, false>, encode_fast<Fp::kFp32, true, true>}},
       {{encode_fast<Fp::kBf16, false, false>, encode_fast<Fp::kBf16, false, true>},
        {encode_fast<Fp::kBf16, true, false>, encode_fast<Fp::kBf16, true, true>}}};
-  const bool ok = kFns[c.fp == Fp::kBf16][mixed][m0](tb, q, n32, lanes, scratch, out);
-  if (ok) return Status::kOk;
+  if (kFns[c.fp == Fp::kBf16][mixed][m0](tb, q, n32, lanes, scratch, out, dst)) return Status::kOk;
   ++t_fallbacks;
   return encode_chunk_v3(c, t, q, n, out);  // the table cannot code a value: kBadTable
 }
+
+}  // namespace
+
+Status encode_chunk_v3_fast(const Config& c, const CodeTable& t, const uint32_t* q, size_t n,
+                            ChunkV3* out) {
+  *out = ChunkV3{};
+  return encode_chunk_fast(c, t, q, n, out, out->bytes);
+}
+
+namespace detail {
+
+Status encode_chunk_v3_fast_to(const Config& c, const CodeTable& t, const uint32_t* q, size_t n,
+                               ChunkV3* out, std::vector<uint8_t>* bytes) {
+  *out = ChunkV3{};
+  const Status s = encode_chunk_fast(c, t, q, n, out, *bytes);
+  if (!out->bytes.empty()) {  // the reference coded it
+    bytes->insert(bytes->end(), out->bytes.begin(), out->bytes.end());
+    out->bytes.clear();
+  }
+  return s;
+}
+
+}  // namespace detail
 
 }  // namespace sfp

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "sfp/codec.hpp"
 
@@ -148,6 +149,11 @@ constexpr uint32_t count_index(uint32_t ctx, uint32_t rep, uint32_t coded) {
 // have_avx2().
 size_t count_index_avx2(const FpFormat& f, const uint32_t* v, unsigned lanes, size_t from,
                         size_t to, uint32_t* index, uint32_t* sign_or, uint32_t* sign_and);
+
+// encode_chunk_v3_fast with the chunk's bytes appended to *bytes instead of out->bytes (left
+// empty).
+Status encode_chunk_v3_fast_to(const Config& c, const CodeTable& t, const uint32_t* q, size_t n,
+                               ChunkV3* out, std::vector<uint8_t>* bytes);
 
 // Whether the fast coder may use its SIMD kernels (on by default where the CPU has them); the
 // tests turn them off to check the portable path on the same machine. Returns the old setting.
