@@ -502,7 +502,7 @@ SFP_AVX2 uint32_t place_steps_avx2(EncodeState& st, const uint64_t* bits, const 
       lo[i] = _mm256_or_si256(acc4, _mm256_sllv_epi64(v, off4));
       hi[i] = _mm256_srlv_epi64(v, _mm256_sub_epi64(c64q, off4));  // 0 when off is 0
     }
-    __m256i lows = zero;
+    __m256i lows = zero, two_whole[2];
     for (int h = 0; h < 2; ++h) {
       // The refilled words in the ring.
       const __m256i at0 = _mm256_and_si256(m44[h], _mm256_cmpeq_epi32(open[h], zero));
@@ -526,7 +526,8 @@ SFP_AVX2 uint32_t place_steps_avx2(EncodeState& st, const uint64_t* bits, const 
       store(word0 + 8 * h, w0);
       store(word1 + 8 * h, w1);
       store(slot0 + 8 * h, _mm256_blendv_epi8(dummy_v, ring0[h], ge1));
-      store(slot1 + 8 * h, _mm256_blendv_epi8(dummy_v, ring1[h], ge2));
+      store(slot1 + 8 * h, ring1[h]);
+      two_whole[h] = ge2;
       acc[h] = _mm256_blendv_epi8(_mm256_blendv_epi8(w0, w1, ge1), w2, ge2);
       ring0[h] = _mm256_blendv_epi8(_mm256_blendv_epi8(ring0[h], ring1[h], ge1), ring2[h], ge2);
       ring1[h] = _mm256_blendv_epi8(ring1[h], ring2[h], ge1);
@@ -536,8 +537,10 @@ SFP_AVX2 uint32_t place_steps_avx2(EncodeState& st, const uint64_t* bits, const 
       lows = h == 0 ? _mm256_blendv_epi8(none, ring0[h], has)
                     : _mm256_min_epu32(lows, _mm256_blendv_epi8(none, ring0[h], has));
     }
-    for (unsigned l = 0; l < kLanes; ++l) {
-      words[slot0[l]] = word0[l];
+    for (unsigned l = 0; l < kLanes; ++l) words[slot0[l]] = word0[l];
+    // A second whole word (off + t >= 64) is rare.
+    for (uint32_t m = lane_mask(two_whole[0], two_whole[1]); m; m &= m - 1) {
+      const unsigned l = static_cast<unsigned>(__builtin_ctz(m));
       words[slot1[l]] = word1[l];
     }
     lows = _mm256_min_epu32(lows, _mm256_permute2x128_si256(lows, lows, 0x01));
