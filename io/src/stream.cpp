@@ -637,9 +637,12 @@ void scan_records(const InputFile& in, StreamResult* result, TensorFile* file) {
 // Reads chunk j's words into s->payload and decodes them into s->values; s->status tells how.
 template <class Slot>
 void decode_job(const InputFile& in, const DecodeJob& j, Slot* s) {
+  // A slot's buffers are reused from job to job: resizing them zero-fills only growth.
   s->status = Status::kOk;
-  s->values.clear();
-  if (j.values == 0) return;
+  if (j.values == 0) {
+    s->values.clear();
+    return;
+  }
   const size_t payload = size_t{j.words} * (j.config.word_bits / 8);
   s->payload.resize(payload);
   in.read(j.at, s->payload.data(), payload);
@@ -682,9 +685,11 @@ StreamResult decode_stream(const InputFile& in, OutputFile& out, unsigned thread
       threads, [&](DecodeJob* j) { return jobs.next(j); },
       [](const DecodeJob& j) { return j.values; },
       [&](const DecodeJob& j, DecodeSlot& s) {
-        s.bytes.clear();
         decode_job(in, j, &s);
-        if (s.status != Status::kOk || j.values == 0) return;
+        if (s.status != Status::kOk || j.values == 0) {
+          s.bytes.clear();
+          return;
+        }
         if (j.config.fp == Fp::kBf16) {
           const size_t n = s.values.size();
           s.bytes.resize(n * 2);
