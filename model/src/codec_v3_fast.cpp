@@ -456,9 +456,10 @@ void expire_lane(EncodeState& st, unsigned l, uint32_t horizon, uint32_t* words,
 // One step of the placement (Spec: "Version 3 refill rule"), lanes 0 .. count - 1 coding the
 // values whose lane bits are bits[0..count) and total[0..count): expiry, then per lane the
 // refill and the value's bits at the lane's position; each word that becomes whole is stored
-// once, at its slot.
-void place_step(EncodeState& st, uint32_t lanes, uint32_t count, const uint64_t* bits,
-                const uint8_t* total, uint32_t* words, uint64_t* expired_units,
+// once, at its slot; stores of no word go to words[dummy].
+void place_step(EncodeState& __restrict st, uint32_t lanes, uint32_t count,
+                const uint64_t* __restrict bits, const uint8_t* __restrict total,
+                uint32_t* __restrict words, uint32_t dummy, uint64_t* expired_units,
                 uint64_t* expired_bits) {
   const uint32_t horizon = st.next + 2 * lanes;
   if (st.low != kNone && st.low + kWindow <= horizon) {
@@ -471,21 +472,31 @@ void place_step(EncodeState& st, uint32_t lanes, uint32_t count, const uint64_t*
     uint32_t pos = st.pos[l], taken = st.taken[l];
     const uint32_t fill = taken * kUnit - pos;
     const uint32_t nw = (fill < kRefill) + (fill < kRefill - kUnit);
-    const uint32_t open = taken - pos / kUnit;  // at most 3; unused ring entries may be written
-    st.ring[open][l] = next;
-    st.ring[open + 1][l] = next + 1;
+    // The refilled words are the lane's open words `open` and `open + 1` (open is 0 only when
+    // nw is 2, 1 only when nw is at least 1); entries past the lane's words may take garbage.
+    const uint32_t open = taken - pos / kUnit;
+    uint32_t r0 = st.ring[0][l], r1 = st.ring[1][l], r2 = st.ring[2][l];
+    r0 = open == 0 ? next : r0;
+    r1 = open == 1 ? next : open == 0 ? next + 1 : r1;
+    r2 = open == 2 ? next : open == 1 ? next + 1 : r2;
     taken += nw;
     next += nw;
     const unsigned off = pos % kUnit, t = total[l], whole = (off + t) / kUnit;
     const u128 x = (u128{bits[l]} << off) | st.acc[l];
-    if (whole >= 1) words[st.ring[0][l]] = static_cast<uint32_t>(x);
-    if (whole >= 2) words[st.ring[1][l]] = static_cast<uint32_t>(x >> 32);
+    // A first whole word is common and unpredictable: no branch (else the store goes to
+    // words[dummy]); a second one is rare.
+    words[whole ? r0 : dummy] = static_cast<uint32_t>(x);
+    if (whole >= 2) words[r1] = static_cast<uint32_t>(x >> 32);
     st.acc[l] = static_cast<uint32_t>(x >> (kUnit * whole));
-    for (unsigned j = 0; j < 3; ++j) st.ring[j][l] = st.ring[j + whole][l];
+    r0 = whole == 0 ? r0 : whole == 1 ? r1 : r2;
+    r1 = whole == 0 ? r1 : r2;
+    st.ring[0][l] = r0;
+    st.ring[1][l] = r1;
+    st.ring[2][l] = r2;
     pos += t;
     st.pos[l] = pos;
     st.taken[l] = taken;
-    low = std::min(low, pos < taken * kUnit ? st.ring[0][l] : kNone);
+    low = std::min(low, pos < taken * kUnit ? r0 : kNone);
   }
   for (unsigned l = count; l < lanes; ++l) {
     low = std::min(low, st.pos[l] < st.taken[l] * kUnit ? st.ring[0][l] : kNone);
@@ -536,7 +547,7 @@ bool encode_fast(const EncodeTables& tb, const uint32_t* q, uint32_t n, uint32_t
         if (r == r1) break;
       }
       const uint32_t first = r * lanes;
-      place_step(st, lanes, std::min(lanes, n - first), bits + first, total + first, words,
+      place_step(st, lanes, std::min(lanes, n - first), bits + first, total + first, words, dummy,
                  &expired_units, &expired_bits);
     }
   }

@@ -118,14 +118,13 @@ uint32_t lane_bits_avx2(const EncodeTables& tb, const uint32_t* q, uint32_t lane
 // The encoder's placement state between steps, one entry per lane: bits written (pos, skipped
 // bits included), words taken, the lane's bits of its word pos / 32 below pos (acc; higher bits
 // zero), and the slots of its open words pos / 32 + j (ring[j], for j below taken - pos / 32,
-// which is at most 3; the two entries after those are scratch). low is the lowest slot of a word
-// some lane has not filled (kFastNone: none), held the most words taken and not yet whole after
-// a step.
+// which is at most 3). low is the lowest slot of a word some lane has not filled (kFastNone:
+// none), held the most words taken and not yet whole after a step.
 struct EncodeState {
   alignas(32) uint32_t pos[kFastMaxLanes];
   alignas(32) uint32_t taken[kFastMaxLanes];
   alignas(32) uint32_t acc[kFastMaxLanes];
-  alignas(32) uint32_t ring[5][kFastMaxLanes];
+  alignas(32) uint32_t ring[3][kFastMaxLanes];
   uint32_t next = 0;
   uint32_t low = kFastNone;
   uint64_t held = 0;
