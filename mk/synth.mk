@@ -16,12 +16,12 @@
 #                        each submodule's area, flip-flops and memory bits to
 #                        $(BUILD)/synth/hier.md (synth.py hier, hier-report); no timing
 #   make power           power from simulated activity (synth/power.py, tb/power/): the mapped
-#                        netlists of POWER_SETS simulated with models of their cells on a training
-#                        snapshot (outputs checked against the golden model), each net's toggles
-#                        weighed by OpenSTA's per-instance power; writes $(BUILD)/synth/power.md
-#                        and power.json beside the vectorless figure. Each netlist's model
-#                        compiles for over 10 CPU minutes (docs/architecture.md, "Power from
-#                        simulated activity", gives the times). Not part of CI.
+#                        version 3 netlists of POWER_SETS, flattened into one assignment per cell
+#                        output, simulated on a training snapshot (outputs checked against the
+#                        golden model), each net's toggles weighed by OpenSTA's per-instance
+#                        power; writes $(BUILD)/synth/power.md and power.json beside the
+#                        vectorless figure (docs/architecture.md, "Power from simulated
+#                        activity", gives the times). Not part of CI.
 # Variables:
 #   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt for the v2 tops; v3-<name> for the
 #                        sets of rtl/param_sets_v3.txt, the v3 tops) or aliases: default (v16
@@ -39,8 +39,8 @@
 #                        are synthesized
 #   HIER_SETS="v3-v4 v3-v8"  sets `make synth-hier` maps per submodule, one run after another
 #                        (each about as long as the flat run of the same set)
-#   POWER_SETS=v4        sets whose mapped netlists `make power` simulates
-#   POWER_TOPS=          their tops it simulates (empty: all, e.g. sfp2_encoder sfp2_decoder)
+#   POWER_SETS=v3-v4     sets whose mapped netlists `make power` simulates (v3-<name> only)
+#   POWER_TOPS=          their tops it simulates (empty: both, sfp3_encoder sfp3_decoder)
 #   POWER_TRACES=<file>  the training snapshot (.safetensors) it runs; unset: the last snapshot of
 #                        a one-epoch QM training run of the CNN ($(BUILD)/synth/power/run/, kept)
 #   POWER_VALUES=262144  values taken from the snapshot (no master weights; each tensor cut to
@@ -51,7 +51,7 @@ SYNTH_PERIOD_PS ?= 5000
 GATE_SETS       ?= v4
 GATE_BENCHES    ?= enc2 dec2 enc3 dec3
 HIER_SETS       ?= v3-v4 v3-v8
-POWER_SETS      ?= v4
+POWER_SETS      ?= v3-v4
 POWER_TOPS      ?=
 POWER_TRACES    ?=
 POWER_VALUES    ?= 262144
@@ -175,8 +175,9 @@ power: deps-sim $(foreach r,$(POWER_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 	  OMP_WAIT_POLICY=PASSIVE $(BUILD)/sfp train --net cnn --policy qm --epochs 1 --seed 1 \
 	    --test-subset 1000 --snapshot-every 300 --threads $(JOBS) \
 	    --data-dir $(BUILD)/data --out $(POWER_DIR)/run; })
-	$(foreach r,$(POWER_RUN_LIST),python3 synth/power.py cells --liberty $(SYNTH_LIB) \
-	  --out $(POWER_DIR)/$(r).cells.v $(SYNTH_DIR)/$(r).mapped.v &&) true
+	$(foreach r,$(POWER_RUN_LIST),python3 synth/power.py flatten --liberty $(SYNTH_LIB) \
+	  --netlist $(SYNTH_DIR)/$(r).mapped.v --out $(POWER_DIR)/$(r).flat.sv \
+	  --nets $(POWER_DIR)/$(r).nets.txt &&) true
 	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON -DSFP_POWER_DIR=$(abspath $(SYNTH_DIR)) \
 	  "-DSFP_POWER_SETS=$(subst $(eval) ,;,$(POWER_SET_LIST))" \
 	  "-DSFP_POWER_TOPS=$(subst $(eval) ,;,$(sort $(notdir $(POWER_RUN_LIST))))" $(CMAKE_FLAGS)
@@ -194,5 +195,6 @@ power-run:
 	$(foreach r,$(POWER_RUN_LIST),python3 synth/power.py sta --liberty $(SYNTH_LIB) \
 	  --netlist $(SYNTH_DIR)/$(r).sta.v --mapped $(SYNTH_DIR)/$(r).mapped.v \
 	  --top $(notdir $(r)) --period-ps $(SYNTH_PERIOD_PS) \
-	  --activity $(POWER_DIR)/$(r).activity.tsv --run $(POWER_DIR)/$(r).activity.json \
+	  --activity $(POWER_DIR)/$(r).activity.tsv --nets $(POWER_DIR)/$(r).nets.txt \
+	  --run $(POWER_DIR)/$(r).activity.json \
 	  --out $(POWER_DIR)/$(r).power.json &&) true

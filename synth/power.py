@@ -99,7 +99,8 @@ def _parse_group(text, pos):
 
 
 # A Liberty Boolean expression as Verilog: ! and ' (NOT), ^ (XOR), & * and juxtaposition (AND),
-# | and + (OR), in that order of precedence; 0 and 1.
+# | and + (OR), in that order of precedence; 0 and 1. `names` maps each pin or state name the
+# expression may use to the Verilog operand that stands for it.
 def liberty_expr(expr, names):
     toks = re.findall(r"[A-Za-z_][\w\[\]]*|[01]|[!'^&*|+()]", expr)
     pos = [0]
@@ -123,8 +124,8 @@ def liberty_expr(expr, names):
             v = f"1'b{t}"
         elif re.fullmatch(r"[A-Za-z_][\w\[\]]*", t):
             if t not in names:
-                raise ValueError(f"'{t}' in '{expr}' is not a pin or state of the cell")
-            v = t
+                raise ValueError(f"'{t}' in '{expr}' is not a connected pin or state of the cell")
+            v = names[t]
         else:
             raise ValueError(f"unexpected '{t}' in '{expr}'")
         while peek() == "'":
@@ -154,129 +155,430 @@ def liberty_expr(expr, names):
             v = f"{v} | {andx()}"
         return v
 
+    if peek() is None:
+        raise ValueError("empty expression")
     out = orx()
     if pos[0] != len(toks):
         raise ValueError(f"trailing tokens in '{expr}'")
     return out
 
 
-def _state_value(code, q, qn):
-    """clear_preset_var1/2: the state when clear and preset are both active."""
-    return {"L": "1'b0", "H": "1'b1", "N": q, "T": qn, "X": "1'bx"}.get(code, "1'bx")
+def _edge(expr, what, cell):
+    """A Liberty clock, clear or preset expression of one pin as (edge, pin): `P` rises,
+    `!P` or `P'` falls."""
+    m = re.fullmatch(r"\s*(!?)\s*([A-Za-z_]\w*)\s*('?)\s*", expr)
+    if not m:
+        raise ValueError(f"cell {cell}: {what} '{expr}' is not a single pin or its inverse")
+    return ("negedge" if (m.group(1) or m.group(3)) else "posedge"), m.group(2)
 
 
-def cell_model(name, tree):
-    """A zero-delay Verilog model of one Liberty cell."""
-    pins = [(args[0], sub) for typ, args, sub in tree["groups"] if typ == "pin"]
-    if not pins:
-        raise ValueError(f"cell {name} has no pins")
-    states = [(typ, args, sub) for typ, args, sub in tree["groups"] if typ in ("ff", "latch")]
-    if any(typ in ("statetable", "ff_bank", "latch_bank") for typ, _, _ in tree["groups"]):
-        raise ValueError(f"cell {name}: statetable and bank groups are not modelled")
-    if len(states) > 1:
-        raise ValueError(f"cell {name} has more than one ff or latch group")
-    names = {p for p, _ in pins}
-    for _, args, _ in states:
-        names |= set(args)
-    ports, body = [], []
-    for p, sub in pins:
-        d = sub["attrs"].get("direction")
-        if d not in ("input", "output"):
-            raise ValueError(f"cell {name}: pin {p} has direction {d}")
-        ports.append(f"{d} wire {p}")
-    if states:
-        typ, args, sub = states[0]
-        q, qn = args[0], args[1] if len(args) > 1 else None
-        a = sub["attrs"]
-        body.append(f"  reg {q};")
-        if qn:
-            body.append(f"  wire {qn} = ~{q};")
-        clr = liberty_expr(a["clear"], names) if "clear" in a else None
-        pre = liberty_expr(a["preset"], names) if "preset" in a else None
-        both = (f"if (sfp_clr && sfp_pre) {q} <= "
-                f"{_state_value(a.get('clear_preset_var1', 'X'), q, qn or '~' + q)};\n      else ")
-        if typ == "ff":
-            body.append(f"  wire sfp_clk = {liberty_expr(a['clocked_on'], names)};")
-            ev = ["posedge sfp_clk"]
-            if clr:
-                body.append(f"  wire sfp_clr = {clr};")
-                ev.append("posedge sfp_clr")
-            if pre:
-                body.append(f"  wire sfp_pre = {pre};")
-                ev.append("posedge sfp_pre")
-            nxt = liberty_expr(a["next_state"], names)
-            stmt = ""
-            if clr and pre:
-                stmt += both
-            if clr:
-                stmt += f"if (sfp_clr) {q} <= 1'b0;\n      else "
-            if pre:
-                stmt += f"if (sfp_pre) {q} <= 1'b1;\n      else "
-            stmt += f"{q} <= {nxt};"
-            body.append(f"  always @({' or '.join(ev)}) begin\n      {stmt}\n  end")
-        else:
-            en = liberty_expr(a["enable"], names)
-            din = liberty_expr(a["data_in"], names)
-            stmt = ""
-            if clr:
-                body.append(f"  wire sfp_clr = {clr};")
-            if pre:
-                body.append(f"  wire sfp_pre = {pre};")
-            if clr and pre:
-                stmt += both
-            if clr:
-                stmt += f"if (sfp_clr) {q} = 1'b0;\n      else "
-            if pre:
-                stmt += f"if (sfp_pre) {q} = 1'b1;\n      else "
-            stmt += f"if ({en}) {q} = {din};"
-            body.append(f"  always @* begin\n      {stmt}\n  end")
-    for p, sub in pins:
-        if sub["attrs"].get("direction") != "output":
+class LibCell:
+    """What the flattener needs of a Liberty cell: its pins and directions, the function of each
+    output, and its flip-flop (state names, clock, next state, clear, preset), if any."""
+
+    def __init__(self, name, tree):
+        self.name = name
+        self.dirs, self.funcs = {}, {}
+        for typ, args, sub in tree["groups"]:
+            if typ != "pin":
+                continue
+            d = sub["attrs"].get("direction")
+            if d not in ("input", "output"):
+                raise ValueError(f"cell {name}: pin {args[0]} has direction {d}")
+            self.dirs[args[0]] = d
+            if d == "output":
+                if "three_state" in sub["attrs"]:
+                    raise ValueError(f"cell {name}: three-state output {args[0]} is not modelled")
+                if "function" not in sub["attrs"]:
+                    raise ValueError(f"cell {name}: output {args[0]} has no function")
+                self.funcs[args[0]] = sub["attrs"]["function"]
+        if not self.dirs:
+            raise ValueError(f"cell {name} has no pins")
+        kinds = [typ for typ, _, _ in tree["groups"]]
+        for bad in ("latch", "statetable", "ff_bank", "latch_bank"):
+            if bad in kinds:
+                raise ValueError(f"cell {name}: {bad} groups are not modelled")
+        ffs = [(args, sub["attrs"]) for typ, args, sub in tree["groups"] if typ == "ff"]
+        if len(ffs) > 1:
+            raise ValueError(f"cell {name} has more than one ff group")
+        self.ff = None
+        if ffs:
+            args, a = ffs[0]
+            self.ff = {"q": args[0], "qn": args[1] if len(args) > 1 else None,
+                       "clock": _edge(a["clocked_on"], "clocked_on", name),
+                       "next": a["next_state"],
+                       "clear": _edge(a["clear"], "clear", name) if "clear" in a else None,
+                       "preset": _edge(a["preset"], "preset", name) if "preset" in a else None,
+                       "both": a.get("clear_preset_var1", "X")}
+
+
+# The mapped netlist #############################################################################
+#
+# Yosys's `write_verilog -noattr -noexpr` output of one flat module: port and wire declarations,
+# library cell instances and memory (sfp_ram) instances with named connections, and `assign`
+# statements between nets and constants. Every single-bit net of it is a bit (name, index).
+
+_V_TOKEN = re.compile(r"\s+|//[^\n]*|/\*.*?\*/|\\\S+|\d+'[sS]?[bBhHdDoO][0-9a-fA-FxXzZ_?]+|"
+                      r"[A-Za-z_$][\w$]*|\d+|[()\[\]{}:;,.#=]", re.S)
+
+
+def verilog_tokens(text):
+    pos, out = 0, []
+    while pos < len(text):
+        m = _V_TOKEN.match(text, pos)
+        if not m:
+            raise ValueError(f"netlist syntax at '{text[pos:pos + 40]}'")
+        t = m.group(0)
+        pos = m.end()
+        if not (t.isspace() or t.startswith("//") or t.startswith("/*")):
+            out.append(t)
+    return out
+
+
+def const_bits(tok):
+    """The bits of a sized constant, most significant first ('0', '1'; x and z as '0')."""
+    m = re.fullmatch(r"(\d+)'[sS]?([bBhHdDoO])(.+)", tok)
+    width, base, digits = int(m.group(1)), m.group(2).lower(), m.group(3).replace("_", "")
+    digits = re.sub(r"[xXzZ?]", "0", digits)
+    value = int(digits, {"b": 2, "h": 16, "d": 10, "o": 8}[base])
+    return [str((value >> i) & 1) for i in reversed(range(width))]
+
+
+class Netlist:
+    """A parsed flat mapped netlist."""
+
+    def __init__(self, text):
+        toks = verilog_tokens(text)
+        self.decls = {}  # name -> (kind, msb, lsb) with msb/lsb None for a scalar
+        self.ports = []  # port names in order
+        self.cells = []  # (type, instance, params {name: token}, {pin: [bits]})
+        self.assigns = []  # ([lhs bits], [rhs bits])
+        i = 0
+
+        def expect(t):
+            nonlocal i
+            if toks[i] != t:
+                raise ValueError(f"expected '{t}', found '{toks[i]}' (token {i})")
+            i += 1
+
+        expect("module")
+        self.top = toks[i].lstrip("\\")
+        i += 1
+        expect("(")
+        while toks[i] != ")":
+            if toks[i] != ",":
+                self.ports.append(toks[i])
+            i += 1
+        i += 1
+        expect(";")
+        pending = []
+        while toks[i] != "endmodule":
+            t = toks[i]
+            if t in ("input", "output", "inout", "wire", "reg"):
+                i += 1
+                msb = lsb = None
+                if toks[i] == "[":
+                    msb, lsb = int(toks[i + 1]), int(toks[i + 3])
+                    i += 5
+                name = toks[i]
+                i += 1
+                expect(";")
+                if t == "inout":
+                    raise ValueError(f"inout port {name} is not supported")
+                old = self.decls.get(name)
+                kind = t if t in ("input", "output") else (old[0] if old else "wire")
+                self.decls[name] = (kind, msb, lsb)
+            elif t == "assign":
+                i += 1
+                start = i
+                while toks[i] != "=":
+                    i += 1
+                lhs = toks[start:i]
+                i += 1
+                start = i
+                while toks[i] != ";":
+                    i += 1
+                pending.append((lhs, toks[start:i]))
+                i += 1
+            else:
+                ctype = t.lstrip("\\")
+                i += 1
+                params = {}
+                if toks[i] == "#":
+                    i += 2
+                    while toks[i] != ")":
+                        if toks[i] == ".":
+                            pname = toks[i + 1]
+                            i += 3
+                            start = i
+                            while toks[i] != ")":
+                                i += 1
+                            params[pname] = "".join(toks[start:i])
+                        i += 1
+                    i += 1
+                inst = toks[i].lstrip("\\")
+                i += 1
+                expect("(")
+                conns = {}
+                while toks[i] != ")":
+                    if toks[i] == ",":
+                        i += 1
+                        continue
+                    expect(".")
+                    pin = toks[i]
+                    i += 1
+                    expect("(")
+                    depth, start = 1, i
+                    while depth:
+                        depth += {"(": 1, ")": -1}.get(toks[i], 0)
+                        i += 1
+                    conns[pin] = toks[start:i - 1]
+                i += 1
+                expect(";")
+                self.cells.append([ctype, inst, params, conns])
+        # The expressions, once every declaration is known.
+        for c in self.cells:
+            c[3] = {p: self.bits(e) for p, e in c[3].items()}
+        for lhs, rhs in pending:
+            self.assigns.append((self.bits(lhs), self.bits(rhs)))
+
+    def bits(self, toks):
+        """The bits of an expression (a net, a bit or range of one, a constant, a
+        concatenation), most significant first: (name, index) or (name, None) for a scalar, or
+        '0' / '1'."""
+        if not toks:
+            return []
+        if toks[0] == "{":
+            out, depth, start = [], 0, 1
+            for k in range(1, len(toks)):
+                if toks[k] == "{":
+                    depth += 1
+                elif toks[k] == "}":
+                    depth -= 1
+                if depth < 0 or (depth == 0 and toks[k] == ","):
+                    out += self.bits(toks[start:k])
+                    start = k + 1
+                if depth < 0:
+                    return out
+            raise ValueError(f"unbalanced concatenation {' '.join(toks)}")
+        if "'" in toks[0]:
+            return const_bits(toks[0])
+        name = toks[0]
+        if name not in self.decls:
+            raise ValueError(f"net {name} is not declared")
+        _, msb, lsb = self.decls[name]
+        if len(toks) == 1:
+            if msb is None:
+                return [(name, None)]
+            step = -1 if msb >= lsb else 1
+            return [(name, k) for k in range(msb, lsb + step, step)]
+        if len(toks) == 4:  # name [ k ]
+            return [(name, int(toks[2]))]
+        hi, lo = int(toks[2]), int(toks[4])  # name [ hi : lo ]
+        step = -1 if hi >= lo else 1
+        return [(name, k) for k in range(hi, lo + step, step)]
+
+
+def decl_bits(name, msb, lsb):
+    """The bits of a declared net, most significant first."""
+    if msb is None:
+        return [(name, None)]
+    step = -1 if msb >= lsb else 1
+    return [(name, k) for k in range(msb, lsb + step, step)]
+
+
+def bit_name(b):
+    """A bit as OpenSTA names its net: the name without the escape, [index] for a vector."""
+    name, idx = b
+    name = name.lstrip("\\")
+    return name if idx is None else f"{name}[{idx}]"
+
+
+def flatten(netlist_text, lib_cells):
+    """The mapped netlist as one flat SystemVerilog module of continuous assignments (one per
+    library cell output, from its Liberty function) and flip-flop processes, the memories kept
+    as sfp_ram instances; every net driven by a cell output is a bit of `sfp_act`, an unpacked
+    array of 32-bit words that the simulation reads (public). Returns the Verilog text and, for
+    each bit of sfp_act in order, the names of the nets it stands for."""
+    nl = Netlist(netlist_text)
+    # Nets joined by assignments are one net.
+    parent = {}
+
+    def find(b):
+        while parent.get(b, b) != b:
+            parent[b] = parent.get(parent[b], parent[b])
+            b = parent[b]
+        return b
+
+    for lhs, rhs in nl.assigns:
+        if len(lhs) != len(rhs):
+            raise ValueError(f"assign of {len(rhs)} bits to {len(lhs)}")
+        for a, b in zip(lhs, rhs):
+            if a in ("0", "1"):
+                raise ValueError("assignment to a constant")
+            ra, rb = find(a), (b if b in ("0", "1") else find(b))
+            if ra != rb:
+                parent[ra] = rb
+
+    def root(b):
+        return b if b in ("0", "1") else find(b)
+
+    # The operand that stands for each net: an input port bit, a constant, or sfp_n<k>.
+    operand = {"0": "1'b0", "1": "1'b1"}
+    inputs = set()
+    for name, (kind, msb, lsb) in nl.decls.items():
+        if kind != "input":
             continue
-        if "three_state" in sub["attrs"]:
-            raise ValueError(f"cell {name}: three-state output {p} is not modelled")
-        f = sub["attrs"].get("function")
-        if f is None:
-            raise ValueError(f"cell {name}: output {p} has no function")
-        body.append(f"  assign {p} = {liberty_expr(f, names)};")
-    return (f"module {name} (\n  " + ",\n  ".join(ports) + "\n);\n" + "\n".join(body) +
-            "\nendmodule\n")
+        for b in decl_bits(name, msb, lsb):
+            r = root(b)
+            if r in operand:
+                raise ValueError(f"input {bit_name(b)} is joined to {operand[r]}")
+            operand[r] = bit_name(b) if b[1] is None else f"{name}[{b[1]}]"
+            inputs.add(r)
+    nets = []  # the nets that cells drive, in sfp_act order (roots)
+    index = {}
+    internal = []
+
+    def net(b):
+        r = root(b)
+        if r not in operand:
+            operand[r] = f"sfp_n{len(internal)}"
+            internal.append(r)
+        return operand[r]
+
+    def driven(b):
+        r = root(b)
+        if r in index or r in inputs or r in ("0", "1"):
+            raise ValueError(f"net {bit_name(b)} has more than one driver")
+        index[r] = len(nets)
+        nets.append(r)
+        return net(b)
+
+    body, regs, mems = [], 0, 0
+    mem_out = set()
+    for ctype, inst, params, conns in nl.cells:
+        if ctype in synth.BLACKBOXES:
+            cs = []
+            for pin, bits in conns.items():
+                cs.append(f".{pin}({{{', '.join(net(b) for b in bits)}}})")
+                if pin.endswith("_o"):
+                    mem_out |= {root(b) for b in bits}
+            ps = ", ".join(f".{k}({v})" for k, v in params.items())
+            body.append(f"  {ctype} #({ps}) u_mem{mems} ({', '.join(cs)});  // {inst}")
+            mems += 1
+            continue
+        if params:
+            raise ValueError(f"cell {inst} ({ctype}) has parameters")
+        lc = lib_cells.get(ctype)
+        if lc is None:
+            raise ValueError(f"cell {inst}: {ctype} is not in the library")
+        names = {}
+        for pin, bits in conns.items():
+            if pin not in lc.dirs:
+                raise ValueError(f"cell {inst} ({ctype}) has no pin {pin}")
+            if len(bits) > 1:
+                raise ValueError(f"cell {inst}: pin {pin} is connected to {len(bits)} bits")
+            if lc.dirs[pin] == "input":
+                if not bits:
+                    raise ValueError(f"cell {inst}: input {pin} is not connected")
+                names[pin] = net(bits[0])
+        missing = [p for p, d in lc.dirs.items() if d == "input" and p not in names]
+        if missing:
+            raise ValueError(f"cell {inst} ({ctype}): inputs {' '.join(missing)} not connected")
+        if lc.ff:
+            f = lc.ff
+            q = f"sfp_s{regs}"
+            regs += 1
+            names[f["q"]] = q
+            if f["qn"]:
+                names[f["qn"]] = f"~{q}"
+            ev = [f"{f['clock'][0]} {names[f['clock'][1]]}"]
+            tests = []
+            for kind, val in (("clear", "1'b0"), ("preset", "1'b1")):
+                if f[kind]:
+                    edge, pin = f[kind]
+                    ev.append(f"{edge} {names[pin]}")
+                    tests.append(((f"~{names[pin]}" if edge == "negedge" else names[pin]), val))
+            stmt = ""
+            if len(tests) == 2:
+                both = {"L": "1'b0", "H": "1'b1", "N": q, "T": f"~{q}"}.get(f["both"])
+                if both is None:
+                    raise ValueError(f"cell {ctype}: clear_preset_var1 {f['both']}")
+                stmt += f"if ({tests[0][0]} & {tests[1][0]}) {q} <= {both}; else "
+            for test, val in tests:
+                stmt += f"if ({test}) {q} <= {val}; else "
+            stmt += f"{q} <= {liberty_expr(f['next'], names)};"
+            body.append(f"  logic {q};")
+            body.append(f"  always_ff @({' or '.join(ev)}) {stmt}")
+        for pin, bits in conns.items():
+            if lc.dirs[pin] != "output" or not bits:
+                continue
+            if bits[0] in ("0", "1"):
+                raise ValueError(f"cell {inst}: output {pin} drives a constant")
+            body.append(f"  assign {driven(bits[0])} = {liberty_expr(lc.funcs[pin], names)};")
+    outs = []
+    for name, (kind, msb, lsb) in nl.decls.items():
+        if kind == "output":
+            outs.append(f"  assign {name} = {{{', '.join(net(b) for b in decl_bits(name, msb, lsb))}}};")
+    undriven = [bit_name(r) for r in internal if r not in index and r not in mem_out]
+    if undriven:
+        raise ValueError(f"{len(undriven)} nets are read but not driven (first: "
+                         f"{' '.join(undriven[:5])})")
+    words = max(1, -(-len(nets) // 32))
+    decl = []
+    for name in nl.ports:
+        kind, msb, lsb = nl.decls[name]
+        rng = "" if msb is None else f"[{msb}:{lsb}] "
+        decl.append(f"  {kind} logic {rng}{name}")
+    text = [f"module {nl.top} (", ",\n".join(decl), ");",
+            "  /*verilator tracing_off*/"]
+    for k in range(0, len(internal), 16):
+        text.append("  logic " + ", ".join(operand[r] for r in internal[k:k + 16]) + ";")
+    text += body + outs
+    text.append(f"  logic [31:0] sfp_act [{words}] /*verilator public_flat_rd*/;")
+    for w in range(words):
+        ops = [operand[nets[k]] if k < len(nets) else "1'b0"
+               for k in reversed(range(32 * w, 32 * w + 32))]
+        text.append(f"  assign sfp_act[{w}] = {{{', '.join(ops)}}};")
+    text.append("endmodule")
+    # Each sfp_act bit's names: every net joined to it.
+    names = [[] for _ in nets]
+    for name, (kind, msb, lsb) in nl.decls.items():
+        for b in decl_bits(name, msb, lsb):
+            r = root(b)
+            if r in index:
+                names[index[r]].append(bit_name(b))
+    return "\n".join(text) + "\n", names
 
 
-def netlist_cells(path):
-    """The cell types a Yosys netlist (write_verilog -noattr) instantiates."""
-    with open(path) as f:
-        text = f.read()
-    return set(re.findall(r"^\s*([A-Za-z_]\w*)\s+(?:#\(|[\\A-Za-z_])", text, re.M)) - {
-        "module", "input", "output", "inout", "wire", "reg", "assign", "endmodule", "parameter",
-        "localparam", "supply0", "supply1"}
-
-
-def cells(args):
-    used = set()
-    for n in args.netlists:
-        used |= netlist_cells(n)
+def flatten_cmd(args):
     lib = read_text(args.liberty)
+    with open(args.netlist) as f:
+        text = f.read()
+    used = set(re.findall(r"^\s*(\\?[A-Za-z_][\w$]*)\s+(?:#\(|[\\A-Za-z_])", text, re.M))
+    used = {u.lstrip("\\") for u in used} - {
+        "module", "input", "output", "inout", "wire", "reg", "assign", "endmodule"}
     found = liberty_groups(lib, used)
     unknown = sorted(c for c in used if c not in found and c not in synth.BLACKBOXES)
     if unknown:
-        die(f"cells not in {args.liberty} (and not memories): {' '.join(unknown)}")
-    out = [f"// GENERATED by synth/power.py from {os.path.basename(args.liberty)} -- do not edit",
-           "// Zero-delay models of the library cells, for the activity simulation only.",
-           "/* verilator lint_off DECLFILENAME */", "/* verilator lint_off MULTITOP */", ""]
+        die(f"{args.netlist}: cells not in {args.liberty} (and not memories): {' '.join(unknown)}")
     try:
-        out += [cell_model(c, found[c]) for c in sorted(found)]
-    except ValueError as e:
-        die(str(e))
+        lib_cells = {c: LibCell(c, t) for c, t in found.items()}
+        verilog, names = flatten(text, lib_cells)
+    except (ValueError, KeyError, IndexError) as e:
+        die(f"{args.netlist}: {e}")
+    head = (f"// GENERATED by synth/power.py flatten from {os.path.basename(args.netlist)} and "
+            f"{os.path.basename(args.liberty)} -- do not edit\n"
+            "// The mapped netlist as zero-delay logic for the activity simulation only.\n")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    text = "\n".join(out)
-    if os.path.isfile(args.out) and read_text(args.out) == text:
-        print(f"power.py: {args.out} is up to date")
-        return
-    with open(args.out + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(args.out + ".tmp", args.out)
-    print(f"power.py: {len(found)} cell models -> {args.out}")
+    for path, body in ((args.out, head + verilog),
+                       (args.nets, "".join(" ".join(n) + "\n" for n in names))):
+        if os.path.isfile(path) and read_text(path) == body:
+            continue
+        with open(path + ".tmp", "w") as f:
+            f.write(body)
+        os.replace(path + ".tmp", path)
+    print(f"power.py: {args.netlist}: {len(names)} driven nets -> {args.out}")
 
 
 # OpenSTA ##########################################################################################
@@ -327,17 +629,25 @@ def net_key(name):
     return name.replace("\\", "").replace(" ", "")
 
 
-def read_activity(path):
+def read_activity(path, names_path):
+    """The run's cycles and each net's (toggles, cycles at 1), by name: the simulation's counts
+    per bit of sfp_act (one line each after `# cycles <n>`) joined with the names that
+    `flatten` wrote for each bit."""
+    with open(names_path) as f:
+        names = [line.split() for line in f]
     with open(path) as f:
         head = f.readline().split()
         if head[:2] != ["#", "cycles"]:
             die(f"{path}: not an activity file")
         cycles = int(head[2])
-        nets = {}
-        for line in f:
-            name, toggles, high = line.rstrip("\n").split("\t")
-            nets[net_key(name)] = (int(toggles), int(high))
-    return cycles, nets
+        counts = [tuple(int(x) for x in line.split("\t")) for line in f]
+    if len(counts) < len(names) or len(counts) - len(names) >= 32:
+        die(f"{path}: {len(counts)} counted bits for the {len(names)} nets of {names_path}")
+    nets = {}
+    for bit, ns in enumerate(names):
+        for n in ns:
+            nets[net_key(n)] = counts[bit]
+    return cycles, nets, counts[:len(names)]
 
 
 # Memories: the SRAM macros that synthesis keeps as sfp_ram black boxes, outside the OpenSTA
@@ -408,7 +718,7 @@ def sta(args):
             not os.path.isfile(tsv):
         die(f"OpenSTA failed (see {base}.sta.log)")
     sta_seconds = time.time() - t0
-    cycles, nets = read_activity(args.activity)
+    cycles, nets, bits = read_activity(args.activity, args.nets)
     with open(args.run) as f:
         run = json.load(f)
     if cycles != run["cycles"] or cycles < 2:
@@ -450,8 +760,8 @@ def sta(args):
         die(f"per-instance sum at activity {synth.POWER_ACTIVITY} is {sum(vectorless)} W, "
             f"OpenSTA's design total {vl_total[3]} W")
     mem = sram_energy(args.mapped, nets, cycles)
-    toggles = sum(t for t, _ in nets.values())
-    high = sum(h for _, h in nets.values())
+    toggles = sum(t for t, _ in bits)
+    high = sum(h for _, h in bits)
     period_s = args.period_ps * 1e-12
     values = run["values"]
     lanes = run["lanes"]
@@ -462,9 +772,9 @@ def sta(args):
         "values_per_cycle": round(values / cycles, 4),
         "utilization": round(values / cycles / lanes, 4),
         "snapshot": run["snapshot"], "tensors": run["tensors"],
-        "net_bits": len(nets), "instances": insts,
-        "mean_toggles_per_cycle": round(toggles / len(nets) / per, 5),
-        "mean_duty": round(high / len(nets) / cycles, 4),
+        "net_bits": len(bits), "instances": insts,
+        "mean_toggles_per_cycle": round(toggles / len(bits) / per, 5),
+        "mean_duty": round(high / len(bits) / cycles, 4),
         "activity_mw": {"internal": round(measured[0] * 1e3, 3),
                         "switching": round(measured[1] * 1e3, 3),
                         "leakage": round(measured[2] * 1e3, 6),
@@ -577,16 +887,18 @@ def report(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    a = sub.add_parser("cells")
+    a = sub.add_parser("flatten")
     a.add_argument("--liberty", required=True)
-    a.add_argument("--out", required=True)
-    a.add_argument("netlists", nargs="+")
+    a.add_argument("--netlist", required=True, help="the mapped netlist (<top>.mapped.v)")
+    a.add_argument("--out", required=True, help="the flat model (.sv)")
+    a.add_argument("--nets", required=True, help="the names of each counted net (.txt)")
     a = sub.add_parser("sta")
     a.add_argument("--liberty", required=True)
     a.add_argument("--netlist", required=True, help="the timing netlist (<top>.sta.v)")
     a.add_argument("--mapped", required=True, help="the mapped netlist with the memories")
     a.add_argument("--top", required=True)
     a.add_argument("--activity", required=True)
+    a.add_argument("--nets", required=True, help="the names of the counted nets (flatten)")
     a.add_argument("--run", required=True)
     a.add_argument("--period-ps", type=int, default=5000)
     a.add_argument("--out", required=True)
@@ -596,8 +908,8 @@ def main():
     a.add_argument("--md", required=True)
     a.add_argument("--json", required=True)
     args = ap.parse_args()
-    if args.cmd == "cells":
-        cells(args)
+    if args.cmd == "flatten":
+        flatten_cmd(args)
     elif args.cmd == "sta":
         sta(args)
     else:

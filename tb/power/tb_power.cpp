@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // Switching activity of the mapped netlists (`make power`; docs/architecture.md, "Power from
-// simulated activity"): the version 2 encoder and decoder netlists that synth/synth.py maps to
-// the Liberty library (<set>/<top>.mapped.v, memories as sfp_ram), verilated with models of their
-// cells (synth/power.py cells), run at full rate under the RTL benches (tb/enc2, tb/dec2), which
-// compare every output with the golden model, on the tensors of a training snapshot
-// (SFP_TB_TRACES). Each net's toggles and cycles at 1 go to
-// $SFP_POWER_OUT/<set>/<top>.activity.tsv, the run's counts to <top>.activity.json.
+// simulated activity"): the version 3 encoder and decoder netlists that synth/synth.py maps to
+// the Liberty library (<set>/<top>.mapped.v, memories as sfp_ram), as the flat models of
+// synth/power.py flatten, run at full rate under the RTL benches (tb/enc3, tb/dec3), which
+// compare every output with the golden model (a mismatch fails the case and writes nothing), on
+// the tensors of a training snapshot (SFP_TB_TRACES). Each counted net's toggles and cycles at 1
+// go to $SFP_POWER_OUT/<set>/<top>.activity.tsv, the run's counts to <top>.activity.json.
 // Hidden test cases ([.power]), run by name:
 //   SFP_TB_TRACES=<snapshot> SFP_POWER_OUT=<dir> [SFP_POWER_VALUES=<n>] tb_power "power: *"
 // SFP_POWER_VALUES (default 262144) caps the values taken from the snapshot (the FP32 master
 // weights left out): every tensor cut to the same length, the largest that fits.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -21,8 +22,8 @@
 #include <vector>
 
 #include "activity.hpp"
-#include "dec2_bench.hpp"
-#include "enc2_bench.hpp"
+#include "dec3_bench.hpp"
+#include "enc3_bench.hpp"
 #include "power_duts.hpp"
 #include "seed.hpp"
 #include "traces.hpp"
@@ -86,39 +87,38 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
 
 }  // namespace
 
-#ifdef SFP_POWER_ENC2
-TEMPLATE_TEST_CASE("power: v2 encoder netlist activity on a training snapshot", "[.power]",
-                   SFP_POWER_ENC2) {
+#ifdef SFP_POWER_ENC3
+TEMPLATE_TEST_CASE("power: v3 encoder netlist activity on a training snapshot", "[.power]",
+                   SFP_POWER_ENC3) {
   using Dut = TestType;
-  using Info = Enc2Info<Dut>;
+  using Info = Enc3Info<Dut>;
   const std::vector<TraceTensor> tensors = power_tensors();
   const uint64_t seed = test_seed();
   INFO("dut " << Info::kName << ", traces " << traces_path() << ", seed " << seed);
   // Input every cycle, outputs always ready: the encoder at its own rate.
-  Enc2Bench<Dut> bench(seed, std::string(Info::kName) + "_power", 1.0, ReadyPattern::always(),
+  Enc3Bench<Dut> bench(seed, std::string(Info::kName) + "_power", 1.0, ReadyPattern::always(),
                        ReadyPattern::always());
   ActivityCounter act(*bench.sim().dut().contextp(), std::string("dut.") + Info::kTop);
   bench.sim().add(&act);
   for (const TraceTensor& t : tensors) {
-    bench.add_tensor(snapshot_config(t, Config::lossless(t.fp, 2), true), t.values);
+    // At the bits it was stored with (lossless without the metadata).
+    bench.add_tensor(snapshot_config(t, bench.params(), true), t.values, t.name);
   }
   bench.run();
   const auto base = out_base(Info::kSet, Info::kTop);
   act.write(base.string() + ".activity.tsv");
-  const Config p = enc2_params<Dut>();
   write_json(base.string() + ".activity.json", {{"top", Info::kTop},
                                                 {"set", Info::kSet},
-                                                {"lanes", p.group},
+                                                {"lanes", bench.params().group},
                                                 {"snapshot", traces_path()},
                                                 {"tensors", tensors.size()},
                                                 {"values", bench.values()},
                                                 {"steps", bench.steps()},
                                                 {"cycles", act.cycles()},
                                                 {"first_in_cycle", bench.first_in_cycle()},
-                                                {"last_out_cycle", bench.last_out_cycle()},
+                                                {"last_in_cycle", bench.last_in_cycle()},
                                                 {"words_compared", bench.words_checked()},
                                                 {"chunks_compared", bench.chunks_checked()},
-                                                {"raw_chunks", bench.raw_chunks()},
                                                 {"mismatches", 0},
                                                 {"net_bits", act.bits()},
                                                 {"toggles", act.total_toggles()},
@@ -126,17 +126,16 @@ TEMPLATE_TEST_CASE("power: v2 encoder netlist activity on a training snapshot", 
                                                 {"sim_seconds", bench.seconds()}});
   WARN(Info::kName << ": " << bench.values() << " values in " << act.cycles() << " cycles, "
                    << bench.words_checked() << " words and " << bench.chunks_checked()
-                   << " index entries compared, " << act.bits() << " net bits");
+                   << " index entries compared, " << act.bits() << " net bits counted");
 }
+#endif  // SFP_POWER_ENC3
 
-#endif  // SFP_POWER_ENC2
-
-#ifdef SFP_POWER_DEC2
-TEMPLATE_TEST_CASE("power: v2 decoder netlist activity on a training snapshot", "[.power]",
-                   SFP_POWER_DEC2) {
+#ifdef SFP_POWER_DEC3
+TEMPLATE_TEST_CASE("power: v3 decoder netlist activity on a training snapshot", "[.power]",
+                   SFP_POWER_DEC3) {
   using Dut = TestType;
-  using Info = Dec2Info<Dut>;
-  using Bench = Dec2Bench<Dut>;
+  using Info = Dec3Info<Dut>;
+  using Bench = Dec3Bench<Dut>;
   const std::vector<TraceTensor> tensors = power_tensors();
   const uint64_t seed = test_seed();
   INFO("dut " << Info::kName << ", traces " << traces_path() << ", seed " << seed);
@@ -144,14 +143,17 @@ TEMPLATE_TEST_CASE("power: v2 decoder netlist activity on a training snapshot", 
   Bench bench(seed, std::string(Info::kName) + "_power", 1.0, ReadyPattern::always(), Bench::kBW);
   ActivityCounter act(*bench.sim().dut().contextp(), std::string("dut.") + Info::kTop);
   bench.sim().add(&act);
-  uint64_t values = 0;
+  const auto t0 = std::chrono::steady_clock::now();
   for (const TraceTensor& t : tensors) {
     const unsigned mm = fp_format(t.fp).man_bits;
     const unsigned m = t.man_bits >= 0 ? std::min<unsigned>(t.man_bits, mm) : mm;
-    bench.add_tensor(Bench::config(t.fp, m, Rounding::kNearestEven), t.values, t.name);
-    values += t.values.size();
+    // The encoder's configuration above: the bits it was stored with, truncated (the values
+    // carry no more bits, so rounding does not change them).
+    bench.add_tensor(Bench::config(t.fp, m, Rounding::kTruncate), t.values, t.name);
   }
   bench.run();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   REQUIRE(bench.status_seen()[0] == bench.chunks());  // every chunk decoded without error
   const auto base = out_base(Info::kSet, Info::kTop);
   act.write(base.string() + ".activity.tsv");
@@ -160,18 +162,18 @@ TEMPLATE_TEST_CASE("power: v2 decoder netlist activity on a training snapshot", 
                                                 {"lanes", Bench::kL},
                                                 {"snapshot", traces_path()},
                                                 {"tensors", tensors.size()},
-                                                {"values", values},
+                                                {"values", bench.values()},
                                                 {"steps", bench.steps()},
                                                 {"cycles", act.cycles()},
                                                 {"first_in_cycle", bench.first_in_cycle()},
                                                 {"last_out_cycle", bench.last_out_cycle()},
                                                 {"chunks_compared", bench.chunks()},
-                                                {"raw_chunks", bench.raw_chunks()},
                                                 {"mismatches", 0},
                                                 {"net_bits", act.bits()},
                                                 {"toggles", act.total_toggles()},
-                                                {"seed", seed}});
-  WARN(Info::kName << ": " << values << " values in " << act.cycles() << " cycles, "
-                   << bench.chunks() << " chunks compared, " << act.bits() << " net bits");
+                                                {"seed", seed},
+                                                {"sim_seconds", seconds}});
+  WARN(Info::kName << ": " << bench.values() << " values in " << act.cycles() << " cycles, "
+                   << bench.chunks() << " chunks compared, " << act.bits() << " net bits counted");
 }
-#endif  // SFP_POWER_DEC2
+#endif  // SFP_POWER_DEC3
