@@ -726,6 +726,7 @@ def sta(args):
     per = cycles - 1  # toggles are counted between consecutive cycles
     measured = [0.0, 0.0, 0.0]  # internal, switching, leakage (W)
     vectorless = [0.0, 0.0, 0.0]
+    floor = 0.0  # the sum of P0: clock pins' energy and leakage, whatever the data (W)
     by_cell = {}
     missing = []
     insts = 0
@@ -744,6 +745,7 @@ def sta(args):
                 acts.append(nets[k][0] / per)
             a = sum(acts) / len(acts) if acts else 0.0
             insts += 1
+            floor += sum(p0[:3])
             for i in range(3):
                 measured[i] += p0[i] + a * (p1[i] - p0[i])
                 vectorless[i] += p0[i] + synth.POWER_ACTIVITY * (p1[i] - p0[i])
@@ -779,6 +781,10 @@ def sta(args):
                         "switching": round(measured[1] * 1e3, 3),
                         "leakage": round(measured[2] * 1e3, 6),
                         "total": round(watts * 1e3, 3)},
+        # The part that no data changes (P0: each flip-flop clocked every cycle, and leakage)
+        # and the part the measured toggles add.
+        "floor_mw": round(floor * 1e3, 3),
+        "data_mw": round((watts - floor) * 1e3, 3),
         "activity_by_kind": {k: {"mw": round(v[0] * 1e3, 3), "instances": v[1],
                                  "mean_toggles_per_cycle": round(v[2] / v[1], 5)}
                              for k, v in sorted(by_cell.items())},
@@ -828,7 +834,7 @@ def report(args):
     r0 = rows[0]
     md = ["# sfp power from simulated activity", "",
           f"The mapped netlists (Yosys 0.23 on the sky130hd typical corner, `make synth`) simulated "
-          f"in Verilator with zero-delay models of their cells, at full rate (input every cycle, "
+          f"in Verilator as zero-delay flat models (`power.py flatten`), at full rate (input every cycle, "
           f"outputs always ready) on {r0['tensors']} tensors of the training snapshot "
           f"`{os.path.basename(r0['snapshot'])}` (weights, activations and gradients at the "
           f"mantissa bits the trainer stored them with), every output compared with the golden "
@@ -836,7 +842,7 @@ def report(args):
           f"P0)`, its power at global activities 0 and 1) at the {r0['clock_mhz']:.0f} MHz target "
           f"clock; the vectorless figure is the same model at activity "
           f"{r0['vectorless_activity']} on every net. No wires, no clock tree, no clock gating; "
-          f"the memories (sfp_ram, SRAM macros) are not included. pJ/B: the run's energy per "
+          f"the memories (sfp_ram, SRAM macros) are counted apart (last table). pJ/B: the run's energy per "
           f"byte of FP32 data (4 bytes a value), idle and partial cycles included; at full rate: "
           f"the power per cycle over 4 x L bytes.", "",
           "| set | top | L | values | cycles | values/cycle (of L) | mean toggles/cycle | "
@@ -850,12 +856,16 @@ def report(args):
                   f"{r['activity_mw']['total']:.2f} | {r['vectorless_mw']['total']:.2f} | "
                   f"{r['pj_per_byte']:.3f} | {r['pj_per_byte_full_rate']:.3f} | "
                   f"{r['vectorless_pj_per_byte_full_rate']:.3f} |")
-    md += ["", "| set | top | internal mW | switching mW | leakage mW | sequential mW (toggles/cycle) "
-           "| combinational mW (toggles/cycle) |", "|---|---|---|---|---|---|---|"]
+    md += ["", "P0: the power at activity 0 (each flip-flop's clock pin every cycle, leakage), "
+           "which no data changes; data: what the measured toggles add.", "",
+           "| set | top | P0 mW | data mW | internal mW | switching mW | leakage mW | "
+           "sequential mW (toggles/cycle) | combinational mW (toggles/cycle) |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         a, k = r["activity_mw"], r["activity_by_kind"]
         seq, comb = k.get("sequential", {}), k.get("combinational", {})
-        md.append(f"| {r['set']} | {r['top']} | {a['internal']:.2f} | {a['switching']:.2f} | "
+        md.append(f"| {r['set']} | {r['top']} | {r['floor_mw']:.2f} | {r['data_mw']:.2f} | "
+                  f"{a['internal']:.2f} | {a['switching']:.2f} | "
                   f"{a['leakage']:.4f} | {seq.get('mw', 0):.2f} "
                   f"({seq.get('mean_toggles_per_cycle', 0):.4f}) | {comb.get('mw', 0):.2f} "
                   f"({comb.get('mean_toggles_per_cycle', 0):.4f}) |")
@@ -866,12 +876,14 @@ def report(args):
            f"idle cycle of each port; a W x D instance is ceil(W/32) x ceil(D/256) macros; the "
            f"macro's minimum period is 6.875 ns, so it would not run at 200 MHz).", "",
            "| set | top | instances | macros | writes | reads | access mW | idle mW | access "
-           "pJ/B | access + idle pJ/B |", "|---|---|---|---|---|---|---|---|---|---|"]
+           "pJ/B | access + idle pJ/B | logic + memories pJ/B (run) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         m = r["memories"]
         md.append(f"| {r['set']} | {r['top']} | {m['instances']} | {m['macros']} | "
                   f"{m['writes']:,} | {m['reads']:,} | {m['access_mw']:.2f} | {m['idle_mw']:.2f} "
-                  f"| {m['access_pj_per_byte']:.3f} | {m['pj_per_byte']:.3f} |")
+                  f"| {m['access_pj_per_byte']:.3f} | {m['pj_per_byte']:.3f} | "
+                  f"{r['pj_per_byte'] + m['pj_per_byte']:.3f} |")
     md += ["", "Simulation and OpenSTA time: " + "; ".join(
         f"{r['set']} {r['top']} {r['sim_seconds'] or 0:.0f} s and {r['sta_seconds']:.0f} s"
         for r in rows), ""]
