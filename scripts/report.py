@@ -295,7 +295,9 @@ def energy_section(runs, out):
     md.append(
         f"Codec energy per byte of FP32 values, sky130hd typical corner (130 nm, 1.8 V), {src}: "
         f"encoder {e_pj:.2f} pJ/B, decoder {d_pj:.2f} pJ/B"
-        + (f" (vectorless: {enc['pj_per_byte']:.2f} and {dec['pj_per_byte']:.2f})" if act else "")
+        + (f" (logic {act[0]['pj_per_byte']:.2f} and {act[1]['pj_per_byte']:.2f}, the rest "
+           f"memories; vectorless, logic only: {enc['pj_per_byte']:.2f} and "
+           f"{dec['pj_per_byte']:.2f})" if act else "")
         + f". Scaled to 7 nm at 0.7 V by a factor of {f:.4f} (1/{1 / f:.0f}): the "
         f"energy-per-operation fits of {NODE_SCALING['source']} from 130 nm at 1.3 V; an "
         f"assumption, conservative since sky130 runs at 1.8 V. DRAM saved per byte written or "
