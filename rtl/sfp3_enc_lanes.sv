@@ -92,16 +92,22 @@ module sfp3_enc_lanes #(
   logic [SW-1:0]          base_q;   // slots taken before the last step
   logic [SW-1:0]          takes_q;  // the last step's takes (0 after a cycle without one)
   logic [WordsW-1:0]      ctaken_q; // words taken in this chunk
-  logic                   close1_q; // a chunk's close, first cycle: dmin
+  logic [NumLanes-1:0]    pt1_q, pt2_q;  // the last step's takes per lane (slots pending)
+  logic                   close0_q; // a chunk's close, first cycle: the last-bit slots resolve
+  logic                   close1_q; // second cycle: dmin
   logic                   closing_q, ctlast_q;
-  logic                   hold;     // either cycle of a close: no step
+  logic                   hold;     // any cycle of a close: no step
   logic [LaneCntW-1:0]    clc_q;    // L_c of the chunk being closed
 
   // The step's start slot: the counts run a register behind, so that the takes end the loop.
   logic [SW-1:0] next_c;
   assign next_c = base_q + takes_q;
   assign next_o = next_c;
-  assign hold   = close1_q || closing_q;
+  assign hold   = close0_q || close1_q || closing_q;
+
+  // The entries a step takes get their slots the cycle after it, from its registered takes
+  // (below); until then they are pending: not offered to the window, never expired.
+  logic [NumLanes*Q-1:0] pm;
 
   // Step: expiry and takes //
   // An open word at slot s expires when s + 512 <= start + 2 L_c: age = start + 2 L_c - s
@@ -143,7 +149,7 @@ module sfp3_enc_lanes #(
       for (int i = 0; i < Q; i++) begin
         age = hb - qs_q[(l*Q+i)*SW+:SW];
         if (i >= 32'(nd_l) && i < 32'(nd_l) + 32'(no_l)) begin
-          exp_run = exp_run && age[SW-1];
+          exp_run = exp_run && age[SW-1] && !pm[l*Q+i];
           if (exp_run) e_c = e_c + QW'(1);
         end
       end
@@ -164,10 +170,24 @@ module sfp3_enc_lanes #(
     end
   end
 
-  // Slots: lane l's first take is at start + (takes of lanes 0 .. l-1).
+  // Slots, the cycle after the step: lane l's first take is at its start (base_q then) + the
+  // takes of lanes 0 .. l-1, from the registered takes.
   logic [NumLanes*PcW-1:0] pc1, pc2;
-  sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc1 (.flags_i(t1), .count_o(pc1));
-  sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc2 (.flags_i(t2), .count_o(pc2));
+  sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc1 (.flags_i(pt1_q), .count_o(pc1));
+  sfp_prefix_count #(.N(NumLanes), .W(PcW)) u_pc2 (.flags_i(pt2_q), .count_o(pc2));
+  logic [NumLanes*QS-1:0] qr;   // the slots with the pending ones resolved
+  logic [SW-1:0]          s0;
+  always_comb begin
+    qr = qs_q;
+    s0 = '0;
+    for (int l = 0; l < NumLanes; l++) begin
+      s0 = base_q + ((l == 0) ? SW'(0) : SW'(pc1[(l-1)*PcW+:PcW]) + SW'(pc2[(l-1)*PcW+:PcW]));
+      for (int i = 0; i < Q; i++) begin
+        // The second of a lane's two takes follows its first.
+        if (pm[l*Q+i]) qr[(l*Q+i)*SW+:SW] = s0 + SW'(i > 0 && pm[l*Q+i-1]);
+      end
+    end
+  end
   // The step's takes: the end of the loop, a popcount tree rather than the prefix sums' last.
   logic [SW-1:0] takes, held_most;
   logic [$clog2(2 * NumLanes + 1)-1:0] takes_n;
@@ -186,13 +206,16 @@ module sfp3_enc_lanes #(
   logic [NumLanes*PosW-1:0] wpos_d, wpos_q;    // where its bits go: 32 entry + bit
   logic [NumLanes*BitsW-1:0] wbits_q;
   logic [NumLanes*QD-1:0]   qw, qd_d;          // the queues with the write; their next state
+  for (genvar l = 0; l < NumLanes; l++) begin : gen_pm
+    assign pm[l*Q+:Q] = wv_q[l] ? wzm_q[l*Q+:Q] : '0;
+  end
 
   // Window writes: each lane's front finished entry, one per bank, lowest lane first //
   logic [NumLanes-1:0]       req, grant;
   logic [NumLanes*BankW-1:0] bank;
   always_comb begin
     for (int l = 0; l < NumLanes; l++) begin
-      req[l] = nd_q[l*QW+:QW] != '0;
+      req[l] = nd_q[l*QW+:QW] != '0 && !pm[l*Q];
       bank[l*BankW+:BankW] = qs_q[l*QS+:BankW];
     end
     for (int l = 0; l < NumLanes; l++) begin
@@ -244,24 +267,24 @@ module sfp3_enc_lanes #(
     w_data_o <= data_d;
   end
 
-  // The last-bit slots, a step's resolved the cycle after it from the entry it recorded (so the
-  // slot prefix count does not reach them in the step's cycle; the entry cannot have left yet).
+  // The last-bit slots: a step's is read the cycle after it from the entry it recorded, with
+  // the pending slots resolved (the entry cannot have left yet), and registered.
   logic [NumLanes*SW-1:0] lbs_r;
   always_comb begin
     for (int l = 0; l < NumLanes; l++) begin
-      lbs_r[l*SW+:SW] = lp_q[l] ? qs_q[(l*Q+32'(li_q[l*QW+:QW]))*SW+:SW] : lbs_q[l*SW+:SW];
+      lbs_r[l*SW+:SW] = lp_q[l] ? qr[(l*Q+32'(li_q[l*QW+:QW]))*SW+:SW] : lbs_q[l*SW+:SW];
     end
   end
 
-  // Chunk close: keep = next - the smallest distance next - 1 - lbs over the chunk's lanes, a
-  // tree of log2 L compares in the close's first cycle (registered as dmin_q); the second
-  // applies it.
+  // Chunk close: the first cycle resolves the last step's last-bit slots (into lbs_q); keep =
+  // next - the smallest distance next - 1 - lbs over the chunk's lanes, a tree of log2 L
+  // compares in the second (registered as dmin_q); the third applies it.
   logic [SW-1:0] dmin, dmin_q;
   logic [2*NumLanes*SW-1:0] dt;  // the tree: leaves at NumLanes .. 2 NumLanes - 1, root at 1
   always_comb begin
     dt = '1;
     for (int l = 0; l < NumLanes; l++) begin
-      if (l < 32'(clc_q)) dt[(NumLanes+l)*SW+:SW] = next_c - SW'(1) - lbs_r[l*SW+:SW];
+      if (l < 32'(clc_q)) dt[(NumLanes+l)*SW+:SW] = next_c - SW'(1) - lbs_q[l*SW+:SW];
     end
     for (int n = NumLanes - 1; n >= 1; n--) begin
       dt[n*SW+:SW] = dt[2*n*SW+:SW] < dt[(2*n+1)*SW+:SW] ? dt[2*n*SW+:SW] : dt[(2*n+1)*SW+:SW];
@@ -274,18 +297,16 @@ module sfp3_enc_lanes #(
   logic [NumLanes*QW-1:0] nd_d;
   logic [NumLanes*3-1:0]  no_d;
   logic [NumLanes*5-1:0]  b_d;
-  logic [NumLanes-1:0]    lp_d;
+  logic [NumLanes-1:0]    lp_d, pt1_d, pt2_d;
   logic [NumLanes*QW-1:0] li_d;
   logic [QS-1:0]          qs_l;
   logic [QW-1:0]          nd_n, at, kept;
   logic [2:0]             no_n;
   logic [6:0]             bsum;     // b + nb <= 31 + 44
-  logic [SW-1:0]          s0;
-  logic [PcW-1:0]         below;
   logic [QW-1:0]          last_at;
   logic [Q-1:0]           zm_l;
   always_comb begin
-    qs_d = qs_q;
+    qs_d = qr;
     nd_d = nd_q;
     no_d = no_q;
     b_d = b_q;
@@ -294,9 +315,11 @@ module sfp3_enc_lanes #(
     wv_d = '0;
     wpos_d = '0;
     wzm_d = '0;
-    {qs_l, nd_n, at, kept, no_n, bsum, s0, below, last_at, zm_l} = '0;
+    pt1_d = '0;
+    pt2_d = '0;
+    {qs_l, nd_n, at, kept, no_n, bsum, last_at, zm_l} = '0;
     for (int l = 0; l < NumLanes; l++) begin
-      qs_l = qs_q[l*QS+:QS];
+      qs_l = qr[l*QS+:QS];
       nd_n = nd_q[l*QW+:QW];
       no_n = no_q[l*3+:3];
       if (closing_q) begin
@@ -312,21 +335,15 @@ module sfp3_enc_lanes #(
         no_n = '0;
         b_d[l*5+:5] = '0;
       end else if (step_ack && act[l]) begin
-        // After the expiry: take, then write the value.
+        // After the expiry: take (the slots follow next cycle), then write the value.
         nd_n = nd1[l*QW+:QW];
         no_n = no1[l*3+:3];
-        below = (l == 0) ? '0 : pc1[(l-1)*PcW+:PcW] + pc2[(l-1)*PcW+:PcW];
-        s0 = next_c + SW'(below);
         at = nd_n + QW'(no_n);
         zm_l = '0;
-        if (t1[l]) begin
-          zm_l[at] = 1'b1;
-          qs_l[32'(at)*SW+:SW] = s0;
-        end
-        if (t2[l]) begin
-          zm_l[32'(at)+1] = 1'b1;
-          qs_l[(32'(at)+1)*SW+:SW] = s0 + SW'(1);
-        end
+        if (t1[l]) zm_l[at] = 1'b1;
+        if (t2[l]) zm_l[32'(at)+1] = 1'b1;
+        pt1_d[l] = t1[l];
+        pt2_d[l] = t2[l];
         no_n = no_n + 3'(t1[l]) + 3'(t2[l]);
         // The words' write, next cycle: clear the taken entries, then the bits at 32 nd + b.
         // An entry leaving now moves them down one entry (the value is never in entry 0 then).
@@ -374,15 +391,20 @@ module sfp3_enc_lanes #(
       base_q    <= '0;
       takes_q   <= '0;
       ctaken_q  <= '0;
+      close0_q  <= 1'b0;
       close1_q  <= 1'b0;
       closing_q <= 1'b0;
       ctlast_q  <= 1'b0;
+      pt1_q     <= '0;
+      pt2_q     <= '0;
       clc_q     <= '0;
       wv_q      <= '0;
       lp_q      <= '0;
     end else begin
-      lp_q <= lp_d;
-      wv_q <= wv_d;
+      lp_q  <= lp_d;
+      wv_q  <= wv_d;
+      pt1_q <= pt1_d;
+      pt2_q <= pt2_d;
       // A closing chunk holds its lanes until chunk_o takes it.
       if (!hold || close_ack) begin
         nd_q <= nd_d;
@@ -400,10 +422,13 @@ module sfp3_enc_lanes #(
       if (step_ack) begin
         takes_q <= takes;
         if (step_end_i) begin
-          close1_q <= 1'b1;
+          close0_q <= 1'b1;
           ctlast_q <= step_tlast_i;
           clc_q    <= step_lc_i;
         end
+      end else if (close0_q) begin
+        close0_q <= 1'b0;
+        close1_q <= 1'b1;
       end else if (close1_q) begin
         close1_q  <= 1'b0;
         closing_q <= 1'b1;
@@ -413,7 +438,7 @@ module sfp3_enc_lanes #(
       end
     end
   end
-  // Payload: the queues (a closing chunk shifts only the entries that leave).
+  // Payload: the queues.
   always_ff @(posedge clk_i) begin
     qd_q   <= qd_d;
     wzm_q  <= wzm_d;
@@ -422,13 +447,7 @@ module sfp3_enc_lanes #(
     if (close1_q) dmin_q <= dmin;
     lbs_q <= lbs_r;
     li_q  <= li_d;
-    if (!hold || close_ack) begin
-      qs_q  <= qs_d;
-    end else begin
-      for (int l = 0; l < NumLanes; l++) begin
-        if (grant[l]) qs_q[l*QS+:QS] <= qs_q[l*QS+:QS] >> SW;
-      end
-    end
+    qs_q  <= qs_d;  // closing changes no slot: the pending ones and the leaving entries
   end
 
   `SFP_ASSERT_INIT(ParamLanes_A, NumLanes >= 4 && NumLanes <= 32)
