@@ -90,6 +90,9 @@ module sfp3_enc_lanes #(
   logic [NumLanes-1:0]    lp_q;     // ... is the slot of queue entry li_q (the last step's)
   logic [NumLanes*QW-1:0] li_q;
   logic [SW-1:0]          base_q;   // slots taken before the last step
+  logic [SW-1:0]          hb_q;     // base_q + 2 L_c, L_c of the last step taken
+  logic [LaneCntW-1:0]    lc_q;     // that L_c
+  logic [SW-1:0]          base_d;
   logic [SW-1:0]          takes_q;  // the last step's takes (0 after a cycle without one)
   logic [WordsW-1:0]      ctaken_q; // words taken in this chunk
   logic [NumLanes-1:0]    pt1_q, pt2_q;  // the last step's takes per lane (slots pending)
@@ -112,7 +115,9 @@ module sfp3_enc_lanes #(
   // Step: expiry and takes //
   // An open word at slot s expires when s + 512 <= start + 2 L_c: age = start + 2 L_c - s
   // (modulo 1024) is at least 512 (open words are younger than 512 slots, so age < 1024). The
-  // test uses base (the start of the last step) for start = base + takes_q, which gives the
+  // test uses hb_q = base + 2 L_c, registered with the L_c of the last step taken: a lane has
+  // open words only between a chunk's first step and its close, where every step has that
+  // L_c. It uses base (the start of the last step) for start = base + takes_q, which gives the
   // same words: an open word is not yet emitted (emitted <= s), so a step due to expire it has
   // start + 2 L_c - emitted >= 512 and waits for the window; from its second cycle on, base is
   // its start (takes_q = 0), and it cannot go before the word is finished. Base + 2 L_c - s is
@@ -125,10 +130,30 @@ module sfp3_enc_lanes #(
   logic [QW-1:0]          e_c, nd_l;
   logic [2:0]             no_l;
   logic [7:0]             fill;
-  logic                   exp_run, tb1, tb2;
-  logic [SW-1:0]          hb, age;
+  logic                   tb1, tb2;
 
-  assign hb = base_q + SW'(2 * 32'(step_lc_i));
+  // Expiry: the open entries nd .. nd + no - 1 from the front, while expired; a run (entries
+  // outside the open ones do not end it) and a count tree rather than a chain.
+  logic [NumLanes*Q-1:0]  xp;       // the expired open entries
+  logic [NumLanes*QW-1:0] ec;       // their number
+  logic [SW-1:0]          age;
+  logic                   run, open;
+  always_comb begin
+    xp = '0;
+    {age, run, open} = '0;
+    for (int l = 0; l < NumLanes; l++) begin
+      run = 1'b1;
+      for (int i = 0; i < Q; i++) begin
+        age = hb_q - qs_q[(l*Q+i)*SW+:SW];
+        open = i >= 32'(nd_q[l*QW+:QW]) && i < 32'(nd_q[l*QW+:QW]) + 32'(no_q[l*3+:3]);
+        run = run && (!open || (age[SW-1] && !pm[l*Q+i]));
+        xp[l*Q+i] = open && run;
+      end
+    end
+  end
+  for (genvar l = 0; l < NumLanes; l++) begin : gen_ec
+    sfp_popcount #(.N(Q), .W(QW)) u_ec (.flags_i(xp[l*Q+:Q]), .count_o(ec[l*QW+:QW]));
+  end
 
   always_comb begin
     act = '0;
@@ -138,29 +163,24 @@ module sfp3_enc_lanes #(
     no1 = no_q;
     b1 = b_q;
     roomy = '1;
-    {e_c, nd_l, no_l, fill, exp_run, tb1, tb2, age} = '0;
+    {e_c, nd_l, no_l, fill, tb1, tb2} = '0;
     for (int l = 0; l < NumLanes; l++) begin
       act[l] = !hold && l < 32'(step_count_i);  // payload only: no ready <- valid path
       nd_l = nd_q[l*QW+:QW];
       no_l = no_q[l*3+:3];
-      // Expiry: the open entries nd .. nd + no - 1 from the front, while expired.
-      e_c = '0;
-      exp_run = 1'b1;
-      for (int i = 0; i < Q; i++) begin
-        age = hb - qs_q[(l*Q+i)*SW+:SW];
-        if (i >= 32'(nd_l) && i < 32'(nd_l) + 32'(no_l)) begin
-          exp_run = exp_run && age[SW-1] && !pm[l*Q+i];
-          if (exp_run) e_c = e_c + QW'(1);
-        end
-      end
+      e_c = ec[l*QW+:QW];
       if (act[l] && e_c != '0) begin
         nd1[l*QW+:QW] = nd_l + e_c;
         no1[l*3+:3]   = no_l - 3'(e_c);
         b1[l*5+:5]    = '0;
       end
-      fill = {no1[l*3+:3], 5'd0} - 8'(b1[l*5+:5]);
-      t1[l] = act[l] && fill < 8'(sfp3_pkg::RefillBits);
-      t2[l] = act[l] && fill < 8'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits);
+      // fill = 32 no - b (8 bits) < 44 and < 12, with b < 32, case by case on no.
+      t1[l] = act[l] && (no1[l*3+:3] == 3'd0 ? b1[l*5+:5] == 5'd0 :
+                         no1[l*3+:3] == 3'd1 || (no1[l*3+:3] == 3'd2 &&
+                                                 b1[l*5+:5] > 5'(64 - sfp3_pkg::RefillBits)));
+      t2[l] = act[l] && (no1[l*3+:3] == 3'd0 ? b1[l*5+:5] == 5'd0 :
+                         no1[l*3+:3] == 3'd1 &&
+                         b1[l*5+:5] > 5'(32 - (sfp3_pkg::RefillBits - sfp3_pkg::WordBits)));
       // Queue room from the registers alone: the takes without expiry, exact whenever the step
       // can go (a step with an expiry due waits for the window, above).
       fill = {no_l, 5'd0} - 8'(b_q[l*5+:5]);
@@ -382,6 +402,7 @@ module sfp3_enc_lanes #(
 
   logic close_ack;
   assign close_ack = closing_q && chunk_ready_i;
+  assign base_d    = close_ack ? next_c - dmin_q : next_c;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -389,6 +410,8 @@ module sfp3_enc_lanes #(
       no_q      <= '0;
       b_q       <= '0;
       base_q    <= '0;
+      hb_q      <= '0;
+      lc_q      <= '0;
       takes_q   <= '0;
       ctaken_q  <= '0;
       close0_q  <= 1'b0;
@@ -415,7 +438,9 @@ module sfp3_enc_lanes #(
           nd_q[l*QW+:QW] <= grant[l] ? nd_q[l*QW+:QW] - QW'(1) : nd_q[l*QW+:QW];
         end
       end
-      base_q   <= next_c;
+      base_q   <= base_d;
+      hb_q     <= base_d + SW'(2 * (step_ack ? 32'(step_lc_i) : 32'(lc_q)));
+      if (step_ack) lc_q <= step_lc_i;
       takes_q  <= '0;
       // The chunk's takes, a cycle late (the cycle before a chunk's first step takes none).
       ctaken_q <= (step_ack && step_first_i ? '0 : ctaken_q) + WordsW'(takes_q);
@@ -433,7 +458,6 @@ module sfp3_enc_lanes #(
         close1_q  <= 1'b0;
         closing_q <= 1'b1;
       end else if (close_ack) begin
-        base_q    <= next_c - dmin_q;
         closing_q <= 1'b0;
       end
     end
@@ -455,6 +479,10 @@ module sfp3_enc_lanes #(
                                  Banks >= 2)
   `SFP_ASSERT_INIT(ParamQueue_A, QueueWords >= 6 && QueueWords <= 7)
   `SFP_ASSERT_INIT(Layout_A, sfp3_pkg::v3_layout_ok())
+  `SFP_ASSERT_INIT(Refill_A, sfp3_pkg::WordBits == 32 && sfp3_pkg::RefillBits > 32 &&
+                             sfp3_pkg::RefillBits <= 64)
+  // The expiry's horizon: a step that meets open words has the L_c of the last step taken.
+  `SFP_ASSERT(HorizonLc_A, step_valid_i && !hold && no_q != '0 |-> step_lc_i == lc_q)
   // Spec invariants: at most four open words, the window within V3WindowWords - 1.
   for (genvar l = 0; l < NumLanes; l++) begin : gen_lane_a
     `SFP_ASSERT(OpenWords_A, no_q[l*3+:3] <= 3'd4)
