@@ -312,6 +312,23 @@ module sfp3_enc_lanes #(
     dmin = dt[SW+:SW];
   end
 
+  // The close's open words below keep (next - 1 - slot >= dmin; next = base_q then, no step
+  // having taken words for two cycles, and no slot pending), counted by a tree.
+  logic [NumLanes*Q-1:0]  kf;
+  logic [NumLanes*QW-1:0] kc;
+  always_comb begin
+    for (int l = 0; l < NumLanes; l++) begin
+      for (int i = 0; i < Q; i++) begin
+        kf[l*Q+i] = i >= 32'(nd_q[l*QW+:QW]) &&
+                    i < 32'(nd_q[l*QW+:QW]) + 32'(no_q[l*3+:3]) &&
+                    SW'(base_q - SW'(1) - qs_q[(l*Q+i)*SW+:SW]) >= dmin_q;
+      end
+    end
+  end
+  for (genvar l = 0; l < NumLanes; l++) begin : gen_kc
+    sfp_popcount #(.N(Q), .W(QW)) u_kc (.flags_i(kf[l*Q+:Q]), .count_o(kc[l*QW+:QW]));
+  end
+
   // Next state of the lanes //
   logic [NumLanes*QS-1:0] qs_d;
   logic [NumLanes*QW-1:0] nd_d;
@@ -320,7 +337,7 @@ module sfp3_enc_lanes #(
   logic [NumLanes-1:0]    lp_d, pt1_d, pt2_d;
   logic [NumLanes*QW-1:0] li_d;
   logic [QS-1:0]          qs_l;
-  logic [QW-1:0]          nd_n, at, kept;
+  logic [QW-1:0]          nd_n, at;
   logic [2:0]             no_n;
   logic [6:0]             bsum;     // b + nb <= 31 + 44
   logic [QW-1:0]          last_at;
@@ -337,21 +354,14 @@ module sfp3_enc_lanes #(
     wzm_d = '0;
     pt1_d = '0;
     pt2_d = '0;
-    {qs_l, nd_n, at, kept, no_n, bsum, last_at, zm_l} = '0;
+    {qs_l, nd_n, at, no_n, bsum, last_at, zm_l} = '0;
     for (int l = 0; l < NumLanes; l++) begin
       qs_l = qr[l*QS+:QS];
       nd_n = nd_q[l*QW+:QW];
       no_n = no_q[l*3+:3];
       if (closing_q) begin
         // Finish the open words below keep, drop the others.
-        kept = '0;
-        for (int i = 0; i < Q; i++) begin
-          if (i >= 32'(nd_n) && i < 32'(nd_n) + 32'(no_n) &&
-              SW'(next_c - SW'(1) - qs_l[i*SW+:SW]) >= dmin_q) begin
-            kept = kept + QW'(1);
-          end
-        end
-        nd_n = nd_n + kept;
+        nd_n = nd_n + kc[l*QW+:QW];
         no_n = '0;
         b_d[l*5+:5] = '0;
       end else if (step_ack && act[l]) begin
@@ -482,6 +492,7 @@ module sfp3_enc_lanes #(
   `SFP_ASSERT_INIT(Refill_A, sfp3_pkg::WordBits == 32 && sfp3_pkg::RefillBits > 32 &&
                              sfp3_pkg::RefillBits <= 64)
   // The expiry's horizon: a step that meets open words has the L_c of the last step taken.
+  `SFP_ASSERT(CloseSettled_A, closing_q |-> takes_q == '0 && pm == '0)
   `SFP_ASSERT(HorizonLc_A, step_valid_i && !hold && no_q != '0 |-> step_lc_i == lc_q)
   // Spec invariants: at most four open words, the window within V3WindowWords - 1.
   for (genvar l = 0; l < NumLanes; l++) begin : gen_lane_a
