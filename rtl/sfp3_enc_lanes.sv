@@ -6,31 +6,37 @@
 // Per lane a queue of QueueWords words (registers): its front nd words are finished and wait
 // for their window write, the next no (at most four) are the lane's open words, written at bit
 // b of the first; each entry keeps its slot modulo 1024. A step takes one cycle on the bit
-// counts (nd, no, b, the slots); its bits are written into the words the next cycle:
+// counts (nd, no, b, the slots); its slots are resolved and its bits written the next cycle:
 //   expiry   the lane's open words whose slot + 512 <= start + 2 L_c (bit 9 of the difference
 //            modulo 1024) are finished as they are (b = 0); the counts run a register behind
-//            the takes (start = base + takes_q), and the test uses base (see below why);
-//   refill   fill = 32 no - b; the lane takes (fill < 44) + (fill < 12) words, at slots
-//            start + (the takes of the lanes below it), an inclusive prefix count;
+//            the takes (start = base + takes_q), and the test uses the registered horizon
+//            hb_q = base + 2 L_c (see below why);
+//   refill   fill = 32 no - b; the lane takes (fill < 44) + (fill < 12) words;
 //   value    its bits go at bit 32 nd + b of the queue; the words they pass are finished.
+// The taken entries get their slots the cycle after the step, from the registered takes:
+// start + (the takes of the lanes below), an inclusive prefix count. For that cycle they are
+// pending: not offered to the window and not expired (a word cannot expire in the step after
+// it is taken), so no slot arithmetic is on the step's path.
 // The write (the taken entries cleared, then the bits ORed in) is registered per lane as
 // (entries, position, bits) and applied to the words in the next cycle, before a word leaves;
 // the words are touched by nothing else, so the counts run one step ahead of them.
-// Every cycle each lane offers its front finished word to the window's bank slot mod Banks;
-// a bank takes the lowest such lane (the others wait a cycle in their queues).
+// Every cycle each lane offers its front finished word, unless its slot is pending, to the
+// window's bank slot mod Banks; a bank takes the lowest such lane (the others wait a cycle).
 // A step waits while a lane's queue lacks room for its takes (counted from the registers: the
-// takes without expiry, exact when the step can go), while the window could hold more than V3WindowWords - 1 words after it (next + 2 L_c - emitted_i, 2 L_c
-// bounding the takes), or while a chunk is closing: the step's handshake sees no loop logic. It
-// cannot wait forever: once its expiry is applied, every unfinished word is at or above
-// start + 2 L_c - 511, and emitted_i reaches the oldest of them.
+// takes without expiry, exact when the step can go), while the window could hold more than
+// V3WindowWords - 1 words after it (next + 2 L_c - emitted_i, 2 L_c bounding the takes), or
+// while a chunk is closing: the step's handshake sees no loop logic. It cannot wait forever:
+// once its expiry is applied, every unfinished word is at or above start + 2 L_c - 511, and
+// emitted_i reaches the oldest of them.
 // The expiry of the step at the input is applied even while it waits, so the word it finishes
 // can leave the window's way (the expiry depends only on start, which does not move then).
-// The two cycles after a chunk's last step close the chunk: keep = 1 + the newest slot holding
-// a lane's last bit (the lanes' last-bit slots, compared as distances below next in a tree, in
-// the first cycle; the second applies it); the open words
-// below keep are finished, those from keep on are dropped (they hold no lane bit), next moves
-// back to keep, and the chunk's end slot, length N and tensor flag go to chunk_o.
-// The step's logic starts at registers (base, the slots, nd, no, b): no path from takes back.
+// The three cycles after a chunk's last step close the chunk: the first resolves the last
+// step's last-bit slots; the second finds keep = 1 + the newest slot holding a lane's last bit
+// (the lanes' last-bit slots, compared as distances below next in a tree); the third applies
+// it: the open words below keep are finished, those from keep on are dropped (they hold no
+// lane bit), next moves back to keep, and the chunk's end slot, length N and tensor flag go to
+// chunk_o.
+// The step's logic starts at registers (hb, the slots, nd, no, b): no path from takes back.
 // Paths: step_ready_o <- emitted_i and the step's payload (count, L_c; not step_valid_i);
 //        tensor_done_o <- step_valid_i; w_*, chunk_* from registers; next_o = base + takes_q.
 `include "sfp_assert.svh"
