@@ -210,7 +210,7 @@ module sfp3_enc_lanes #(
       s0 = base_q + ((l == 0) ? SW'(0) : SW'(pc1[(l-1)*PcW+:PcW]) + SW'(pc2[(l-1)*PcW+:PcW]));
       for (int i = 0; i < Q; i++) begin
         // The second of a lane's two takes follows its first.
-        if (pm[l*Q+i]) qr[(l*Q+i)*SW+:SW] = s0 + SW'(i > 0 && pm[l*Q+i-1]);
+        if (pm[l*Q+i]) qr[(l*Q+i)*SW+:SW] = s0 + SW'(i > 0 && pm[l*Q+((i > 0) ? i - 1 : 0)]);
       end
     end
   end
