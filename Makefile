@@ -95,14 +95,15 @@ bench: build
 # Trains briefly, evaluates the snapshots, runs the RTL on them, synthesizes, and writes
 # $(BUILD)/report/report.md (scripts/report.sh lists its settings: EPOCHS, NETS, POLICIES, SEED,
 # TRAIN_SUBSET, LIBERTY, ...).
-# The report runs the RTL of the default set (the first of rtl/param_sets_v2.txt) only, so it
-# verilates only that set's models (`make sim` verilates them all).
-REPORT_TB_SET := $(shell awk '/^[a-z]/ {print $$1; exit}' rtl/param_sets_v2.txt)
+# The report runs the RTL of the default set (the first of rtl/param_sets_v3.txt, which the
+# decoder's rtl/param_sets_v3_dec.txt ships too) only, so it verilates only that set's models
+# (`make sim` verilates them all).
+REPORT_TB_SET := $(shell awk '/^[a-z]/ {print $$1; exit}' rtl/param_sets_v3.txt)
 report:
 	scripts/deps.sh core train report sim synth python
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DSFP_BUILD_TRAIN=ON -DSFP_BUILD_TB=ON \
 	  -DSFP_TB_SETS=$(REPORT_TB_SET) $(CMAKE_FLAGS)
-	cmake --build $(BUILD) -j $(JOBS) --target sfp sfp_bench sfp_python tb_enc2 tb_loop2
+	cmake --build $(BUILD) -j $(JOBS) --target sfp sfp_bench sfp_python tb_enc3 tb_loop3
 	scripts/report.sh $(BUILD)
 
 clean:

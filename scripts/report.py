@@ -199,8 +199,7 @@ def plot_footprint(out, runs, net):
 
 
 def role(top):
-    """"encoder" or "decoder" for a synthesized top of either RTL family (sfp_encoder,
-    sfp2_decoder, ...), else None."""
+    """"encoder" or "decoder" for a synthesized top (sfp3_encoder, sfp3_decoder), else None."""
     for r in ("encoder", "decoder"):
         if top.endswith("_" + r):
             return r
@@ -209,9 +208,8 @@ def role(top):
 
 def codec_energy(out):
     """pJ per byte of FP32 values of an encoder and a decoder of one synthesized set, from
-    OpenSTA's power estimate; None without a Liberty synthesis. The set is one with both tops,
-    of the version 3 family (sfp3_*) if it has one, then version 2 (sfp2_*), then a default set
-    (v3-v16, v16, g16), then the first in the synthesis report."""
+    OpenSTA's power estimate; None without a Liberty synthesis. The set is one with both tops:
+    v3-v16 if the synthesis report has it, else the first there."""
     path = out / "synth.json"
     if not path.exists():
         return None
@@ -224,9 +222,7 @@ def codec_energy(out):
     sets = [k for k, e in by_set.items() if "encoder" in e and "decoder" in e]
     if not sets:
         return None
-    family = {"sfp3_": 0, "sfp2_": 1}
-    want = min(sets, key=lambda k: (family.get(by_set[k]["encoder"]["top"][:5], 2),
-                                    k not in ("v3-v16", "v16", "g16"), sets.index(k)))
+    want = min(sets, key=lambda k: (k != "v3-v16", sets.index(k)))
     return by_set[want]["encoder"], by_set[want]["decoder"]
 
 
@@ -482,7 +478,7 @@ def synth_section(out):
 
 
 def rtl_section(out):
-    """The version 2 encoder and loopback benches on the snapshots (tb_enc2, tb_loop2): what they
+    """The version 3 encoder and loopback benches on the snapshots (tb_enc3, tb_loop3): what they
     compared and their cycles per step."""
     path = out / "rtl.jsonl"
     if not path.exists():
@@ -499,8 +495,8 @@ def rtl_section(out):
         else:
             what = f"{x['values_compared']} decoded values + statuses"
         rows.append([run, snap, x["bench"], x["set"], x["tensors"], x["values"], what,
-                     f"{x['chunks']} ({x['raw_chunks']} raw)", x["mismatches"], x["steps"],
-                     x["cycles"], x.get("latency", "-"), f"{x['cycles_per_step']:.4f}"])
+                     x["chunks"], x["expired_words"], x["mismatches"], x["steps"], x["cycles"],
+                     x.get("latency", "-"), f"{x['cycles_per_step']:.4f}"])
     sets = sorted({(x["set"], x["lanes"], x["chunk_values"], x["version"]) for x in lines})
     md = ["## RTL on the real snapshots (Verilator)", ""]
     md.append(
@@ -508,32 +504,32 @@ def rtl_section(out):
             f"{s} ({lanes} lanes, C = {c} values per chunk, format version {v})"
             for s, lanes, c, v in sets) +
         " on every tensor of the snapshot but the FP32 master weights, each at the mantissa bits "
-        "the trainer stored it with. Encoder (tb_enc2): input every cycle, outputs always ready; "
-        "every payload word and every chunk index entry (length, mode, CRC-32C) against the "
-        "golden model (`sfp::encode`). Loopback (tb_loop2): encoder → memory model → decoder at "
-        "the streams' rate (input every cycle, the decoder's words read as soon as a chunk is "
-        "written whole, no stalls); every decoded value against Q_m of its input "
-        "(`sfp::quantize`), every chunk's status against 0, and the encoder's words and index "
-        "entries against `sfp::encode` as well. A mismatch stops a run at the first differing "
+        "the trainer stored it with. Encoder (tb_enc3): input every cycle, outputs always ready; "
+        "every payload word and every chunk index entry (length, CRC-32C) against the golden "
+        "model (`encode_chunk_v3`). Loopback (tb_loop3): encoder → memory model → decoder at "
+        "the streams' rate (input every cycle, no stalls); every decoded value against Q_m of "
+        "its input (`sfp::quantize`), every chunk's status against 0, and the encoder's words "
+        "and index entries against the model as well. Expired words: the words the encoder "
+        "let expire (version 3's bounded window). A mismatch stops a run at the first differing "
         "word, entry, value or status, so a finished run has none.\n")
     per = {b: max(x["cycles_per_step"] for x in lines if x["bench"] == b)
            for b in sorted({x["bench"] for x in lines})}
     over = sorted({x["bench"] for x in lines if x["cycles_per_step"] > 1.02})
     md.append(
-        "A step is L_c values: a chunk is coded in L_c lanes, the set's lanes halved until the "
-        "chunk holds at least 32 values per lane. Cycles run from the first values in to the "
-        "last words out (encoder) or the last values out (loopback); the loopback's latency is "
-        "from the first values in to the first values out. Cycles per step leave the fill and "
-        "drain latency out, as each bench's perf test measures them: the encoder's is the "
-        "difference of the cycle counts of a run over the snapshot once and a run over it twice, "
-        "over the difference of their steps (the tensors' table setups and the waits between "
-        "tensors count); the loopback's is, over the tensors of two steps or more, the cycles "
-        "from each one's first values out to its last over its steps but one (the decoder's "
-        "table setup between tensors does not count). Target: at most 1.02 cycles per step; "
+        "A step is L_c values: a chunk is coded in L_c lanes, the set's lanes halved while the "
+        "chunk holds fewer than 64 values per lane (docs/format.md, \"Version 3 configuration\"). "
+        "Cycles run from the first values in to the last values in (encoder) or the last values "
+        "out (loopback); the loopback's latency is from the first values in to the first values "
+        "out. Cycles per step leave each tensor's setup and the fill and drain out, as each "
+        "bench's rate tests measure them: the encoder's from each tensor's first beat after its "
+        "codeword setup to its last beat in (input offered every cycle, so every wait is the "
+        "encoder's), the loopback's each tensor's steps but its first over the cycles from its "
+        "first values out to its last. Target: at most 1.02 cycles per step; "
         "largest here " + ", ".join(f"{b} {v:.4f}" for b, v in per.items()) +
         (", within it.\n" if not over else f"; {' and '.join(over)} above it.\n"))
     md.append(table(["run", "snapshot", "bench", "set", "tensors", "values", "compared", "chunks",
-                     "mismatches", "steps", "cycles", "latency", "cycles/step"], rows))
+                     "expired words", "mismatches", "steps", "cycles", "latency", "cycles/step"],
+                    rows))
     return md
 
 

@@ -123,9 +123,9 @@ for run_dir in "$OUT"/runs/*; do
 done
 
 begin "rtl"
-# The version 2 encoder and decoder of the default parameter set (v16) on real snapshots: every
+# The version 3 encoder and decoder of the default parameter set (v16) on real snapshots: every
 # payload word, index entry and CRC against the model, every decoded value against Q_m and every
-# chunk status 0, cycles counted (tb/enc2/tb_enc2.cpp, tb/loop2/tb_loop2.cpp).
+# chunk status 0, cycles counted (tb/enc3/tb_enc3.cpp, tb/loop3/tb_loop3.cpp).
 rm -f "$OUT/rtl.jsonl"
 for run_dir in "$OUT"/runs/*; do
   if [ "${RTL_SNAPSHOTS:-last}" = all ]; then
@@ -135,11 +135,11 @@ for run_dir in "$OUT"/runs/*; do
   fi
   for snap in "${rtl_snaps[@]}"; do
     SFP_TB_TRACES="$snap" SFP_TB_REPORT="$OUT/rtl.jsonl" \
-      run "$BUILD/tb/tb_enc2" \
-      "report: v2 encoder on a training snapshot at its stored bitlengths"
+      run "$BUILD/tb/tb_enc3" \
+      "report: v3 encoder on a training snapshot at its stored bitlengths"
     SFP_TB_TRACES="$snap" SFP_TB_REPORT="$OUT/rtl.jsonl" \
-      run "$BUILD/tb/loop2/tb_loop2" \
-      "report: v2 loopback on a training snapshot at its stored bitlengths"
+      run "$BUILD/tb/loop3/tb_loop3" \
+      "report: v3 loopback on a training snapshot at its stored bitlengths"
   done
 done
 

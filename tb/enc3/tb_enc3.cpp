@@ -3,10 +3,13 @@
 // sfp3_encoder against the golden model (encode_chunk_v3, format version 3): every word in slot
 // order and every chunk index entry (N, CRC-32C), for every set of rtl/param_sets_v3.txt, under
 // random input gaps and output backpressure, with the window's held count checked every cycle;
-// on training snapshots (SFP_TB_TRACES), where the values per lane per cycle are measured.
+// on training snapshots (SFP_TB_TRACES), where the values per lane per cycle are measured, and
+// for `make report`.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <string>
+#include <tuple>
 
 #include "enc3_bench.hpp"
 #include "enc3_duts.hpp"
@@ -251,4 +254,51 @@ TEMPLATE_TEST_CASE("v3 encoder rate on training snapshots at their stored bits (
       traces_path().c_str(), tensors.size(), static_cast<unsigned long long>(bench.values()),
       static_cast<unsigned long long>(bench.steps()));
   CHECK(rate >= 0.95);
+}
+
+// For `make report` (hidden; run by name): the first encoder of the build (the default set v16
+// when all are built; `make report` builds only it) on every tensor of a snapshot but the FP32
+// master weights, at the mantissa bits the trainer stored it with, input every cycle and outputs
+// always ready, so the cycles are the encoder's own; every word and index entry against the
+// model. Cycles per step are the sustained rate's (Enc3Bench::steps_per_cycle: each tensor
+// after its codeword setup). Appends a summary line to SFP_TB_REPORT.
+TEST_CASE("report: v3 encoder on a training snapshot at its stored bitlengths", "[.report]") {
+  using Dut = std::tuple_element_t<0, std::tuple<SFP_TB_ENC3>>;
+  const std::string path = traces_path();
+  if (path.empty()) FAIL("SFP_TB_TRACES must name a training snapshot");
+  const uint64_t seed = test_seed();
+  INFO("dut " << Enc3Info<Dut>::kName << ", traces " << path << ", seed " << seed);
+  std::vector<TraceTensor> tensors;
+  for (TraceTensor& t : read_safetensors(path, size_t{1} << 24)) {
+    if (!t.values.empty() && t.kind != "master") tensors.push_back(std::move(t));
+  }
+  REQUIRE(tensors.size() > 0);
+  Enc3Bench<Dut> bench(seed, name_of<Dut>("report"), 1.0, ReadyPattern::always(),
+                       ReadyPattern::always());
+  for (const TraceTensor& t : tensors) {
+    bench.add_tensor(snapshot_config(t, bench.params(), true), t.values, t.name);
+  }
+  bench.run();
+  const Config& p = bench.params();
+  const std::string dut = Enc3Info<Dut>::kName;
+  const std::string set = dut.substr(dut.rfind('_') + 1);
+  const double steps_per_cycle = bench.steps_per_cycle();
+  REQUIRE(steps_per_cycle > 0.0);
+  report_line({{"bench", "encoder"},
+               {"dut", dut},
+               {"set", "v3-" + set},
+               {"lanes", p.group},
+               {"chunk_values", p.chunk},
+               {"version", 3},
+               {"snapshot", path},
+               {"tensors", tensors.size()},
+               {"values", bench.values()},
+               {"steps", bench.steps()},
+               {"words_compared", bench.words_checked()},
+               {"chunks", bench.chunks_checked()},
+               {"expired_words", bench.model_expired()},
+               {"mismatches", 0},
+               {"cycles", bench.last_in_cycle() - bench.first_in_cycle() + 1},
+               {"cycles_per_step", 1.0 / steps_per_cycle},
+               {"sim_seconds", bench.seconds()}});
 }

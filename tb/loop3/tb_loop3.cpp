@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <string>
+#include <tuple>
 
 #include "loop3_bench.hpp"
 #include "loop3_duts.hpp"
@@ -225,4 +227,50 @@ TEMPLATE_TEST_CASE("loop3 rate on training snapshots at their stored bits (SFP_T
       static_cast<unsigned long long>(bench.steps()),
       static_cast<unsigned long long>(bench.chunks()));
   REQUIRE(rate >= rate_bound(chunk_steps));
+}
+
+// For `make report` (hidden; run by name): the first set of the build (the default set v16 when
+// all are built; `make report` builds only it), encoder -> memory -> decoder on every tensor of
+// a snapshot but the FP32 master weights, at its stored mantissa bits, at the streams' rate;
+// every decoded value against Q_m of its input, every chunk's status against 0, the encoder's
+// words and index entries against the model. Cycles per step are the sustained rate's
+// (Loop3Bench::steps_per_cycle: each tensor from its first values out to its last). Appends a
+// summary line to SFP_TB_REPORT.
+TEST_CASE("report: v3 loopback on a training snapshot at its stored bitlengths", "[.report]") {
+  using Set = std::tuple_element_t<0, std::tuple<SFP_TB_LOOP3>>;
+  using Bench = Loop3Bench<Set>;
+  const std::string path = traces_path();
+  if (path.empty()) FAIL("SFP_TB_TRACES must name a training snapshot");
+  const uint64_t seed = test_seed();
+  INFO("set " << Set::kName << ", traces " << path << ", seed " << seed);
+  Bench bench(seed, name_of<Set>("report"), Loop3Timing::stream_rate());
+  size_t tensors = 0;
+  for (const TraceTensor& t : read_safetensors(path, size_t{1} << 24)) {
+    if (t.values.empty() || t.kind == "master") continue;
+    bench.add_tensor(snapshot_config(t, Bench::params(), true), t.values, t.name);
+    ++tensors;
+  }
+  REQUIRE(tensors > 0);
+  bench.run();
+  const Config p = Bench::params();
+  const double steps_per_cycle = bench.steps_per_cycle();
+  REQUIRE(steps_per_cycle > 0.0);
+  report_line({{"bench", "loopback"},
+               {"dut", fmt::format("Vsfp3_encoder_{0} + Vsfp3_decoder_{0}", Set::kName)},
+               {"set", std::string("v3-") + Set::kName},
+               {"lanes", p.group},
+               {"chunk_values", p.chunk},
+               {"version", 3},
+               {"snapshot", path},
+               {"tensors", tensors},
+               {"values", bench.values()},
+               {"steps", bench.steps()},
+               {"values_compared", bench.values()},
+               {"chunks", bench.chunks()},
+               {"expired_words", bench.expired()},
+               {"mismatches", 0},
+               {"cycles", bench.last_out_cycle() - bench.first_in_cycle() + 1},
+               {"latency", bench.latency()},
+               {"cycles_per_step", 1.0 / steps_per_cycle},
+               {"sim_seconds", bench.seconds()}});
 }
