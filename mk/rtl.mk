@@ -3,7 +3,7 @@
 # RTL lint, simulation and coverage; included from the top-level Makefile. Every target echoes
 # the commands it runs.
 #   make lint-rtl        Verilator -Wall --assert on each module as top, then on each top with
-#                        each shipped parameter set (rtl/param_sets_v2.txt, rtl/param_sets_v3.txt,
+#                        each shipped parameter set (rtl/param_sets_v3.txt for sfp3_encoder,
 #                        rtl/param_sets_v3_dec.txt for sfp3_decoder); Yosys reads each top
 #   make sim             build the testbenches in $(BUILD) and run `ctest -L sim`
 #                        SEED=<n> replays a seed; TRACE=1 writes FST waves to $(BUILD)/waves/
@@ -16,16 +16,9 @@ TRACE ?=
 RTL_FILES   := $(shell grep -v '^\#' rtl/sfp.f)
 RTL_VLT     := rtl/lint/verilator.vlt
 RTL_MODULES := sfp_stage sfp_fifo sfp_prefix_count sfp_popcount sfp_row_pack sfp_beat_unpack sfp_ram \
-               sfp2_crc_window sfp2_crc_beat \
-               sfp2_dec_table sfp2_dec_lanes sfp2_dec_build sfp2_dec_crc \
-               sfp2_enc_table sfp2_enc_front sfp2_enc_sym sfp2_enc_pack sfp2_enc_out \
+               sfp_crc_window sfp2_crc_beat sfp_dec_table sfp_enc_table \
                sfp3_enc_front sfp3_enc_sym sfp3_enc_lanes sfp3_enc_out \
                sfp3_dec_lanes sfp3_dec_build
-# The tops and their parameter sets (rtl/param_sets_v2.txt).
-RTL_TOPS := sfp2_encoder sfp2_decoder
-RTL_SETS := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets_v2.txt)
-rtl_set_params = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf " -G%s", $$i}' \
-                      rtl/param_sets_v2.txt)
 # The version 3 tops and their parameter sets (rtl/param_sets_v3.txt).
 RTL_TOPS_V3 := sfp3_encoder
 RTL_SETS_V3 := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets_v3.txt)
@@ -38,14 +31,13 @@ RTL_TOPS_V3DEC := sfp3_decoder
 RTL_SETS_V3DEC := $(shell awk '/^[a-z]/ {print $$1}' rtl/param_sets_v3_dec.txt)
 rtl_set_params_v3dec = $(shell awk '$$1 == "$(1)" {for (i = 2; i <= NF; i++) printf " -G%s", $$i}' \
                             rtl/param_sets_v3_dec.txt)
-SIM_TARGETS := tb_enc2 tb_dec2 tb_loop2 tb_prim tb_enc3 tb_dec3 tb_loop3
+SIM_TARGETS := tb_prim tb_enc3 tb_dec3 tb_loop3
 
 .PHONY: lint-rtl sim cov deps-sim deps-synth
 .PHONY: $(addprefix lint-rtl-,$(RTL_MODULES)) \
-        $(foreach t,$(RTL_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_SETS))) \
         $(foreach t,$(RTL_TOPS_V3),$(addprefix lint-rtl-$(t)-,$(RTL_SETS_V3))) \
         $(foreach t,$(RTL_TOPS_V3DEC),$(addprefix lint-rtl-$(t)-,$(RTL_SETS_V3DEC))) \
-        $(addprefix yosys-read-,$(RTL_TOPS) $(RTL_TOPS_V3) $(RTL_TOPS_V3DEC))
+        $(addprefix yosys-read-,$(RTL_TOPS_V3) $(RTL_TOPS_V3DEC))
 
 deps-sim:
 	scripts/deps.sh core sim
@@ -54,19 +46,13 @@ deps-synth:
 	scripts/deps.sh synth
 
 lint-rtl: $(addprefix lint-rtl-,$(RTL_MODULES)) \
-          $(foreach t,$(RTL_TOPS),$(addprefix lint-rtl-$(t)-,$(RTL_SETS))) \
           $(foreach t,$(RTL_TOPS_V3),$(addprefix lint-rtl-$(t)-,$(RTL_SETS_V3))) \
           $(foreach t,$(RTL_TOPS_V3DEC),$(addprefix lint-rtl-$(t)-,$(RTL_SETS_V3DEC))) \
-          $(addprefix yosys-read-,$(RTL_TOPS) $(RTL_TOPS_V3) $(RTL_TOPS_V3DEC))
+          $(addprefix yosys-read-,$(RTL_TOPS_V3) $(RTL_TOPS_V3DEC))
 
 $(addprefix lint-rtl-,$(RTL_MODULES)): lint-rtl-%: deps-sim
 	$(VERILATOR_LINT) --top-module $*
 
-define rtl_top_lint
-lint-rtl-$(1)-$(2): deps-sim
-	$$(VERILATOR_LINT) --top-module $(1)$$(call rtl_set_params,$(2))
-endef
-$(foreach t,$(RTL_TOPS),$(foreach s,$(RTL_SETS),$(eval $(call rtl_top_lint,$(t),$(s)))))
 define rtl_top_lint_v3
 lint-rtl-$(1)-$(2): deps-sim
 	$$(VERILATOR_LINT) --top-module $(1)$$(call rtl_set_params_v3,$(2))
@@ -81,11 +67,10 @@ $(foreach t,$(RTL_TOPS_V3DEC),$(foreach s,$(RTL_SETS_V3DEC),$(eval $(call rtl_to
 # Yosys 0.23 reads only a subset of SystemVerilog (docs/architecture.md): each top must
 # elaborate with no implicit nets, pass `check -assert` and hold no latch. The tops keep their
 # memories in sfp_ram, a memory macro to synthesis: read as a black box. The read elaborates
-# the smallest shipped set, v4 (every top has it; Verilator lints every set above and `make
-# synth` elaborates the default set): at the default set v16 the v3 decoder alone took four times
-# as long.
+# the smallest shipped set, v4 (every top has it; Verilator lints every set above): at v16 the
+# v3 decoder alone took four times as long.
 YOSYS_READ_PARAMS := -chparam NumLanes 4 -chparam ChunkValues 256 -chparam BeatWords 4
-$(addprefix yosys-read-,$(RTL_TOPS) $(RTL_TOPS_V3) $(RTL_TOPS_V3DEC)): yosys-read-%: deps-synth
+$(addprefix yosys-read-,$(RTL_TOPS_V3) $(RTL_TOPS_V3DEC)): yosys-read-%: deps-synth
 	yosys -q -p "read_verilog -sv -noautowire -DSYNTHESIS $(RTL_FILES); blackbox sfp_ram; hierarchy -check -top $* $(YOSYS_READ_PARAMS); proc; check -assert; select -assert-none t:\$$dlatch t:\$$adlatch t:\$$dlatchsr"
 
 sim: deps-sim

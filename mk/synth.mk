@@ -2,7 +2,7 @@
 #
 # Synthesis and gate-level simulation; included from the top-level Makefile. Every target echoes
 # the commands it runs (docs/architecture.md, "Area and timing").
-#   make synth           Yosys 0.23 for sfp2_encoder and sfp2_decoder in each set of SYNTH_SETS:
+#   make synth           Yosys 0.23 for sfp3_encoder and sfp3_decoder in each set of SYNTH_SETS:
 #                        check -assert, no latch, generic gate netlist (the memories, sfp_ram,
 #                        black boxes counted in bits); then mapping to the Liberty library (by
 #                        default the committed sky130hd typical corner, synth/pdk/), area and
@@ -10,8 +10,7 @@
 #                        $(BUILD)/synth/report.md and report.json. With LIBERTY=none the area is
 #                        a labelled generic estimate and there is no timing.
 #   make gate            simulates the generic gate netlists of GATE_SETS against the golden
-#                        model (ctest -L gate) under the RTL benches' own test cases (tb/gate2/
-#                        for the v2 sets, tb/gate3/ for the v3-<name> ones)
+#                        model (ctest -L gate) under the RTL benches' own test cases (tb/gate3/)
 #   make synth-hier      maps the tops of each set of HIER_SETS without flattening and writes
 #                        each submodule's area, flip-flops and memory bits to
 #                        $(BUILD)/synth/hier.md (synth.py hier, hier-report); no timing
@@ -23,20 +22,18 @@
 #                        vectorless figure (docs/architecture.md, "Power from simulated
 #                        activity", gives the times). Not part of CI.
 # Variables:
-#   SYNTH_SETS=default   set names (rtl/param_sets_v2.txt for the v2 tops; v3-<name> for the
-#                        sets of rtl/param_sets_v3.txt, the v3 tops) or aliases: default (v16
-#                        of v2, the format's default set: about 13 minutes for both tops on two
-#                        cores, up to 8 GB of memory per top), shipped, all; v4 takes about 3
-#                        minutes; v3-v4 took 39 minutes for the encoder on a loaded machine
+#   SYNTH_SETS=default   set names (v3-<name> for the sets of rtl/param_sets_v3.txt) or aliases:
+#                        default (v3-v4, the set CI and make report synthesize: about 4 CPU
+#                        minutes per top; synth/synth.py, DEFAULT_SETS, says why), shipped, all;
+#                        v3-v16, the format's L and C at which the targets are stated, takes
+#                        about 30 minutes
 #   LIBERTY=<lib[.gz]>   Liberty library (default synth/pdk/sky130hd_tt.lib.gz; `none`: the
 #                        generic estimate); a copy without the lpflow cells goes to
 #                        $(BUILD)/synth/lib/
 #   SYNTH_PERIOD_PS=5000 clock period for ABC's delay target and for OpenSTA (200 MHz)
-#   GATE_SETS=v4         sets whose netlists `make gate` simulates (v2 names or v3-<name>)
-#   GATE_BENCHES="enc2 dec2 enc3 dec3"  benches `make gate` runs on them, each on the sets of its
-#                        format version: enc2/enc3 (the encoder netlist), dec2/dec3 (the
-#                        decoder's), loop2 (both v2 netlists); only the netlists they simulate
-#                        are synthesized
+#   GATE_SETS=v3-v4      sets whose netlists `make gate` simulates (v3-<name>)
+#   GATE_BENCHES="enc3 dec3"  benches `make gate` runs on them: enc3 (the encoder netlist), dec3
+#                        (the decoder's); only the netlists they simulate are synthesized
 #   HIER_SETS="v3-v4 v3-v8"  sets `make synth-hier` maps per submodule, one run after another
 #                        (each about as long as the flat run of the same set)
 #   POWER_SETS=v3-v4     sets whose mapped netlists `make power` simulates (v3-<name> only)
@@ -48,8 +45,8 @@
 SYNTH_SETS      ?= default
 LIBERTY         ?= synth/pdk/sky130hd_tt.lib.gz
 SYNTH_PERIOD_PS ?= 5000
-GATE_SETS       ?= v4
-GATE_BENCHES    ?= enc2 dec2 enc3 dec3
+GATE_SETS       ?= v3-v4
+GATE_BENCHES    ?= enc3 dec3
 HIER_SETS       ?= v3-v4 v3-v8
 POWER_SETS      ?= v3-v4
 POWER_TOPS      ?=
@@ -79,9 +76,7 @@ endif
 SYNTH_RUN_LIST := $(shell python3 synth/synth.py runs $(SYNTH_SET_LIST))
 GATE_RUN_LIST := $(shell python3 synth/synth.py runs $(GATE_SET_LIST))
 # The tops the chosen benches simulate.
-GATE_TOPS := $(if $(filter enc2 loop2,$(GATE_BENCHES)),sfp2_encoder) \
-             $(if $(filter dec2 loop2,$(GATE_BENCHES)),sfp2_decoder) \
-             $(if $(filter enc3,$(GATE_BENCHES)),sfp3_encoder) \
+GATE_TOPS := $(if $(filter enc3,$(GATE_BENCHES)),sfp3_encoder) \
              $(if $(filter dec3,$(GATE_BENCHES)),sfp3_decoder)
 GATE_RUN_LIST := $(filter $(addprefix %/,$(GATE_TOPS)),$(GATE_RUN_LIST))
 HIER_SET_LIST := $(shell python3 synth/synth.py sets $(HIER_SETS) 2>&1)
@@ -136,11 +131,10 @@ synth:
 
 synth-runs: $(foreach r,$(SYNTH_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 
-# The gate-level testbenches (tb/gate2/, label `gate`) verilate $(SYNTH_DIR)/<set>/<top>.gate.v.
+# The gate-level testbenches (tb/gate3/, label `gate`) verilate $(SYNTH_DIR)/<set>/<top>.gate.v.
 gate: deps-sim $(foreach r,$(GATE_RUN_LIST),$(SYNTH_DIR)/$(r).json)
 	cmake -S . -B $(BUILD) -DSFP_BUILD_TB=ON -DSFP_GATE_DIR=$(abspath $(SYNTH_DIR)) \
 	  "-DSFP_GATE_SETS=$(subst $(eval) ,;,$(GATE_SET_LIST))" \
-	  "-DSFP_GATE2_BENCHES=$(subst $(eval) ,;,$(filter %2,$(GATE_BENCHES)))" \
 	  "-DSFP_GATE3_BENCHES=$(subst $(eval) ,;,$(filter %3,$(GATE_BENCHES)))" $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS) --target tb_gate_all
 	cd $(BUILD) && $(SIM_ENV) ctest -L gate --output-on-failure -j $(JOBS)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// CRC-32C over one beat (Spec: "Chunk index and CRC"), combinational, used by the decoder's
-// CRC unit: crc_o is the register after the first cnt_i words of data_i (word 0 first,
-// 1 .. BeatWords of them) from register s_i; cnt_i = 0 gives s_i.
+// CRC-32C over one beat (Spec: "Chunk index and CRC"), combinational, used by the encoder's
+// output stage and the decoder's lanes: crc_o is the register after the first cnt_i words of
+// data_i (word 0 first, 1 .. BeatWords of them) from register s_i; cnt_i = 0 gives s_i.
 // s_i is XORed into the first word, the taken words are right-aligned in a window of BeatWords
-// words and sfp2_crc_window takes its parity. Depth: a word shifter and a parity tree of
+// words and sfp_crc_window takes its parity. Depth: a word shifter and a parity tree of
 // BeatWords * 32 bits.
 module sfp2_crc_beat #(
   parameter  int unsigned BeatWords = 16,
@@ -27,6 +27,6 @@ module sfp2_crc_beat #(
     z[31:0] = z[31:0] ^ s_i;
     win = NB'({z, {NB{1'b0}}} >> (32 * 32'(cnt_i)));
   end
-  sfp2_crc_window #(.BeatWords(BeatWords)) u_par (.win_i(win), .crc_o(par));
+  sfp_crc_window #(.BeatWords(BeatWords)) u_par (.win_i(win), .crc_o(par));
   assign crc_o = (cnt_i == '0) ? s_i : par;
 endmodule

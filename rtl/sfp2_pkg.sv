@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// Types, constants and functions of format version 2 shared by the v2 encoder and decoder.
-// Spec: docs/format.md ("Version 2 tensor stream", "Code table", "Lane symbols", "Refill rule",
-// "Chunk index and CRC", "Version 2 decoder errors"). The values format, the configuration and
-// Q_m are those of sfp_pkg; constants of the spec's field table are sfp_fmt_pkg's, repeated here
+// Types, constants and functions of format version 2 that the version 3 blocks keep: the code
+// table and its symbols, the decoder's table vectors, status codes, CRC-32C, the lanes of a
+// chunk. Spec: docs/format.md ("Version 2 tensor stream", "Code table", "Lane symbols", "Refill
+// rule", "Chunk index and CRC", "Version 2 decoder errors"). The values format, the
+// configuration and Q_m are those of sfp_pkg; constants of the spec's field table are sfp_fmt_pkg's, repeated here
 // where Yosys 0.23 needs them in a package of their own and checked at elaboration (v2_layout_ok).
 package sfp2_pkg;
 
@@ -31,7 +32,7 @@ package sfp2_pkg;
   parameter int unsigned ExpBits = 8;                          // a value's exponent field
   parameter int unsigned StatusBits = 4;                       // a status code (status2_e)
 
-  // The decoder's per-tensor tables (sfp2_dec_table), flattened per code c and length k (1 ..
+  // The decoder's per-tensor tables (sfp_dec_table), flattened per code c and length k (1 ..
   // MaxCodeBits) or sorted symbol i: the canonical limit of length k left-aligned in
   // MaxCodeBits + 1 bits, the first codeword of length k, the offset of its symbols, the
   // symbols in canonical order.
@@ -41,26 +42,13 @@ package sfp2_pkg;
   parameter int unsigned OffVecBits = NumCodes * MaxCodeBits * SymBits;      // [(c*12+k-1)*6]
   parameter int unsigned SymVecBits = NumCodes * NumSyms * SymBits;          // [(c*51+i)*6]
 
-  // Decoder step record (sfp2_dec_lanes -> sfp2_dec_build): per lane a dec_lane_t (lane 0 in
-  // the least significant place of the lanes' field), then the step's fields (step_side_t of
-  // rtl/sfp2_dec_step.svh; dec_step_bits).
-  // after: the bits after the codeword (an escaped exponent, then the m = 0 mantissa bit).
-  parameter int unsigned AfterBits = EscExpBits + 1;
-  typedef struct packed {
-    logic [AfterBits-1:0]   after;
-    logic                   code;
-    logic [LenBits-1:0]     len;
-    logic [MaxCodeBits-1:0] x;      // the peeked bits X
-  } dec_lane_t;
-  parameter int unsigned DecLaneBits = AfterBits + 1 + LenBits + MaxCodeBits;  // $bits(dec_lane_t)
-
   // Table sign field.
   parameter logic [1:0] SignMixed = 2'd0;  // the plane holds a sign bit per coded value
   parameter logic [1:0] SignPos = 2'd1;    // every non-zero value is positive
   parameter logic [1:0] SignNeg = 2'd2;    // every non-zero value is negative
 
   // The tensor's code table as the spec serializes it, lengths flattened: the length of symbol
-  // s in code c is len[(c * NumSyms + s) * LenBits +: LenBits] (tab_len()). A table with
+  // s in code c is len[(c * NumSyms + s) * LenBits +: LenBits]. A table with
   // two = 0 has code 1 all zero.
   typedef struct packed {
     logic [2*NumSyms*LenBits-1:0] len;
@@ -70,11 +58,6 @@ package sfp2_pkg;
     logic [7:0]                   base;
   } table_t;
   parameter int unsigned TableBits = 2 * NumSyms * LenBits + 1 + 6 + 2 + 8;  // $bits(table_t)
-
-  function automatic logic [LenBits-1:0] tab_len(table_t t, int unsigned code,
-                                                 int unsigned sym);
-    tab_len = t.len[(code*NumSyms+sym)*LenBits+:LenBits];
-  endfunction
 
   // Decoder status codes of version 2 (Spec: "Version 2 decoder errors"; 0 = ok).
   typedef enum logic [3:0] {
@@ -97,15 +80,6 @@ package sfp2_pkg;
   parameter logic [31:0] CrcPolyRefl = 32'h82F63B78;
   parameter logic [31:0] CrcInit = 32'hFFFFFFFF;
 
-  function automatic logic [31:0] crc32c_byte(logic [31:0] crc, logic [7:0] data);
-    logic [31:0] c;
-    c = crc;
-    for (int i = 0; i < 8; i++) begin
-      c = (c[0] ^ data[i]) ? (c >> 1) ^ CrcPolyRefl : (c >> 1);
-    end
-    crc32c_byte = c;
-  endfunction
-
   // Elaboration-time functions: no simulation coverage points.
   /* verilator coverage_off */
 
@@ -117,20 +91,6 @@ package sfp2_pkg;
                    MinLaneValues == sfp_fmt_pkg::V2MinLaneValues &&
                    MaxCodeBits == sfp_fmt_pkg::MaxCodeBits &&
                    MaxDistSymbols == sfp_fmt_pkg::MaxDistSymbols;
-  endfunction
-
-  // Longest chunk of C values in words: a raw chunk of FP32 with m = 23, ceil(C * 32 / 32).
-  function automatic int unsigned chunk_words_max(int unsigned chunk);
-    chunk_words_max = chunk * (1 + 8 + 23) / WordBits;
-  endfunction
-
-  // Bits of the decoder's step record with `lanes` lanes and chunks of `chunk` values: the
-  // lanes, then the step's lane count, five flags (first, last, raw, tensor's last, illegal
-  // table), the chunk's first error so far, two end-of-lanes errors (padding, length) and the
-  // chunk's plane words. The modules' step structs are checked against it at elaboration.
-  function automatic int unsigned dec_step_bits(int unsigned lanes, int unsigned chunk);
-    dec_step_bits = lanes * DecLaneBits + $clog2(lanes + 1) + 5 + StatusBits + 2 +
-                    $clog2(chunk_words_max(chunk) + 1);
   endfunction
 
   /* verilator coverage_on */

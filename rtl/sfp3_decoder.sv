@@ -9,7 +9,7 @@
 //   descriptor check -> FIFO -> sfp3_dec_lanes (word queue, L lanes: the one-cycle loop,
 //                               expiry, end checks, CRC) -> sfp3_dec_build (symbols, values,
 //                               REP, errors, status)
-//   sfp2_dec_table   per tensor: canonical limits, offsets, sorted symbols, table check (the
+//   sfp_dec_table    per tensor: canonical limits, offsets, sorted symbols, table check (the
 //                    code table of version 3 is version 2's)
 // cfg_i and table_i are sampled with the tensor's first descriptor (the next tensor's first
 // descriptor waits until the table of the one before has been taken); the setup takes 65
@@ -168,7 +168,7 @@ module sfp3_decoder #(
   logic [sfp2_pkg::SymVecBits-1:0]      t_sym;
   logic [NumCodes*sfp2_pkg::MaxCodeBits-1:0] t_zero_cw, t_esc_cw;
   logic [NumCodes*LenW-1:0]                  t_zero_len, t_esc_len;
-  sfp2_dec_table u_table (
+  sfp_dec_table u_table (
     .clk_i, .rst_ni, .start_i(setup_start), .table_i(pend_table_q), .busy_o(t_busy),
     .bad_o(t_bad), .two_o(t_two), .base_o(t_base), .sign_o(t_sign), .lim_o(t_lim), .fc_o(t_fc),
     .off_o(t_off), .sym_o(t_sym), .zero_cw_o(t_zero_cw), .zero_len_o(t_zero_len),

@@ -7,7 +7,7 @@
 // Spec: docs/format.md, "Lane symbols", "Canonical codewords", "Version 3 lane bits".
 // State: the chunk's previous value (REP) and per lane whether its previous value was +0 (the
 // code), both reset at a chunk's first step and advanced when a beat is taken.
-// The symbol logic (stage a) is version 2's (rtl/sfp2_enc_sym.sv): d = base - e decoded from
+// The symbol logic (stage a) is the version 2 encoder's: d = base - e decoded from
 // e's high bits against per-tensor constants and a 3-bit difference; the per-tensor constants
 // are registers loaded every cycle from tab_i, so cfg_i, tab_i and cw_i must hold while a beat
 // is at the input or in stage a and in the cycle before (TensorHeld_A). Stage b places the ESC
@@ -30,7 +30,7 @@ module sfp3_enc_sym #(
   input  logic                         rst_ni,
   input  sfp_pkg::cfg_t                cfg_i,  // held for the tensor (see the header)
   input  sfp2_pkg::table_t             tab_i,  // held for the tensor (see the header)
-  input  logic [CwW-1:0]               cw_i,   // sfp2_enc_table; held for the tensor
+  input  logic [CwW-1:0]               cw_i,   // sfp_enc_table; held for the tensor
   input  logic                         in_valid_i,
   output logic                         in_ready_o,
   input  logic [NumLanes*VW-1:0]       in_data_i,

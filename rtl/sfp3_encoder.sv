@@ -9,7 +9,7 @@
 // One pass, bounded memory: every word is written once into a window of V3WindowWords words
 // (one 512 x 32 memory, in Banks sfp_ram banks) as the values arrive; nothing grows with
 // ChunkValues (docs/architecture.md, "Version 3 encoder").
-// Blocks: table (canonical codewords, sfp2_enc_table) -> front (chunks, L_c, Q_m) -> step
+// Blocks: table (canonical codewords, sfp_enc_table) -> front (chunks, L_c, Q_m) -> step
 // register -> sym (symbols and lane bits) -> lanes (expiry, refill, slots, lane words, chunk
 // close) -> out (window, slot-order emission, CRC-32C, index).
 // Per tensor: cfg_i, table_i and tensor_values_i are sampled with the tensor's first beat; that
@@ -90,7 +90,7 @@ module sfp3_encoder #(
     if (start) tab_q <= table_i;
   end
 
-  sfp2_enc_table u_table (
+  sfp_enc_table u_table (
     .clk_i, .rst_ni, .start_i(start), .tab_i(tab_q), .cw_o(cw), .done_o(tab_done)
   );
 

@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 #
-# Synthesis flow of the sfp encoder and decoder (docs/architecture.md, "Version 2 area and
-# timing").
+# Synthesis flow of the sfp encoder and decoder (docs/architecture.md, "Area and timing").
 #
 #   synth.py sets <name|alias>...     expand set names and aliases (default, shipped, all)
 #   synth.py runs <name|alias>...     the same as <set>/<top> pairs, one per top of each set
@@ -37,11 +36,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # The RTL families: the parameter-set files that list their sets, their tops (encoder first),
 # the parameters every set of the family gives, and the prefix of the family's set names here
-# (the files name the sets alike: v2's v16 is `v16`, v3's is `v3-v16`).
+# (the file's v16 is `v3-v16`).
 FAMILIES = {
-    "v2": {"files": (("rtl/param_sets_v2.txt", "shipped"),),
-           "tops": ("sfp2_encoder", "sfp2_decoder"),
-           "params": ("NumLanes", "ChunkValues", "BeatWords"), "prefix": ""},
     "v3": {"files": (("rtl/param_sets_v3.txt", "shipped"),),
            "tops": ("sfp3_encoder", "sfp3_decoder"),
            "params": ("NumLanes", "ChunkValues", "BeatWords"), "prefix": "v3-"},
@@ -53,8 +49,7 @@ BLACKBOXES = ("sfp_ram",)
 GE_UM2 = 3.7536  # area of sky130_fd_sc_hd__nand2_1
 # EBPC in this same flow (docs/architecture.md): kGE for 1 byte/cycle and fmax in MHz.
 EBPC_ENC, EBPC_DEC = (3.76, 118.0), (4.02, 84.0)
-EBPC = {"sfp2_encoder": EBPC_ENC, "sfp2_decoder": EBPC_DEC,
-        "sfp3_encoder": EBPC_ENC, "sfp3_decoder": EBPC_DEC}
+EBPC = {"sfp3_encoder": EBPC_ENC, "sfp3_decoder": EBPC_DEC}
 FMAX_TARGET_MHZ = 200.0
 # Memory area. sfp_ram is a simple dual-port RAM (a write and a read in the same cycle), built
 # either from OpenRAM sky130 macros with a read-write and a read port, tiled over width and depth,
@@ -70,11 +65,11 @@ FLOP_BIT_UM2 = 30.0288 + 11.2608
 # propagation: OpenSTA 2019's propagation from the inputs counts every glitch of deep logic and
 # gave a 16-lane decoder 52 W). A stand-in for a simulation trace; see docs/architecture.md.
 POWER_ACTIVITY = 0.1
-# The sets of a plain `make synth`, both tops: v16, the format's default set, at which the
-# targets are stated (about 9 minutes for the encoder and 13 for the decoder on one core each,
-# 8 GB of memory for the decoder). `make report` and `make gate` take v4, the smallest shipped
-# set (about 2 and 3 minutes per block), for their time budgets.
-DEFAULT_SETS = ("v16",)
+# The sets of a plain `make synth`, both tops: v3-v4, the smallest shipped set, which CI,
+# `make report` and `make gate` synthesize too (about 4 CPU minutes per block), so that a plain
+# run takes minutes. The targets are stated at v3-v16, the format's L and C: `make synth
+# SYNTH_SETS=v3-v16` (about 30 minutes, over the 15 a plain run may take).
+DEFAULT_SETS = ("v3-v4",)
 
 # ABC's mapping: Yosys's script for `abc -D -constr -liberty` without its SAT sweeps
 # (`&fraig -x`, `scorr`), which ran for over 56 CPU minutes on the v4 encoder's 123,000 gates
@@ -648,10 +643,10 @@ def report(args):
            f"whichever is smaller, and the total (logic + memories, in GE-equivalent: um2 / "
            f"{GE_UM2}) is what the targets apply to. Paths into and out of the memories are not "
            f"timed (no macro timing model). EBPC anchors in this flow: encoder "
-           f"{EBPC['sfp2_encoder'][0]} kGE at {EBPC['sfp2_encoder'][1]:.0f} MHz, decoder "
-           f"{EBPC['sfp2_decoder'][0]} kGE at {EBPC['sfp2_decoder'][1]:.0f} MHz, each for "
+           f"{EBPC['sfp3_encoder'][0]} kGE at {EBPC['sfp3_encoder'][1]:.0f} MHz, decoder "
+           f"{EBPC['sfp3_decoder'][0]} kGE at {EBPC['sfp3_decoder'][1]:.0f} MHz, each for "
            f"1 byte/cycle. Targets: at least 2x better per byte/cycle, memories included (`vs EBPC` >= 2.00x, i.e. "
-           f"at most {EBPC['sfp2_encoder'][0] / 2:.2f} and {EBPC['sfp2_decoder'][0] / 2:.2f} kGE) "
+           f"at most {EBPC['sfp3_encoder'][0] / 2:.2f} and {EBPC['sfp3_decoder'][0] / 2:.2f} kGE) "
            f"and fmax >= {FMAX_TARGET_MHZ:.0f} MHz, for each block.", "",
            "## Per configuration", "", md_table(rows, lib), ""]
     if lib:

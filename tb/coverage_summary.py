@@ -40,7 +40,7 @@ def summarise(path):
                 "v_user": "functional"}.get(kind)
         if kind is None:
             continue
-        module = module.split("__", 1)[0]  # sfp2_dec_lanes__N4_B4 -> sfp2_dec_lanes
+        module = module.split("__", 1)[0]  # sfp3_dec_lanes__N4_B4 -> sfp3_dec_lanes
         key = (fields.get("f"), fields.get("l"), fields.get("n"), fields.get("o"),
                fields.get("h"), page.split("/", 1)[0])
         cell = seen[(kind, module)]

@@ -7,7 +7,7 @@
 // at window bit j from state 0; CRC-32C is linear): one level of XOR trees of
 // BeatWords * 32 bits. A run of fewer words sits right-aligned, zero words before it (they leave
 // a zero register unchanged).
-module sfp2_crc_window #(
+module sfp_crc_window #(
   parameter int unsigned BeatWords = 16
 ) (
   input  logic [BeatWords*32-1:0] win_i,

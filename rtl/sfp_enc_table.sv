@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// v2 encoder, per-tensor setup: the canonical codewords of both codes of the tensor's table.
+// Encoder per-tensor setup: the canonical codewords of both codes of the tensor's table.
 // Spec: docs/format.md, "Canonical codewords". The codeword of symbol s of length n is
 // first[n] + (number of symbols before s with length n), first[1] = 0 and
 // first[n] = (first[n-1] + count[n-1]) << 1, which is the spec's loop written per length.
@@ -17,7 +17,7 @@
 // Paths: none (cw_o, done_o registered).
 `include "sfp_assert.svh"
 
-module sfp2_enc_table (
+module sfp_enc_table (
   input  logic                                          clk_i,
   input  logic                                          rst_ni,
   input  logic                                          start_i,  // tab_i holds from here on

@@ -19,7 +19,7 @@
 // Paths: none (all outputs registered).
 `include "sfp_assert.svh"
 
-module sfp2_dec_table (
+module sfp_dec_table (
   input  logic                clk_i,
   input  logic                rst_ni,
   input  logic                start_i,     // the tensor's table is on table_i
