@@ -23,10 +23,10 @@
 #                        activity", gives the times). Not part of CI.
 # Variables:
 #   SYNTH_SETS=default   set names (v3-<name> for the sets of rtl/param_sets_v3.txt) or aliases:
-#                        default (v3-v4, the set CI and make report synthesize: about 4 CPU
-#                        minutes per top; synth/synth.py, DEFAULT_SETS, says why), shipped, all;
-#                        v3-v16, the format's L and C at which the targets are stated, takes
-#                        about 30 minutes
+#                        default (v3-v4, the set CI and make report synthesize: 4 to 6
+#                        minutes per top on an idle core; synth/synth.py, DEFAULT_SETS, says
+#                        why), shipped, all; v3-v16, the format's L and C at which the targets
+#                        are stated, is estimated at about 28 minutes on two idle cores
 #   LIBERTY=<lib[.gz]>   Liberty library (default synth/pdk/sky130hd_tt.lib.gz; `none`: the
 #                        generic estimate); a copy without the lpflow cells goes to
 #                        $(BUILD)/synth/lib/

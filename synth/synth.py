@@ -66,9 +66,10 @@ FLOP_BIT_UM2 = 30.0288 + 11.2608
 # gave a 16-lane decoder 52 W). A stand-in for a simulation trace; see docs/architecture.md.
 POWER_ACTIVITY = 0.1
 # The sets of a plain `make synth`, both tops: v3-v4, the smallest shipped set, which CI,
-# `make report` and `make gate` synthesize too (about 4 CPU minutes per block), so that a plain
-# run takes minutes. The targets are stated at v3-v16, the format's L and C: `make synth
-# SYNTH_SETS=v3-v16` (about 30 minutes, over the 15 a plain run may take).
+# `make report` and `make gate` synthesize too (4 to 6 minutes per block on an idle core), so
+# that a plain run takes minutes. The targets are stated at v3-v16, the format's L and C: `make
+# synth SYNTH_SETS=v3-v16` (estimated at about 28 minutes on two idle cores, over the 15 a plain
+# run may take; docs/synthesis_log.md, "Version 3 run times").
 DEFAULT_SETS = ("v3-v4",)
 
 # ABC's mapping: Yosys's script for `abc -D -constr -liberty` without its SAT sweeps
