@@ -3,12 +3,12 @@
 // Version 3 decoder build: turns the lanes' step records into values and the fin records into
 // chunk statuses. Spec: docs/format.md, "Version 3 lane bits", "Lane symbols", "Version 3
 // decoder errors"; the model is sfp::decode_chunk_v3.
-//   stage 1: per lane the symbol (off[len] + X[11 -: len] - fc[len] into the sorted symbols),
-//            its kind, the value (exponent base - d or the escaped 8 bits, the m = 0 bit, the
-//            entry: sign when the table's sign is mixed, then m mantissa bits) and the lane's
-//            own errors (no codeword: bad_code; d > base or base - d = 255: exp_range; an m = 0
-//            escape of a non-NaN with its mantissa bit: bad_code; an escape whose exponent has
-//            a distance codeword: bad_code)
+//   stage 0: per lane the symbol (off[len] + X[11 -: len] - fc[len] into the sorted symbols)
+//   stage 1: per lane its kind, the value (exponent base - d or the escaped 8 bits, the m = 0
+//            bit, the entry: sign when the table's sign is mixed, then m mantissa bits) and the
+//            lane's own errors (no codeword: bad_code; d > base or base - d = 255: exp_range; an
+//            m = 0 escape of a non-NaN with its mantissa bit: bad_code; an escape whose
+//            exponent has a distance codeword: bad_code, checked on the escaped bits alone)
 //   stage 2: REP copies the previous value of the chunk (the lane to the left, or the last
 //            lane of the step before), and the checks that need it (+0 not as ZERO, REP of +0,
 //            a repeat not as REP when REP has a codeword: bad_code); the step's error is its
@@ -16,7 +16,7 @@
 //            beat (+0 from the chunk's first error on, and for a chunk that failed its
 //            descriptor or table checks) and, on a fin record, the chunk's status: bad_config,
 //            bad_table, bad_index, crc, the first step error, the end error.
-// Throughput: one record per cycle. Latency 2.
+// Throughput: one record per cycle. Latency 3.
 // Paths: in_ready_o <- values_ready_i, status_ready_i; values_* and status_* registered.
 `include "sfp_assert.svh"
 
@@ -64,6 +64,34 @@ module sfp3_dec_build #(
   localparam int unsigned NS = sfp2_pkg::NumSyms;
   localparam int unsigned SB = sfp2_pkg::SymBits;
 
+  // Stage 0: the symbols //
+  logic              s0_valid_q, s0_go;
+  logic [RecBits-1:0] s0_rec_q;
+  logic [L*SB-1:0]   s0_sym_q, syms;
+  always_comb begin
+    for (int unsigned l = 0; l < L; l++) begin
+      logic [LaneRecBits-1:0] r;
+      logic [CodeW-1:0]  x, xs, fc;
+      logic [LenW-1:0]   len;
+      logic              code;
+      logic [SB-1:0]     idx, off;
+      r     = in_data_i[SideBits+l*LaneRecBits+:LaneRecBits];
+      x     = r[CodeW-1:0];
+      len   = r[CodeW+:LenW];
+      code  = r[CodeW+LenW];
+      // The symbol: its rank among the codewords of its length, plus their offset.
+      fc    = '0;
+      off   = '0;
+      if (len != '0) begin
+        fc  = fc_i[(32'(code)*CodeW+32'(len)-1)*CodeW+:CodeW];
+        off = off_i[(32'(code)*CodeW+32'(len)-1)*SB+:SB];
+      end
+      xs  = x >> (LenW'(CodeW) - len);
+      idx = off + SB'(xs - fc);
+      syms[l*SB+:SB] = (32'(idx) < NS) ? sym_i[(32'(code)*NS+32'(idx))*SB+:SB] : '0;
+    end
+  end
+
   // Stage 1 //
   localparam logic [1:0] KZero = 2'd0, KRep = 2'd1, KDist = 2'd2, KEsc = 2'd3;
   logic              s1_valid_q, s1_go, s1_ack;
@@ -84,32 +112,21 @@ module sfp3_dec_build #(
     entry = 6'(mm) + (s ? 6'd1 : 6'd0);
     for (int unsigned l = 0; l < L; l++) begin
       logic [LaneRecBits-1:0] r;
-      logic [CodeW-1:0]  x, xs, fc;
       logic [LenW-1:0]   len;
       logic              code;
       logic [31:0]       after, eb, p;
-      logic [SB-1:0]     idx, sym, off;
-      logic [7:0]        e, d8;
+      logic [SB-1:0]     sym;
+      logic [7:0]        e, ee, d8;
       logic [5:0]        d;
       logic              q, sg;
       logic [22:0]       man;
       logic [1:0]        k;
       logic [3:0]        er;
-      r     = in_data_i[SideBits+l*LaneRecBits+:LaneRecBits];
-      x     = r[CodeW-1:0];
+      r     = s0_rec_q[SideBits+l*LaneRecBits+:LaneRecBits];
       len   = r[CodeW+:LenW];
       code  = r[CodeW+LenW];
       after = r[CodeW+LenW+1+:32];
-      // The symbol: its rank among the codewords of its length, plus their offset.
-      fc    = '0;
-      off   = '0;
-      if (len != '0) begin
-        fc  = fc_i[(32'(code)*CodeW+32'(len)-1)*CodeW+:CodeW];
-        off = off_i[(32'(code)*CodeW+32'(len)-1)*SB+:SB];
-      end
-      xs  = x >> (LenW'(CodeW) - len);
-      idx = off + SB'(xs - fc);
-      sym = (32'(idx) < NS) ? sym_i[(32'(code)*NS+32'(idx))*SB+:SB] : '0;
+      sym   = s0_sym_q[l*SB+:SB];
       k   = (sym == SB'(sfp2_pkg::SymZero)) ? KZero : (sym == SB'(sfp2_pkg::SymRep)) ? KRep :
             (sym == SB'(sfp2_pkg::SymEsc)) ? KEsc : KDist;
       d   = sym - SB'(sfp2_pkg::SymDist0);
@@ -134,15 +151,17 @@ module sfp3_dec_build #(
       val[l*32+:32]  = bf16_i ? {16'd0, sg, e, man[6:0]} : {sg, e, man};
       kind[l*2+:2]   = k;
       lerr[l*4+:4]   = er;
-      d8             = base_i - e;
-      escd[l]        = k == KEsc && e != 8'hFF && e <= base_i && d8 < 8'(NumDist) &&
+      // An escape's exponent must have no distance codeword: from the escaped bits alone.
+      ee             = after[7:0];
+      d8             = base_i - ee;
+      escd[l]        = k == KEsc && ee != 8'hFF && ee <= base_i && d8 < 8'(NumDist) &&
                        dmask_i[32'(code)*NumDist+32'(d8[5:0])];
       repok[l]       = rep_len_i[32'(code)*LenW+:LenW] != '0;
     end
   end
 
   // Stage 2: outputs //
-  logic              val_valid_q, st_valid_q, val_free, st_free;
+  logic              val_valid_q, st_valid_q, val_free, st_free, s1_free;
   logic [L*32-1:0]   val_data_q;
   logic [LaneCntW-1:0] val_lanes_q;
   logic              val_end_q, val_last_q, st_last_q;
@@ -156,9 +175,11 @@ module sfp3_dec_build #(
   assign st_free  = !st_valid_q || status_ready_i;
   // A status goes out only after its chunk's last values beat has been taken.
   assign s1_go    = s1_valid_q && val_free && (!s1_fin || st_free);
-  assign in_ready_o = !s1_valid_q || s1_go;
-  assign s1_ack   = in_valid_i && in_ready_o;
-  assign idle_o   = !s1_valid_q;
+  assign s1_free  = !s1_valid_q || s1_go;
+  assign s0_go    = s0_valid_q && s1_free;
+  assign s1_ack   = s0_go;
+  assign in_ready_o = !s0_valid_q || s1_free;
+  assign idle_o   = !s0_valid_q && !s1_valid_q;
 
   // REP and the checks that need the previous value, the step's error, the values.
   logic [L*32-1:0] res;
@@ -207,12 +228,14 @@ module sfp3_dec_build #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      s0_valid_q  <= 1'b0;
       s1_valid_q  <= 1'b0;
       val_valid_q <= 1'b0;
       st_valid_q  <= 1'b0;
       err_q       <= '0;
     end else begin
-      if (in_ready_o) s1_valid_q <= in_valid_i;
+      if (in_ready_o) s0_valid_q <= in_valid_i;
+      if (s1_free) s1_valid_q <= s0_valid_q;
       if (val_free) val_valid_q <= s1_go && !s1_fin;
       if (st_free) st_valid_q <= s1_go && s1_fin;
       if (s1_go && !s1_fin) err_q <= new_err;
@@ -220,8 +243,12 @@ module sfp3_dec_build #(
   end
 
   always_ff @(posedge clk_i) begin
+    if (in_valid_i && in_ready_o) begin
+      s0_rec_q   <= in_data_i;
+      s0_sym_q   <= syms;
+    end
     if (s1_ack) begin
-      s1_side_q  <= in_data_i[SideBits-1:0];
+      s1_side_q  <= s0_rec_q[SideBits-1:0];
       s1_kind_q  <= kind;
       s1_v_q     <= val;
       s1_err_q   <= lerr;

@@ -105,11 +105,18 @@ module sfp3_dec_lanes #(
   logic [31:0]       crc_q, crc_exp_q;
   logic [LaneCntW-1:0] lastl_q;  // the lane that took word N - 1
   logic              lastv_q;
+  logic [LaneCntW-1:0] nact_q;   // the step's lanes: min(rem_q, L_c)
+  logic [NextW-1:0]  left_q;    // stored words not yet taken: N - next_q, 0 once past N
+  logic [SlotW-1:0]  hor_q;     // the expiry horizon: next_q + 2 L_c modulo 1024
+  logic [5:0]        lc_new;
+  logic [ValCntW-1:0] rem_new;
 
   // Lanes //
   logic [L*BufBits-1:0] buf_q, buf_d;
   logic [L*FillW-1:0]   fill_q, fill_d;
   logic [L-1:0]         ctx_q, ctx_d;
+  logic [L-1:0]         short_q, short_d;  // fill below 12 bits: the lane takes two words
+  logic [L-1:0]         mid_q, mid_d;      // fill below 44 bits: at least one
   logic [L*HistW-1:0]   hist_q, hist_d;
   logic [L*PastW-1:0]   past_q, past_d;
 
@@ -123,65 +130,67 @@ module sfp3_dec_lanes #(
   logic [CodeW-1:0] z_al_q [NumCodes], z_mask_q [NumCodes];
   logic [CodeW-1:0] r_al_q [NumCodes], r_mask_q [NumCodes];
   logic [CodeW-1:0] e_al_q [NumCodes], e_mask_q [NumCodes];
-  logic [5:0]       entry_q, escx_q;
+  logic [5:0]       entry_q, eex_q;  // the entry's bits; ESC's escaped bits and entry
 
   logic load, step_go, exp_go, fin_go;
   logic rec_ready;
   logic [RecBits-1:0] rec;
 
-  // Active lanes and refill counts of this step //
+  // Active lanes and refill counts of this step, from registers: the step's lane count and per
+  // lane whether its fill is below 12 bits (it takes two words) or below 44 (one word).
   logic [LaneCntW-1:0] nact;
   logic                last_step;
   logic [L-1:0]        act;
   logic [L*2-1:0]      cnt;
   logic [L*PosW-1:0]   pos;    // a lane's first window word: the counts of the lanes before it
   logic [PosW-1:0]     total;  // the step's words
-  logic [NextW-1:0]    rem_words;  // stored words not yet taken (0 once past N)
   logic [PosW-1:0]     real_words; // the step's words that are stored words
   // A lane's count is one flag for a first word plus one for a second: its position is the
   // sum of two log-depth prefix counts of the lanes before it.
   logic [L-1:0]          one, two;
   logic [L*LaneCntW-1:0] pre_one, pre_two;
+  logic [L*LaneCntW-1:0] bef_one, bef_two;  // the same, of the lanes before
   always_comb begin
-    nact      = (32'(rem_q) >= 32'(lc_q)) ? LaneCntW'(lc_q) : LaneCntW'(rem_q);
+    nact      = nact_q;
     last_step = 32'(rem_q) <= 32'(lc_q);
     for (int unsigned l = 0; l < L; l++) begin
-      logic [FillW-1:0] f;
-      f = fill_q[l*FillW+:FillW];
-      act[l] = LaneCntW'(l) < nact;
-      one[l] = act[l] && f < FillW'(sfp3_pkg::RefillBits);
-      two[l] = act[l] && f < FillW'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits);
+      act[l] = LaneCntW'(l) < nact_q;
+      one[l] = act[l] && mid_q[l];
+      two[l] = act[l] && short_q[l];
       cnt[l*2+:2] = {1'b0, one[l]} + {1'b0, two[l]};
     end
   end
   sfp_prefix_count #(.N(L), .W(LaneCntW)) u_pre_one (.flags_i(one), .count_o(pre_one));
   sfp_prefix_count #(.N(L), .W(LaneCntW)) u_pre_two (.flags_i(two), .count_o(pre_two));
+  assign bef_one = {pre_one[(L-1)*LaneCntW-1:0], LaneCntW'(0)};
+  assign bef_two = {pre_two[(L-1)*LaneCntW-1:0], LaneCntW'(0)};
   always_comb begin
     for (int unsigned l = 0; l < L; l++) begin
-      pos[l*PosW+:PosW] = PosW'(pre_one[l*LaneCntW+:LaneCntW]) +
-                          PosW'(pre_two[l*LaneCntW+:LaneCntW]) - PosW'(cnt[l*2+:2]);
+      pos[l*PosW+:PosW] = PosW'(bef_one[l*LaneCntW+:LaneCntW]) +
+                          PosW'(bef_two[l*LaneCntW+:LaneCntW]);
     end
     total      = PosW'(pre_one[(L-1)*LaneCntW+:LaneCntW]) +
                  PosW'(pre_two[(L-1)*LaneCntW+:LaneCntW]);
-    rem_words  = (NextW'(n_q) > next_q) ? NextW'(n_q) - next_q : '0;
-    real_words = (rem_words < NextW'(total)) ? PosW'(rem_words) : total;
+    real_words = (left_q < NextW'(total)) ? PosW'(left_q) : total;
   end
 
-  // The window: queue words, zero at or past N.
-  logic [WinW*32-1:0] win;
+  // The window: queue words, zero at or past N; one more zero word above it.
+  logic [(WinW+1)*32-1:0] win;
   always_comb begin
+    win = '0;
     for (int unsigned i = 0; i < WinW; i++) begin
-      win[i*32+:32] = (NextW'(i) < rem_words) ? q_q[i*32+:32] : 32'd0;
+      win[i*32+:32] = (NextW'(i) < left_q) ? q_q[i*32+:32] : 32'd0;
     end
   end
 
   // Expiry (Spec: "Version 3 refill rule"): lane l's newest unread word j (0 = its newest) whose
-  // slot s has start + 2 L_c - s >= 512. Unread words lie within 512 + 2 L_c below start, so
-  // the slots compare modulo 1024.
+  // slot s has start + 2 L_c - s >= 512 (hor_q = start + 2 L_c modulo 1024). Unread words lie
+  // within 512 + 2 L_c below start, so the slots compare modulo 1024.
   logic [L-1:0]       skip;
   logic [L-1:0]       skip_bad;
   logic [L*BufBits-1:0] buf_x;
   logic [L*FillW-1:0] fill_x;
+  logic [L-1:0]       short_x, mid_x;
   always_comb begin
     for (int unsigned l = 0; l < L; l++) begin
       logic [FillW-1:0] f, amt;
@@ -193,7 +202,7 @@ module sfp3_dec_lanes #(
       js  = 2'd0;
       for (int j = 3; j >= 0; j--) begin
         h = hist_q[l*HistW+j*SlotW+:SlotW];
-        d = next_q[SlotW-1:0] + SlotW'(2 * 32'(lc_q)) - h;
+        d = hor_q - h;
         if (f > FillW'(32 * j) && d[SlotW-1]) begin
           hit = 1'b1;
           js  = 2'(j);
@@ -205,13 +214,24 @@ module sfp3_dec_lanes #(
                     (buf_q[l*BufBits+:BufBits] & ~({BufBits{1'b1}} << amt)) != '0;
       buf_x[l*BufBits+:BufBits] = buf_q[l*BufBits+:BufBits] >> amt;
       fill_x[l*FillW+:FillW]    = FillW'({js, 5'd0});
+      short_x[l]                = js == 2'd0;  // 32 j below 12 bits
+      mid_x[l]                  = js <= 2'd1;  // below 44
     end
   end
 
   // The lanes' step //
+  // The loop is compare -> one-hot length -> buffer: the limits' comparisons form a thermometer
+  // code whose one-hot edge selects the shifted buffer, the new fill and its refill flags
+  // directly. The three bases it selects from (the value's bits after the codeword: none for
+  // ZERO and REP, the entry for a distance, the escaped exponent and the entry for ESC) are the
+  // buffer shifted by per-tensor amounts, with the refill words merged at the fill minus that
+  // amount, all from registers; the fills and flags of every candidate come from registers
+  // alone. The refill words reach the compare only for a lane below 12 bits.
+  localparam int unsigned InsW = 64;
   logic [L*LaneRecBits-1:0] lrec;
   logic [L*BufBits-1:0]     buf_s;
   logic [L*FillW-1:0]       fill_s;
+  logic [L-1:0]             short_s, mid_s;
   logic [L-1:0]             ctx_s;
   logic [L*HistW-1:0]       hist_s;
   logic [L*PastW-1:0]       past_s;
@@ -221,14 +241,17 @@ module sfp3_dec_lanes #(
     last_hit  = 1'b0;
     last_lane = '0;
     for (int unsigned l = 0; l < L; l++) begin
-      logic [BufBits-1:0] bq, b;
-      logic [FillW-1:0]   f, fr;
+      logic [BufBits-1:0] bq, bz, bd, be, bk, bs;
+      logic [FillW-1:0]   f, fr, fs;
+      logic [FillW+1:0]   fk, cf;
+      logic [FillW+1:0]   cz [CodeW], cd [CodeW], ce [CodeW];  // {below 44, below 12, fill}
+      logic [FillW:0]     uz, ud, ue;
+      logic               ss, ms;
       logic [PosW-1:0]    p;
-      logic [63:0]        ins;
+      logic [InsW-1:0]    ins;
       logic [31:0]        w0, w1;
-      logic [CodeW-1:0]   x, t, oh;
+      logic [CodeW-1:0]   xb, x, t, oh;
       logic [LenW-1:0]    len;
-      logic [5:0]         used;
       logic [31:0]        after;
       logic               code, nomatch, isz, isr, ise;
       logic [SlotW-1:0]   s0;
@@ -241,14 +264,26 @@ module sfp3_dec_lanes #(
       w0 = '0;
       w1 = '0;
       for (int unsigned i = 0; i < WinW; i++) begin
-        if (PosW'(i) == p) w0 = win[i*32+:32];
-        if (PosW'(i) == p + PosW'(1)) w1 = win[i*32+:32];
+        if (PosW'(i) == p) begin
+          w0 = win[i*32+:32];
+          w1 = win[(i+1)*32+:32];
+        end
       end
-      ins = (cnt[l*2+:2] == 2'd2) ? {w1, w0} : {32'd0, w0};
-      b   = (cnt[l*2+:2] != 2'd0) ? bq | (BufBits'(ins) << f) : bq;
-      fr  = f + FillW'(32 * 32'(cnt[l*2+:2]));
+      ins = two[l] ? {w1, w0} : {32'd0, w0};
+      if (!one[l]) ins = '0;
+      fr = f + FillW'(32 * 32'(cnt[l*2+:2]));
+      // The bases: (bq | ins << f) >> s, as (bq >> s) | (ins placed at f - s). A lane that takes
+      // words holds at most 43 bits, s <= 33, so 64 + s - f lies in 21 .. 97.
+      uz = (FillW+1)'(InsW) - (FillW+1)'(f);
+      ud = (FillW+1)'(InsW) + (FillW+1)'(entry_q) - (FillW+1)'(f);
+      ue = (FillW+1)'(InsW) + (FillW+1)'(eex_q) - (FillW+1)'(f);
+      bz = bq | BufBits'({ins, InsW'(0)} >> uz);
+      bd = (bq >> entry_q) | BufBits'({ins, InsW'(0)} >> ud);
+      be = (bq >> eex_q) | BufBits'({ins, InsW'(0)} >> ue);
       // The codeword: X, first bit most significant, against the limits of the lane's code.
-      for (int i = 0; i < CodeW; i++) x[CodeW-1-i] = b[i];
+      // Only a lane below 12 bits (it takes two words) finds refill bits among its next 12.
+      xb = bq[CodeW-1:0] | (two[l] ? CodeW'(w0 << f[3:0]) : CodeW'(0));
+      for (int i = 0; i < CodeW; i++) x[CodeW-1-i] = xb[i];
       code = two_i && ctx_q[l];
       for (int k = 0; k < CodeW; k++) begin
         t[k] = {1'b0, x} >= lim_i[(32'(code)*CodeW+k)*sfp2_pkg::LimBits+:sfp2_pkg::LimBits];
@@ -256,13 +291,40 @@ module sfp3_dec_lanes #(
       nomatch = t[CodeW-1];
       oh[0] = !t[0];
       for (int k = 1; k < CodeW; k++) oh[k] = t[k-1] && !t[k];
-      len = '0;
-      for (int k = 0; k < CodeW; k++) len = len | ({LenW{oh[k]}} & LenW'(k + 1));
       isz = !nomatch && z_mask_q[code] != '0 && ((x ^ z_al_q[code]) & z_mask_q[code]) == '0;
       isr = !nomatch && r_mask_q[code] != '0 && ((x ^ r_al_q[code]) & r_mask_q[code]) == '0;
       ise = !nomatch && e_mask_q[code] != '0 && ((x ^ e_al_q[code]) & e_mask_q[code]) == '0;
-      used = 6'(len) + ((isz || isr) ? 6'd0 : entry_q) + (ise ? escx_q : 6'd0);
-      after = 32'(b >> len);
+      // Fill candidates, with their refill flags for the next step.
+      for (int k = 0; k < CodeW; k++) begin
+        logic [FillW-1:0] c;
+        c     = fr - FillW'(k + 1);
+        cz[k] = {c < FillW'(sfp3_pkg::RefillBits),
+                 c < FillW'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits), c};
+        c     = fr - FillW'(entry_q) - FillW'(k + 1);
+        cd[k] = {c < FillW'(sfp3_pkg::RefillBits),
+                 c < FillW'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits), c};
+        c     = fr - FillW'(eex_q) - FillW'(k + 1);
+        ce[k] = {c < FillW'(sfp3_pkg::RefillBits),
+                 c < FillW'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits), c};
+      end
+      bk    = ise ? be : (isz || isr) ? bz : bd;
+      bs    = '0;
+      fk    = '0;
+      len   = '0;
+      after = '0;
+      for (int k = 0; k < CodeW; k++) begin
+        cf    = ise ? ce[k] : (isz || isr) ? cz[k] : cd[k];
+        bs    = bs | ({BufBits{oh[k]}} & (bk >> (k + 1)));
+        fk    = fk | ({(FillW+2){oh[k]}} & cf);
+        len   = len | ({LenW{oh[k]}} & LenW'(k + 1));
+        after = after | ({32{oh[k]}} & 32'(bz >> (k + 1)));
+      end
+      if (nomatch) begin
+        bs = bz;
+        fk = {fr < FillW'(sfp3_pkg::RefillBits),
+              fr < FillW'(sfp3_pkg::RefillBits - sfp3_pkg::WordBits), fr};
+      end
+      {ms, ss, fs} = fk;
       lrec[l*LaneRecBits+:LaneRecBits] = {after, code, len, x};
       // Slots of the words taken, and how many lie past N.
       s0 = SlotW'(next_q) + SlotW'(p);
@@ -270,15 +332,15 @@ module sfp3_dec_lanes #(
       np = 3'd0;
       if (cnt[l*2+:2] == 2'd2) begin
         hq = {hq[2*SlotW-1:0], s0, s0 + SlotW'(1)};
-        np = 3'(NextW'(p) >= rem_words) + 3'(NextW'(p) + NextW'(1) >= rem_words);
-        if (NextW'(p) + NextW'(1) == rem_words || NextW'(p) + NextW'(2) == rem_words) begin
+        np = 3'(NextW'(p) >= left_q) + 3'(NextW'(p) + NextW'(1) >= left_q);
+        if (NextW'(p) + NextW'(1) == left_q || NextW'(p) + NextW'(2) == left_q) begin
           last_hit  = 1'b1;
           last_lane = LaneCntW'(l);
         end
       end else if (cnt[l*2+:2] == 2'd1) begin
         hq = {hq[3*SlotW-1:0], s0};
-        np = 3'(NextW'(p) >= rem_words);
-        if (NextW'(p) + NextW'(1) == rem_words) begin
+        np = 3'(NextW'(p) >= left_q);
+        if (NextW'(p) + NextW'(1) == left_q) begin
           last_hit  = 1'b1;
           last_lane = LaneCntW'(l);
         end
@@ -286,14 +348,18 @@ module sfp3_dec_lanes #(
       pq = past_q[l*PastW+:PastW] + np;
       if (pq > 3'd4) pq = 3'd4;
       if (act[l]) begin
-        buf_s[l*BufBits+:BufBits] = nomatch ? b : b >> used;
-        fill_s[l*FillW+:FillW]    = nomatch ? fr : fr - FillW'(used);
+        buf_s[l*BufBits+:BufBits] = bs;
+        fill_s[l*FillW+:FillW]    = fs;
+        short_s[l]                = ss;
+        mid_s[l]                  = ms;
         ctx_s[l]                  = isz;
         hist_s[l*HistW+:HistW]    = hq;
         past_s[l*PastW+:PastW]    = pq;
       end else begin
         buf_s[l*BufBits+:BufBits] = bq;
         fill_s[l*FillW+:FillW]    = f;
+        short_s[l]                = short_q[l];
+        mid_s[l]                  = mid_q[l];
         ctx_s[l]                  = ctx_q[l];
         hist_s[l*HistW+:HistW]    = hist_q[l*HistW+:HistW];
         past_s[l*PastW+:PastW]    = past_q[l*PastW+:PastW];
@@ -386,6 +452,8 @@ module sfp3_dec_lanes #(
     buf_d  = buf_q;
     fill_d = fill_q;
     ctx_d  = ctx_q;
+    short_d = short_q;
+    mid_d  = mid_q;
     hist_d = hist_q;
     past_d = past_q;
     next_d = next_q;
@@ -393,6 +461,8 @@ module sfp3_dec_lanes #(
       buf_d  = '0;
       fill_d = '0;
       ctx_d  = '1;
+      short_d = '1;
+      mid_d  = '1;
       past_d = '0;
       next_d = '0;
     end else if (exp_go) begin
@@ -400,17 +470,24 @@ module sfp3_dec_lanes #(
         if (skip[l]) begin
           buf_d[l*BufBits+:BufBits] = buf_x[l*BufBits+:BufBits];
           fill_d[l*FillW+:FillW]    = fill_x[l*FillW+:FillW];
+          short_d[l]                = short_x[l];
+          mid_d[l]                  = mid_x[l];
         end
       end
     end else if (step_go) begin
       buf_d  = buf_s;
       fill_d = fill_s;
       ctx_d  = ctx_s;
+      short_d = short_s;
+      mid_d  = mid_s;
       hist_d = hist_s;
       past_d = past_s;
       next_d = next_q + NextW'(total);
     end
   end
+
+  assign lc_new  = sfp3_pkg::chunk_lanes(6'(NumLanes), 32'(desc_values_i));
+  assign rem_new = rem_q - ValCntW'(nact_q);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -424,6 +501,11 @@ module sfp3_dec_lanes #(
       fill_q  <= '0;
       past_q  <= '0;
       ctx_q   <= '0;
+      short_q <= '0;
+      mid_q   <= '0;
+      nact_q  <= '0;
+      left_q  <= '0;
+      hor_q   <= '0;
       first_q <= 1'b0;
       pad_q   <= 1'b0;
       lastv_q <= 1'b0;
@@ -434,19 +516,28 @@ module sfp3_dec_lanes #(
       fill_q  <= fill_d;
       past_q  <= past_d;
       ctx_q   <= ctx_d;
+      short_q <= short_d;
+      mid_q   <= mid_d;
       if (beat_ack) got_q <= got_q + WordsW'(words_count_i);
       if (load) begin
         n_q     <= desc_words_i;
         got_q   <= '0;
         rem_q   <= desc_values_i;
-        lc_q    <= sfp3_pkg::chunk_lanes(6'(NumLanes), 32'(desc_values_i));
+        lc_q    <= lc_new;
+        nact_q  <= (32'(desc_values_i) >= 32'(lc_new)) ? LaneCntW'(lc_new) :
+                   LaneCntW'(desc_values_i);
+        left_q  <= NextW'(desc_words_i);
+        hor_q   <= SlotW'(2 * 32'(lc_new));
         first_q <= 1'b1;
         pad_q   <= 1'b0;
         lastv_q <= 1'b0;
       end else begin
         if (exp_go && skip_bad != '0) pad_q <= 1'b1;
         if (step_go) begin
-          rem_q   <= rem_q - ValCntW'(nact);
+          rem_q   <= rem_new;
+          nact_q  <= (32'(rem_new) >= 32'(lc_q)) ? LaneCntW'(lc_q) : LaneCntW'(rem_new);
+          left_q  <= left_q - NextW'(real_words);
+          hor_q   <= hor_q + SlotW'(total);
           first_q <= 1'b0;
           pad_q   <= 1'b0;
           if (last_hit) lastv_q <= 1'b1;
@@ -469,7 +560,8 @@ module sfp3_dec_lanes #(
       pre_q     <= (desc_err_i == sfp2_pkg::St2BadConfig) ? desc_err_i :
                    table_bad_i ? sfp2_pkg::St2BadTable : desc_err_i;
       entry_q   <= 6'(man_bits_i) + (mixed_i ? 6'd1 : 6'd0);
-      escx_q    <= 6'(sfp2_pkg::EscExpBits) + ((man_bits_i == '0) ? 6'd1 : 6'd0);
+      eex_q     <= 6'(man_bits_i) + (mixed_i ? 6'd1 : 6'd0) + 6'(sfp2_pkg::EscExpBits) +
+                   ((man_bits_i == '0) ? 6'd1 : 6'd0);
       for (int c = 0; c < NumCodes; c++) begin
         logic [LenW-1:0]  zl, rl, el;
         logic [CodeW-1:0] rcw;
