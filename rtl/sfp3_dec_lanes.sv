@@ -8,13 +8,15 @@
 // and the slots (modulo 1024) of its last four words; no bit position is kept: word j back from
 // the newest is unread while fill > 32 j.
 // A step: each active lane takes 0, 1 or 2 words by its own fill (below 12 bits: 2, below 44:
-// 1), at window positions that are the prefix sum of the counts of the lanes before it; the
-// window is the queue's first 2 NumLanes words, those at or past the chunk's length N read as
-// zero. The lane merges them, matches its next 12 bits X against the canonical limits of its
-// code (a thermometer code whose edge is the codeword length), compares X with ZERO's, REP's
-// and ESC's codewords and drops the value's bits: the codeword, then for ESC 8 (+1 at m = 0)
-// bits, then the entry (sign and m mantissa bits) unless the symbol is ZERO or REP. A lane that
-// matches no codeword drops nothing (its chunk fails with bad_code).
+// 1; two flags registered with the fill), at window positions that are the prefix sum of the
+// counts of the lanes before it; the window is the queue's first 2 NumLanes words, those at or
+// past the chunk's length N read as zero. The lane matches its next 12 bits X (refill bits among
+// them only below 12 bits) against the canonical limits of its code (a thermometer code whose
+// edge is the codeword length), compares X with ZERO's, REP's and ESC's codewords and drops the
+// value's bits: the codeword, then for ESC 8 (+1 at m = 0) bits, then the entry (sign and m
+// mantissa bits) unless the symbol is ZERO or REP; the one-hot edge selects the next buffer,
+// fill and flags from candidates shifted by per-tensor amounts. A lane that matches no codeword
+// drops nothing (its chunk fails with bad_code).
 // Expiry: at the start of a step a lane's unread word whose slot is V3WindowWords or more
 // below start + 2 L_c expires; the step is then preceded by one cycle that skips the lanes'
 // unread bits to the end of their newest expired word (recording a non-zero skipped bit for
