@@ -16,7 +16,7 @@ TRACE ?=
 RTL_FILES   := $(shell grep -v '^\#' rtl/sfp.f)
 RTL_VLT     := rtl/lint/verilator.vlt
 RTL_MODULES := sfp_stage sfp_fifo sfp_prefix_count sfp_popcount sfp_row_pack sfp_beat_unpack sfp_ram \
-               sfp_crc_window sfp2_crc_beat sfp_dec_table sfp_enc_table \
+               sfp_crc_window sfp_crc_beat sfp_dec_table sfp_enc_table \
                sfp3_enc_front sfp3_enc_sym sfp3_enc_lanes sfp3_enc_out \
                sfp3_dec_lanes sfp3_dec_build
 # The version 3 tops and their parameter sets (rtl/param_sets_v3.txt).

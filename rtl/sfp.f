@@ -1,6 +1,6 @@
 rtl/gen/sfp_fmt_pkg.sv
 rtl/sfp_pkg.sv
-rtl/sfp2_pkg.sv
+rtl/sfp_code_pkg.sv
 rtl/sfp3_pkg.sv
 rtl/sfp_stage.sv
 rtl/sfp_fifo.sv
@@ -9,7 +9,7 @@ rtl/sfp_popcount.sv
 rtl/sfp_row_pack.sv
 rtl/sfp_beat_unpack.sv
 rtl/sfp_crc_window.sv
-rtl/sfp2_crc_beat.sv
+rtl/sfp_crc_beat.sv
 rtl/sfp_dec_table.sv
 rtl/sfp3_dec_lanes.sv
 rtl/sfp3_dec_build.sv

@@ -23,10 +23,10 @@
 module sfp3_dec_build #(
   parameter  int unsigned NumLanes = 16,
   localparam int unsigned LaneCntW = $clog2(NumLanes + 1),
-  localparam int unsigned NumCodes = sfp2_pkg::NumCodes,
-  localparam int unsigned CodeW    = sfp2_pkg::MaxCodeBits,
-  localparam int unsigned LenW     = sfp2_pkg::LenBits,
-  localparam int unsigned NumDist  = sfp2_pkg::MaxDistSymbols
+  localparam int unsigned NumCodes = sfp_code_pkg::NumCodes,
+  localparam int unsigned CodeW    = sfp_code_pkg::MaxCodeBits,
+  localparam int unsigned LenW     = sfp_code_pkg::LenBits,
+  localparam int unsigned NumDist  = sfp_code_pkg::MaxDistSymbols
 ) (
   input  logic                            clk_i,
   input  logic                            rst_ni,
@@ -37,9 +37,9 @@ module sfp3_dec_build #(
   input  logic [1:0]                      sign_i,
   input  logic [NumCodes*NumDist-1:0]     dmask_i,    // [c*48 + d]: D_d has a codeword in code c
   input  logic [NumCodes*LenW-1:0]        rep_len_i,
-  input  logic [sfp2_pkg::FcVecBits-1:0]  fc_i,
-  input  logic [sfp2_pkg::OffVecBits-1:0] off_i,
-  input  logic [sfp2_pkg::SymVecBits-1:0] sym_i,
+  input  logic [sfp_code_pkg::FcVecBits-1:0]  fc_i,
+  input  logic [sfp_code_pkg::OffVecBits-1:0] off_i,
+  input  logic [sfp_code_pkg::SymVecBits-1:0] sym_i,
   // Records.
   input  logic                            in_valid_i,
   output logic                            in_ready_o,
@@ -61,8 +61,8 @@ module sfp3_dec_build #(
   `include "sfp3_dec.svh"
 
   localparam int unsigned L  = NumLanes;
-  localparam int unsigned NS = sfp2_pkg::NumSyms;
-  localparam int unsigned SB = sfp2_pkg::SymBits;
+  localparam int unsigned NS = sfp_code_pkg::NumSyms;
+  localparam int unsigned SB = sfp_code_pkg::SymBits;
 
   // Stage 0: the symbols //
   logic              s0_valid_q, s0_go;
@@ -107,8 +107,8 @@ module sfp3_dec_build #(
     logic [5:0] entry;
     mm    = man_bits_i;
     drop  = (bf16_i ? 5'd7 : 5'd23) - mm;
-    s     = sign_i == sfp2_pkg::SignMixed;
-    fixed = sign_i == sfp2_pkg::SignNeg;
+    s     = sign_i == sfp_code_pkg::SignMixed;
+    fixed = sign_i == sfp_code_pkg::SignNeg;
     entry = 6'(mm) + (s ? 6'd1 : 6'd0);
     for (int unsigned l = 0; l < L; l++) begin
       logic [LaneRecBits-1:0] r;
@@ -127,9 +127,9 @@ module sfp3_dec_build #(
       code  = r[CodeW+LenW];
       after = r[CodeW+LenW+1+:32];
       sym   = s0_sym_q[l*SB+:SB];
-      k   = (sym == SB'(sfp2_pkg::SymZero)) ? KZero : (sym == SB'(sfp2_pkg::SymRep)) ? KRep :
-            (sym == SB'(sfp2_pkg::SymEsc)) ? KEsc : KDist;
-      d   = sym - SB'(sfp2_pkg::SymDist0);
+      k   = (sym == SB'(sfp_code_pkg::SymZero)) ? KZero : (sym == SB'(sfp_code_pkg::SymRep)) ? KRep :
+            (sym == SB'(sfp_code_pkg::SymEsc)) ? KEsc : KDist;
+      d   = sym - SB'(sfp_code_pkg::SymDist0);
       er  = 4'd0;
       q   = 1'b0;
       // Exponent, and where the entry starts.
@@ -137,13 +137,13 @@ module sfp3_dec_build #(
         e  = after[7:0];
         q  = (mm == '0) && after[8];
         eb = (mm == '0) ? after >> 9 : after >> 8;
-        if (q && e != 8'hFF) er = sfp2_pkg::St2BadCode;
+        if (q && e != 8'hFF) er = sfp_code_pkg::St2BadCode;
       end else begin
         e  = base_i - 8'(d);
         eb = after;
-        if (k == KDist && (8'(d) > base_i || e == 8'hFF)) er = sfp2_pkg::St2ExpRange;
+        if (k == KDist && (8'(d) > base_i || e == 8'hFF)) er = sfp_code_pkg::St2ExpRange;
       end
-      if (len == '0) er = sfp2_pkg::St2BadCode;
+      if (len == '0) er = sfp_code_pkg::St2BadCode;
       p   = eb & ~(32'hFFFFFFFF << entry);
       sg  = s ? p[0] : fixed;
       man = 23'((s ? p >> 1 : p) << drop);
@@ -207,7 +207,7 @@ module sfp3_dec_build #(
         if (e == '0 && k != KZero &&
             ((k == KRep) ? prev == '0 :
              (v == '0 || (v == prev && s1_repok_q[l]) || s1_escd_q[l]))) begin
-          e = sfp2_pkg::St2BadCode;
+          e = sfp_code_pkg::St2BadCode;
         end
         if (e != '0 && !first_err) begin
           first_err = 1'b1;
@@ -217,12 +217,12 @@ module sfp3_dec_build #(
         res[l*32+:32] = prev;
       end
     end
-    if (!first_err && s1_side_q[RecPad]) step_err = sfp2_pkg::St2BadPad;
+    if (!first_err && s1_side_q[RecPad]) step_err = sfp_code_pkg::St2BadPad;
     last_val = prev;
     new_err  = (!s1_side_q[RecFirst] && err_q != '0) ? err_q : step_err;
     // A chunk's status: its descriptor and table checks, the CRC, its first error, its end.
     code = (s1_side_q[RecPreErr+:4] != '0) ? s1_side_q[RecPreErr+:4] :
-           s1_side_q[RecCrcBad] ? sfp2_pkg::St2Crc :
+           s1_side_q[RecCrcBad] ? sfp_code_pkg::St2Crc :
            (err_q != '0) ? err_q : s1_side_q[RecEndErr+:4];
   end
 

@@ -40,9 +40,9 @@ module sfp3_dec_lanes #(
   localparam int unsigned ValCntW     = $clog2(ChunkValues + 1),
   localparam int unsigned WordsW      = sfp3_pkg::index_len_bits(ChunkValues),
   localparam int unsigned CountW      = $clog2(BeatWords + 1),
-  localparam int unsigned NumCodes    = sfp2_pkg::NumCodes,
-  localparam int unsigned CodeW       = sfp2_pkg::MaxCodeBits,
-  localparam int unsigned LenW        = sfp2_pkg::LenBits
+  localparam int unsigned NumCodes    = sfp_code_pkg::NumCodes,
+  localparam int unsigned CodeW       = sfp_code_pkg::MaxCodeBits,
+  localparam int unsigned LenW        = sfp_code_pkg::LenBits
 ) (
   input  logic                            clk_i,
   input  logic                            rst_ni,
@@ -63,8 +63,8 @@ module sfp3_dec_lanes #(
   input  logic                            pipe_empty_i,
   input  logic                            table_bad_i,
   input  logic                            two_i,
-  input  logic [sfp2_pkg::LimVecBits-1:0] lim_i,
-  input  logic [sfp2_pkg::FcVecBits-1:0]  fc_i,
+  input  logic [sfp_code_pkg::LimVecBits-1:0] lim_i,
+  input  logic [sfp_code_pkg::FcVecBits-1:0]  fc_i,
   input  logic [NumCodes*CodeW-1:0]       zero_cw_i,
   input  logic [NumCodes*LenW-1:0]        zero_len_i,
   input  logic [NumCodes*CodeW-1:0]       esc_cw_i,
@@ -288,7 +288,7 @@ module sfp3_dec_lanes #(
       for (int i = 0; i < CodeW; i++) x[CodeW-1-i] = xb[i];
       code = two_i && ctx_q[l];
       for (int k = 0; k < CodeW; k++) begin
-        t[k] = {1'b0, x} >= lim_i[(32'(code)*CodeW+k)*sfp2_pkg::LimBits+:sfp2_pkg::LimBits];
+        t[k] = {1'b0, x} >= lim_i[(32'(code)*CodeW+k)*sfp_code_pkg::LimBits+:sfp_code_pkg::LimBits];
       end
       nomatch = t[CodeW-1];
       oh[0] = !t[0];
@@ -390,9 +390,9 @@ module sfp3_dec_lanes #(
     lf   = fill_q[32'(lastl_q)*FillW+:FillW];
     lp   = past_q[32'(lastl_q)*PastW+:PastW];
     len2 = lastv_q && 32'(lf) >= 32 * (32'(lp) + 1);
-    end_err = pad ? sfp2_pkg::St2BadPad :
-              (next_q < NextW'(n_q) || len2) ? sfp2_pkg::St2Length :
-              trunc ? sfp2_pkg::St2Truncated : 4'd0;
+    end_err = pad ? sfp_code_pkg::St2BadPad :
+              (next_q < NextW'(n_q) || len2) ? sfp_code_pkg::St2Length :
+              trunc ? sfp_code_pkg::St2Truncated : 4'd0;
   end
 
   // Control //
@@ -411,9 +411,9 @@ module sfp3_dec_lanes #(
   assign words_ready_o = got_q < n_q &&
                          ((state_q == SRun && 32'(qcnt_q) <= QW - BeatWords) || state_q == SEnd);
   assign beat_ack      = words_valid_i && words_ready_o;
-  assign crc_bad       = (crc_q ^ sfp2_pkg::CrcInit) != crc_exp_q;
+  assign crc_bad       = (crc_q ^ sfp_code_pkg::CrcInit) != crc_exp_q;
 
-  sfp2_crc_beat #(.BeatWords(BeatWords)) u_crc (
+  sfp_crc_beat #(.BeatWords(BeatWords)) u_crc (
     .s_i(crc_q), .data_i(words_data_i), .cnt_i(words_count_i), .crc_o(crc_beat)
   );
 
@@ -555,14 +555,14 @@ module sfp3_dec_lanes #(
     if (step_go && last_hit) lastl_q <= last_lane;
     if (beat_ack) crc_q <= crc_beat;
     if (load) begin
-      crc_q     <= sfp2_pkg::CrcInit;
+      crc_q     <= sfp_code_pkg::CrcInit;
       crc_exp_q <= desc_crc_i;
       tlast_q   <= desc_last_i;
       // bad_config, then bad_table, then bad_index (Spec: "Version 3 decoder errors").
-      pre_q     <= (desc_err_i == sfp2_pkg::St2BadConfig) ? desc_err_i :
-                   table_bad_i ? sfp2_pkg::St2BadTable : desc_err_i;
+      pre_q     <= (desc_err_i == sfp_code_pkg::St2BadConfig) ? desc_err_i :
+                   table_bad_i ? sfp_code_pkg::St2BadTable : desc_err_i;
       entry_q   <= 6'(man_bits_i) + (mixed_i ? 6'd1 : 6'd0);
-      eex_q     <= 6'(man_bits_i) + (mixed_i ? 6'd1 : 6'd0) + 6'(sfp2_pkg::EscExpBits) +
+      eex_q     <= 6'(man_bits_i) + (mixed_i ? 6'd1 : 6'd0) + 6'(sfp_code_pkg::EscExpBits) +
                    ((man_bits_i == '0) ? 6'd1 : 6'd0);
       for (int c = 0; c < NumCodes; c++) begin
         logic [LenW-1:0]  zl, rl, el;

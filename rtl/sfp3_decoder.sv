@@ -35,12 +35,12 @@ module sfp3_decoder #(
   localparam int unsigned ValCntW     = $clog2(ChunkValues + 1),
   localparam int unsigned WordsW      = sfp3_pkg::index_len_bits(ChunkValues),
   localparam int unsigned CountW      = $clog2(BeatWords + 1),
-  localparam int unsigned StatusBits  = sfp2_pkg::StatusBits
+  localparam int unsigned StatusBits  = sfp_code_pkg::StatusBits
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
   input  sfp_pkg::cfg_t                 cfg_i,
-  input  sfp2_pkg::table_t              table_i,
+  input  sfp_code_pkg::table_t              table_i,
   // Chunk descriptors (the chunk index), one per chunk.
   input  logic                          chunk_valid_i,
   output logic                          chunk_ready_o,
@@ -69,13 +69,13 @@ module sfp3_decoder #(
   // An accepted chunk owes words and the stream offers none (registered).
   output logic                          starved_o
 );
-  localparam int unsigned NumCodes = sfp2_pkg::NumCodes;
-  localparam int unsigned NumDist  = sfp2_pkg::MaxDistSymbols;
-  localparam int unsigned LenW     = sfp2_pkg::LenBits;
+  localparam int unsigned NumCodes = sfp_code_pkg::NumCodes;
+  localparam int unsigned NumDist  = sfp_code_pkg::MaxDistSymbols;
+  localparam int unsigned LenW     = sfp_code_pkg::LenBits;
 
   // Descriptors, the pending table and configuration //
   logic             in_tensor_q, pend_q, desc_ack, first, fifo_ready;
-  sfp2_pkg::table_t pend_table_q;
+  sfp_code_pkg::table_t pend_table_q;
   logic [4:0]       pend_man_q;   // the tensor's m, clamped to its format's width
   logic             pend_bf16_q;
   logic             pend_cfg_bad_q;
@@ -114,7 +114,7 @@ module sfp3_decoder #(
     d_idx_bad = chunk_values_i == '0 || 32'(chunk_values_i) > ChunkValues ||
                 (!chunk_last_i && 32'(chunk_values_i) != ChunkValues) ||
                 32'(chunk_words_i) < nmin || 32'(chunk_words_i) > nmax;
-    d_err = d_cfg_bad ? sfp2_pkg::St2BadConfig : d_idx_bad ? sfp2_pkg::St2BadIndex : '0;
+    d_err = d_cfg_bad ? sfp_code_pkg::St2BadConfig : d_idx_bad ? sfp_code_pkg::St2BadIndex : '0;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -138,10 +138,10 @@ module sfp3_decoder #(
       man_q  <= pend_man_q;
       bf16_q <= pend_bf16_q;
       for (int c = 0; c < NumCodes; c++) begin
-        rep_len_q[c*LenW+:LenW] <= pend_table_q.len[(c*sfp2_pkg::NumSyms+sfp2_pkg::SymRep)*LenW+:LenW];
+        rep_len_q[c*LenW+:LenW] <= pend_table_q.len[(c*sfp_code_pkg::NumSyms+sfp_code_pkg::SymRep)*LenW+:LenW];
         for (int d = 0; d < NumDist; d++) begin
           dmask_q[c*NumDist+d] <=
-              pend_table_q.len[(c*sfp2_pkg::NumSyms+sfp2_pkg::SymDist0+d)*LenW+:LenW] != '0;
+              pend_table_q.len[(c*sfp_code_pkg::NumSyms+sfp_code_pkg::SymDist0+d)*LenW+:LenW] != '0;
         end
       end
     end
@@ -162,11 +162,11 @@ module sfp3_decoder #(
   logic                                 t_busy, t_bad, t_two;
   logic [7:0]                           t_base;
   logic [1:0]                           t_sign;
-  logic [sfp2_pkg::LimVecBits-1:0]      t_lim;
-  logic [sfp2_pkg::FcVecBits-1:0]       t_fc;
-  logic [sfp2_pkg::OffVecBits-1:0]      t_off;
-  logic [sfp2_pkg::SymVecBits-1:0]      t_sym;
-  logic [NumCodes*sfp2_pkg::MaxCodeBits-1:0] t_zero_cw, t_esc_cw;
+  logic [sfp_code_pkg::LimVecBits-1:0]      t_lim;
+  logic [sfp_code_pkg::FcVecBits-1:0]       t_fc;
+  logic [sfp_code_pkg::OffVecBits-1:0]      t_off;
+  logic [sfp_code_pkg::SymVecBits-1:0]      t_sym;
+  logic [NumCodes*sfp_code_pkg::MaxCodeBits-1:0] t_zero_cw, t_esc_cw;
   logic [NumCodes*LenW-1:0]                  t_zero_len, t_esc_len;
   sfp_dec_table u_table (
     .clk_i, .rst_ni, .start_i(setup_start), .table_i(pend_table_q), .busy_o(t_busy),
@@ -182,7 +182,7 @@ module sfp3_decoder #(
   sfp3_dec_lanes #(
     .NumLanes(NumLanes), .ChunkValues(ChunkValues), .BeatWords(BeatWords)
   ) u_lanes (
-    .clk_i, .rst_ni, .man_bits_i(man_q), .mixed_i(t_sign == sfp2_pkg::SignMixed),
+    .clk_i, .rst_ni, .man_bits_i(man_q), .mixed_i(t_sign == sfp_code_pkg::SignMixed),
     .desc_valid_i(dq_valid), .desc_ready_o(dq_ready),
     .desc_values_i(dq[StatusBits+2+32+WordsW+:ValCntW]),
     .desc_words_i(dq[StatusBits+2+32+:WordsW]), .desc_crc_i(dq[StatusBits+2+:32]),

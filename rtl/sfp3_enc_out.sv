@@ -11,7 +11,7 @@
 // at most BeatWords and not past the end of the chunk when chunk_i has it: it reads them (one
 // row per bank: the row of emitted_q, or the next for the banks below emitted_q's), clears
 // their flags and moves emitted_q. Next cycle the words are rotated into place, the CRC steps
-// over them (sfp2_crc_beat) and the beat goes to the words FIFO; at a chunk's end the entry goes
+// over them (sfp_crc_beat) and the beat goes to the words FIFO; at a chunk's end the entry goes
 // to the index FIFO. A chunk whose words are all out when its end arrives sends its entry alone.
 // Credits count FIFO entries plus the beat in flight, so a read is issued only with room.
 // Paths: none to the outputs (FIFOs); emitted_o registered.
@@ -159,7 +159,7 @@ module sfp3_enc_out #(
       beat[i*32+:32] = rdata[32'(BankW'(b_off_q + BankW'(i)))*32+:32];
     end
   end
-  sfp2_crc_beat #(.BeatWords(BeatWords)) u_crc (
+  sfp_crc_beat #(.BeatWords(BeatWords)) u_crc (
     .s_i(crc_q), .data_i(beat), .cnt_i(b_cnt_q), .crc_o(crc_n)
   );
   assign w_push = b_valid_q && b_cnt_q != '0;
@@ -170,14 +170,14 @@ module sfp3_enc_out #(
       done_q    <= '0;
       emitted_q <= '0;
       b_valid_q <= 1'b0;
-      crc_q     <= sfp2_pkg::CrcInit;
+      crc_q     <= sfp_code_pkg::CrcInit;
       wcred_q   <= '0;
       icred_q   <= '0;
     end else begin
       done_q <= done_d;
       if (issue) emitted_q <= emitted_q + SW'(cnt);
       b_valid_q <= issue;
-      if (i_push) crc_q <= sfp2_pkg::CrcInit;
+      if (i_push) crc_q <= sfp_code_pkg::CrcInit;
       else if (w_push) crc_q <= crc_n;
       wcred_q <= wcred_q + CredW'(issue && cnt != '0) - CredW'(w_pop);
       icred_q <= icred_q + CredW'(issue && last) - CredW'(i_pop);
@@ -205,7 +205,7 @@ module sfp3_enc_out #(
   sfp_fifo #(.Depth(IFifo), .Width(WordsW + 32 + 1)) u_index (
     .clk_i, .rst_ni,
     .in_valid_i(i_push), .in_ready_o(i_in_ready),
-    .in_data_i({b_words_q, crc_n ^ sfp2_pkg::CrcInit, b_tlast_q}),
+    .in_data_i({b_words_q, crc_n ^ sfp_code_pkg::CrcInit, b_tlast_q}),
     .out_valid_o(index_valid_o), .out_ready_i(index_ready_i),
     .out_data_o({index_words_o, index_crc_o, index_last_o})
   );

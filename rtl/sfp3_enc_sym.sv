@@ -24,12 +24,12 @@ module sfp3_enc_sym #(
   localparam int unsigned LaneCntW = $clog2(NumLanes + 1),
   localparam int unsigned BitsW    = sfp3_pkg::MaxValueBits,         // 44
   localparam int unsigned NbW      = $clog2(BitsW + 1),
-  localparam int unsigned CwW      = sfp2_pkg::NumCodes * sfp2_pkg::NumSyms * sfp2_pkg::MaxCodeBits
+  localparam int unsigned CwW      = sfp_code_pkg::NumCodes * sfp_code_pkg::NumSyms * sfp_code_pkg::MaxCodeBits
 ) (
   input  logic                         clk_i,
   input  logic                         rst_ni,
   input  sfp_pkg::cfg_t                cfg_i,  // held for the tensor (see the header)
-  input  sfp2_pkg::table_t             tab_i,  // held for the tensor (see the header)
+  input  sfp_code_pkg::table_t             tab_i,  // held for the tensor (see the header)
   input  logic [CwW-1:0]               cw_i,   // sfp_enc_table; held for the tensor
   input  logic                         in_valid_i,
   output logic                         in_ready_o,
@@ -50,11 +50,11 @@ module sfp3_enc_sym #(
   output logic                         out_end_o,
   output logic                         out_tlast_o
 );
-  localparam int unsigned NS = sfp2_pkg::NumSyms;
-  localparam int unsigned MB = sfp2_pkg::MaxCodeBits;
-  localparam int unsigned LB = sfp2_pkg::LenBits;
-  localparam int unsigned ND = sfp2_pkg::MaxDistSymbols;
-  localparam int unsigned EW = sfp2_pkg::EscExpBits + 1;  // the ESC field: exponent, m = 0 bit
+  localparam int unsigned NS = sfp_code_pkg::NumSyms;
+  localparam int unsigned MB = sfp_code_pkg::MaxCodeBits;
+  localparam int unsigned LB = sfp_code_pkg::LenBits;
+  localparam int unsigned ND = sfp_code_pkg::MaxDistSymbols;
+  localparam int unsigned EW = sfp_code_pkg::EscExpBits + 1;  // the ESC field: exponent, m = 0 bit
   localparam int unsigned PE = 1 + 23;                     // an entry's field
 
   logic                in_ack;
@@ -65,7 +65,7 @@ module sfp3_enc_sym #(
   logic       s_bits;   // the entry holds a sign
   logic [4:0] pw;       // entry bits s + m
   logic       m0;       // m = 0: ESC carries mantissa bit M-1
-  assign s_bits = tab_i.sign == sfp2_pkg::SignMixed;
+  assign s_bits = tab_i.sign == sfp_code_pkg::SignMixed;
   assign pw     = 5'(s_bits) + cfg_i.man_bits;
   assign m0     = cfg_i.man_bits == '0;
 
@@ -94,7 +94,7 @@ module sfp3_enc_sym #(
     for (int c = 0; c < 2; c++) begin
       for (int i = 0; i < ND; i++) begin
         okd_q[c*ND+i] <= i < 32'(tab_i.ndist) &&
-                         tab_i.len[(c*NS+sfp2_pkg::SymDist0+i)*LB+:LB] != '0 &&
+                         tab_i.len[(c*NS+sfp_code_pkg::SymDist0+i)*LB+:LB] != '0 &&
                          (i != 0 || tab_i.base != 8'hFF);
       end
     end
@@ -159,40 +159,40 @@ module sfp3_enc_sym #(
       cd0 = '0;
       cd1 = '0;
       for (int i = 0; i < ND; i++) begin
-        ld0 = ld0 | (tab_i.len[(sfp2_pkg::SymDist0+i)*LB+:LB] & {LB{doh[i]}});
-        ld1 = ld1 | (tab_i.len[(NS+sfp2_pkg::SymDist0+i)*LB+:LB] & {LB{doh[i]}});
-        cd0 = cd0 | (cw_i[(sfp2_pkg::SymDist0+i)*MB+:MB] & {MB{doh[i]}});
-        cd1 = cd1 | (cw_i[(NS+sfp2_pkg::SymDist0+i)*MB+:MB] & {MB{doh[i]}});
+        ld0 = ld0 | (tab_i.len[(sfp_code_pkg::SymDist0+i)*LB+:LB] & {LB{doh[i]}});
+        ld1 = ld1 | (tab_i.len[(NS+sfp_code_pkg::SymDist0+i)*LB+:LB] & {LB{doh[i]}});
+        cd0 = cd0 | (cw_i[(sfp_code_pkg::SymDist0+i)*MB+:MB] & {MB{doh[i]}});
+        cd1 = cd1 | (cw_i[(NS+sfp_code_pkg::SymDist0+i)*MB+:MB] & {MB{doh[i]}});
       end
       is_zero = v == 32'd0;
-      is_rep  = v == pv && (k ? tab_i.len[(NS+sfp2_pkg::SymRep)*LB+:LB] != '0 :
-                                tab_i.len[sfp2_pkg::SymRep*LB+:LB] != '0);
+      is_rep  = v == pv && (k ? tab_i.len[(NS+sfp_code_pkg::SymRep)*LB+:LB] != '0 :
+                                tab_i.len[sfp_code_pkg::SymRep*LB+:LB] != '0);
       dist_ok = k ? hit1 : hit0;
       // The first symbol that applies (Spec: "Lane symbols"), its codeword and length.
       if (is_zero) begin
-        a_cw[l*MB+:MB]  = k ? cw_i[(NS+sfp2_pkg::SymZero)*MB+:MB] :
-                              cw_i[sfp2_pkg::SymZero*MB+:MB];
-        a_len[l*LB+:LB] = k ? tab_i.len[(NS+sfp2_pkg::SymZero)*LB+:LB] :
-                              tab_i.len[sfp2_pkg::SymZero*LB+:LB];
+        a_cw[l*MB+:MB]  = k ? cw_i[(NS+sfp_code_pkg::SymZero)*MB+:MB] :
+                              cw_i[sfp_code_pkg::SymZero*MB+:MB];
+        a_len[l*LB+:LB] = k ? tab_i.len[(NS+sfp_code_pkg::SymZero)*LB+:LB] :
+                              tab_i.len[sfp_code_pkg::SymZero*LB+:LB];
       end else if (is_rep) begin
-        a_cw[l*MB+:MB]  = k ? cw_i[(NS+sfp2_pkg::SymRep)*MB+:MB] :
-                              cw_i[sfp2_pkg::SymRep*MB+:MB];
-        a_len[l*LB+:LB] = k ? tab_i.len[(NS+sfp2_pkg::SymRep)*LB+:LB] :
-                              tab_i.len[sfp2_pkg::SymRep*LB+:LB];
+        a_cw[l*MB+:MB]  = k ? cw_i[(NS+sfp_code_pkg::SymRep)*MB+:MB] :
+                              cw_i[sfp_code_pkg::SymRep*MB+:MB];
+        a_len[l*LB+:LB] = k ? tab_i.len[(NS+sfp_code_pkg::SymRep)*LB+:LB] :
+                              tab_i.len[sfp_code_pkg::SymRep*LB+:LB];
       end else if (dist_ok) begin
         a_cw[l*MB+:MB]  = k ? cd1 : cd0;
         a_len[l*LB+:LB] = k ? ld1 : ld0;
       end else begin
-        a_cw[l*MB+:MB]  = k ? cw_i[(NS+sfp2_pkg::SymEsc)*MB+:MB] :
-                              cw_i[sfp2_pkg::SymEsc*MB+:MB];
-        a_len[l*LB+:LB] = k ? tab_i.len[(NS+sfp2_pkg::SymEsc)*LB+:LB] :
-                              tab_i.len[sfp2_pkg::SymEsc*LB+:LB];
+        a_cw[l*MB+:MB]  = k ? cw_i[(NS+sfp_code_pkg::SymEsc)*MB+:MB] :
+                              cw_i[sfp_code_pkg::SymEsc*MB+:MB];
+        a_len[l*LB+:LB] = k ? tab_i.len[(NS+sfp_code_pkg::SymEsc)*LB+:LB] :
+                              tab_i.len[sfp_code_pkg::SymEsc*LB+:LB];
       end
       a_esc[l] = !is_zero && !is_rep && !dist_ok;
       a_escf[l*EW+:EW] = m0 ? {man[22], e} : {1'b0, e};
       // D_d and ESC (the symbols from ESC on) have an entry: not ZERO, not REP.
       a_ent[l] = a_act[l] && !is_zero && !is_rep;
-      a_sbad[l] = a_ent[l] && !s_bits && (v[31] != (tab_i.sign == sfp2_pkg::SignNeg));
+      a_sbad[l] = a_ent[l] && !s_bits && (v[31] != (tab_i.sign == sfp_code_pkg::SignNeg));
       // Entry: sign in the LSB (when mixed), then the top m mantissa bits.
       pentry = 24'({man >> (5'd23 - cfg_i.man_bits), v[31] & s_bits}) >> !s_bits;
       a_pentry[l*PE+:PE] = pentry;

@@ -33,7 +33,7 @@ module sfp3_encoder #(
   // The tensor's own table (Spec: "Code lengths", with ESC): a table that lacks a codeword a
   // value needs, or whose sign field does not fit a value, is not detected in hardware
   // (TableCodes_A, simulation only); the model's encode_chunk_v3 refuses it (bad_table).
-  input  sfp2_pkg::table_t          table_i,
+  input  sfp_code_pkg::table_t          table_i,
   // Values: lane l in [l*32 +: 32]; FP32, or BF16 in the low half of a lane.
   input  logic                      tensor_valid_i,
   output logic                      tensor_ready_o,
@@ -60,12 +60,12 @@ module sfp3_encoder #(
   localparam int unsigned BitsW  = sfp3_pkg::MaxValueBits;
   localparam int unsigned NbW    = $clog2(BitsW + 1);
   localparam int unsigned SW     = sfp3_pkg::SlotBits;
-  localparam int unsigned CwW    = 2 * sfp2_pkg::NumSyms * sfp2_pkg::MaxCodeBits;
+  localparam int unsigned CwW    = 2 * sfp_code_pkg::NumSyms * sfp_code_pkg::MaxCodeBits;
 
   // Tensor gate and per-tensor configuration //
   logic             in_tensor_q, busy_q, gate, in_ack, start;
   sfp_pkg::cfg_t    cfg_q;
-  sfp2_pkg::table_t tab_q;
+  sfp_code_pkg::table_t tab_q;
   logic             front_ready, tab_done, tensor_done;
   logic [CwW-1:0]   cw;
 
@@ -189,5 +189,5 @@ module sfp3_encoder #(
   `SFP_ASSUME(CfgMan_M, tensor_valid_i && !in_tensor_q |->
               cfg_i.man_bits <= sfp_pkg::man_bits(cfg_i.bf16))
   `SFP_ASSUME(TableFields_M, tensor_valid_i && !in_tensor_q |->
-              table_i.sign != 2'd3 && 32'(table_i.ndist) <= sfp2_pkg::MaxDistSymbols)
+              table_i.sign != 2'd3 && 32'(table_i.ndist) <= sfp_code_pkg::MaxDistSymbols)
 endmodule

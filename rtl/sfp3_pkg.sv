@@ -2,7 +2,7 @@
 //
 // Constants and functions of format version 3 shared by the v3 encoder and decoder.
 // Spec: docs/format.md ("Version 3 tensor stream" through "Version 3 size bounds"). Version 3
-// keeps version 2's code table, symbols and canonical codewords (sfp2_pkg: table_t, the symbol
+// keeps version 2's code table, symbols and canonical codewords (sfp_code_pkg: table_t, the symbol
 // numbers, the CRC-32C step); the layout constants below are sfp_fmt_pkg's V3 fields, repeated
 // here where Yosys 0.23 needs them in a package of their own and checked at elaboration
 // (v3_layout_ok).

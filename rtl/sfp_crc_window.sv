@@ -21,10 +21,10 @@ module sfp_crc_window #(
     logic [31:0] c;
     logic [32*NB-1:0] m;
     m = '0;
-    c = sfp2_pkg::CrcPolyRefl;
+    c = sfp_code_pkg::CrcPolyRefl;
     for (int j = NB - 1; j >= 0; j--) begin
       for (int i = 0; i < 32; i++) m[i*NB+j] = c[i];
-      c = c[0] ? (c >> 1) ^ sfp2_pkg::CrcPolyRefl : (c >> 1);
+      c = c[0] ? (c >> 1) ^ sfp_code_pkg::CrcPolyRefl : (c >> 1);
     end
     window_masks = m;
   endfunction

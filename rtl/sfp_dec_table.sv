@@ -23,28 +23,28 @@ module sfp_dec_table (
   input  logic                clk_i,
   input  logic                rst_ni,
   input  logic                start_i,     // the tensor's table is on table_i
-  input  sfp2_pkg::table_t    table_i,
+  input  sfp_code_pkg::table_t    table_i,
   output logic                busy_o,
   output logic                bad_o,       // the table is illegal (valid when !busy_o)
   output logic                two_o,
-  output logic [sfp2_pkg::ExpBits-1:0]    base_o,
+  output logic [sfp_code_pkg::ExpBits-1:0]    base_o,
   output logic [1:0]                      sign_o,
-  output logic [sfp2_pkg::LimVecBits-1:0] lim_o,  // [(c*12 + k-1)*13 +: 13]
-  output logic [sfp2_pkg::FcVecBits-1:0]  fc_o,   // [(c*12 + k-1)*12 +: 12]
-  output logic [sfp2_pkg::OffVecBits-1:0] off_o,  // [(c*12 + k-1)*6 +: 6]
-  output logic [sfp2_pkg::SymVecBits-1:0] sym_o,  // [(c*51 + i)*6 +: 6]
+  output logic [sfp_code_pkg::LimVecBits-1:0] lim_o,  // [(c*12 + k-1)*13 +: 13]
+  output logic [sfp_code_pkg::FcVecBits-1:0]  fc_o,   // [(c*12 + k-1)*12 +: 12]
+  output logic [sfp_code_pkg::OffVecBits-1:0] off_o,  // [(c*12 + k-1)*6 +: 6]
+  output logic [sfp_code_pkg::SymVecBits-1:0] sym_o,  // [(c*51 + i)*6 +: 6]
   // [c*12 +: 12], right-aligned codeword; [c*4 +: 4], 0 = ZERO absent.
-  output logic [sfp2_pkg::NumCodes*sfp2_pkg::MaxCodeBits-1:0] zero_cw_o,
-  output logic [sfp2_pkg::NumCodes*sfp2_pkg::LenBits-1:0]     zero_len_o,
-  output logic [sfp2_pkg::NumCodes*sfp2_pkg::MaxCodeBits-1:0] esc_cw_o,
-  output logic [sfp2_pkg::NumCodes*sfp2_pkg::LenBits-1:0]     esc_len_o
+  output logic [sfp_code_pkg::NumCodes*sfp_code_pkg::MaxCodeBits-1:0] zero_cw_o,
+  output logic [sfp_code_pkg::NumCodes*sfp_code_pkg::LenBits-1:0]     zero_len_o,
+  output logic [sfp_code_pkg::NumCodes*sfp_code_pkg::MaxCodeBits-1:0] esc_cw_o,
+  output logic [sfp_code_pkg::NumCodes*sfp_code_pkg::LenBits-1:0]     esc_len_o
 );
-  localparam int unsigned NS   = sfp2_pkg::NumSyms;
-  localparam int unsigned NC   = sfp2_pkg::NumCodes;
-  localparam int unsigned CB   = sfp2_pkg::MaxCodeBits;  // 12
-  localparam int unsigned LimW = sfp2_pkg::LimBits;      // 13
-  localparam int unsigned LB   = sfp2_pkg::LenBits;      // 4
-  localparam int unsigned SB   = sfp2_pkg::SymBits;      // 6: k_q, counts, offsets, symbols
+  localparam int unsigned NS   = sfp_code_pkg::NumSyms;
+  localparam int unsigned NC   = sfp_code_pkg::NumCodes;
+  localparam int unsigned CB   = sfp_code_pkg::MaxCodeBits;  // 12
+  localparam int unsigned LimW = sfp_code_pkg::LimBits;      // 13
+  localparam int unsigned LB   = sfp_code_pkg::LenBits;      // 4
+  localparam int unsigned SB   = sfp_code_pkg::SymBits;      // 6: k_q, counts, offsets, symbols
   localparam int unsigned KW   = 2 * CB - 6;             // Kraft sums: 51 * 2^11 at most
 
   typedef enum logic [1:0] {
@@ -57,7 +57,7 @@ module sfp_dec_table (
   logic [SB-1:0] kd_q;  // the length whose count is in cnt_q (0: none yet)
   logic [SB-1:0] cnt_q [NC];
 
-  sfp2_pkg::table_t tab_q;
+  sfp_code_pkg::table_t tab_q;
   logic [LimW-1:0] fc_run_q [NC];
   logic [SB-1:0]   off_run_q [NC];
   logic [SB-1:0]   cnt_prev_q [NC];
@@ -85,12 +85,12 @@ module sfp_dec_table (
   // Static legality (ranges); the Kraft sums come from the length pass.
   logic range_bad;
   always_comb begin
-    range_bad = tab_q.sign == 2'd3 || tab_q.ndist > 6'(sfp2_pkg::MaxDistSymbols);
+    range_bad = tab_q.sign == 2'd3 || tab_q.ndist > 6'(sfp_code_pkg::MaxDistSymbols);
     for (int c = 0; c < NC; c++) begin
       for (int s = 0; s < NS; s++) begin
         if (tab_q.len[(c*NS+s)*LB+:LB] > LB'(CB)) range_bad = 1'b1;
         if (tab_q.len[(c*NS+s)*LB+:LB] != '0 &&
-            (s >= sfp2_pkg::SymDist0 + 32'(tab_q.ndist) || (c == 1 && !tab_q.two))) begin
+            (s >= sfp_code_pkg::SymDist0 + 32'(tab_q.ndist) || (c == 1 && !tab_q.two))) begin
           range_bad = 1'b1;
         end
       end

@@ -21,15 +21,15 @@ module sfp_enc_table (
   input  logic                                          clk_i,
   input  logic                                          rst_ni,
   input  logic                                          start_i,  // tab_i holds from here on
-  input  sfp2_pkg::table_t                              tab_i,
-  output logic [2*sfp2_pkg::NumSyms*sfp2_pkg::MaxCodeBits-1:0] cw_o,
+  input  sfp_code_pkg::table_t                              tab_i,
+  output logic [2*sfp_code_pkg::NumSyms*sfp_code_pkg::MaxCodeBits-1:0] cw_o,
   output logic                                          done_o
 );
-  localparam int unsigned NS = sfp2_pkg::NumSyms;
-  localparam int unsigned MB = sfp2_pkg::MaxCodeBits;
-  localparam int unsigned LB = sfp2_pkg::LenBits;
-  localparam int unsigned NC = sfp2_pkg::NumCodes;
-  localparam int unsigned SB = sfp2_pkg::SymBits;
+  localparam int unsigned NS = sfp_code_pkg::NumSyms;
+  localparam int unsigned MB = sfp_code_pkg::MaxCodeBits;
+  localparam int unsigned LB = sfp_code_pkg::LenBits;
+  localparam int unsigned NC = sfp_code_pkg::NumCodes;
+  localparam int unsigned SB = sfp_code_pkg::SymBits;
   localparam int unsigned FW = MB + 1;  // first[n] and the running sum, up to 2^12
 
   // Symbols 0 .. last_sym are coded (3 + dist of them).
@@ -180,7 +180,7 @@ module sfp_enc_table (
     end
   end
 
-  `SFP_ASSERT_INIT(Layout_A, sfp2_pkg::v2_layout_ok())
+  `SFP_ASSERT_INIT(Layout_A, sfp_code_pkg::v2_layout_ok())
   `SFP_ASSERT(SymRange_A, busy_q |-> 32'(sym_q) < NS)
   `SFP_ASSERT(LenRange_A, lens_q |-> n_q != '0 && n_q <= LB'(MB))
   `SFP_ASSERT(DistRange_A, busy_q |-> 32'(tab_i.ndist) + 3 <= NS)

@@ -3,7 +3,7 @@
 // Hand-written types and functions shared by the sfp encoder and decoder: the value formats, the
 // per-tensor configuration and the mantissa quantizer Q_m. Spec: docs/format.md ("Conventions",
 // "Mantissa quantizer", "Tensor configuration word"); the version 2 constants that version 3
-// keeps are in sfp2_pkg. Constants of the format itself live in the generated sfp_fmt_pkg and
+// keeps are in sfp_code_pkg. Constants of the format itself live in the generated sfp_fmt_pkg and
 // are always written in full (sfp_fmt_pkg::ExpBits).
 package sfp_pkg;
 

@@ -43,7 +43,7 @@ inline std::vector<uint32_t> words_of(const uint8_t* bytes, size_t words) {
   return w;
 }
 
-// The packed table_i input (sfp2_pkg::table_t): base [7:0], sign [9:8], dist [15:10], two [16],
+// The packed table_i input (sfp_code_pkg::table_t): base [7:0], sign [9:8], dist [15:10], two [16],
 // then the length of symbol s in code k at 17 + (k * 51 + s) * 4; as 32-bit limbs.
 inline std::vector<uint32_t> table_limbs(const CodeTable& t) {
   std::vector<uint32_t> l((17 + 2 * kMaxSymbols * 4 + 31) / 32, 0);

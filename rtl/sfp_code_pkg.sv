@@ -6,7 +6,7 @@
 // rule", "Chunk index and CRC", "Version 2 decoder errors"). The values format, the
 // configuration and Q_m are those of sfp_pkg; constants of the spec's field table are sfp_fmt_pkg's, repeated here
 // where Yosys 0.23 needs them in a package of their own and checked at elaboration (v2_layout_ok).
-package sfp2_pkg;
+package sfp_code_pkg;
 
   // Words and lanes //
 

@@ -6,7 +6,7 @@
 // s_i is XORed into the first word, the taken words are right-aligned in a window of BeatWords
 // words and sfp_crc_window takes its parity. Depth: a word shifter and a parity tree of
 // BeatWords * 32 bits.
-module sfp2_crc_beat #(
+module sfp_crc_beat #(
   parameter  int unsigned BeatWords = 16,
   localparam int unsigned CountW    = $clog2(BeatWords + 1)
 ) (
