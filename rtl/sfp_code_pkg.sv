@@ -95,15 +95,4 @@ package sfp_code_pkg;
 
   /* verilator coverage_on */
 
-  // Lanes of a chunk of `values` values with `lanes` lanes (Spec: "Lanes of a chunk"): the
-  // largest power of two up to `lanes` with values >= MinLaneValues * L_c, at least 1.
-  function automatic logic [5:0] chunk_lanes(logic [5:0] lanes, logic [31:0] values);
-    logic [5:0] l;
-    l = lanes;
-    for (int i = 0; i < 6; i++) begin
-      if (l > 6'd1 && values < 32'(MinLaneValues) * 32'(l)) l = l >> 1;
-    end
-    chunk_lanes = l;
-  endfunction
-
 endpackage
